@@ -1,0 +1,194 @@
+/**
+ * Participant tokens: HS256 JWTs in the MeshAgent shape, minted and verified
+ * with `jose`. Works in Node and browsers (no Node built-ins).
+ */
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { RoomStateError, RoomStateErrorCode } from '../errors.js';
+
+/** The roles a participant can have. Other strings are passed through. */
+export type ParticipantRole = 'user' | 'agent' | 'tool' | (string & {});
+
+/** One grant of a participant token. */
+export interface ParticipantGrant {
+  readonly name: string;
+  readonly scope: unknown;
+}
+
+/** What the `api.messaging` grant allows; every action defaults to allowed. */
+export interface MessagingPermissions {
+  readonly send: boolean;
+  readonly broadcast: boolean;
+  readonly list: boolean;
+}
+
+/** A verified token, reduced to what the room needs. */
+export interface VerifiedToken {
+  /** The `name` claim, published as the `name` attribute. */
+  readonly name: string;
+  /** The role: the first `role` grant that is not "user", else "user". */
+  readonly role: ParticipantRole;
+  /** The room named by the `room` grant. */
+  readonly room: string;
+  /** Messaging permissions, or `undefined` when the token has no `api.messaging` grant. */
+  readonly messaging: MessagingPermissions | undefined;
+  /** All claims of the payload. */
+  readonly claims: Record<string, unknown>;
+}
+
+/** Options of {@link mintToken}. */
+export interface MintTokenOptions {
+  /** The shared HS256 secret. */
+  secret: string;
+  /** The room the token admits to. */
+  room: string;
+  /** The participant's name. */
+  name: string;
+  /**
+   * The participant's role.
+   * @defaultValue 'user'
+   */
+  role?: ParticipantRole;
+  /**
+   * Lifetime in seconds; `undefined` or 0 for a token without `exp`.
+   * @defaultValue 3600
+   */
+  ttlSeconds?: number;
+  /**
+   * Messaging actions to turn off (all are on by default), or `false` for no
+   * messaging grant at all.
+   */
+  messaging?: Partial<MessagingPermissions> | false;
+  /** Extra claims to include (e.g. `sub`, `kid`). */
+  extraClaims?: Record<string, unknown>;
+}
+
+/** Version string written into minted tokens, as the official SDK does. */
+export const TOKEN_VERSION = '0.36.3';
+
+/**
+ * Mints a participant token that roomstate and the official MeshAgent clients accept.
+ *
+ * @example
+ * ```ts
+ * const token = await mintToken({ secret, room: 'myroom', name: 'alice' });
+ * ```
+ */
+export async function mintToken(options: MintTokenOptions): Promise<string> {
+  if (!options.secret) throw new RoomStateError(RoomStateErrorCode.Auth, 'a token needs a non-empty secret.');
+  if (!options.name) throw new RoomStateError(RoomStateErrorCode.Auth, 'a token needs a non-empty participant name.');
+  if (!options.room) throw new RoomStateError(RoomStateErrorCode.Auth, 'a token needs a non-empty room name.');
+  const grants: ParticipantGrant[] = [{ name: 'room', scope: options.room }];
+  const role = options.role ?? 'user';
+  if (role !== 'user') grants.push({ name: 'role', scope: role });
+  if (options.messaging !== false) {
+    const messaging: Record<string, boolean> = {};
+    for (const key of ['broadcast', 'list', 'send'] as const) {
+      if (options.messaging?.[key] === false) messaging[key] = false;
+    }
+    grants.push({ name: 'api', scope: { messaging } });
+  }
+  const payload = { ...options.extraClaims, name: options.name, grants, version: TOKEN_VERSION };
+  const jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
+  const ttl = options.ttlSeconds ?? 3600;
+  if (ttl > 0) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + Math.ceil(ttl));
+  return jwt.sign(new TextEncoder().encode(options.secret));
+}
+
+/** Why a token was refused; stable strings, safe to show (they never echo the token). */
+export type TokenRefusal =
+  | 'missing token'
+  | 'token too large'
+  | 'invalid token'
+  | 'invalid signature'
+  | 'token expired'
+  | 'token not yet valid'
+  | 'token has no name'
+  | 'token is not for this room';
+
+/** Thrown by {@link verifyToken}; `reason` is a short, safe refusal. */
+export class TokenError extends RoomStateError {
+  /** The short reason, used as the HTTP status text at the upgrade. */
+  readonly reason: TokenRefusal;
+
+  constructor(reason: TokenRefusal, options?: { cause?: unknown }) {
+    super(RoomStateErrorCode.Auth, `${reason}.`, options);
+    this.name = 'TokenError';
+    this.reason = reason;
+  }
+}
+
+/** Options of {@link verifyToken}. */
+export interface VerifyTokenOptions {
+  /** The shared HS256 secret. */
+  secret: string | Uint8Array;
+  /** The room the connection asks for; the token's `room` grant must equal it. */
+  room: string;
+  /**
+   * Largest token accepted, in characters.
+   * @defaultValue 8192
+   */
+  maxTokenLength?: number;
+  /**
+   * Clock tolerance for `exp`/`nbf`, in seconds.
+   * @defaultValue 0
+   */
+  clockToleranceSeconds?: number;
+}
+
+/** Reads the role from grants: the first `role` grant whose scope is not "user". */
+export function roleFromGrants(grants: readonly ParticipantGrant[]): ParticipantRole {
+  for (const grant of grants) {
+    if (grant.name === 'role' && typeof grant.scope === 'string' && grant.scope !== 'user') return grant.scope;
+  }
+  return 'user';
+}
+
+/** Reads `api.messaging` permissions from grants; `undefined` when absent. */
+export function messagingFromGrants(grants: readonly ParticipantGrant[]): MessagingPermissions | undefined {
+  const api = grants.find((g) => g.name === 'api')?.scope;
+  if (api === null || typeof api !== 'object') return undefined;
+  const messaging = (api as Record<string, unknown>).messaging;
+  if (messaging === null || typeof messaging !== 'object') return undefined;
+  const m = messaging as Record<string, unknown>;
+  return { send: m.send !== false, broadcast: m.broadcast !== false, list: m.list !== false };
+}
+
+function asGrants(value: unknown): ParticipantGrant[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (g): g is ParticipantGrant => g !== null && typeof g === 'object' && typeof (g as { name?: unknown }).name === 'string',
+  );
+}
+
+/**
+ * Verifies a participant token for a room: HS256 signature, `exp`/`nbf`, a
+ * non-empty `name`, and a `room` grant equal to `room`. Throws a
+ * {@link TokenError} with a short reason otherwise.
+ */
+export async function verifyToken(token: string | undefined, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  if (!token) throw new TokenError('missing token');
+  if (token.length > (options.maxTokenLength ?? 8192)) throw new TokenError('token too large');
+  const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      clockTolerance: options.clockToleranceSeconds ?? 0,
+    }));
+  } catch (cause) {
+    if (cause instanceof joseErrors.JWTExpired) throw new TokenError('token expired', { cause });
+    if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') throw new TokenError('token not yet valid', { cause });
+    if (cause instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenError('invalid signature', { cause });
+    throw new TokenError('invalid token', { cause });
+  }
+  if (typeof payload.name !== 'string' || payload.name.length === 0) throw new TokenError('token has no name');
+  const grants = asGrants(payload.grants);
+  if (!grants.some((g) => g.name === 'room' && g.scope === options.room)) throw new TokenError('token is not for this room');
+  return {
+    name: payload.name,
+    role: roleFromGrants(grants),
+    room: options.room,
+    messaging: messagingFromGrants(grants),
+    claims: payload,
+  };
+}

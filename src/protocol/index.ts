@@ -1,0 +1,33 @@
+/**
+ * The MeshAgent room protocol codec: packets, envelopes, content values and
+ * error codes. Free of I/O; runs in Node and browsers.
+ *
+ * @packageDocumentation
+ */
+export {
+  PACKET_DATA_SIZE,
+  FIRST_PACKET_HEADER_SIZE,
+  DATA_PACKET_HEADER_SIZE,
+  encodePackets,
+  encodePacketsWithTypeBytes,
+  encodeType,
+  PacketReassembler,
+} from './packets.js';
+export type { ProtocolMessage, PacketReassemblerOptions } from './packets.js';
+export { ENVELOPE_LENGTH_SIZE, packEnvelope, packEnvelopeJson, unpackEnvelope, exceedsDepth } from './envelope.js';
+export type { Envelope, UnpackEnvelopeOptions } from './envelope.js';
+export { CONTENT_TYPES, contentFromHeader, contentToHeader, encodeContent, decodeContent, formatIssue } from './content.js';
+export type {
+  Content,
+  ContentType,
+  JsonContent,
+  EmptyContent,
+  ErrorContent,
+  TextContent,
+  BinaryContent,
+  FileContent,
+  LinkContent,
+  ControlContent,
+} from './content.js';
+export { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from './error-codes.js';
+export { MessageType, MessagingControlType } from './message-types.js';

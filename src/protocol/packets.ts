@@ -1,0 +1,232 @@
+/**
+ * Packet framing of the MeshAgent room protocol, free of I/O.
+ *
+ * A protocol message travels as N+1 binary websocket frames: packet 0 carries
+ * a 16-byte header (message id as two big-endian u32, index 0, N) and the
+ * message type as UTF-8 to the end of the frame; packets 1..N carry a 12-byte
+ * header (id, index) and up to {@link PACKET_DATA_SIZE} bytes of data each.
+ */
+import { CodecError } from '../errors.js';
+
+/** Bytes of data carried by each data packet. */
+export const PACKET_DATA_SIZE = 1024;
+/** Header length of packet 0. */
+export const FIRST_PACKET_HEADER_SIZE = 16;
+/** Header length of packets 1..N. */
+export const DATA_PACKET_HEADER_SIZE = 12;
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A whole protocol message: its id, its type string and its data bytes. */
+export interface ProtocolMessage {
+  /** The message id (64-bit on the wire, exact in JS up to 2^53). */
+  readonly id: number;
+  /** The message type, e.g. `room.invoke_tool` or `__response__`. */
+  readonly type: string;
+  /** The reassembled data; empty when N = 0. */
+  readonly data: Uint8Array;
+}
+
+function writeId(view: DataView, id: number): void {
+  view.setUint32(0, Math.floor(id / TWO_POW_32));
+  view.setUint32(4, id >>> 0);
+}
+
+/**
+ * Encodes one message into its frames (packet 0 first).
+ *
+ * @param typeBytes - the type string, already UTF-8 encoded; see {@link encodeType}
+ *   (hot paths encode a type once and reuse it).
+ */
+export function encodePacketsWithTypeBytes(id: number, typeBytes: Uint8Array, data: Uint8Array): Uint8Array[] {
+  if (!Number.isSafeInteger(id) || id < 0) {
+    throw new CodecError(`message id ${id} is not a non-negative safe integer.`);
+  }
+  const count = Math.ceil(data.byteLength / PACKET_DATA_SIZE);
+  const frames = new Array<Uint8Array>(count + 1);
+  const first = new Uint8Array(FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength);
+  const firstView = new DataView(first.buffer);
+  writeId(firstView, id);
+  firstView.setUint32(8, 0);
+  firstView.setUint32(12, count);
+  first.set(typeBytes, FIRST_PACKET_HEADER_SIZE);
+  frames[0] = first;
+  for (let index = 1; index <= count; index++) {
+    const start = (index - 1) * PACKET_DATA_SIZE;
+    const end = Math.min(start + PACKET_DATA_SIZE, data.byteLength);
+    const frame = new Uint8Array(DATA_PACKET_HEADER_SIZE + (end - start));
+    const view = new DataView(frame.buffer);
+    writeId(view, id);
+    view.setUint32(8, index);
+    frame.set(data.subarray(start, end), DATA_PACKET_HEADER_SIZE);
+    frames[index] = frame;
+  }
+  return frames;
+}
+
+/** UTF-8 encodes a message type for {@link encodePacketsWithTypeBytes}. */
+export function encodeType(type: string): Uint8Array {
+  return utf8Encoder.encode(type);
+}
+
+/**
+ * Encodes one message into its frames.
+ *
+ * @example
+ * ```ts
+ * for (const frame of encodePackets(7, '__response__', data)) socket.send(frame);
+ * ```
+ */
+export function encodePackets(id: number, type: string, data: Uint8Array): Uint8Array[] {
+  return encodePacketsWithTypeBytes(id, encodeType(type), data);
+}
+
+/** Options of a {@link PacketReassembler}. */
+export interface PacketReassemblerOptions {
+  /**
+   * Largest message data accepted, in bytes. Checked from packet 0's count
+   * before anything is buffered.
+   * @defaultValue Infinity
+   */
+  maxMessageBytes?: number;
+  /**
+   * Longest type string accepted, in bytes.
+   * @defaultValue Infinity
+   */
+  maxTypeBytes?: number;
+}
+
+/**
+ * Reassembles frames into {@link ProtocolMessage}s, one instance per connection.
+ *
+ * {@link PacketReassembler.push} returns a message when its last packet
+ * arrives, `undefined` while one is incomplete, and throws a {@link CodecError}
+ * for a frame that breaks the rules (short, out of order, foreign id, too big).
+ * After an error the partial message is dropped and the next packet 0
+ * starts afresh, as the protocol's receivers do.
+ */
+export class PacketReassembler {
+  private readonly maxMessageBytes: number;
+  private readonly maxTypeBytes: number;
+  private idHigh = 0;
+  private idLow = 0;
+  private type = '';
+  private expected = 0;
+  private next = 0;
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private inMessage = false;
+
+  constructor(options: PacketReassemblerOptions = {}) {
+    this.maxMessageBytes = options.maxMessageBytes ?? Infinity;
+    this.maxTypeBytes = options.maxTypeBytes ?? Infinity;
+  }
+
+  /** True while a message has started and not all its packets have arrived. */
+  get pending(): boolean {
+    return this.inMessage;
+  }
+
+  /** The id of the message being reassembled, if any (for error responses). */
+  get pendingId(): number | undefined {
+    return this.inMessage ? this.idHigh * TWO_POW_32 + this.idLow : undefined;
+  }
+
+  /** Feeds one frame; returns the message it completes, if any. */
+  push(frame: Uint8Array): ProtocolMessage | undefined {
+    if (frame.byteLength < DATA_PACKET_HEADER_SIZE) {
+      this.reset();
+      throw new CodecError(`packet of ${frame.byteLength} bytes is shorter than the ${DATA_PACKET_HEADER_SIZE}-byte header.`);
+    }
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const high = view.getUint32(0);
+    const low = view.getUint32(4);
+    const index = view.getUint32(8);
+    if (index === 0) return this.first(frame, view, high, low);
+    if (!this.inMessage) {
+      throw new CodecError(`data packet ${index} arrived with no message in progress.`);
+    }
+    if (high !== this.idHigh || low !== this.idLow) {
+      const expectedId = this.idHigh * TWO_POW_32 + this.idLow;
+      this.reset();
+      throw new CodecError(`packet for message ${high * TWO_POW_32 + low} arrived while message ${expectedId} was in progress.`);
+    }
+    if (index !== this.next) {
+      const next = this.next;
+      this.reset();
+      throw new CodecError(`packet ${index} arrived out of order; expected packet ${next}.`);
+    }
+    const chunk = frame.subarray(DATA_PACKET_HEADER_SIZE);
+    this.size += chunk.byteLength;
+    if (this.size > this.maxMessageBytes) {
+      this.reset();
+      throw new CodecError(`message data exceeds the limit of ${this.maxMessageBytes} bytes.`);
+    }
+    this.chunks.push(chunk);
+    if (index < this.expected) {
+      this.next = index + 1;
+      return undefined;
+    }
+    return this.complete();
+  }
+
+  /** Drops any partial message. */
+  reset(): void {
+    this.inMessage = false;
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  private first(frame: Uint8Array, view: DataView, high: number, low: number): ProtocolMessage | undefined {
+    // A new packet 0 always recovers: any partial message is abandoned.
+    this.reset();
+    if (frame.byteLength < FIRST_PACKET_HEADER_SIZE) {
+      throw new CodecError(`first packet of ${frame.byteLength} bytes is shorter than the ${FIRST_PACKET_HEADER_SIZE}-byte header.`);
+    }
+    const count = view.getUint32(12);
+    const typeLength = frame.byteLength - FIRST_PACKET_HEADER_SIZE;
+    if (typeLength > this.maxTypeBytes) {
+      throw new CodecError(`message type of ${typeLength} bytes exceeds the limit of ${this.maxTypeBytes} bytes.`);
+    }
+    // The last packet may be short, so (count - 1) full packets is the least the message holds.
+    if (count > 0 && (count - 1) * PACKET_DATA_SIZE + 1 > this.maxMessageBytes) {
+      throw new CodecError(`message of ${count} packets exceeds the limit of ${this.maxMessageBytes} bytes.`);
+    }
+    let type: string;
+    try {
+      type = utf8Decoder.decode(frame.subarray(FIRST_PACKET_HEADER_SIZE));
+    } catch (cause) {
+      throw new CodecError('message type is not valid UTF-8.', { cause });
+    }
+    const id = high * TWO_POW_32 + low;
+    if (count === 0) return { id, type, data: new Uint8Array(0) };
+    this.inMessage = true;
+    this.idHigh = high;
+    this.idLow = low;
+    this.type = type;
+    this.expected = count;
+    this.next = 1;
+    return undefined;
+  }
+
+  private complete(): ProtocolMessage {
+    const chunks = this.chunks;
+    let data: Uint8Array;
+    if (chunks.length === 1) {
+      data = chunks[0];
+    } else {
+      data = new Uint8Array(this.size);
+      let offset = 0;
+      for (const chunk of chunks) {
+        data.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+    }
+    const message = { id: this.idHigh * TWO_POW_32 + this.idLow, type: this.type, data };
+    this.reset();
+    return message;
+  }
+}
