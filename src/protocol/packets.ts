@@ -97,6 +97,14 @@ export interface PacketReassemblerOptions {
    * @defaultValue Infinity
    */
   maxTypeBytes?: number;
+  /**
+   * When true, the remaining data packets of a message that was rejected
+   * (too big, out of order, foreign packet) are dropped silently until the
+   * next packet 0, instead of each raising "no message in progress". Servers
+   * use this so one bad message costs one error.
+   * @defaultValue false
+   */
+  discardRejected?: boolean;
 }
 
 /**
@@ -104,13 +112,15 @@ export interface PacketReassemblerOptions {
  *
  * {@link PacketReassembler.push} returns a message when its last packet
  * arrives, `undefined` while one is incomplete, and throws a {@link CodecError}
- * for a frame that breaks the rules (short, out of order, foreign id, too big).
- * After an error the partial message is dropped and the next packet 0
- * starts afresh, as the protocol's receivers do.
+ * for a frame that breaks the rules (short, out of order, foreign id, too
+ * big). After an error the partial message is dropped and the next packet 0
+ * starts afresh, as the protocol's receivers do; {@link PacketReassembler.rejectedId}
+ * then names the message that was rejected or lost, when the packets identify one.
  */
 export class PacketReassembler {
   private readonly maxMessageBytes: number;
   private readonly maxTypeBytes: number;
+  private readonly discardRejected: boolean;
   private idHigh = 0;
   private idLow = 0;
   private type = '';
@@ -119,10 +129,17 @@ export class PacketReassembler {
   private chunks: Uint8Array[] = [];
   private size = 0;
   private inMessage = false;
+  // The message whose leftover data packets are being dropped (discardRejected).
+  private discarding = false;
+  private discardHigh = 0;
+  private discardLow = 0;
+  private lastRejectedId: number | undefined;
+  private lastRejectedByLimit = false;
 
   constructor(options: PacketReassemblerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? Infinity;
     this.maxTypeBytes = options.maxTypeBytes ?? Infinity;
+    this.discardRejected = options.discardRejected ?? false;
   }
 
   /** True while a message has started and not all its packets have arrived. */
@@ -135,11 +152,32 @@ export class PacketReassembler {
     return this.inMessage ? this.idHigh * TWO_POW_32 + this.idLow : undefined;
   }
 
+  /**
+   * After {@link PacketReassembler.push} threw: the id of the message that
+   * error rejected or lost, so a server can answer that request; `undefined`
+   * when the bad packet identifies none (e.g. a stray data packet).
+   */
+  get rejectedId(): number | undefined {
+    return this.lastRejectedId;
+  }
+
+  /**
+   * After {@link PacketReassembler.push} threw: true when the error was a
+   * configured limit (`maxMessageBytes`, `maxTypeBytes`) rather than broken
+   * framing, so a server can answer it without counting a protocol violation.
+   */
+  get rejectedByLimit(): boolean {
+    return this.lastRejectedByLimit;
+  }
+
   /** Feeds one frame; returns the message it completes, if any. */
   push(frame: Uint8Array): ProtocolMessage | undefined {
+    this.lastRejectedId = undefined;
+    this.lastRejectedByLimit = false;
     if (frame.byteLength < DATA_PACKET_HEADER_SIZE) {
-      this.reset();
-      throw new CodecError(`packet of ${frame.byteLength} bytes is shorter than the ${DATA_PACKET_HEADER_SIZE}-byte header.`);
+      const lost = this.pendingId;
+      this.abandon();
+      throw this.fail(`packet of ${frame.byteLength} bytes is shorter than the ${DATA_PACKET_HEADER_SIZE}-byte header.`, lost);
     }
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     const high = view.getUint32(0);
@@ -147,23 +185,26 @@ export class PacketReassembler {
     const index = view.getUint32(8);
     if (index === 0) return this.first(frame, view, high, low);
     if (!this.inMessage) {
+      if (this.discarding && high === this.discardHigh && low === this.discardLow) return undefined;
       throw new CodecError(`data packet ${index} arrived with no message in progress.`);
     }
     if (high !== this.idHigh || low !== this.idLow) {
       const expectedId = this.idHigh * TWO_POW_32 + this.idLow;
-      this.reset();
-      throw new CodecError(`packet for message ${high * TWO_POW_32 + low} arrived while message ${expectedId} was in progress.`);
+      this.abandon();
+      throw this.fail(`packet for message ${high * TWO_POW_32 + low} arrived while message ${expectedId} was in progress.`, expectedId);
     }
     if (index !== this.next) {
       const next = this.next;
-      this.reset();
-      throw new CodecError(`packet ${index} arrived out of order; expected packet ${next}.`);
+      const id = this.idHigh * TWO_POW_32 + this.idLow;
+      this.abandon();
+      throw this.fail(`packet ${index} arrived out of order; expected packet ${next}.`, id);
     }
     const chunk = frame.subarray(DATA_PACKET_HEADER_SIZE);
     this.size += chunk.byteLength;
     if (this.size > this.maxMessageBytes) {
-      this.reset();
-      throw new CodecError(`message data exceeds the limit of ${this.maxMessageBytes} bytes.`);
+      const id = this.idHigh * TWO_POW_32 + this.idLow;
+      this.abandon();
+      throw this.fail(`message data exceeds the limit of ${this.maxMessageBytes} bytes.`, id, undefined, true);
     }
     this.chunks.push(chunk);
     if (index < this.expected) {
@@ -180,28 +221,51 @@ export class PacketReassembler {
     this.size = 0;
   }
 
+  private fail(message: string, id: number | undefined, cause?: unknown, limit = false): CodecError {
+    this.lastRejectedId = id;
+    this.lastRejectedByLimit = limit;
+    return cause === undefined ? new CodecError(message) : new CodecError(message, { cause });
+  }
+
+  /** Drops the partial message and, with discardRejected, its leftover packets. */
+  private abandon(): void {
+    if (this.inMessage) this.discardFrom(this.idHigh, this.idLow);
+    this.reset();
+  }
+
+  private discardFrom(high: number, low: number): void {
+    if (!this.discardRejected) return;
+    this.discarding = true;
+    this.discardHigh = high;
+    this.discardLow = low;
+  }
+
   private first(frame: Uint8Array, view: DataView, high: number, low: number): ProtocolMessage | undefined {
     // A new packet 0 always recovers: any partial message is abandoned.
     this.reset();
+    this.discarding = false;
     if (frame.byteLength < FIRST_PACKET_HEADER_SIZE) {
-      throw new CodecError(`first packet of ${frame.byteLength} bytes is shorter than the ${FIRST_PACKET_HEADER_SIZE}-byte header.`);
+      throw this.fail(`first packet of ${frame.byteLength} bytes is shorter than the ${FIRST_PACKET_HEADER_SIZE}-byte header.`, high * TWO_POW_32 + low);
     }
     const count = view.getUint32(12);
     const typeLength = frame.byteLength - FIRST_PACKET_HEADER_SIZE;
+    const id = high * TWO_POW_32 + low;
     if (typeLength > this.maxTypeBytes) {
-      throw new CodecError(`message type of ${typeLength} bytes exceeds the limit of ${this.maxTypeBytes} bytes.`);
+      this.discardFrom(high, low);
+      throw this.fail(`message type of ${typeLength} bytes exceeds the limit of ${this.maxTypeBytes} bytes.`, id, undefined, true);
     }
     // The last packet may be short, so (count - 1) full packets is the least the message holds.
     if (count > 0 && (count - 1) * PACKET_DATA_SIZE + 1 > this.maxMessageBytes) {
-      throw new CodecError(`message of ${count} packets exceeds the limit of ${this.maxMessageBytes} bytes.`);
+      this.discardFrom(high, low);
+      throw this.fail(`message of ${count} packets exceeds the limit of ${this.maxMessageBytes} bytes.`, id, undefined, true);
     }
     let type: string;
     try {
       type = utf8Decoder.decode(frame.subarray(FIRST_PACKET_HEADER_SIZE));
     } catch (cause) {
-      throw new CodecError('message type is not valid UTF-8.', { cause });
+      this.discardFrom(high, low);
+      throw this.fail('message type is not valid UTF-8.', id, cause);
     }
-    const id = high * TWO_POW_32 + low;
     if (count === 0) return { id, type, data: new Uint8Array(0) };
     this.inMessage = true;
     this.idHigh = high;

@@ -1,0 +1,325 @@
+/**
+ * The connection statechart: one room connection over successive
+ * websockets. `idle` until started, `connecting` for the first attempt,
+ * `connected` once both `room_ready` and `connected` have arrived,
+ * `reconnecting` (backoff 0.5 s doubling to 30 s, an optional overall
+ * `reconnectTimeout`) after a failure, and the final `closed`.
+ *
+ * A close with code 1000, or an HTTP 403/404 answer at the upgrade, is final;
+ * anything else reconnects. The machine also holds the local participant's
+ * identity: its id (new on every connection) and its attributes, which it
+ * re-sends whole after a reconnect.
+ *
+ * Pure: imports only `xstate`. Effects leave as emitted events the runtime
+ * listens to with `actor.on()`: `socket.open`, `socket.close`,
+ * `attributes.send`, and the notifications `connection.established`,
+ * `connection.lost`, `connection.ended`.
+ *
+ * @packageDocumentation
+ */
+import { assign, emit, setup } from 'xstate';
+
+/** First reconnect delay, doubled after every failed attempt. */
+export const RECONNECT_BASE_DELAY_MS = 500;
+/** Longest reconnect delay. */
+export const RECONNECT_MAX_DELAY_MS = 30_000;
+/** Default time allowed for one attempt, from opening the socket to `connected`. */
+export const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Longest delay a timer can take (setTimeout's limit); stands for "never". */
+export const NEVER_MS = 2_147_483_647;
+
+/** The info `room_ready` carries. */
+export interface RoomInfo {
+  readonly roomName: string | undefined;
+  readonly roomUrl: string | undefined;
+  readonly sessionId: string | undefined;
+}
+
+/** How a websocket ended: its close code and reason, and the HTTP status if the upgrade was refused. */
+export interface TransportClose {
+  readonly code: number;
+  readonly reason: string;
+  readonly httpStatus?: number;
+}
+
+/**
+ * Why the connection ended for good.
+ * - `user`: `close()` was called.
+ * - `server`: the server closed with code 1000.
+ * - `refused`: the upgrade was answered with HTTP 403 or 404.
+ * - `timeout`: reconnecting took longer than `reconnectTimeout`.
+ * - `lost`: the connection failed and reconnecting is disabled (`reconnectTimeout` 0).
+ */
+export interface ConnectionEnd {
+  readonly kind: 'user' | 'server' | 'refused' | 'timeout' | 'lost';
+  readonly code?: number;
+  readonly reason?: string;
+  readonly httpStatus?: number;
+  /** The configured reconnect timeout, for `timeout`. */
+  readonly reconnectTimeout?: number;
+}
+
+/** Input of the connection machine. */
+export interface ConnectionInput {
+  /**
+   * Longest time in ms to keep reconnecting after a failure; `null` for no
+   * limit, 0 to never reconnect.
+   * @defaultValue null
+   */
+  reconnectTimeout?: number | null;
+}
+
+/** What the connection machine knows. */
+export interface ConnectionContext {
+  /** Failed attempts since the last successful connection; sets the backoff. */
+  readonly attempt: number;
+  /** Whether any connection has ever been established. */
+  readonly established: boolean;
+  readonly reconnectTimeout: number | null;
+  /** `room_ready` of the current attempt. */
+  readonly pendingRoom: RoomInfo | undefined;
+  /** `connected` of the current attempt. */
+  readonly pendingJoin: { participantId: string; attributes: Record<string, unknown> } | undefined;
+  /** The room of the current (or last) connection. */
+  readonly room: RoomInfo | undefined;
+  /** The local participant's id on the current (or last) connection; '' before the first. */
+  readonly participantId: string;
+  /** The local participant's attributes: the server's, with local values on top. */
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /** Attributes set locally (sent on the first connection; the whole set is re-sent on reconnects). */
+  readonly localAttributes: Readonly<Record<string, unknown>>;
+  /** How the last websocket ended. */
+  readonly lastClose: TransportClose | undefined;
+  /** Why the connection ended, once `closed`. */
+  readonly end: ConnectionEnd | undefined;
+}
+
+/** Events the connection machine accepts. */
+export type ConnectionEvent =
+  | { type: 'connection.start' }
+  | { type: 'connection.close' }
+  | { type: 'attributes.set'; attributes: Readonly<Record<string, unknown>> }
+  | { type: 'transport.opened' }
+  | ({ type: 'transport.closed' } & TransportClose)
+  | ({ type: 'room.ready_received' } & RoomInfo)
+  | { type: 'room.joined'; participantId: string; attributes: Record<string, unknown> };
+
+/** Events the connection machine emits: effects for the runtime and notifications. */
+export type ConnectionEmitted =
+  | { type: 'socket.open'; attempt: number }
+  | { type: 'socket.close' }
+  | { type: 'attributes.send'; attributes: Readonly<Record<string, unknown>> }
+  | { type: 'connection.established'; participantId: string; reconnected: boolean }
+  | ({ type: 'connection.lost' } & TransportClose)
+  | { type: 'connection.ended'; end: ConnectionEnd };
+
+const FINAL_HTTP_STATUSES = [403, 404];
+
+function isFinal(close: TransportClose): boolean {
+  return close.code === 1000 || (close.httpStatus !== undefined && FINAL_HTTP_STATUSES.includes(close.httpStatus));
+}
+
+function closeOf(event: ConnectionEvent): TransportClose {
+  if (event.type !== 'transport.closed') return { code: 1006, reason: 'the handshake timed out' };
+  return event.httpStatus === undefined
+    ? { code: event.code, reason: event.reason }
+    : { code: event.code, reason: event.reason, httpStatus: event.httpStatus };
+}
+
+/**
+ * The room connection.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(connectionMachine, { input: { reconnectTimeout: 60_000 } });
+ * actor.on('socket.open', () => openWebSocket());
+ * actor.start();
+ * actor.send({ type: 'connection.start' });
+ * ```
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+    emitted: {} as ConnectionEmitted,
+  },
+  delays: {
+    /** Backoff before the next attempt: 0.5 s doubling, capped at 30 s. */
+    retryDelay: ({ context }) => Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_BASE_DELAY_MS * 2 ** context.attempt),
+    /** Time allowed for one attempt. */
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    /** Overall limit on reconnecting; guarded by `hasReconnectTimeout`. */
+    reconnectTimeout: ({ context }) => context.reconnectTimeout ?? NEVER_MS,
+  },
+  guards: {
+    handshakeComplete: ({ context }) => context.pendingRoom !== undefined && context.pendingJoin !== undefined,
+    isFinalClose: ({ event }) => event.type === 'transport.closed' && isFinal(event),
+    reconnectDisabled: ({ context }) => context.reconnectTimeout === 0,
+    hasReconnectTimeout: ({ context }) => context.reconnectTimeout !== null && context.reconnectTimeout > 0,
+  },
+  actions: {
+    openSocket: emit(({ context }) => ({ type: 'socket.open' as const, attempt: context.attempt })),
+    closeSocket: emit({ type: 'socket.close' as const }),
+    recordRoom: assign({
+      pendingRoom: ({ event }) =>
+        event.type === 'room.ready_received' ? { roomName: event.roomName, roomUrl: event.roomUrl, sessionId: event.sessionId } : undefined,
+    }),
+    recordJoin: assign({
+      pendingJoin: ({ event }) =>
+        event.type === 'room.joined' ? { participantId: event.participantId, attributes: event.attributes } : undefined,
+    }),
+    clearHandshake: assign({ pendingRoom: undefined, pendingJoin: undefined }),
+    recordClose: assign({ lastClose: ({ event }) => closeOf(event) }),
+    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    /** Adopts the new participant id; merges the server's attributes under the local ones. */
+    adoptSession: assign(({ context }) => {
+      const join = context.pendingJoin!;
+      const local = context.established ? context.attributes : context.localAttributes;
+      return {
+        room: context.pendingRoom,
+        participantId: join.participantId,
+        attributes: { ...join.attributes, ...local },
+        attempt: 0,
+        lastClose: undefined,
+      };
+    }),
+    /** First connection: the locally set attributes, if any; reconnects: the whole merged set. */
+    sendAttributes: emit(({ context }) => ({
+      type: 'attributes.send' as const,
+      attributes: context.established ? context.attributes : context.localAttributes,
+    })),
+    announceEstablished: emit(({ context }) => ({
+      type: 'connection.established' as const,
+      participantId: context.participantId,
+      reconnected: context.established,
+    })),
+    markEstablished: assign({ established: true }),
+    announceLost: emit(({ event }) => ({ type: 'connection.lost' as const, ...closeOf(event) })),
+    setLocalAttributes: assign(({ context, event }) =>
+      event.type === 'attributes.set'
+        ? {
+            localAttributes: { ...context.localAttributes, ...event.attributes },
+            attributes: { ...context.attributes, ...event.attributes },
+          }
+        : {},
+    ),
+    sendChangedAttributes: emit(({ event }) => ({
+      type: 'attributes.send' as const,
+      attributes: event.type === 'attributes.set' ? event.attributes : {},
+    })),
+    endByUser: assign({ end: { kind: 'user' } as ConnectionEnd }),
+    endByClose: assign({
+      end: ({ event }) => {
+        const close = closeOf(event);
+        const kind: ConnectionEnd['kind'] = close.httpStatus !== undefined ? 'refused' : close.code === 1000 ? 'server' : 'lost';
+        return { kind, ...close };
+      },
+    }),
+    endByTimeout: assign({
+      end: ({ context }) => ({ kind: 'timeout', reconnectTimeout: context.reconnectTimeout ?? undefined, ...context.lastClose }) as ConnectionEnd,
+    }),
+    announceEnded: emit(({ context }) => ({ type: 'connection.ended' as const, end: context.end ?? { kind: 'user' } })),
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({
+    attempt: 0,
+    established: false,
+    reconnectTimeout: input.reconnectTimeout ?? null,
+    pendingRoom: undefined,
+    pendingJoin: undefined,
+    room: undefined,
+    participantId: '',
+    attributes: {},
+    localAttributes: {},
+    lastClose: undefined,
+    end: undefined,
+  }),
+  initial: 'idle',
+  states: {
+    idle: {
+      on: {
+        'connection.start': { target: 'connecting' },
+        'connection.close': { target: 'closed', actions: 'endByUser' },
+        'attributes.set': { actions: 'setLocalAttributes' },
+      },
+    },
+    connecting: {
+      entry: ['clearHandshake', 'openSocket'],
+      always: { guard: 'handshakeComplete', target: 'connected' },
+      after: {
+        handshakeTimeout: [
+          { guard: 'reconnectDisabled', target: 'closed', actions: ['recordClose', 'endByClose'] },
+          { target: 'reconnecting', actions: ['closeSocket', 'recordClose'] },
+        ],
+      },
+      on: {
+        'transport.opened': {},
+        'room.ready_received': { actions: 'recordRoom' },
+        'room.joined': { actions: 'recordJoin' },
+        'transport.closed': [
+          { guard: 'isFinalClose', target: 'closed', actions: 'endByClose' },
+          { guard: 'reconnectDisabled', target: 'closed', actions: 'endByClose' },
+          { target: 'reconnecting', actions: 'recordClose' },
+        ],
+        'connection.close': { target: 'closed', actions: 'endByUser' },
+        'attributes.set': { actions: 'setLocalAttributes' },
+      },
+    },
+    connected: {
+      tags: ['online'],
+      entry: ['adoptSession', 'clearHandshake', 'sendAttributes', 'announceEstablished', 'markEstablished'],
+      on: {
+        'transport.closed': [
+          { guard: 'isFinalClose', target: 'closed', actions: 'endByClose' },
+          { guard: 'reconnectDisabled', target: 'closed', actions: 'endByClose' },
+          { target: 'reconnecting', actions: ['recordClose', 'announceLost'] },
+        ],
+        'connection.close': { target: 'closed', actions: 'endByUser' },
+        'attributes.set': { actions: ['setLocalAttributes', 'sendChangedAttributes'] },
+      },
+    },
+    reconnecting: {
+      initial: 'waiting',
+      after: {
+        reconnectTimeout: { guard: 'hasReconnectTimeout', target: 'closed', actions: 'endByTimeout' },
+      },
+      on: {
+        'connection.close': { target: 'closed', actions: 'endByUser' },
+        'attributes.set': { actions: 'setLocalAttributes' },
+      },
+      states: {
+        waiting: {
+          after: { retryDelay: { target: 'attempting' } },
+        },
+        attempting: {
+          entry: ['clearHandshake', 'openSocket'],
+          always: { guard: 'handshakeComplete', target: '#connection.connected' },
+          after: {
+            handshakeTimeout: { target: 'waiting', actions: ['closeSocket', 'recordClose', 'countFailure'] },
+          },
+          on: {
+            'transport.opened': {},
+            'room.ready_received': { actions: 'recordRoom' },
+            'room.joined': { actions: 'recordJoin' },
+            'transport.closed': [
+              { guard: 'isFinalClose', target: '#connection.closed', actions: 'endByClose' },
+              { target: 'waiting', actions: ['recordClose', 'countFailure'] },
+            ],
+          },
+        },
+      },
+    },
+    closed: {
+      type: 'final',
+      entry: ['closeSocket', 'announceEnded'],
+    },
+  },
+});
+
+/** The connection machine's type. */
+export type ConnectionMachine = typeof connectionMachine;
+
+/** The state names `connectionState$` reports. */
+export type ConnectionStateName = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';

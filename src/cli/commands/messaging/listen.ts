@@ -1,0 +1,117 @@
+/**
+ * `roomstate room messaging listen`: stays in the room with messaging enabled
+ * and prints every incoming message and presence change as one JSON object
+ * a line (NDJSON) until SIGINT/SIGTERM, then leaves cleanly and exits 0.
+ */
+import { Command, Option } from 'commander';
+import { merge, map, filter, type Observable, type Subscription } from 'rxjs';
+import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } from '../../connection-options.js';
+import { durationOption } from '../../duration.js';
+import { CliError, ExitCode } from '../../exit-codes.js';
+import { note } from '../../output.js';
+import { watchForStop } from '../../shutdown.js';
+import { addedEvent, attributesEvent, messageEvent, removedEvent } from './participant-json.js';
+import { cliErrorFrom, enableMessaging, openRoom, type OpenRoom } from './session.js';
+
+interface ListenOptions extends ConnectionOptionValues {
+  type?: string[];
+  presence: boolean;
+  reconnectTimeout: number;
+}
+
+/** Builds the `listen` command. */
+export function listenCommand(): Command {
+  return addConnectionOptions(new Command('listen'))
+    .description('print incoming messages and presence changes as NDJSON until interrupted')
+    .option('--type <type...>', 'print only messages of these types (presence events are always printed)')
+    .option('--no-presence', 'do not print presence events')
+    .addOption(
+      new Option('--reconnect-timeout <duration>', 'keep reconnecting this long after the connection drops; 0 exits at once (code 2)')
+        .default(0, '0')
+        .argParser(durationOption('--reconnect-timeout')),
+    )
+    .addHelpText(
+      'after',
+      `
+One JSON object a line on stdout:
+  {"event":"participant_added","id":ID,"role":ROLE,"attributes":{...}}
+  {"event":"participant_removed","id":ID,"role":ROLE,"attributes":{...}}
+  {"event":"participant_attributes_updated","id":ID,"role":ROLE,"changed":{...},"attributes":{...}}
+  {"event":"message","from":ID,"from_name":NAME,"type":T,"message":{...},"attachment_base64":B64}
+from_name is present when the sender is messaging-enabled; attachment_base64 when
+there is an attachment. Participants already in the room arrive first as
+participant_added. Once ready, a note with this participant's id goes to stderr.
+SIGINT/SIGTERM leaves the room and exits 0.
+
+Example:
+  $ roomstate room messaging listen --room lobby --secret s3cret --name alice
+  {"event":"participant_added","id":"p-2","role":"user","attributes":{"name":"bob"}}
+  {"event":"message","from":"p-2","from_name":"bob","type":"chat","message":{"text":"hi"}}
+
+  $ roomstate room messaging listen --room lobby --type chat | jq -r '.message.text'`,
+    )
+    .action(async (options: ListenOptions) => {
+      const settings = await resolveConnection(options);
+      const stop = watchForStop({ watchStdout: true });
+      const room = await openRoom(settings, { reconnectTimeoutMs: options.reconnectTimeout });
+      try {
+        const subscription = events(room, options).subscribe((event) => {
+          process.stdout.write(`${JSON.stringify(event)}\n`);
+        });
+        subscription.add(reconnectNotes(room));
+        await enableMessaging(room);
+        note(`listening in room ${JSON.stringify(settings.room)} as participant ${room.client.localParticipant.id} (Ctrl-C to stop).`);
+        const outcome = await Promise.race([stop.stopped.then(() => 'stopped' as const), room.client.waitForClose().then(() => 'closed' as const)]);
+        subscription.unsubscribe();
+        if (outcome === 'closed') throw await whyClosed(room);
+      } finally {
+        await room.leave();
+        stop.dispose();
+      }
+    });
+}
+
+/** Notes on stderr when the connection drops and comes back (with --reconnect-timeout). */
+function reconnectNotes(room: OpenRoom): Subscription {
+  let lost = false;
+  return room.client.connectionState$.subscribe((state) => {
+    if (state === 'reconnecting' && !lost) {
+      lost = true;
+      note('connection lost, reconnecting...');
+    } else if (state === 'connected' && lost) {
+      lost = false;
+      note(`reconnected as participant ${room.client.localParticipant.id}.`);
+    }
+  });
+}
+
+/** Every event to print, as NDJSON-ready objects. */
+function events(room: OpenRoom, options: ListenOptions): Observable<Record<string, unknown>> {
+  const messaging = room.client.messaging;
+  const types = options.type === undefined ? undefined : new Set(options.type);
+  const messages = messaging.messages$.pipe(
+    filter((message) => types === undefined || types.has(message.type)),
+    map((message) => messageEvent(message, messaging.getParticipant(message.fromParticipantId))),
+  );
+  if (!options.presence) return messages;
+  return merge(
+    messages,
+    messaging.participantAdded$.pipe(map(addedEvent)),
+    messaging.participantRemoved$.pipe(map(removedEvent)),
+    messaging.participantAttributesUpdated$.pipe(map(attributesEvent)),
+  );
+}
+
+/**
+ * Why the room closed under us. The client reports how a connection ended
+ * on the operations that fail because of it, so ask for one.
+ */
+async function whyClosed(room: OpenRoom): Promise<CliError> {
+  try {
+    await room.client.messaging.enable();
+  } catch (error) {
+    const mapped = cliErrorFrom(error, room.settings, 'listening');
+    return new CliError(mapped.exitCode === ExitCode.Failure ? ExitCode.Connection : mapped.exitCode, mapped.message, { cause: error });
+  }
+  return new CliError(ExitCode.Connection, 'the room connection ended.');
+}

@@ -1,0 +1,136 @@
+/**
+ * Opening a room for a messaging command: connect with roomstate's client,
+ * enable messaging, and turn every failure into a {@link CliError} with the
+ * documented exit code.
+ */
+import type { Subscription } from 'rxjs';
+import { RoomServerError, RoomStateError, RoomStateErrorCode } from '../../../errors.js';
+import { RoomClient, RoomClosedError, ParticipantNotFoundError, type ConnectionEnd } from '../../../client/node.js';
+import type { ConnectionSettings } from '../../connection-options.js';
+import { CliError, ExitCode, fromServerError } from '../../exit-codes.js';
+
+/** How long to wait for a participant to show up in presence by default, in ms. */
+export const DEFAULT_PRESENCE_WAIT_MS = 3000;
+
+/** Options of {@link openRoom}. */
+export interface OpenRoomOptions {
+  /**
+   * Longest time in ms to keep reconnecting after the connection drops;
+   * 0 ends the command at the first loss.
+   * @defaultValue 0
+   */
+  reconnectTimeoutMs?: number;
+}
+
+function describeRefusal(end: ConnectionEnd, settings: ConnectionSettings): CliError {
+  const status = end.httpStatus;
+  const why = end.reason ? `: ${end.reason}` : '';
+  if (status === 403) {
+    return new CliError(ExitCode.Auth, `the server refused the token for room ${JSON.stringify(settings.room)} (HTTP 403${why}).`);
+  }
+  if (status === 404) {
+    return new CliError(ExitCode.NotFound, `room ${JSON.stringify(settings.room)} not found at ${settings.url} (HTTP 404${why}).`);
+  }
+  return new CliError(ExitCode.Connection, `the server at ${settings.url} refused the connection (HTTP ${status}${why}).`);
+}
+
+/**
+ * Maps an error from the room client to a {@link CliError}. `what` names the
+ * operation for the message, e.g. "sending the message".
+ */
+export function cliErrorFrom(error: unknown, settings: ConnectionSettings, what: string): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof ParticipantNotFoundError) {
+    return new CliError(ExitCode.NotFound, `${what} failed: participant ${JSON.stringify(error.participantId)} was not found or is not messaging-enabled.`, { cause: error });
+  }
+  if (error instanceof RoomServerError) return fromServerError(error, what);
+  if (error instanceof RoomClosedError) {
+    const end = error.end;
+    if (end.httpStatus !== undefined) return describeRefusal(end, settings);
+    const detail = `code ${end.code ?? 1006}${end.reason ? `: ${end.reason}` : ''}`;
+    if (end.kind === 'server') return new CliError(ExitCode.Connection, `the server closed the room connection (${detail}).`, { cause: error });
+    if (what === 'connecting') {
+      return new CliError(ExitCode.Connection, `cannot connect to room ${JSON.stringify(settings.room)} at ${settings.url} (${detail})${end.reason ? '' : '; is the server running?'}`, { cause: error });
+    }
+    return new CliError(ExitCode.Connection, `the room connection was lost while ${what} (${detail}).`, { cause: error });
+  }
+  if (error instanceof RoomStateError && error.code === RoomStateErrorCode.Timeout) {
+    return new CliError(ExitCode.Connection, `${what} timed out: ${error.message}`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError(ExitCode.Failure, `${what} failed: ${message}`, { cause: error });
+}
+
+/** An open room, with messaging enabled if asked. */
+export interface OpenRoom {
+  readonly client: RoomClient;
+  readonly settings: ConnectionSettings;
+  /** Leaves the room (websocket close 1000); never throws. */
+  leave(): Promise<void>;
+}
+
+/**
+ * Connects to the room and waits until it is ready. Client warnings go to
+ * stderr. Rejects with a {@link CliError}.
+ */
+export async function openRoom(settings: ConnectionSettings, options: OpenRoomOptions = {}): Promise<OpenRoom> {
+  const client = new RoomClient({
+    url: settings.url,
+    room: settings.room,
+    token: settings.token,
+    reconnectTimeout: options.reconnectTimeoutMs ?? 0,
+    handshakeTimeout: settings.connectTimeoutMs,
+    enableTimeout: settings.connectTimeoutMs,
+    logger: { warn: (message) => process.stderr.write(`roomstate: warning: ${message}\n`) },
+  });
+  const leave = async () => {
+    await client.close().catch(() => undefined);
+  };
+  try {
+    await client.start();
+  } catch (error) {
+    await leave();
+    throw cliErrorFrom(error, settings, 'connecting');
+  }
+  return { client, settings, leave };
+}
+
+/** Enables messaging; rejects with a {@link CliError}. */
+export async function enableMessaging(room: OpenRoom): Promise<void> {
+  try {
+    await room.client.messaging.enable();
+  } catch (error) {
+    throw cliErrorFrom(error, room.settings, 'enabling messaging');
+  }
+}
+
+/**
+ * Waits up to `timeoutMs` for `find()` to return something, re-checking on
+ * every presence change. Resolves with it, or `null` when time runs out or
+ * the room closes.
+ */
+export function waitForPresence<T>(room: OpenRoom, find: () => T | null, timeoutMs: number): Promise<T | null> {
+  const found = find();
+  if (found !== null || timeoutMs <= 0) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    let settled = false;
+    let subscription: Subscription | undefined;
+    const done = (value: T | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      subscription?.unsubscribe();
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(find()), timeoutMs);
+    // participants$ replays synchronously, so `done` may run before `subscribe` returns.
+    subscription = room.client.messaging.participants$.subscribe({
+      next: () => {
+        const value = find();
+        if (value !== null) done(value);
+      },
+      complete: () => done(find()),
+    });
+    if (settled) subscription.unsubscribe();
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Option parsing for `roomstate serve`: ports, limits and log levels, checked
+ * before anything listens.
+ */
+import { Option } from 'commander';
+import { usageError } from '../exit-codes.js';
+
+/** Server limit names, as accepted by `createRoomServer({ limits })`, with their flags. */
+export const LIMIT_FLAGS = [
+  ['maxMessageBytes', '--max-message-bytes', 'largest protocol message, in bytes (4194304)'],
+  ['maxTypeBytes', '--max-type-bytes', 'longest message type, in bytes (256)'],
+  ['maxParticipantsPerRoom', '--max-participants-per-room', 'connections per room (1000)'],
+  ['maxRooms', '--max-rooms', 'rooms with at least one participant (10000)'],
+  ['maxAttributeBytes', '--max-attribute-bytes', "a participant's attributes as JSON, in bytes (65536)"],
+  ['maxAttributeKeys', '--max-attribute-keys', "keys in a participant's attributes (256)"],
+  ['messagesPerSecond', '--messages-per-second', 'requests per second per participant (1000)'],
+  ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant (16777216)'],
+  ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped (16777216)'],
+  ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request (64)'],
+  ['maxTokenLength', '--max-token-length', 'longest token, in characters (8192)'],
+  ['maxRoomNameLength', '--max-room-name-length', 'longest room name, in characters (256)'],
+  ['maxProtocolErrors', '--max-protocol-errors', 'framing errors a connection may make before it is closed (16)'],
+] as const;
+
+/** One of the server limit names. */
+export type LimitName = (typeof LIMIT_FLAGS)[number][0];
+
+/** pino log levels accepted by `--log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Parses a TCP port (0 picks a free one). */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw usageError(`--port ${JSON.stringify(text)} is not a port; expected 0-65535.`);
+  return port;
+}
+
+/** Parses a limit value: a positive integer, or `Infinity`/`off` to switch it off. */
+export function parseLimit(flag: string): (text: string) => number {
+  return (text) => {
+    if (text === 'Infinity' || text === 'off') return Infinity;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value <= 0 || !Number.isSafeInteger(value)) {
+      throw usageError(`${flag} ${JSON.stringify(text)} is not a positive integer (or "off").`);
+    }
+    return value;
+  };
+}
+
+/** Builds the commander options of every server limit. */
+export function limitOptions(): Option[] {
+  return LIMIT_FLAGS.map(([, flag, description]) =>
+    new Option(`${flag} <n>`, `limit: ${description}`).argParser(parseLimit(flag)),
+  );
+}
+
+/** Collects the limit values that were given, keyed by limit name. */
+export function limitsFrom(options: Record<string, unknown>): Partial<Record<LimitName, number>> {
+  const limits: Partial<Record<LimitName, number>> = {};
+  for (const [name] of LIMIT_FLAGS) {
+    const value = options[name];
+    if (typeof value === 'number') limits[name] = value;
+  }
+  return limits;
+}
+
+/** Formats a listening address as a websocket URL (IPv6 hosts in brackets). */
+export function wsUrl(host: string, port: number): string {
+  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

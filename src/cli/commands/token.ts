@@ -1,0 +1,55 @@
+/**
+ * `roomstate token`: mints a participant JWT that roomstate and the official
+ * MeshAgent clients accept.
+ */
+import { Command, Option } from 'commander';
+import { mintToken } from '../../auth/token.js';
+import { durationOption } from '../duration.js';
+import { usageError } from '../exit-codes.js';
+import { SECRET_ENV, secretFrom } from '../secret.js';
+import { writeLine } from '../output.js';
+
+interface TokenOptions {
+  room?: string;
+  name: string;
+  role: 'user' | 'agent' | 'tool';
+  ttl: number;
+  secret?: string;
+}
+
+/** Roles a minted token can carry. */
+export const TOKEN_ROLES = ['user', 'agent', 'tool'] as const;
+
+/** Builds the `token` command. */
+export function tokenCommand(): Command {
+  return new Command('token')
+    .description('print a participant token (JWT) for a room, signed with the shared secret')
+    .addOption(new Option('--room <room>', 'room the token admits to (env: ROOMSTATE_ROOM)'))
+    .requiredOption('--name <name>', 'participant name, published as the "name" attribute')
+    .addOption(new Option('--role <role>', 'participant role').choices(TOKEN_ROLES).default('user'))
+    .addOption(
+      new Option('--ttl <duration>', 'lifetime: seconds, or 30s, 15m, 1h, 7d; 0 for no expiry')
+        .default(3_600_000, '1h')
+        .argParser(durationOption('--ttl')),
+    )
+    .option('--secret <secret>', `HS256 signing secret (env: ${SECRET_ENV})`)
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ export ${SECRET_ENV}=s3cret
+  $ roomstate token --room lobby --name alice --ttl 15m
+  eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...
+
+  The token works with roomstate's client and CLI (--token) and with the
+  official MeshAgent clients (MESHAGENT_TOKEN).`,
+    )
+    .action(async (options: TokenOptions) => {
+      const room = options.room ?? process.env.ROOMSTATE_ROOM;
+      if (!room) throw usageError('no room: pass --room or set ROOMSTATE_ROOM.');
+      const secret = secretFrom(options.secret);
+      if (!secret) throw usageError(`no secret: pass --secret or set ${SECRET_ENV} (the secret the server was started with).`);
+      const token = await mintToken({ secret, room, name: options.name, role: options.role, ttlSeconds: options.ttl / 1000 });
+      await writeLine(process.stdout, token);
+    });
+}

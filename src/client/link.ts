@@ -1,0 +1,170 @@
+/**
+ * One websocket to the room, as a cold observable of transport events. Each
+ * subscription opens a socket; unsubscribing closes it with 1000. Frames are
+ * reassembled with the codec's {@link PacketReassembler}; requests written
+ * on the socket are correlated by a {@link RequestTracker} that lives and
+ * dies with it.
+ *
+ * @packageDocumentation
+ */
+import { Observable, fromEvent, merge } from 'rxjs';
+import { CodecError } from '../errors.js';
+import { encodePackets, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
+import type { Content } from '../protocol/content.js';
+import { MessageType } from '../protocol/message-types.js';
+import { LinkLostError, RequestTracker } from './requests.js';
+import { ReadyState, type WebSocketConstructor, type WebSocketLike, type WebSocketLikeEventMap } from './websocket.js';
+
+/** Writing to and requesting over one open websocket. */
+export interface Link {
+  /** Sends a one-way message; returns the message id it used, or -1 when the socket is not open. */
+  send(type: string, data: Uint8Array): number;
+  /** Sends a request and resolves with the content of its `__response__`. */
+  request(type: string, data: Uint8Array): Promise<Content>;
+}
+
+/** What one websocket reports. `link` is the same object for all events of one socket. */
+export type LinkEvent =
+  | { type: 'transport.opened'; link: Link }
+  | { type: 'transport.message'; link: Link; message: ProtocolMessage }
+  | { type: 'transport.closed'; link: Link; code: number; reason: string; httpStatus?: number }
+  | { type: 'transport.failed'; link: Link; error: CodecError };
+
+/** Options of {@link openLink}. */
+export interface OpenLinkOptions {
+  /** The websocket constructor. */
+  WebSocket: WebSocketConstructor;
+  /** The full room URL, token included. */
+  url: string;
+  /** Called with a promise that settles when a socket closed by unsubscribing has finished closing. */
+  onClosing?: (closed: Promise<void>) => void;
+}
+
+// `ws` reports a refused upgrade as an error event "Unexpected server response: 403".
+const UPGRADE_REFUSED = /Unexpected server response: (\d{3})/;
+
+function httpStatusOf(event: WebSocketLikeEventMap['error']): number | undefined {
+  const texts = [event.message, event.error instanceof Error ? event.error.message : undefined];
+  for (const text of texts) {
+    const match = typeof text === 'string' ? UPGRADE_REFUSED.exec(text) : null;
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+function bytesOf(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+const noop = (): void => {};
+
+/**
+ * Opens a websocket per subscription and reports `transport.opened`,
+ * `transport.message` (whole protocol messages other than `__response__`,
+ * which settle their requests), `transport.failed` (a frame
+ * the codec refused; the connection carries on) and finally
+ * `transport.closed`, then completes.
+ *
+ * @example
+ * ```ts
+ * openLink({ WebSocket, url }).subscribe((event) => console.log(event.type));
+ * ```
+ */
+export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
+  return new Observable<LinkEvent>((subscriber) => {
+    const socket: WebSocketLike = new options.WebSocket(options.url);
+    socket.binaryType = 'arraybuffer';
+    // A permanent error listener: `ws` throws an 'error' event that has none
+    // (e.g. when a socket still connecting is closed during teardown).
+    socket.addEventListener('error', noop);
+    const tracker = new RequestTracker();
+    const reassembler = new PacketReassembler();
+    let httpStatus: number | undefined;
+
+    const write = (type: string, data: Uint8Array): number => {
+      // A one-way message on a socket that is no longer open is moot: the
+      // state it carries is re-sent on the next connection.
+      if (socket.readyState !== ReadyState.Open) return -1;
+      const id = tracker.nextId();
+      // Frames of one message go out back to back: never interleaved.
+      for (const frame of encodePackets(id, type, data)) socket.send(frame);
+      return id;
+    };
+    const link: Link = {
+      send: write,
+      request(type, data) {
+        if (socket.readyState !== ReadyState.Open) return Promise.reject(new LinkLostError());
+        const id = tracker.nextId();
+        const answer = tracker.expect(id);
+        for (const frame of encodePackets(id, type, data)) socket.send(frame);
+        return answer;
+      },
+    };
+
+    const events = merge(
+      fromEvent(socket, 'open', () => ({ kind: 'open' as const })),
+      fromEvent(socket, 'message', (event: WebSocketLikeEventMap['message']) => ({ kind: 'message' as const, data: event.data })),
+      fromEvent(socket, 'error', (event: WebSocketLikeEventMap['error']) => ({ kind: 'error' as const, event })),
+      fromEvent(socket, 'close', (event: WebSocketLikeEventMap['close']) => ({ kind: 'close' as const, code: event.code, reason: event.reason })),
+    );
+    let closed = false;
+    const subscription = events.subscribe((event) => {
+      switch (event.kind) {
+        case 'open':
+          subscriber.next({ type: 'transport.opened', link });
+          return;
+        case 'message': {
+          const bytes = bytesOf(event.data);
+          if (bytes === undefined) {
+            subscriber.next({ type: 'transport.failed', link, error: new CodecError('received a text frame; the protocol uses binary frames only.') });
+            return;
+          }
+          let message: ProtocolMessage | undefined;
+          try {
+            message = reassembler.push(bytes);
+          } catch (error) {
+            subscriber.next({ type: 'transport.failed', link, error: error as CodecError });
+            return;
+          }
+          if (message === undefined) return;
+          // Answers settle their request here; one-way requests have none pending and are dropped.
+          if (message.type === MessageType.Response) tracker.settle(message.id, message.data);
+          else subscriber.next({ type: 'transport.message', link, message });
+          return;
+        }
+        case 'error':
+          httpStatus ??= httpStatusOf(event.event);
+          return;
+        case 'close':
+          closed = true;
+          tracker.failAll(new LinkLostError());
+          subscriber.next({
+            type: 'transport.closed',
+            link,
+            code: event.code,
+            reason: typeof event.reason === 'string' ? event.reason : String(event.reason ?? ''),
+            ...(httpStatus === undefined ? {} : { httpStatus }),
+          });
+          subscriber.complete();
+          return;
+      }
+    });
+
+    return () => {
+      subscription.unsubscribe();
+      tracker.failAll(new LinkLostError());
+      if (closed || socket.readyState === ReadyState.Closed) return;
+      const finished = new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.removeEventListener('close', done);
+          resolve();
+        };
+        socket.addEventListener('close', done);
+      });
+      options.onClosing?.(finished);
+      if (socket.readyState === ReadyState.Connecting || socket.readyState === ReadyState.Open) socket.close(1000);
+    };
+  });
+}

@@ -1,0 +1,307 @@
+/**
+ * `room.messaging`: enable/disable, direct messages and broadcasts, presence,
+ * as observables and with the official SDK's methods and event names.
+ *
+ * @packageDocumentation
+ */
+import { Observable, filter, firstValueFrom, map } from 'rxjs';
+import type { MessagingEvent, MessagingStateName, PresenceActorRef } from '../../machines/index.js';
+import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
+import { MessagingDisabledError, RoomClosedError } from './errors.js';
+import {
+  Listeners,
+  addedMessage,
+  attributesMessage,
+  enabledMessage,
+  messageEvent,
+  removedMessage,
+  type MessagingEventListener,
+  type MessagingEventName,
+  type RoomMessageEvent,
+} from './events.js';
+import { emitted, select } from './observe.js';
+import type { Outbox } from './outbox.js';
+import { RemoteParticipant, type Attributes, type LocalParticipant } from './participants.js';
+import type { ConnectionActor, MessagingActor } from './pipeline.js';
+import type { RoomMessage } from './wire.js';
+
+/** A message target: a participant (remote or local, from any client) or a participant id. */
+export type MessageTarget = RemoteParticipant | LocalParticipant | { readonly id: string } | string;
+
+/** Arguments of {@link MessagingClient.sendMessage}. */
+export interface SendMessageOptions {
+  /** The recipient. */
+  to: MessageTarget;
+  /** The application-defined type, e.g. "chat". */
+  type: string;
+  /** The JSON body. */
+  message: unknown;
+  /** Raw bytes to send along. */
+  attachment?: Uint8Array;
+  /**
+   * Resolve instead of rejecting when the recipient is not present or the
+   * room closes or messaging is disabled before the send goes out.
+   * @defaultValue false
+   */
+  ignoreOffline?: boolean;
+}
+
+/** Arguments of {@link MessagingClient.broadcastMessage}. */
+export interface BroadcastMessageOptions {
+  type: string;
+  message: unknown;
+  attachment?: Uint8Array;
+}
+
+/** A participant's attributes changed. */
+export interface ParticipantAttributesUpdate {
+  readonly participant: RemoteParticipant;
+  /** The changed keys and their new values. */
+  readonly changed: Attributes;
+  /** All attributes after the change. */
+  readonly attributes: Attributes;
+}
+
+/** What the messaging client is built from. */
+export interface MessagingClientParts {
+  readonly actor: MessagingActor;
+  readonly connection: ConnectionActor;
+  readonly command: (event: MessagingEvent) => void;
+  readonly outbox: Outbox;
+  readonly messages: Observable<RoomMessage>;
+}
+
+/** The name `state$` reports for a messaging snapshot. */
+export function messagingStateName(snapshot: ReturnType<MessagingActor['getSnapshot']>): MessagingStateName {
+  if (snapshot.status !== 'active') return 'closed';
+  const value = snapshot.value;
+  return (typeof value === 'string' ? value : Object.keys(value)[0]) as MessagingStateName;
+}
+
+/** Same participant ids mapped to the same presence actors. */
+function sameMembers(a: Readonly<Record<string, PresenceActorRef>>, b: Readonly<Record<string, PresenceActorRef>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+function validateMessage(type: unknown, message: unknown, attachment: unknown): void {
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new ValidationError('type', `type must be a non-empty string, got ${describeValue(type)}.`);
+  }
+  try {
+    if (JSON.stringify(message) === undefined) throw new TypeError('not JSON');
+  } catch (cause) {
+    throw new ValidationError('message', `message must be a JSON value, got ${describeValue(message)}.`, { cause });
+  }
+  if (attachment !== undefined && !(attachment instanceof Uint8Array)) {
+    throw new ValidationError('attachment', `attachment must be a Uint8Array, got ${describeValue(attachment)}.`);
+  }
+}
+
+/**
+ * Messaging for one room client. Obtain it as `room.messaging`.
+ *
+ * @example
+ * ```ts
+ * await room.messaging.enable();
+ * room.messaging.messages$.subscribe((m) => console.log(m.fromParticipantId, m.type, m.message));
+ * const bob = room.messaging.getParticipantByName('bob');
+ * if (bob) await room.messaging.sendMessage({ to: bob, type: 'chat', message: { text: 'hi' } });
+ * ```
+ */
+export class MessagingClient {
+  /** 'disabled' | 'enabling' | 'enabled' | 'disabling' | 'closed', replayed. */
+  readonly state$: Observable<MessagingStateName>;
+  /** User messages (presence control messages never appear here). */
+  readonly messages$: Observable<RoomMessage>;
+  /** The current remote participants, replayed to late subscribers. */
+  readonly participants$: Observable<readonly RemoteParticipant[]>;
+  /** A participant enabled messaging (or appeared in a fresh presence snapshot). */
+  readonly participantAdded$: Observable<RemoteParticipant>;
+  /** A participant left (disabled messaging, disconnected, or presence was cleared). */
+  readonly participantRemoved$: Observable<RemoteParticipant>;
+  /** A participant's attributes changed. */
+  readonly participantAttributesUpdated$: Observable<ParticipantAttributesUpdate>;
+
+  private readonly wrappers = new WeakMap<PresenceActorRef, RemoteParticipant>();
+  private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
+
+  constructor(private readonly parts: MessagingClientParts) {
+    const { actor } = parts;
+    this.state$ = select(actor, messagingStateName);
+    this.messages$ = parts.messages;
+    this.participants$ = select(actor, (snapshot) => snapshot.context.participants, sameMembers).pipe(
+      map((participants) => Object.values(participants).map((ref) => this.wrap(ref))),
+    );
+    this.participantAdded$ = emitted(actor, 'participant.added').pipe(map((event) => this.wrap(event.ref)));
+    this.participantRemoved$ = emitted(actor, 'participant.removed').pipe(map((event) => this.wrap(event.ref)));
+    this.participantAttributesUpdated$ = emitted(actor, 'participant.attributes_updated').pipe(
+      map((event) => ({ participant: this.wrap(event.ref), changed: event.changed, attributes: event.participant.attributes })),
+    );
+    this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
+  }
+
+  private wrap(ref: PresenceActorRef): RemoteParticipant {
+    let participant = this.wrappers.get(ref);
+    if (participant === undefined) {
+      participant = new RemoteParticipant(ref);
+      this.wrappers.set(ref, participant);
+    }
+    return participant;
+  }
+
+  private source(name: MessagingEventName): Observable<RoomMessageEvent> {
+    switch (name) {
+      case 'message':
+        return this.messages$.pipe(map((message) => messageEvent(message)));
+      case 'participant_added':
+        return emitted(this.parts.actor, 'participant.added').pipe(
+          map((event) => {
+            const participant = this.wrap(event.ref);
+            return messageEvent(addedMessage(participant, event.participant.attributes), participant);
+          }),
+        );
+      case 'participant_removed':
+        return this.participantRemoved$.pipe(map((participant) => messageEvent(removedMessage(participant), participant)));
+      case 'participant_attributes_updated':
+        return this.participantAttributesUpdated$.pipe(map((u) => messageEvent(attributesMessage(u.participant, u.changed), u.participant)));
+      case 'messaging_enabled':
+        return emitted(this.parts.actor, 'presence.loaded').pipe(
+          map((event) => messageEvent(enabledMessage(this.parts.connection.getSnapshot().context.participantId, event.participants))),
+        );
+    }
+  }
+
+  /** The current state name. */
+  get state(): MessagingStateName {
+    return messagingStateName(this.parts.actor.getSnapshot());
+  }
+
+  /** True when the user wants messaging enabled (enabling or enabled), as the official `isEnabled`. */
+  get isEnabled(): boolean {
+    const state = this.state;
+    return state === 'enabling' || state === 'enabled';
+  }
+
+  /** True while messaging is enabled on the current connection. */
+  get online(): boolean {
+    return this.state === 'enabled';
+  }
+
+  /** The current remote participants. */
+  get remoteParticipants(): RemoteParticipant[] {
+    return Object.values(this.parts.actor.getSnapshot().context.participants).map((ref) => this.wrap(ref));
+  }
+
+  /** The current remote participants. */
+  getParticipants(): RemoteParticipant[] {
+    return this.remoteParticipants;
+  }
+
+  /** The remote participant with this id, or null. */
+  getParticipant(id: string): RemoteParticipant | null {
+    const ref = this.parts.actor.getSnapshot().context.participants[id];
+    return ref === undefined ? null : this.wrap(ref);
+  }
+
+  /** The first remote participant whose `name` attribute is `name`, or null. */
+  getParticipantByName(name: string): RemoteParticipant | null {
+    return this.remoteParticipants.find((participant) => participant.getAttribute('name') === name) ?? null;
+  }
+
+  /**
+   * Enables messaging and resolves once the server has confirmed it and the
+   * presence snapshot is loaded. Called before `room.start()`, it takes
+   * effect on connect. Rejects with {@link RoomServerError} if the server
+   * refuses, {@link MessagingDisabledError} if `disable()` is called first,
+   * {@link RoomClosedError} if the room closes first.
+   */
+  async enable(): Promise<void> {
+    this.parts.command({ type: 'messaging.enable' });
+    const snapshot = await firstValueFrom(
+      select(this.parts.actor, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('enabled') || s.matches('disabled') || s.matches('disabling'))),
+    );
+    if (snapshot.status === 'active' && snapshot.matches('enabled')) return;
+    if (snapshot.status !== 'active') throw new RoomClosedError(this.parts.connection.getSnapshot().context.end ?? { kind: 'user' }, 'messaging was enabled');
+    const failure = snapshot.context.failure;
+    if (failure?.kind === 'refused') throw new RoomServerError(failure.message, failure.code);
+    if (failure?.kind === 'timeout') throw new RoomStateError(RoomStateErrorCode.Timeout, `${failure.message}.`);
+    throw new MessagingDisabledError('messaging was disabled before it was enabled.');
+  }
+
+  /**
+   * Disables messaging: queued sends are rejected with
+   * {@link MessagingDisabledError} and presence is cleared. Resolves once
+   * the server has confirmed (at once when offline).
+   */
+  async disable(): Promise<void> {
+    this.parts.command({ type: 'messaging.disable' });
+    await firstValueFrom(select(this.parts.actor, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('disabled') || s.matches('enabling'))));
+  }
+
+  /**
+   * Sends a message to one participant. Resolves when the server accepted it.
+   * Queued while enabling or reconnecting; rejects with
+   * {@link ParticipantNotFoundError} ("the participant was not found") when
+   * the recipient is unknown or gone.
+   */
+  sendMessage(options: SendMessageOptions): Promise<void> {
+    try {
+      validateMessage(options.type, options.message, options.attachment);
+      if (options.to === undefined || options.to === null || options.to === '') {
+        throw new ValidationError('to', `to must be a participant or a participant id, got ${describeValue(options.to)}.`);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.parts.outbox.submit({
+      tool: 'send',
+      to: options.to,
+      type: options.type,
+      message: options.message,
+      ...(options.attachment === undefined ? {} : { attachment: options.attachment }),
+      ignoreOffline: options.ignoreOffline ?? false,
+    });
+  }
+
+  /** Fire-and-forget {@link sendMessage} with `ignoreOffline`, as the official `sendMessageNowait`. */
+  sendMessageNowait(options: Omit<SendMessageOptions, 'ignoreOffline'>): void {
+    this.sendMessage({ ...options, ignoreOffline: true }).catch(() => undefined);
+  }
+
+  /** Sends a message to every other messaging-enabled participant. Queued like {@link sendMessage}. */
+  broadcastMessage(options: BroadcastMessageOptions): Promise<void> {
+    try {
+      validateMessage(options.type, options.message, options.attachment);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.parts.outbox.submit({
+      tool: 'broadcast',
+      type: options.type,
+      message: options.message,
+      ...(options.attachment === undefined ? {} : { attachment: options.attachment }),
+      ignoreOffline: false,
+    });
+  }
+
+  /**
+   * Calls `callback` for each event with an official SDK name (`message`,
+   * `participant_added`, `participant_removed`,
+   * `participant_attributes_updated`, `messaging_enabled`). Returns a
+   * function that unsubscribes.
+   */
+  on(name: MessagingEventName, callback: MessagingEventListener): () => void {
+    return this.listeners.on(name, callback);
+  }
+
+  /** Removes a callback registered with {@link on}. */
+  off(name: MessagingEventName, callback: MessagingEventListener): void {
+    this.listeners.off(name, callback);
+  }
+
+  /** @internal Removes every `on` registration (the room closed). */
+  dispose(): void {
+    this.listeners.clear();
+  }
+}

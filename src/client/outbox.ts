@@ -1,0 +1,157 @@
+/**
+ * The outbox: user sends and broadcasts, in the order they were made.
+ *
+ * A send goes out at once while the messaging machine's state has the
+ * `canSend` tag; otherwise (enabling, reconnecting, not started) it waits in
+ * the queue, and the machine's `outbox.flush` effect sends the queue in
+ * order. Nothing is dropped silently:
+ * - the room closing for good, or the user disabling messaging, rejects each
+ *   queued send with a typed error (or resolves it, for `ignoreOffline`);
+ * - a send already written when its websocket closes is put back in the
+ *   queue in its original place and sent again after the reconnect
+ *   (at-least-once: if the server had delivered it before the drop, the
+ *   recipient sees it twice);
+ * - the target is resolved when the send goes out, so a participant that
+ *   left while the send waited fails with {@link ParticipantNotFoundError}.
+ *
+ * @packageDocumentation
+ */
+import { RoomServerError } from '../errors.js';
+import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
+import type { Content } from '../protocol/content.js';
+import { ParticipantNotFoundError } from './errors.js';
+import { LinkLostError } from './requests.js';
+import { messageArguments } from './wire.js';
+
+/** One queued or in-flight send. */
+export interface OutboxItem {
+  readonly tool: 'send' | 'broadcast';
+  /** The target as given; resolved to an id when the send goes out. */
+  readonly to?: unknown;
+  readonly type: string;
+  readonly message: unknown;
+  readonly attachment?: Uint8Array;
+  readonly ignoreOffline: boolean;
+}
+
+interface Entry extends OutboxItem {
+  readonly seq: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** What the outbox needs from the client. */
+export interface OutboxDeps {
+  /** True while sends may go out now (the `canSend` tag). */
+  canSend(): boolean;
+  /** The error to refuse sends with when messaging has ended for good, else undefined. */
+  refusal(): Error | undefined;
+  /** The participant id a target resolves to, or undefined when it is not (or no longer) present. */
+  resolveTarget(to: unknown): string | undefined;
+  /** Invokes a messaging tool on the current connection. */
+  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>): Promise<Content>;
+  /** The server answered "not found" for this participant. */
+  notFound(participantId: string): void;
+}
+
+/** True when `error` is the server's "the participant was not found" answer. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof RoomServerError && (error.message === PARTICIPANT_NOT_FOUND_TEXT || error.protocolCode === ErrorCode.NotFound);
+}
+
+/** The ordered queue of user sends. */
+export class Outbox {
+  private seq = 0;
+  private queue: Entry[] = [];
+  private readonly inFlight = new Set<Entry>();
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  /** Number of sends waiting to go out. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Number of sends written and awaiting their answer. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Queues a send; it goes out now if allowed. Settles with the server's answer. */
+  submit(item: OutboxItem): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const entry: Entry = { ...item, seq: this.seq++, resolve, reject };
+      const refusal = this.deps.refusal();
+      if (refusal !== undefined) {
+        this.fail(entry, refusal);
+        return;
+      }
+      this.queue.push(entry);
+      if (this.deps.canSend()) this.flush();
+    });
+  }
+
+  /** Sends everything queued, in order, while sending is allowed. */
+  flush(): void {
+    while (this.queue.length > 0 && this.deps.canSend()) this.dispatch(this.queue.shift()!);
+  }
+
+  /** Rejects every queued send with `error` (resolving those sent with `ignoreOffline`). */
+  rejectAll(error: Error): void {
+    const queue = this.queue;
+    this.queue = [];
+    for (const entry of queue) this.fail(entry, error);
+  }
+
+  private fail(entry: Entry, error: unknown): void {
+    if (entry.ignoreOffline) entry.resolve();
+    else entry.reject(error);
+  }
+
+  private dispatch(entry: Entry): void {
+    let json: Record<string, unknown>;
+    let target: string | undefined;
+    if (entry.tool === 'send') {
+      target = this.deps.resolveTarget(entry.to);
+      if (target === undefined) {
+        this.fail(entry, new ParticipantNotFoundError(typeof entry.to === 'string' ? entry.to : String((entry.to as { id?: unknown })?.id ?? '')));
+        return;
+      }
+      json = messageArguments({ toParticipantId: target, type: entry.type, message: entry.message, attachment: entry.attachment });
+    } else {
+      json = messageArguments({ type: entry.type, message: entry.message, attachment: entry.attachment });
+    }
+    this.inFlight.add(entry);
+    this.deps.invoke(entry.tool, json).then(
+      () => {
+        this.inFlight.delete(entry);
+        entry.resolve();
+      },
+      (error: unknown) => {
+        this.inFlight.delete(entry);
+        this.failed(entry, target, error);
+      },
+    );
+  }
+
+  private failed(entry: Entry, target: string | undefined, error: unknown): void {
+    if (error instanceof LinkLostError) {
+      const refusal = this.deps.refusal();
+      if (refusal !== undefined) {
+        this.fail(entry, refusal);
+        return;
+      }
+      // Back in its original place; the next `outbox.flush` (after the reconnect) sends it again.
+      const at = this.queue.findIndex((queued) => queued.seq > entry.seq);
+      if (at === -1) this.queue.push(entry);
+      else this.queue.splice(at, 0, entry);
+      return;
+    }
+    if (target !== undefined && isNotFound(error)) {
+      this.deps.notFound(target);
+      this.fail(entry, new ParticipantNotFoundError(target, { cause: error }));
+      return;
+    }
+    entry.reject(error);
+  }
+}

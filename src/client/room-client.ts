@@ -1,0 +1,282 @@
+/**
+ * `RoomClient`: one participant's connection to a room, shaped like the
+ * official TypeScript SDK's. It owns the connection and messaging actors,
+ * the outbox and the RxJS pipeline that connects them to the websocket.
+ *
+ * @packageDocumentation
+ */
+import { Observable, Subject, filter, firstValueFrom, merge } from 'rxjs';
+import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  connectionMachine,
+  messagingMachine,
+  ENABLE_TIMEOUT_MS,
+  type ConnectionEvent,
+  type ConnectionStateName,
+  type MessagingEvent,
+  type RoomInfo,
+} from '../../machines/index.js';
+import { ValidationError, describeValue } from '../errors.js';
+import { RoomClosedError } from './errors.js';
+import { openLink, type Link } from './link.js';
+import { MessagingClient } from './messaging-client.js';
+import { select } from './observe.js';
+import { Outbox } from './outbox.js';
+import { LocalParticipant, RemoteParticipant } from './participants.js';
+import { invokeTool, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
+import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
+import type { RoomMessage } from './wire.js';
+
+/** Options of {@link RoomClient}. */
+export interface RoomClientOptions {
+  /** The server's base URL, e.g. `ws://127.0.0.1:8080` (http(s) is turned into ws(s)). */
+  url: string;
+  /** The room name; the client connects to `<url>/rooms/<room>`. */
+  room: string;
+  /** The participant token (sent as `?token=`, as the official 0.39.9 client does). */
+  token: string;
+  /**
+   * An XState inspector (e.g. `createBrowserInspector().inspect` from
+   * `@statelyai/inspect`), passed to every actor the client creates.
+   */
+  inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /**
+   * The websocket constructor.
+   * @defaultValue `globalThis.WebSocket` (the Node entry point defaults to `ws`)
+   */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Longest time in ms to keep reconnecting after the connection fails;
+   * `null` for no limit, 0 to never reconnect.
+   * @defaultValue null
+   */
+  reconnectTimeout?: number | null;
+  /**
+   * Time in ms allowed for one connection attempt, from opening the socket
+   * to receiving both `room_ready` and `connected`.
+   * @defaultValue 30000
+   */
+  handshakeTimeout?: number;
+  /**
+   * Time in ms allowed between asking to enable messaging and the server's
+   * `messaging.enabled`.
+   * @defaultValue 30000
+   */
+  enableTimeout?: number;
+  /**
+   * Delay before reconnect attempt `attempt` (0 for the first).
+   * @defaultValue 500 ms doubling per attempt, capped at 30 s
+   */
+  retryDelay?: (attempt: number) => number;
+  /**
+   * Where warnings (undecodable frames, failed one-way requests) go.
+   * @defaultValue console
+   */
+  logger?: ClientLogger;
+}
+
+/** The name `connectionState$` reports for a connection snapshot. */
+export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSnapshot']>): ConnectionStateName {
+  if (snapshot.status !== 'active') return 'closed';
+  const value = snapshot.value;
+  return (typeof value === 'string' ? value : Object.keys(value)[0]) as ConnectionStateName;
+}
+
+function validateOptions(options: RoomClientOptions): void {
+  if (typeof options.token !== 'string' || options.token.length === 0) {
+    throw new ValidationError('token', `token must be a non-empty string, got ${describeValue(options.token)}.`);
+  }
+  const timeout = options.reconnectTimeout;
+  if (timeout !== undefined && timeout !== null && !(Number.isFinite(timeout) && timeout >= 0)) {
+    throw new ValidationError('reconnectTimeout', `reconnectTimeout must be null or a non-negative number of ms, got ${describeValue(timeout)}.`);
+  }
+  for (const field of ['handshakeTimeout', 'enableTimeout'] as const) {
+    const value = options[field];
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new ValidationError(field, `${field} must be a positive number of ms, got ${describeValue(value)}.`);
+    }
+  }
+}
+
+function resolveTarget(messaging: MessagingActor, to: unknown): string | undefined {
+  if (to instanceof RemoteParticipant) {
+    // As the official client: a participant object no longer present is not found.
+    return to.online && messaging.getSnapshot().context.participants[to.id] !== undefined ? to.id : undefined;
+  }
+  if (typeof to === 'string') return to || undefined;
+  if (to !== null && typeof to === 'object' && typeof (to as { id?: unknown }).id === 'string') return (to as { id: string }).id || undefined;
+  return undefined;
+}
+
+/**
+ * A connection to one room.
+ *
+ * @example
+ * ```ts
+ * const room = new RoomClient({ url: 'ws://127.0.0.1:8080', room: 'myroom', token });
+ * room.connectionState$.subscribe((state) => console.log('connection', state));
+ * await room.start();
+ * await room.messaging.enable();
+ * await room.messaging.broadcastMessage({ type: 'announcement', message: { text: 'hello' } });
+ * await room.close();
+ * ```
+ */
+export class RoomClient {
+  /** Messaging: sends, broadcasts, presence. */
+  readonly messaging: MessagingClient;
+  /** This client as a participant. */
+  readonly localParticipant: LocalParticipant;
+  /** 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed', replayed. */
+  readonly connectionState$: Observable<ConnectionStateName>;
+
+  private readonly connection: ConnectionActor;
+  private readonly messagingActor: MessagingActor;
+  private readonly connectionCommands = new Subject<ConnectionEvent>();
+  private readonly messagingCommands = new Subject<MessagingEvent>();
+  private readonly messages = new Subject<RoomMessage>();
+  private readonly closing = new Set<Promise<void>>();
+  private readonly finished: Promise<void>;
+  private started: Promise<void> | undefined;
+
+  constructor(options: RoomClientOptions) {
+    validateOptions(options);
+    const WebSocket = resolveWebSocket(options.WebSocket);
+    const url = roomUrl(options.url, options.room, options.token);
+    const logger = options.logger ?? console;
+    const retryDelay = options.retryDelay;
+    this.connection = createActor(
+      connectionMachine.provide({
+        delays: {
+          handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+          ...(retryDelay === undefined ? {} : { retryDelay: ({ context }) => retryDelay(context.attempt) }),
+        },
+      }),
+      { input: { reconnectTimeout: options.reconnectTimeout ?? null }, inspect: options.inspect },
+    );
+    this.messagingActor = createActor(messagingMachine.provide({ delays: { enableTimeout: options.enableTimeout ?? ENABLE_TIMEOUT_MS } }), {
+      inspect: options.inspect,
+    });
+    const link: { current: Link | undefined } = { current: undefined };
+    const notFound = new Subject<MessagingEvent>();
+    const messagingActor = this.messagingActor;
+    const outbox = new Outbox({
+      canSend: () => messagingActor.getSnapshot().hasTag('canSend'),
+      refusal: () =>
+        messagingActor.getSnapshot().status === 'active'
+          ? undefined
+          : new RoomClosedError(this.connection.getSnapshot().context.end ?? { kind: 'user' }, 'the message was sent'),
+      resolveTarget: (to) => resolveTarget(messagingActor, to),
+      invoke: (tool, json) => invokeTool(link, tool, json),
+      notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
+    });
+    this.connection.start();
+    this.messagingActor.start();
+    const pipeline = runPipeline({
+      connection: this.connection,
+      messaging: this.messagingActor,
+      openSocket: () => openLink({ WebSocket, url, onClosing: (closed) => this.track(closed) }),
+      connectionCommands: this.connectionCommands,
+      messagingCommands: merge(this.messagingCommands, notFound),
+      link,
+      outbox,
+      messages: this.messages,
+      logger,
+    });
+    this.connectionState$ = select(this.connection, connectionStateName);
+    this.localParticipant = new LocalParticipant(this.connection, (attributes) => this.connectionCommands.next({ type: 'attributes.set', attributes }));
+    this.messaging = new MessagingClient({
+      actor: this.messagingActor,
+      connection: this.connection,
+      command: (event) => this.messagingCommands.next(event),
+      outbox,
+      messages: this.messages.asObservable(),
+    });
+    // Messaging reaches its final state right after the connection does, once
+    // its last effects (clearing presence, rejecting the outbox) have run.
+    this.finished = new Promise<void>((resolve) => {
+      this.messagingActor.subscribe({
+        complete: () => {
+          // Deferred: this runs inside the actor's own notification.
+          queueMicrotask(() => {
+            pipeline.unsubscribe();
+            this.messages.complete();
+            this.messaging.dispose();
+            resolve();
+          });
+        },
+      });
+    });
+  }
+
+  private track(closed: Promise<void>): void {
+    this.closing.add(closed);
+    void closed.then(() => this.closing.delete(closed));
+  }
+
+  /** The current connection state. */
+  get connectionState(): ConnectionStateName {
+    return connectionStateName(this.connection.getSnapshot());
+  }
+
+  /** True while connected. */
+  get isConnected(): boolean {
+    return this.connectionState === 'connected';
+  }
+
+  /** True once the connection has ended for good. */
+  get isClosed(): boolean {
+    return this.connectionState === 'closed';
+  }
+
+  /** What `room_ready` said on the current (or last) connection. */
+  get roomInfo(): RoomInfo | undefined {
+    return this.connection.getSnapshot().context.room;
+  }
+
+  /** The room name the server reported. */
+  get roomName(): string | null {
+    return this.roomInfo?.roomName ?? null;
+  }
+
+  /** The session id the server reported. */
+  get sessionId(): string | null {
+    return this.roomInfo?.sessionId ?? null;
+  }
+
+  /**
+   * Connects and resolves once the room is ready (`room_ready` and
+   * `connected` received). Failed attempts are retried with backoff, except
+   * a close with 1000 or an HTTP 403/404, which reject with
+   * {@link RoomClosedError}. Calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      const settled = firstValueFrom(select(this.connection, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('connected'))));
+      this.connectionCommands.next({ type: 'connection.start' });
+      const snapshot = await settled;
+      if (snapshot.status !== 'active') throw new RoomClosedError(snapshot.context.end ?? { kind: 'user' }, 'the room became ready');
+    })();
+    return this.started;
+  }
+
+  /**
+   * Closes the room for good: the websocket closes with 1000, pending sends
+   * reject with {@link RoomClosedError}. Resolves once the socket has closed.
+   */
+  async close(): Promise<void> {
+    this.connectionCommands.next({ type: 'connection.close' });
+    await this.finished;
+    await Promise.all([...this.closing]);
+  }
+
+  /** Same as {@link close}, without waiting, as the official `dispose()`. */
+  dispose(): void {
+    void this.close();
+  }
+
+  /** Resolves once the connection has ended for good (by `close()`, the server, or giving up). */
+  waitForClose(): Promise<void> {
+    return this.finished;
+  }
+}

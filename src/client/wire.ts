@@ -1,0 +1,152 @@
+/**
+ * What the client writes and reads on the wire, as plain functions over the
+ * codec: messaging tool invocations, `set_attributes`, and the decoding of
+ * `room_ready`, `connected` and `messaging.send` pushes into machine events
+ * or user messages. Browser-safe (no Node built-ins).
+ *
+ * @packageDocumentation
+ */
+import type { MessagingEvent, PresenceParticipant, RoomInfo } from '../../machines/index.js';
+import { CodecError, describeValue } from '../errors.js';
+import { packEnvelope, unpackEnvelope } from '../protocol/envelope.js';
+import { MessagingControlType } from '../protocol/message-types.js';
+
+/** A user message as received. Presence control messages never take this shape. */
+export interface RoomMessage {
+  /** Who sent it. */
+  readonly fromParticipantId: string;
+  /** The application-defined type, e.g. "chat". */
+  readonly type: string;
+  /** The JSON body. */
+  readonly message: unknown;
+  /** Raw bytes sent along, if any. */
+  readonly attachment?: Uint8Array;
+}
+
+/** The messaging tools the client invokes. */
+export type MessagingTool = 'enable' | 'disable' | 'send' | 'broadcast';
+
+/**
+ * Encodes a `room.invoke_tool` request of the messaging toolkit. `enable`
+ * and `disable` carry a `tool_call_id`, as 0.39.9 sends them.
+ */
+export function encodeInvoke(tool: MessagingTool, json: Record<string, unknown>, toolCallId?: string): Uint8Array {
+  const header: Record<string, unknown> = { toolkit: 'messaging', tool, arguments: { type: 'json', json } };
+  if (toolCallId !== undefined) header.tool_call_id = toolCallId;
+  return packEnvelope(header);
+}
+
+/** Standard base64 of bytes, without Node's Buffer. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.byteLength; i += chunk) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}
+
+/** The `arguments.json` of `send` (with a target) or `broadcast` (without). */
+export function messageArguments(input: {
+  toParticipantId?: string;
+  type: string;
+  message: unknown;
+  attachment?: Uint8Array;
+}): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  if (input.toParticipantId !== undefined) json.to_participant_id = input.toParticipantId;
+  json.type = input.type;
+  json.message_json = JSON.stringify(input.message);
+  if (input.attachment !== undefined) json.attachment_base64 = toBase64(input.attachment);
+  return json;
+}
+
+/** Encodes `set_attributes`: a flat attribute map as the envelope header. */
+export function encodeSetAttributes(attributes: Readonly<Record<string, unknown>>): Uint8Array {
+  return packEnvelope(attributes);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Decodes `room_ready`. */
+export function decodeRoomReady(data: Uint8Array): RoomInfo {
+  const { header } = unpackEnvelope(data);
+  return { roomName: optionalString(header.room_name), roomUrl: optionalString(header.room_url), sessionId: optionalString(header.session_id) };
+}
+
+/** Decodes `connected`; `undefined` for a type other than `init` (ignored, as TS clients do). */
+export function decodeConnected(data: Uint8Array): { participantId: string; attributes: Record<string, unknown> } | undefined {
+  const { header } = unpackEnvelope(data);
+  if (header.type !== 'init') return undefined;
+  if (typeof header.participantId !== 'string' || !header.participantId) {
+    throw new CodecError(`connected.participantId: expected a non-empty string, got ${describeValue(header.participantId)}.`);
+  }
+  if (!isRecord(header.attributes)) {
+    throw new CodecError(`connected.attributes: expected an object, got ${describeValue(header.attributes)}.`);
+  }
+  return { participantId: header.participantId, attributes: header.attributes };
+}
+
+function participantOf(value: unknown, field: string): PresenceParticipant {
+  if (!isRecord(value) || typeof value.id !== 'string' || !value.id) {
+    throw new CodecError(`${field}: expected a participant {id, role, attributes}, got ${describeValue(value)}.`);
+  }
+  return {
+    id: value.id,
+    role: typeof value.role === 'string' ? value.role : 'user',
+    attributes: isRecord(value.attributes) ? value.attributes : {},
+  };
+}
+
+/** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message. */
+export type MessagingPush = { kind: 'presence'; event: MessagingEvent } | { kind: 'message'; message: RoomMessage };
+
+const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
+
+/** True for the `type`s of presence control messages. */
+export function isControlType(type: string): boolean {
+  return CONTROL_TYPES.has(type);
+}
+
+/**
+ * Decodes a `messaging.send` push. Control types (`messaging.enabled`,
+ * `participant.enabled`, `participant.disabled`, `participant.attributes`)
+ * become machine events and never user messages. Throws {@link CodecError}.
+ */
+export function decodeMessagingPush(data: Uint8Array): MessagingPush {
+  const { header, payload } = unpackEnvelope(data);
+  const type = header.type;
+  if (typeof type !== 'string') throw new CodecError(`messaging.send.type: expected a string, got ${describeValue(type)}.`);
+  const from = typeof header.from_participant_id === 'string' ? header.from_participant_id : '';
+  const body = header.message;
+  switch (type) {
+    case MessagingControlType.Enabled: {
+      const list = isRecord(body) ? body.participants : undefined;
+      if (!Array.isArray(list)) throw new CodecError(`messaging.enabled.participants: expected an array, got ${describeValue(list)}.`);
+      return { kind: 'presence', event: { type: 'messaging.enabled', participants: list.map((p, i) => participantOf(p, `messaging.enabled.participants.${i}`)) } };
+    }
+    case MessagingControlType.ParticipantEnabled:
+      return { kind: 'presence', event: { type: 'participant.enabled', participant: participantOf(body, 'participant.enabled') } };
+    case MessagingControlType.ParticipantDisabled: {
+      const id = isRecord(body) ? body.id : undefined;
+      if (typeof id !== 'string') throw new CodecError(`participant.disabled.id: expected a string, got ${describeValue(id)}.`);
+      return { kind: 'presence', event: { type: 'participant.disabled', participantId: id } };
+    }
+    case MessagingControlType.ParticipantAttributes: {
+      const attributes = isRecord(body) ? body.attributes : undefined;
+      if (!isRecord(attributes)) throw new CodecError(`participant.attributes.attributes: expected an object, got ${describeValue(attributes)}.`);
+      return { kind: 'presence', event: { type: 'participant.attributes_changed', participantId: from, attributes } };
+    }
+    default: {
+      const message: RoomMessage =
+        payload.byteLength > 0 ? { fromParticipantId: from, type, message: body, attachment: payload.slice() } : { fromParticipantId: from, type, message: body };
+      return { kind: 'message', message };
+    }
+  }
+}

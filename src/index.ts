@@ -1,0 +1,67 @@
+/**
+ * roomstate: a MeshAgent-compatible room messaging server, a reactive client
+ * built on XState and RxJS, and the codec they share.
+ *
+ * @packageDocumentation
+ */
+export * from './protocol/index.js';
+export { RoomStateError, RoomStateErrorCode, CodecError, ValidationError, RoomServerError } from './errors.js';
+export { mintToken, verifyToken, TokenError, roleFromGrants, messagingFromGrants, TOKEN_VERSION } from './auth/token.js';
+export type {
+  MintTokenOptions,
+  VerifyTokenOptions,
+  VerifiedToken,
+  ParticipantGrant,
+  ParticipantRole,
+  MessagingPermissions,
+  TokenRefusal,
+} from './auth/token.js';
+// Server and client exports are appended below by their modules.
+export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, CloseCode, SLOW_CONSUMER_REASON } from './server/index.js';
+export type {
+  RoomServer,
+  RoomServerOptions,
+  RoomServerLimits,
+  RoomServerAddress,
+  RoomServerCloseOptions,
+  RoomServerCoreOptions,
+  RoomDirectory,
+  Room,
+  RoomMember,
+  AdmissionRefusal,
+  ParticipantConnection,
+} from './server/index.js';
+export {
+  RoomClient,
+  MessagingClient,
+  LocalParticipant,
+  RemoteParticipant,
+  ParticipantNotFoundError,
+  RoomClosedError,
+  MessagingDisabledError,
+  connectionStateName,
+  messagingStateName,
+  roomUrl,
+  connectionMachine,
+  messagingMachine,
+  presenceMachine,
+} from './client/node.js';
+export type {
+  RoomClientOptions,
+  MessageTarget,
+  SendMessageOptions,
+  BroadcastMessageOptions,
+  ParticipantAttributesUpdate,
+  Attributes,
+  RoomMessage,
+  RoomMessageEvent,
+  MessagingEventName,
+  MessagingEventListener,
+  WebSocketConstructor,
+  WebSocketLike,
+  ClientLogger,
+  ConnectionStateName,
+  MessagingStateName,
+  ConnectionEnd,
+  MessagingFailure,
+} from './client/node.js';

@@ -1,0 +1,33 @@
+/**
+ * What the parts of the server core share: limits, the frame encoder, the
+ * room directory and the logger.
+ */
+import type { Logger } from 'pino';
+import type { RoomServerLimits } from '../options.js';
+import type { FrameEncoder, Frames } from './frame-encoder.js';
+import type { RoomDirectory } from './room-directory.js';
+import type { Clock } from './token-bucket.js';
+
+/**
+ * The core's view of one participant's connection. The binding implements
+ * it on a websocket; the core never sees the socket.
+ */
+export interface ParticipantConnection {
+  /**
+   * Queues the frames of one message, in order. Frames written in one tick
+   * leave together; a connection that is closing drops them.
+   */
+  send(frames: Frames): void;
+  /** Closes the connection with a websocket close code and a short reason. */
+  close(code: number, reason: string): void;
+}
+
+/** Shared state of one server core. */
+export interface CoreContext {
+  readonly limits: RoomServerLimits;
+  readonly encoder: FrameEncoder;
+  readonly directory: RoomDirectory;
+  readonly logger: Logger;
+  readonly broadcastToSender: boolean;
+  readonly clock: Clock;
+}

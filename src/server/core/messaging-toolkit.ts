@@ -1,0 +1,104 @@
+/**
+ * The `messaging` toolkit: `enable`, `disable`, `send` and `broadcast`,
+ * invoked through `room.invoke_tool`. `send` and `broadcast` are the relay
+ * hot path: a set lookup, one encode, no actor transitions.
+ */
+import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../protocol/index.js';
+import { describeValue } from '../../errors.js';
+import type { z } from 'zod';
+import type { ParticipantSession } from './participant-session.js';
+import { RequestError } from './request-error.js';
+import {
+  checkJsonText,
+  decodeAttachment,
+  emptyArgumentsSchema,
+  parseBroadcastArguments,
+  parseSendArguments,
+  utf8Length,
+  validate,
+} from './validation.js';
+
+/** The tools of the messaging toolkit. */
+export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as const;
+
+/** Runs one messaging tool; throws {@link RequestError} or `ValidationError` to answer with an error. */
+export function invokeMessagingTool(
+  session: ParticipantSession,
+  requestId: number,
+  tool: string,
+  args: { type: string; [key: string]: unknown },
+  _payload: Uint8Array,
+): void {
+  if (!(MESSAGING_TOOLS as readonly string[]).includes(tool)) {
+    throw new RequestError(`tool: unknown messaging tool ${describeValue(tool)}; expected one of ${MESSAGING_TOOLS.join(', ')}.`, ErrorCode.InvalidRequest);
+  }
+  const permissions = session.messaging;
+  if (permissions === undefined) {
+    throw new RequestError('messaging is not permitted: the token has no api.messaging grant.', ErrorCode.PermissionDenied);
+  }
+  const { encoder, limits } = session.context;
+  switch (tool) {
+    case 'enable':
+      jsonArguments(args, emptyArgumentsSchema);
+      // The reply goes first: clients expect `empty`, then `messaging.enabled`.
+      session.reply(encoder.empty(requestId));
+      session.lifecycle({ type: 'messaging.enable' });
+      return;
+    case 'disable':
+      jsonArguments(args, emptyArgumentsSchema);
+      session.reply(encoder.empty(requestId));
+      session.lifecycle({ type: 'messaging.disable' });
+      return;
+    case 'send': {
+      if (!permissions.send) {
+        throw new RequestError('messaging send is not permitted by the token\'s api.messaging grant.', ErrorCode.PermissionDenied);
+      }
+      const input = parseSendArguments(jsonContent(args));
+      checkType(input.type, limits.maxTypeBytes);
+      checkJsonText(input.message_json, 'arguments.json.message_json', limits.maxJsonDepth);
+      const attachment = decodeAttachment(input.attachment_base64, 'arguments.json.attachment_base64');
+      const target = session.room.enabledMember(input.to_participant_id);
+      if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
+      target.deliver(encoder.messaging(session.prefix, input.type, input.message_json, attachment));
+      session.reply(encoder.empty(requestId));
+      return;
+    }
+    case 'broadcast': {
+      if (!permissions.broadcast) {
+        throw new RequestError('messaging broadcast is not permitted by the token\'s api.messaging grant.', ErrorCode.PermissionDenied);
+      }
+      const input = parseBroadcastArguments(jsonContent(args));
+      checkType(input.type, limits.maxTypeBytes);
+      checkJsonText(input.message_json, 'arguments.json.message_json', limits.maxJsonDepth);
+      const attachment = decodeAttachment(input.attachment_base64, 'arguments.json.attachment_base64');
+      const room = session.room;
+      if (room.enabledCount > 0) {
+        room.fanOut(encoder.messaging(session.prefix, input.type, input.message_json, attachment), session.context.broadcastToSender ? undefined : session);
+      }
+      session.reply(encoder.empty(requestId));
+      return;
+    }
+  }
+}
+
+/** The JSON value of `arguments`, which must be `json` content. */
+function jsonContent(args: { type: string; [key: string]: unknown }): unknown {
+  if (args.type !== 'json') {
+    throw new RequestError(`arguments.type: expected "json" (got ${describeValue(args.type)}).`, ErrorCode.InvalidRequest);
+  }
+  return args.json;
+}
+
+function jsonArguments<T extends z.ZodType>(args: { type: string; [key: string]: unknown }, schema: T): z.infer<T> {
+  return validate(schema, jsonContent(args), 'arguments.json');
+}
+
+/** Presence control types share the `messaging.send` push; a user message with one would forge presence. */
+const RESERVED_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
+
+function checkType(type: string, maxBytes: number): void {
+  if (RESERVED_TYPES.has(type)) throw new RequestError(`arguments.json.type: ${describeValue(type)} is reserved for presence messages.`, ErrorCode.InvalidRequest);
+  if (type.length > maxBytes / 3 && utf8Length(type) > maxBytes) {
+    throw new RequestError(`arguments.json.type: ${utf8Length(type)} bytes exceed the limit of ${maxBytes}.`, ErrorCode.InvalidRequest);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * One participant connection inside the core: its identity, attributes,
+ * frame reassembly, rate limits and lifecycle actor. Knows nothing of `ws`.
+ */
+import { createActor, type Actor } from 'xstate';
+import { participantSessionMachine } from '../../../machines/participant-session.js';
+import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
+import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
+import type { CoreContext, ParticipantConnection } from './context.js';
+import { messagingPrefix, type Frames } from './frame-encoder.js';
+import type { Room, RoomMember } from './room-directory.js';
+import { TokenBucket } from './token-bucket.js';
+import { handleMessage } from './request-handler.js';
+
+/** WebSocket close codes the core uses. */
+export const CloseCode = {
+  /** The server is going away (shutdown). */
+  ServiceRestart: 1012,
+  /** Repeated framing violations. */
+  ProtocolError: 1002,
+  /** A text frame arrived; the protocol is binary only. */
+  UnsupportedData: 1003,
+  /** Policy: slow consumer over its outgoing buffer limit. */
+  PolicyViolation: 1008,
+  /** The room became full between the upgrade and the join. */
+  TryAgainLater: 1013,
+} as const;
+
+/** What a session is created from. */
+export interface SessionInit {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly roomName: string;
+  readonly roomUrl: string;
+  readonly token: VerifiedToken;
+  readonly connection: ParticipantConnection;
+}
+
+/** A participant's server-side session; also its {@link RoomMember} entry. */
+export class ParticipantSession implements RoomMember {
+  /** Participant id, fresh per connection. */
+  readonly id: string;
+  /** Role from the token's grants. */
+  readonly role: string;
+  /** The token's `name` claim. */
+  readonly name: string;
+  /** `api.messaging` permissions, or undefined when the grant is absent. */
+  readonly messaging: MessagingPermissions | undefined;
+  /** Header prefix of `messaging.send` pushes from this participant. */
+  readonly prefix: string;
+  /** The merged attribute map. */
+  attributes: Record<string, unknown>;
+  /** Mirrors the actor's `messagingEnabled` tag, for the relay path. */
+  enabled = false;
+  /** The room, once joined. */
+  room!: Room;
+
+  private readonly reassembler: PacketReassembler;
+  private readonly messageRate: TokenBucket;
+  private readonly byteRate: TokenBucket;
+  private readonly actor: Actor<typeof participantSessionMachine>;
+  private protocolErrors = 0;
+  private open = true;
+
+  constructor(
+    readonly context: CoreContext,
+    readonly init: SessionInit,
+  ) {
+    const { limits } = context;
+    this.id = init.id;
+    this.role = init.token.role;
+    this.name = init.token.name;
+    this.messaging = init.token.messaging;
+    this.prefix = messagingPrefix(init.id);
+    this.attributes = { name: init.token.name };
+    this.reassembler = new PacketReassembler({
+      maxMessageBytes: limits.maxMessageBytes,
+      maxTypeBytes: limits.maxTypeBytes,
+      discardRejected: true,
+    });
+    this.messageRate = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, context.clock);
+    this.byteRate = new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond, limits.maxMessageBytes), context.clock);
+    this.actor = createActor(participantSessionMachine);
+    this.actor.on('presence.snapshot', () => this.sendSnapshot());
+    this.actor.on('presence.enabled', () => this.announceEnabled());
+    this.actor.on('presence.disabled', () => this.announceDisabled());
+    this.actor.on('presence.attributes', ({ changed }) => {
+      this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }), this);
+    });
+    this.actor.on('session.ended', () => this.context.directory.leave(this.room, this));
+  }
+
+  /** Whether the connection is still open (not closed or being closed). */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Starts the session in `room`: sends `room_ready` then `connected`. */
+  start(room: Room): void {
+    this.room = room;
+    this.actor.start();
+    const { encoder } = this.context;
+    this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
+    this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
+  }
+
+  /** Delivers frames to this participant, unless its connection is closing. */
+  deliver(frames: Frames): void {
+    if (this.open) this.init.connection.send(frames);
+  }
+
+  /** Feeds one binary frame from the connection. */
+  receive(frame: Uint8Array): void {
+    if (!this.open) return;
+    let message;
+    try {
+      message = this.reassembler.push(frame);
+    } catch (error) {
+      const requestId = this.reassembler.rejectedId;
+      if (this.reassembler.rejectedByLimit && requestId !== undefined) {
+        // A size limit is not a protocol violation: answer it (within the request rate) and carry on.
+        if (this.messageRate.take(1)) this.reply(this.context.encoder.error(requestId, (error as Error).message, ErrorCode.InvalidRequest));
+      } else {
+        this.protocolError((error as Error).message, requestId);
+      }
+      return;
+    }
+    if (message === undefined) return;
+    if (!this.messageRate.take(1) || !this.byteRate.take(message.data.byteLength)) {
+      if (message.type !== MessageType.Response) {
+        this.reply(this.context.encoder.error(message.id, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed));
+      }
+      return;
+    }
+    handleMessage(this, message);
+  }
+
+  /** A text frame arrived: the protocol is binary only, so the connection is closed. */
+  receiveText(): void {
+    this.kick(CloseCode.UnsupportedData, 'text frames are not supported; the protocol is binary');
+  }
+
+  /**
+   * Records a framing or envelope violation: answers the affected request
+   * (when its id is known) with error 1002, and closes the connection once
+   * there were more than `maxProtocolErrors`.
+   */
+  protocolError(text: string, requestId: number | undefined): void {
+    this.protocolErrors++;
+    this.context.logger.debug({ participant: this.id, error: text }, 'protocol error');
+    if (this.protocolErrors > this.context.limits.maxProtocolErrors) {
+      this.kick(CloseCode.ProtocolError, 'too many protocol errors');
+      return;
+    }
+    if (requestId !== undefined) this.reply(this.context.encoder.error(requestId, text, ErrorCode.InvalidRequest));
+  }
+
+  /** Sends a response to this participant. */
+  reply(frames: Frames): void {
+    this.deliver(frames);
+  }
+
+  /** Sends a lifecycle event to the actor (enable, disable, attributes). */
+  lifecycle(event: { type: 'messaging.enable' } | { type: 'messaging.disable' } | { type: 'attributes.changed'; changed: Record<string, unknown> }): void {
+    this.actor.send(event);
+  }
+
+  /** Server-initiated close: leaves the room at once, then closes the connection. */
+  kick(code: number, reason: string): void {
+    if (!this.open) return;
+    this.closed();
+    this.init.connection.close(code, reason);
+  }
+
+  /** The connection is gone (or going): leave the room and announce it. Idempotent. */
+  closed(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.actor.send({ type: 'transport.closed' });
+    this.actor.stop();
+  }
+
+  private sendSnapshot(): void {
+    const participants: { id: string; role: string; attributes: Readonly<Record<string, unknown>> }[] = [];
+    if (this.messaging?.list !== false) {
+      for (const member of this.room.enabledMembers()) {
+        if (member !== this) participants.push({ id: member.id, role: member.role, attributes: member.attributes });
+      }
+    }
+    this.deliver(this.context.encoder.control(this.prefix, MessagingControlType.Enabled, { participants }));
+  }
+
+  private announceEnabled(): void {
+    this.enabled = true;
+    this.room.setEnabled(this, true);
+    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }), this);
+  }
+
+  private announceDisabled(): void {
+    this.enabled = false;
+    this.room.setEnabled(this, false);
+    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }), this);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The room server core: admits verified participants into rooms and runs
+ * their sessions. Transport-agnostic; a binding feeds it frames.
+ */
+import type { Logger } from 'pino';
+import type { VerifiedToken } from '../../auth/token.js';
+import type { RoomServerLimits } from '../options.js';
+import type { CoreContext, ParticipantConnection } from './context.js';
+import { FrameEncoder } from './frame-encoder.js';
+import { ParticipantSession } from './participant-session.js';
+import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
+import { monotonicClock, type Clock } from './token-bucket.js';
+
+/** Options of a {@link RoomServerCore}. */
+export interface RoomServerCoreOptions {
+  /** Resolved limits. */
+  limits: RoomServerLimits;
+  /** Logger (use a silent one for none). */
+  logger: Logger;
+  /**
+   * Whether broadcasts reach their enabled sender.
+   * @defaultValue false
+   */
+  broadcastToSender?: boolean;
+  /**
+   * Membership and fan-out.
+   * @defaultValue a new {@link InMemoryRoomDirectory} with the limits' capacities
+   */
+  directory?: RoomDirectory;
+  /**
+   * Generator of participant and session ids.
+   * @defaultValue `crypto.randomUUID`
+   */
+  createId?: () => string;
+  /**
+   * Millisecond clock for rate limits.
+   * @defaultValue `performance.now`
+   */
+  clock?: Clock;
+}
+
+/** A verified participant asking to join a room. */
+export interface JoinRequest {
+  /** The URL-decoded room name. */
+  roomName: string;
+  /** The room URL reported in `room_ready`. */
+  roomUrl: string;
+  /** The verified token. */
+  token: VerifiedToken;
+  /** The connection to write to. */
+  connection: ParticipantConnection;
+}
+
+/**
+ * Rooms, sessions and request handling, without I/O.
+ *
+ * @example
+ * ```ts
+ * const core = new RoomServerCore({ limits: resolveLimits(), logger });
+ * const session = core.join({ roomName, roomUrl, token, connection });
+ * if (!isRefusal(session)) socket.on('message', (frame) => session.receive(frame));
+ * ```
+ */
+export class RoomServerCore {
+  /** Shared state of every session. */
+  readonly context: CoreContext;
+  private readonly createId: () => string;
+
+  constructor(options: RoomServerCoreOptions) {
+    const { limits } = options;
+    this.context = {
+      limits,
+      logger: options.logger,
+      encoder: new FrameEncoder(),
+      directory: options.directory ?? new InMemoryRoomDirectory(limits),
+      broadcastToSender: options.broadcastToSender ?? false,
+      clock: options.clock ?? monotonicClock,
+    };
+    this.createId = options.createId ?? (() => crypto.randomUUID());
+  }
+
+  /** Whether a participant could join `roomName` now. */
+  admission(roomName: string): AdmissionRefusal | undefined {
+    return this.context.directory.admission(roomName);
+  }
+
+  /**
+   * Adds a participant to its room and sends `room_ready` and `connected`.
+   * Returns the session, or a refusal when the room or server is full.
+   */
+  join(request: JoinRequest): ParticipantSession | AdmissionRefusal {
+    const session = new ParticipantSession(this.context, {
+      id: this.createId(),
+      sessionId: this.createId(),
+      roomName: request.roomName,
+      roomUrl: request.roomUrl,
+      token: request.token,
+      connection: request.connection,
+    });
+    const room = this.context.directory.join(request.roomName, session);
+    if (isRefusal(room)) return room;
+    session.start(room);
+    return session;
+  }
+
+  /** Room, participant and messaging-enabled counts. */
+  stats(): { rooms: number; participants: number; enabled: number } {
+    return this.context.directory.stats();
+  }
+}
+
+export { isRefusal };

@@ -1,0 +1,23 @@
+/**
+ * The roomstate room server: a MeshAgent-compatible room messaging server.
+ *
+ * @example
+ * ```ts
+ * import { createRoomServer } from 'roomstate';
+ * const server = createRoomServer({ secret: 'change-me', port: 8080 });
+ * await server.listen();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { createRoomServer } from './room-server.js';
+export type { RoomServer, RoomServerAddress, RoomServerCloseOptions } from './room-server.js';
+export { DEFAULT_LIMITS, resolveLimits } from './options.js';
+export type { RoomServerOptions, RoomServerLimits } from './options.js';
+export { RoomServerCore } from './core/room-server-core.js';
+export type { RoomServerCoreOptions, JoinRequest } from './core/room-server-core.js';
+export { InMemoryRoomDirectory } from './core/room-directory.js';
+export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLimits } from './core/room-directory.js';
+export type { ParticipantConnection } from './core/context.js';
+export { ParticipantSession, CloseCode } from './core/participant-session.js';
+export { SLOW_CONSUMER_REASON } from './ws-binding.js';

@@ -1,0 +1,237 @@
+/**
+ * The room server: an HTTP server whose upgrades are authenticated and handed
+ * to `ws` (noServer), a heartbeat, and graceful shutdown around the core.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
+import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
+import { CloseCode } from './core/participant-session.js';
+import { RoomServerCore, isRefusal } from './core/room-server-core.js';
+import { handleHttpRequest } from './http-routes.js';
+import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
+import { extractToken, originAllowed, parseRoomTarget, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
+import { WsConnection } from './ws-binding.js';
+
+/** Where a listening server is. */
+export interface RoomServerAddress {
+  /** The host it listens on. */
+  host: string;
+  /** The port it listens on. */
+  port: number;
+  /** Base websocket URL, e.g. `ws://127.0.0.1:8080`; rooms are at `/rooms/:room`. */
+  url: string;
+}
+
+/** Options of {@link RoomServer.close}. */
+export interface RoomServerCloseOptions {
+  /**
+   * Close code sent to clients.
+   * @defaultValue 1012
+   */
+  code?: number;
+  /**
+   * Close reason sent to clients.
+   * @defaultValue 'server shutting down'
+   */
+  reason?: string;
+  /**
+   * Time clients get to finish the close handshake before they are terminated.
+   * @defaultValue 5000
+   */
+  timeoutMs?: number;
+}
+
+/** A running (or ready to run) room server. */
+export interface RoomServer {
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<RoomServerAddress>;
+  /**
+   * Stops accepting, closes every client (1012 "server shutting down" by
+   * default), terminates stragglers after `timeoutMs`, and resolves when all
+   * are closed and the port is released.
+   */
+  close(options?: RoomServerCloseOptions): Promise<void>;
+  /** The bound address while listening. */
+  readonly address: RoomServerAddress | undefined;
+  /** Room, participant and messaging-enabled counts. */
+  stats(): { rooms: number; participants: number; enabled: number };
+}
+
+class NodeRoomServer implements RoomServer {
+  private readonly limits: RoomServerLimits;
+  private readonly logger: Logger;
+  private readonly core: RoomServerCore;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<WsConnection>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private bound: RoomServerAddress | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: RoomServerOptions) {
+    if (typeof options.secret !== 'string' || options.secret.length === 0) {
+      throw new TypeError('createRoomServer needs a non-empty `secret` to verify participant tokens.');
+    }
+    this.limits = resolveLimits(options.limits);
+    this.logger = options.logger ? options.logger : pino({ enabled: false });
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false });
+    const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      // The server keeps its own connection set for heartbeats and shutdown.
+      clientTracking: false,
+      perMessageDeflate: options.perMessageDeflate ?? false,
+      // One frame never needs more than a maximal message plus its packet header.
+      maxPayload: Number.isFinite(this.limits.maxMessageBytes) ? this.limits.maxMessageBytes + FIRST_PACKET_HEADER_SIZE + maxTypeBytes : 0,
+      handleProtocols: (protocols) => tokenSubprotocol(protocols) ?? false,
+    });
+    this.http = createServer((request, response) => handleHttpRequest(request, response, () => this.core.stats()));
+    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.upgrade(request, socket, head);
+    });
+  }
+
+  get address(): RoomServerAddress | undefined {
+    return this.bound;
+  }
+
+  stats(): { rooms: number; participants: number; enabled: number } {
+    return this.core.stats();
+  }
+
+  listen(): Promise<RoomServerAddress> {
+    if (this.closing) return Promise.reject(new Error('the room server was closed; create a new one.'));
+    if (this.bound) return Promise.resolve(this.bound);
+    const host = this.options.host ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.http.once('error', onError);
+      this.http.listen(this.options.port ?? 8080, host, () => {
+        this.http.off('error', onError);
+        const info = this.http.address();
+        const port = typeof info === 'object' && info ? info.port : (this.options.port ?? 8080);
+        const urlHost = host.includes(':') ? `[${host}]` : host;
+        this.bound = { host, port, url: `ws://${urlHost}:${port}` };
+        this.startHeartbeat();
+        this.logger.info({ url: this.bound.url }, 'room server listening');
+        resolve(this.bound);
+      });
+    });
+  }
+
+  close(options: RoomServerCloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options);
+    return this.closing;
+  }
+
+  private async shutdown({ code = CloseCode.ServiceRestart, reason = 'server shutting down', timeoutMs = 5000 }: RoomServerCloseOptions): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const httpClosed = new Promise<void>((resolve) => {
+      if (!this.http.listening) resolve();
+      else this.http.close(() => resolve());
+    });
+    this.http.closeIdleConnections();
+    const socketsClosed = [...this.connections].map(
+      (connection) => new Promise<void>((resolve) => {
+        if (connection.ws.readyState === 3) resolve();
+        else connection.ws.once('close', () => resolve());
+      }),
+    );
+    // Leave presence quietly: everyone is going, so nobody is told about anybody.
+    for (const connection of this.connections) connection.mute();
+    for (const connection of this.connections) connection.session?.closed();
+    for (const connection of this.connections) connection.close(code, reason);
+    const deadline = setTimeout(() => {
+      for (const connection of this.connections) connection.terminate();
+      this.http.closeAllConnections();
+    }, timeoutMs);
+    await Promise.all([httpClosed, ...socketsClosed]);
+    clearTimeout(deadline);
+    this.wss.close();
+    this.bound = undefined;
+    this.logger.info('room server closed');
+  }
+
+  private startHeartbeat(): void {
+    const interval = this.options.heartbeatIntervalMs ?? 30_000;
+    if (!(interval > 0) || !Number.isFinite(interval)) return;
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) {
+        if (!connection.alive) {
+          this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
+          connection.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.ws.ping();
+      }
+    }, interval);
+    this.heartbeat.unref();
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // A client that resets during the async token check must not crash the process.
+    socket.on('error', () => socket.destroy());
+    const refuse = (refusal: UpgradeRefusal, level: 'info' | 'warn' = 'info') => {
+      this.logger[level]({ status: refusal.status, reason: refusal.reason, remote: request.socket.remoteAddress }, 'upgrade refused');
+      refuseUpgrade(socket, refusal);
+    };
+    if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    const target = parseRoomTarget(request.url ?? '/', this.limits.maxRoomNameLength);
+    if ('status' in target) return refuse(target);
+    if (!originAllowed(request, this.options.allowedOrigins)) return refuse({ status: 403, reason: 'origin not allowed' }, 'warn');
+    const found = extractToken(request, target.query);
+    let token: VerifiedToken;
+    try {
+      token = await verifyToken(found?.token, { secret: this.options.secret, room: target.roomName, maxTokenLength: this.limits.maxTokenLength });
+    } catch (error) {
+      // Only the short reason is logged, never the token.
+      const reason = error instanceof TokenError ? error.reason : 'invalid token';
+      return refuse({ status: 403, reason }, 'warn');
+    }
+    if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    if (socket.destroyed) return;
+    const refusal = this.core.admission(target.roomName);
+    if (refusal) return refuse(refusal, 'warn');
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, target.roomName, token, found?.source));
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, roomName: string, token: VerifiedToken, tokenSource: string | undefined): void {
+    const logger = this.logger.child({ room: roomName, name: token.name });
+    const connection = new WsConnection(ws, {
+      maxBufferedBytes: this.limits.maxBufferedBytes,
+      closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
+      logger,
+    });
+    this.connections.add(connection);
+    ws.once('close', () => this.connections.delete(connection));
+    const host = request.headers.host ?? `${this.bound?.host ?? '127.0.0.1'}:${this.bound?.port ?? 0}`;
+    const session = this.core.join({ roomName, roomUrl: `ws://${host}/rooms/${encodeURIComponent(roomName)}`, token, connection });
+    if (isRefusal(session)) {
+      // Raced past the admission check: the room filled up meanwhile.
+      logger.warn({ reason: session.reason }, 'join refused after upgrade');
+      connection.close(CloseCode.TryAgainLater, session.reason);
+      return;
+    }
+    connection.session = session;
+    logger.info({ participant: session.id, role: session.role, via: tokenSource }, 'participant connected');
+  }
+}
+
+/**
+ * Creates a room server. Call {@link RoomServer.listen} to start it.
+ *
+ * @example
+ * ```ts
+ * const server = createRoomServer({ secret: process.env.ROOM_SECRET!, port: 0 });
+ * const { url } = await server.listen(); // ws://127.0.0.1:PORT, rooms at `${url}/rooms/<room>`
+ * // ...
+ * await server.close();
+ * ```
+ */
+export function createRoomServer(options: RoomServerOptions): RoomServer {
+  return new NodeRoomServer(options);
+}

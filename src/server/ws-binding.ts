@@ -1,0 +1,109 @@
+/**
+ * The thin binding of the server core to `ws`: one {@link WsConnection} per
+ * socket writes frames with one socket write per tick, watches the outgoing
+ * buffer, and feeds incoming frames to the session.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { WebSocket, type RawData } from 'ws';
+import type { ParticipantConnection } from './core/context.js';
+import type { Frames } from './core/frame-encoder.js';
+import { CloseCode, type ParticipantSession } from './core/participant-session.js';
+
+/** Settings of a {@link WsConnection}. */
+export interface WsConnectionOptions {
+  /** Largest `bufferedAmount` before the peer is dropped as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Time a server-initiated close may take before the socket is terminated. */
+  closeTimeoutMs: number;
+  /** Connection-scoped logger. */
+  logger: Logger;
+}
+
+/** Close reason sent to a consumer that stopped reading. */
+export const SLOW_CONSUMER_REASON = 'slow consumer: outgoing buffer limit exceeded';
+
+function flush(connection: WsConnection): void {
+  connection.flush();
+}
+
+/** A websocket as the core's {@link ParticipantConnection}. */
+export class WsConnection implements ParticipantConnection {
+  /** Set by pongs; cleared by each heartbeat ping. */
+  alive = true;
+  /** The session fed by this connection, once joined. */
+  session: ParticipantSession | undefined;
+  private corked = false;
+  private muted = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private readonly socket: Socket | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly options: WsConnectionOptions,
+  ) {
+    // ws keeps the net.Socket private; corking it is what makes one write per tick.
+    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const session = this.session;
+      if (session === undefined) return;
+      if (isBinary) session.receive(data as Buffer);
+      else session.receiveText();
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (this.closeTimer) clearTimeout(this.closeTimer);
+      options.logger.info({ code, reason: reason.toString() }, 'connection closed');
+      this.session?.closed();
+    });
+    ws.on('error', (error: Error) => {
+      options.logger.warn({ err: error }, 'connection error');
+    });
+  }
+
+  send(frames: Frames): void {
+    const ws = this.ws;
+    if (this.muted || ws.readyState !== WebSocket.OPEN) return;
+    if (!this.corked && this.socket !== undefined) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(flush, this);
+    }
+    for (let i = 0; i < frames.length; i++) ws.send(frames[i]);
+  }
+
+  /** Uncorks (one socket write for the tick) and checks the outgoing buffer. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket?.uncork();
+    if (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.options.logger.warn({ bufferedAmount: this.ws.bufferedAmount }, 'dropping slow consumer');
+      if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
+      else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
+    }
+  }
+
+  /** Drops every later frame (shutdown: nobody needs presence news any more). */
+  mute(): void {
+    this.muted = true;
+  }
+
+  close(code: number, reason: string): void {
+    const ws = this.ws;
+    if (ws.readyState === WebSocket.CLOSED) return;
+    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    // A peer that does not read never completes the close handshake.
+    if (this.closeTimer === undefined) {
+      this.closeTimer = setTimeout(() => ws.terminate(), this.options.closeTimeoutMs);
+      this.closeTimer.unref();
+    }
+  }
+
+  /** Drops the peer at once (heartbeat timeout, shutdown deadline). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+}

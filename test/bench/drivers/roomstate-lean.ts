@@ -1,0 +1,174 @@
+/**
+ * A lean roomstate client built straight on the codec (`src/protocol`): no
+ * state machines, no streams, no validation beyond what decoding needs. It
+ * drives the roomstate server with the same wire traffic as the real client,
+ * so comparing the two rows separates server cost from client cost.
+ */
+import WebSocket from 'ws';
+import { mintToken } from '../../../src/auth/token.js';
+import {
+  encodePacketsWithTypeBytes,
+  encodeType,
+  MessageType,
+  MessagingControlType,
+  packEnvelope,
+  PacketReassembler,
+  unpackEnvelope,
+} from '../../../src/protocol/index.js';
+import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
+import { BENCH_MESSAGE_TYPE } from './types.js';
+
+const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface PushHeader {
+  from_participant_id?: string;
+  type?: string;
+  message?: { id?: string; participants?: Array<{ id: string }> } & Partial<BenchBody>;
+}
+
+class LeanPeer implements BenchPeer {
+  onMessage: ((message: ReceivedMessage) => void) | undefined;
+  onPresence: (() => void) | undefined;
+  id = '';
+  private readonly reassembler = new PacketReassembler();
+  private readonly pending = new Map<number, Pending>();
+  private readonly presence = new Set<string>();
+  private nextId = 0;
+  private enabled: (() => void) | undefined;
+  private ready: { resolve(peer: LeanPeer): void; reject(error: Error): void; roomReady: boolean } | undefined;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => this.receive(data));
+  }
+
+  /** Resolves once both `room_ready` and `connected` have arrived. */
+  whenReady(): Promise<LeanPeer> {
+    return new Promise((resolve, reject) => {
+      this.ready = { resolve, reject, roomReady: false };
+      this.ws.once('error', reject);
+      this.ws.once('close', (code) => reject(new Error(`connection closed with ${code} before ready`)));
+    });
+  }
+
+  enable(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.enabled = resolve;
+      this.invoke('enable', {}, true).catch(reject);
+    });
+  }
+
+  send(to: string, body: BenchBody, attachment?: Uint8Array): Promise<void> {
+    const args: Record<string, unknown> = { to_participant_id: to, type: BENCH_MESSAGE_TYPE, message_json: JSON.stringify(body) };
+    if (attachment) args.attachment_base64 = Buffer.from(attachment.buffer, attachment.byteOffset, attachment.byteLength).toString('base64');
+    return this.invoke('send', args, false);
+  }
+
+  broadcast(body: BenchBody): Promise<void> {
+    return this.invoke('broadcast', { type: BENCH_MESSAGE_TYPE, message_json: JSON.stringify(body) }, false);
+  }
+
+  presenceSize(): number {
+    return this.presence.size;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close(1000);
+    });
+  }
+
+  private invoke(tool: string, args: Record<string, unknown>, oneWay: boolean): Promise<void> {
+    const id = this.nextId++;
+    const header: Record<string, unknown> = { toolkit: 'messaging', tool, arguments: { type: 'json', json: args } };
+    if (oneWay) header.tool_call_id = `bench-${id}`;
+    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    for (const frame of encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelope(header))) this.ws.send(frame);
+    return promise;
+  }
+
+  private receive(frame: Buffer): void {
+    const message = this.reassembler.push(frame);
+    if (!message) return;
+    switch (message.type) {
+      case MessageType.Response: {
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        const { header } = unpackEnvelope(message.data);
+        if (header.type === 'error') pending.reject(new Error(String(header.text)));
+        else pending.resolve();
+        return;
+      }
+      case MessageType.MessagingSend:
+        this.push(unpackEnvelope(message.data));
+        return;
+      case MessageType.RoomReady:
+        if (this.ready) this.ready.roomReady = true;
+        this.settleReady();
+        return;
+      case MessageType.Connected: {
+        const { header } = unpackEnvelope(message.data);
+        this.id = String(header.participantId);
+        this.settleReady();
+        return;
+      }
+    }
+  }
+
+  private settleReady(): void {
+    if (this.ready?.roomReady && this.id) {
+      this.ready.resolve(this);
+      this.ready = undefined;
+    }
+  }
+
+  private push({ header, payload }: { header: Record<string, unknown>; payload: Uint8Array }): void {
+    const push = header as PushHeader;
+    const body = push.message;
+    switch (push.type) {
+      case MessagingControlType.Enabled:
+        this.presence.clear();
+        for (const participant of body?.participants ?? []) this.presence.add(participant.id);
+        this.enabled?.();
+        this.enabled = undefined;
+        this.onPresence?.();
+        return;
+      case MessagingControlType.ParticipantEnabled:
+        if (body?.id) this.presence.add(body.id);
+        this.onPresence?.();
+        return;
+      case MessagingControlType.ParticipantDisabled:
+        if (body?.id) this.presence.delete(body.id);
+        this.onPresence?.();
+        return;
+      case MessagingControlType.ParticipantAttributes:
+        return;
+      default:
+        this.onMessage?.({ from: String(push.from_participant_id), body: body as BenchBody, attachmentBytes: payload.byteLength });
+    }
+  }
+}
+
+/** Creates the lean codec-level driver for a roomstate server at `url`. */
+export function roomstateLeanDriver(url: string, secret: string): BenchDriver {
+  return {
+    acknowledged: true,
+    connect: async (room, name) => {
+      const token = await mintToken({ secret, room, name });
+      const ws = new WebSocket(`${url}/rooms/${encodeURIComponent(room)}?token=${token}`, { perMessageDeflate: false });
+      const peer = new LeanPeer(ws);
+      const ready = await peer.whenReady();
+      ws.removeAllListeners('error');
+      ws.removeAllListeners('close');
+      ws.on('error', () => undefined);
+      return ready;
+    },
+  };
+}

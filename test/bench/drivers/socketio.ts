@@ -1,0 +1,87 @@
+/**
+ * Socket.IO 4 client driver (websocket transport only, no reconnection): sends
+ * are `emitWithAck`, so they resolve on the server's acknowledgement.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
+import { BENCH_MESSAGE_TYPE } from './types.js';
+
+interface Reply {
+  error?: string;
+  participants?: Array<{ id: string }>;
+}
+
+interface Push {
+  from: string;
+  type: string;
+  message: BenchBody;
+}
+
+class SocketIoPeer implements BenchPeer {
+  onMessage: ((message: ReceivedMessage) => void) | undefined;
+  onPresence: (() => void) | undefined;
+  private readonly presence = new Set<string>();
+
+  constructor(private readonly socket: Socket) {
+    socket.on('message', (push: Push, attachment?: ArrayBuffer | Uint8Array) => {
+      this.onMessage?.({ from: push.from, body: push.message, attachmentBytes: attachment?.byteLength ?? 0 });
+    });
+    socket.on('participant.enabled', (participant: { id: string }) => {
+      this.presence.add(participant.id);
+      this.onPresence?.();
+    });
+    socket.on('participant.disabled', (participant: { id: string }) => {
+      this.presence.delete(participant.id);
+      this.onPresence?.();
+    });
+  }
+
+  get id(): string {
+    return this.socket.id ?? '';
+  }
+
+  async enable(): Promise<void> {
+    const reply = (await this.socket.emitWithAck('enable')) as Reply;
+    for (const participant of reply.participants ?? []) this.presence.add(participant.id);
+    this.onPresence?.();
+  }
+
+  async send(to: string, body: BenchBody, attachment?: Uint8Array): Promise<void> {
+    const message = { to, type: BENCH_MESSAGE_TYPE, message: body };
+    const reply = (attachment ? await this.socket.emitWithAck('send', message, attachment) : await this.socket.emitWithAck('send', message)) as Reply | null;
+    if (reply?.error) throw new Error(reply.error);
+  }
+
+  async broadcast(body: BenchBody): Promise<void> {
+    await this.socket.emitWithAck('broadcast', { type: BENCH_MESSAGE_TYPE, message: body });
+  }
+
+  presenceSize(): number {
+    return this.presence.size;
+  }
+
+  close(): Promise<void> {
+    this.socket.close();
+    return Promise.resolve();
+  }
+}
+
+/** Creates the Socket.IO driver for a server at `url` (a `ws:` URL). */
+export function socketIoDriver(url: string): BenchDriver {
+  const httpUrl = url.replace(/^ws/, 'http');
+  return {
+    acknowledged: true,
+    connect: (room, name) =>
+      new Promise<BenchPeer>((resolve, reject) => {
+        const socket = io(httpUrl, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { room, name } });
+        socket.once('connect', () => {
+          socket.off('connect_error');
+          resolve(new SocketIoPeer(socket));
+        });
+        socket.once('connect_error', (error) => {
+          socket.close();
+          reject(error);
+        });
+      }),
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * Messages between the benchmark orchestrator (the parent process), the
+ * server under test and the load generators, all separate processes that
+ * talk over the `child_process.fork` IPC channel.
+ */
+import type { HistogramData } from './histogram.js';
+
+/** The servers under test. */
+export type ServerKind = 'roomstate' | 'raw' | 'socketio';
+
+/** The load generator clients. */
+export type ClientKind = 'roomstate' | 'roomstate-lean' | 'raw' | 'socketio';
+
+/** A server driven by one kind of client: one column of results. */
+export interface Target {
+  /** Stable id used in JSON and on the command line. */
+  readonly id: string;
+  /** Human label for the table. */
+  readonly label: string;
+  readonly server: ServerKind;
+  readonly client: ClientKind;
+}
+
+/** Every target, in table order. */
+export const TARGETS: readonly Target[] = [
+  { id: 'roomstate', label: 'roomstate', server: 'roomstate', client: 'roomstate' },
+  { id: 'roomstate-lean', label: 'roomstate (lean protocol client)', server: 'roomstate', client: 'roomstate-lean' },
+  { id: 'raw', label: 'raw ws relay', server: 'raw', client: 'raw' },
+  { id: 'socketio', label: 'Socket.IO 4', server: 'socketio', client: 'socketio' },
+];
+
+/** Memory figures, as `process.memoryUsage()` gives them. */
+export interface MemoryFigures {
+  readonly rss: number;
+  readonly heapTotal: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** CPU time used by a process so far, in milliseconds. */
+export interface CpuFigures {
+  readonly userMs: number;
+  readonly systemMs: number;
+}
+
+/** Parent to server. */
+export type ServerCommand =
+  | { readonly type: 'memory'; readonly id: number }
+  | { readonly type: 'cpu'; readonly id: number }
+  | { readonly type: 'stop' };
+
+/** Server to parent. */
+export type ServerReport =
+  | { readonly type: 'ready'; readonly url: string }
+  | { readonly type: 'memory'; readonly id: number; readonly memory: MemoryFigures }
+  | { readonly type: 'cpu'; readonly id: number; readonly cpu: CpuFigures }
+  | { readonly type: 'fatal'; readonly message: string };
+
+/** How a generator reaches the server under test. */
+export interface GeneratorInit {
+  readonly client: ClientKind;
+  /** Base URL of the server (`ws://127.0.0.1:port`); rooms are at `/rooms/:room`. */
+  readonly url: string;
+  /** The roomstate signing secret (ignored by the other servers). */
+  readonly secret: string;
+  /** Prefix for room names, so generators of one run never collide. */
+  readonly roomPrefix: string;
+}
+
+/** Timing of a throughput workload. */
+export interface Phases {
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  /** Longest wait for in-flight messages after measuring stops. */
+  readonly drainMs: number;
+}
+
+/** Direct messages between pairs; also the attachment scenario. */
+export interface DirectTask extends Phases {
+  readonly kind: 'direct';
+  readonly pairs: number;
+  /** In-flight sends per sender. */
+  readonly window: number;
+  /** Size of the JSON body, in bytes. */
+  readonly bodyBytes: number;
+  /** Attachment size in bytes, 0 for none. */
+  readonly attachmentBytes: number;
+}
+
+/** Broadcasts in one room. */
+export interface FanoutTask extends Phases {
+  readonly kind: 'fanout';
+  /** Enabled participants in the room, the broadcaster included. */
+  readonly roomSize: number;
+  /** Broadcasts in flight. */
+  readonly window: number;
+  readonly bodyBytes: number;
+  /** Joins in progress at once while filling the room. */
+  readonly joinConcurrency: number;
+}
+
+/** N participants join and enable at once; how long until every view is complete. */
+export interface PresenceJoinTask {
+  readonly kind: 'presence-join';
+  readonly participants: number;
+  readonly joinConcurrency: number;
+  readonly timeoutMs: number;
+}
+
+/** Time to enable in a room that already has N enabled participants. */
+export interface PresenceEnableTask {
+  readonly kind: 'presence-enable';
+  readonly participants: number;
+  readonly trials: number;
+  readonly joinConcurrency: number;
+  readonly timeoutMs: number;
+}
+
+/** Connects and enables participants and keeps them until `close-all`. */
+export interface FootprintConnectTask {
+  readonly kind: 'footprint-connect';
+  /** Rooms to fill, each with `perRoom` participants. */
+  readonly rooms: readonly string[];
+  readonly perRoom: number;
+  readonly joinConcurrency: number;
+  readonly timeoutMs: number;
+}
+
+/** Reports the generator's own memory (after a GC). */
+export interface MemoryTask {
+  readonly kind: 'memory';
+}
+
+/** Closes every participant a footprint task kept. */
+export interface CloseAllTask {
+  readonly kind: 'close-all';
+}
+
+/** Work for a generator. */
+export type Task = DirectTask | FanoutTask | PresenceJoinTask | PresenceEnableTask | FootprintConnectTask | MemoryTask | CloseAllTask;
+
+/** Result of a throughput workload (direct, attachment, fan-out). */
+export interface ThroughputResult {
+  readonly kind: 'throughput';
+  /** Messages received during the measured phase. */
+  readonly deliveries: number;
+  /** Payload bytes (body + attachment) received during the measured phase. */
+  readonly bytes: number;
+  /** Actual length of the measured phase. */
+  readonly durationMs: number;
+  /** Send-to-delivery latency of messages sent during the measured phase. */
+  readonly latency: HistogramData;
+  /** Sends issued, over all phases. */
+  readonly sent: number;
+  /** Sends that failed (rejected acknowledgement or wrong delivery). */
+  readonly errors: number;
+  readonly firstError?: string;
+  /** False when in-flight messages were still missing when the drain timed out. */
+  readonly drained: boolean;
+  /** The generator's CPU time during the measured phase. */
+  readonly generatorCpu: CpuFigures;
+}
+
+/** Result of a presence workload. */
+export interface PresenceResult {
+  readonly kind: 'presence';
+  /** The headline time: until every view is complete (join) or the median trial (enable). */
+  readonly totalMs: number;
+  /** Per participant (join) or per trial (enable) times. */
+  readonly times: HistogramData;
+  readonly participants: number;
+}
+
+/** Result of a footprint connect. */
+export interface ConnectResult {
+  readonly kind: 'connected';
+  readonly participants: number;
+  readonly ms: number;
+}
+
+/** Result of a memory task. */
+export interface MemoryResult {
+  readonly kind: 'memory';
+  readonly memory: MemoryFigures;
+}
+
+/** Result of close-all. */
+export interface ClosedResult {
+  readonly kind: 'closed';
+}
+
+/** Any task result. */
+export type TaskResult = ThroughputResult | PresenceResult | ConnectResult | MemoryResult | ClosedResult;
+
+/** Parent to generator. */
+export type GeneratorCommand =
+  | { readonly type: 'init'; readonly init: GeneratorInit }
+  | { readonly type: 'task'; readonly id: number; readonly task: Task }
+  | { readonly type: 'exit' };
+
+/** Generator to parent. */
+export type GeneratorReport =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly id: number; readonly result: TaskResult }
+  | { readonly type: 'failed'; readonly id: number; readonly message: string }
+  | { readonly type: 'mark'; readonly name: 'measure-start' | 'measure-end' };
+
+/** Reads this process's memory figures. */
+export function memoryFigures(): MemoryFigures {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+/** Reads this process's CPU time. */
+export function cpuFigures(): CpuFigures {
+  const c = process.cpuUsage();
+  return { userMs: c.user / 1000, systemMs: c.system / 1000 };
+}
+
+/** Runs a full GC a few times (needs `--expose-gc`) so heap figures settle. */
+export function settleHeap(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  for (let i = 0; i < 3; i++) gc();
+}

@@ -1,0 +1,301 @@
+/**
+ * The benchmark scenarios. Each run of a scenario forks a fresh server under
+ * test and fresh generator processes, runs one workload and reduces it to a
+ * headline value and latency percentiles.
+ */
+import type { Settings } from './config.js';
+import { LatencyHistogram } from './histogram.js';
+import type { ConnectResult, CpuFigures, MemoryResult, PresenceResult, Target, Task, ThroughputResult } from './ipc.js';
+import { GeneratorProcess, ServerProcess, type ForkOptions } from './processes.js';
+
+/** The figures of one run. */
+export interface RunFigures {
+  /** The headline value, in the scenario's unit. */
+  readonly value: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  /** Supporting figures (CPU use, counts, memory parts). */
+  readonly extra: Readonly<Record<string, number>>;
+  /** Set when the run completed but something was wrong (lost or failed messages). */
+  readonly error?: string;
+}
+
+/** Where and how a run happens. */
+export interface RunEnv {
+  readonly target: Target;
+  readonly secret: string;
+  /** Unique per run; prefixes room names. */
+  readonly runId: string;
+  /** Directory for CPU profiles of the server and generators, if profiling. */
+  readonly profileDir?: string;
+}
+
+/** A scenario of the benchmark. */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  /** Unit of the headline value. */
+  readonly unit: string;
+  readonly higherIsBetter: boolean;
+  /** The workload's parameters, recorded in the JSON. */
+  readonly params: Readonly<Record<string, number>>;
+  run(env: RunEnv): Promise<RunFigures>;
+}
+
+function profileOptions(env: RunEnv, role: string): ForkOptions {
+  if (!env.profileDir) return {};
+  return { cpuProfileDir: env.profileDir, cpuProfileName: `${env.runId}__${role}.cpuprofile` };
+}
+
+/** Runs `body` with a fresh server and `generators` fresh generator processes, and always cleans up. */
+async function withProcesses<T>(
+  env: RunEnv,
+  generators: number,
+  nodeFlags: readonly string[],
+  body: (server: ServerProcess, gens: GeneratorProcess[]) => Promise<T>,
+): Promise<T> {
+  const server = await ServerProcess.start(env.target.server, env.secret, { ...profileOptions(env, 'server'), nodeFlags });
+  const gens: GeneratorProcess[] = [];
+  try {
+    for (let i = 0; i < generators; i++) {
+      gens.push(
+        await GeneratorProcess.start(
+          `generator ${i + 1}`,
+          { client: env.target.client, url: server.url, secret: env.secret, roomPrefix: `${env.runId}-g${i}-` },
+          { ...profileOptions(env, `generator${i + 1}`), nodeFlags },
+        ),
+      );
+    }
+    return await body(server, gens);
+  } finally {
+    await Promise.all(gens.map((g) => g.exit()));
+    await server.stop();
+  }
+}
+
+function cpuMs(from: CpuFigures, to: CpuFigures): number {
+  return to.userMs + to.systemMs - from.userMs - from.systemMs;
+}
+
+function latencyFigures(data: Parameters<typeof LatencyHistogram.from>[0]): { p50Ms?: number; p99Ms?: number } {
+  const histogram = LatencyHistogram.from(data);
+  const p50Ms = histogram.percentile(50);
+  const p99Ms = histogram.percentile(99);
+  return { ...(p50Ms === undefined ? {} : { p50Ms }), ...(p99Ms === undefined ? {} : { p99Ms }) };
+}
+
+/** One generator runs a throughput task while the server's CPU is sampled over the measured phase. */
+async function throughputRun(env: RunEnv, task: Task, value: (result: ThroughputResult) => number): Promise<RunFigures> {
+  return withProcesses(env, 1, [], async (server, [gen]) => {
+    let cpuStart: Promise<CpuFigures> | undefined;
+    let cpuEnd: Promise<CpuFigures> | undefined;
+    gen.onMark = (name) => {
+      if (name === 'measure-start') cpuStart = server.cpu();
+      else cpuEnd = server.cpu();
+    };
+    const result = await gen.run<ThroughputResult>(task);
+    const serverCpu = cpuStart && cpuEnd ? cpuMs(await cpuStart, await cpuEnd) : NaN;
+    const problems: string[] = [];
+    if (result.errors > 0) problems.push(`${result.errors} sends failed or were wrong (first: ${result.firstError})`);
+    if (!result.drained) problems.push('some messages were never delivered (drain timed out)');
+    return {
+      value: value(result),
+      ...latencyFigures([result.latency]),
+      extra: {
+        serverCpuPct: (serverCpu / result.durationMs) * 100,
+        generatorCpuPct: ((result.generatorCpu.userMs + result.generatorCpu.systemMs) / result.durationMs) * 100,
+        deliveries: result.deliveries,
+        measuredMs: result.durationMs,
+        sent: result.sent,
+        errors: result.errors,
+      },
+      ...(problems.length ? { error: problems.join('; ') } : {}),
+    };
+  });
+}
+
+function directScenario(settings: Settings, pairs: number): Scenario {
+  return {
+    id: `direct-${pairs}`,
+    title: pairs === 1 ? 'direct, 1 pair' : `direct, ${pairs} pairs`,
+    unit: 'msg/s',
+    higherIsBetter: true,
+    params: { pairs, window: settings.directWindow, bodyBytes: settings.bodyBytes },
+    run: (env) =>
+      throughputRun(
+        env,
+        {
+          kind: 'direct',
+          pairs,
+          window: settings.directWindow,
+          bodyBytes: settings.bodyBytes,
+          attachmentBytes: 0,
+          warmupMs: settings.warmupMs,
+          measureMs: settings.measureMs,
+          drainMs: settings.drainMs,
+        },
+        (r) => (r.deliveries / r.durationMs) * 1000,
+      ),
+  };
+}
+
+function attachmentScenario(settings: Settings): Scenario {
+  const kib = Math.round(settings.attachmentBytes / 1024);
+  return {
+    id: `attachment-${kib}k`,
+    title: `direct + ${kib} KiB attachment`,
+    unit: 'MB/s',
+    higherIsBetter: true,
+    params: { pairs: 1, window: settings.attachmentWindow, bodyBytes: settings.bodyBytes, attachmentBytes: settings.attachmentBytes },
+    run: (env) =>
+      throughputRun(
+        env,
+        {
+          kind: 'direct',
+          pairs: 1,
+          window: settings.attachmentWindow,
+          bodyBytes: settings.bodyBytes,
+          attachmentBytes: settings.attachmentBytes,
+          warmupMs: settings.warmupMs,
+          measureMs: settings.measureMs,
+          drainMs: settings.drainMs,
+        },
+        (r) => r.bytes / r.durationMs / 1000,
+      ),
+  };
+}
+
+function fanoutScenario(settings: Settings, roomSize: number): Scenario {
+  return {
+    id: `fanout-${roomSize}`,
+    title: `fan-out, room of ${roomSize}`,
+    unit: 'deliveries/s',
+    higherIsBetter: true,
+    params: { roomSize, window: settings.fanoutWindow, bodyBytes: settings.bodyBytes },
+    run: (env) =>
+      throughputRun(
+        env,
+        {
+          kind: 'fanout',
+          roomSize,
+          window: settings.fanoutWindow,
+          bodyBytes: settings.bodyBytes,
+          joinConcurrency: settings.joinConcurrency,
+          warmupMs: settings.warmupMs,
+          measureMs: settings.measureMs,
+          drainMs: settings.drainMs,
+        },
+        (r) => (r.deliveries / r.durationMs) * 1000,
+      ),
+  };
+}
+
+function presenceRun(env: RunEnv, task: Task): Promise<RunFigures> {
+  return withProcesses(env, 1, [], async (_server, [gen]) => {
+    const result = await gen.run<PresenceResult>(task);
+    return { value: result.totalMs, ...latencyFigures([result.times]), extra: { participants: result.participants } };
+  });
+}
+
+function presenceJoinScenario(settings: Settings): Scenario {
+  const n = settings.presenceParticipants;
+  const timeoutMs = settings.runTimeoutMs;
+  return {
+    id: `presence-join-${n}`,
+    title: `presence, ${n} join at once`,
+    unit: 'ms until all views complete',
+    higherIsBetter: false,
+    params: { participants: n, joinConcurrency: settings.joinConcurrency },
+    run: (env) => presenceRun(env, { kind: 'presence-join', participants: n, joinConcurrency: settings.joinConcurrency, timeoutMs }),
+  };
+}
+
+function presenceEnableScenario(settings: Settings): Scenario {
+  const n = settings.presenceParticipants;
+  const timeoutMs = settings.runTimeoutMs;
+  return {
+    id: `presence-enable-${n}`,
+    title: `presence, enable() into ${n}`,
+    unit: 'ms (median trial)',
+    higherIsBetter: false,
+    params: { participants: n, trials: settings.presenceTrials },
+    run: (env) =>
+      presenceRun(env, {
+        kind: 'presence-enable',
+        participants: n,
+        trials: settings.presenceTrials,
+        joinConcurrency: settings.joinConcurrency,
+        timeoutMs,
+      }),
+  };
+}
+
+function footprintScenario(settings: Settings, participants: number, requested: number): Scenario {
+  const roomSize = Math.min(settings.footprintRoomSize, participants);
+  const generators = Math.ceil(participants / settings.footprintPerGenerator);
+  const timeoutMs = settings.runTimeoutMs;
+  return {
+    id: `footprint-${participants}`,
+    title: `footprint, ${participants} enabled`,
+    unit: 'KiB RSS/participant',
+    higherIsBetter: false,
+    params: { participants, requested, roomSize, generators },
+    run: (env) =>
+      withProcesses(env, generators, ['--expose-gc'], async (server, gens) => {
+        // Warm the server's code paths first, so one-time costs stay out of the delta.
+        const warmRoom = `${env.runId}-warmup`;
+        await gens[0].run<ConnectResult>({ kind: 'footprint-connect', rooms: [warmRoom], perRoom: Math.min(10, roomSize), joinConcurrency: 10, timeoutMs });
+        await gens[0].run({ kind: 'close-all' });
+        const clientBefore = await Promise.all(gens.map((g) => g.run<MemoryResult>({ kind: 'memory' })));
+        const before = await server.memory();
+        const rooms = Array.from({ length: Math.ceil(participants / roomSize) }, (_, i) => `${env.runId}-room-${i}`);
+        const share = Math.ceil(rooms.length / generators);
+        const connected = await Promise.all(
+          gens.map((g, i) =>
+            g.run<ConnectResult>({
+              kind: 'footprint-connect',
+              rooms: rooms.slice(i * share, (i + 1) * share),
+              perRoom: roomSize,
+              joinConcurrency: Math.max(1, Math.floor(settings.joinConcurrency / generators)),
+              timeoutMs,
+            }),
+          ),
+        );
+        const count = connected.reduce((sum, c) => sum + c.participants, 0);
+        const after = await server.memory();
+        const clientAfter = await Promise.all(gens.map((g) => g.run<MemoryResult>({ kind: 'memory' })));
+        await Promise.all(gens.map((g) => g.run({ kind: 'close-all' })));
+        const sum = (results: MemoryResult[], key: 'rss' | 'heapUsed'): number => results.reduce((s, r) => s + r.memory[key], 0);
+        const kib = (bytes: number): number => bytes / count / 1024;
+        return {
+          value: kib(after.rss - before.rss),
+          extra: {
+            participants: count,
+            heapKiB: kib(after.heapUsed - before.heapUsed),
+            externalKiB: kib(after.external - before.external),
+            arrayBuffersKiB: kib(after.arrayBuffers - before.arrayBuffers),
+            serverRssMiB: after.rss / 1024 / 1024,
+            clientHeapKiB: kib(sum(clientAfter, 'heapUsed') - sum(clientBefore, 'heapUsed')),
+            clientRssKiB: kib(sum(clientAfter, 'rss') - sum(clientBefore, 'rss')),
+            connectMs: Math.max(...connected.map((c) => c.ms)),
+          },
+        };
+      }),
+  };
+}
+
+/**
+ * Every scenario of a mode. Footprint sizes above what the open-file limit
+ * allows in one process are cut to the largest whole number of rooms that fits.
+ */
+export function buildScenarios(settings: Settings, openFileLimit: number): Scenario[] {
+  const fitting = Math.max(settings.footprintRoomSize, Math.floor((openFileLimit - 256) / settings.footprintRoomSize) * settings.footprintRoomSize);
+  return [
+    ...settings.directPairs.map((pairs) => directScenario(settings, pairs)),
+    attachmentScenario(settings),
+    ...settings.fanoutSizes.map((size) => fanoutScenario(settings, size)),
+    presenceJoinScenario(settings),
+    presenceEnableScenario(settings),
+    ...settings.footprintSizes.map((n) => footprintScenario({ ...settings, footprintPerGenerator: Math.min(settings.footprintPerGenerator, fitting) }, Math.min(n, fitting), n)),
+  ];
+}

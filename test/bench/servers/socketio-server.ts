@@ -1,0 +1,88 @@
+/**
+ * The same workload done the idiomatic Socket.IO 4 way: the room and name come
+ * in the handshake `auth`; `enable` joins `<room>:enabled` and acknowledges
+ * with the presence list; direct messages go out with `io.to(id).emit`,
+ * broadcasts with `socket.to(room).emit`; both are acknowledged, as roomstate
+ * acknowledges. Targets are checked as roomstate checks them (enabled, same room).
+ */
+import { createServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+
+/** A running Socket.IO bench server. */
+export interface SocketIoBenchServer {
+  listen(): Promise<{ url: string }>;
+  close(): Promise<void>;
+}
+
+/** What a participant is known by. */
+interface Participant {
+  readonly id: string;
+  readonly attributes: { readonly name: string };
+}
+
+type Ack = (reply: { error?: string; participants?: Participant[] } | null) => void;
+
+/** Creates the Socket.IO server on 127.0.0.1 with a free port. */
+export function createSocketIoServer(): SocketIoBenchServer {
+  const http = createServer();
+  const io = new Server(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+
+  io.on('connection', (socket: Socket) => {
+    const auth = socket.handshake.auth as { room?: unknown; name?: unknown };
+    const room = String(auth.room ?? '');
+    const name = String(auth.name ?? '');
+    const enabledRoom = `${room}:enabled`;
+    const self: Participant = { id: socket.id, attributes: { name } };
+    socket.data.participant = self;
+    let enabled = false;
+
+    socket.on('enable', (ack: Ack) => {
+      const participants: Participant[] = [];
+      for (const id of io.sockets.adapter.rooms.get(enabledRoom) ?? []) {
+        const other = io.sockets.sockets.get(id);
+        if (other) participants.push(other.data.participant as Participant);
+      }
+      enabled = true;
+      void socket.join(enabledRoom);
+      socket.to(enabledRoom).emit('participant.enabled', self);
+      ack({ participants });
+    });
+
+    socket.on('send', (message: { to: string; type: string; message: unknown }, ...rest: unknown[]) => {
+      const ack = rest.pop() as Ack;
+      if (!io.sockets.adapter.rooms.get(enabledRoom)?.has(message.to)) {
+        ack({ error: 'the participant was not found' });
+        return;
+      }
+      const push = { from: socket.id, type: message.type, message: message.message };
+      if (rest.length > 0) io.to(message.to).emit('message', push, rest[0]);
+      else io.to(message.to).emit('message', push);
+      ack(null);
+    });
+
+    socket.on('broadcast', (message: { type: string; message: unknown }, ack: Ack) => {
+      socket.to(enabledRoom).emit('message', { from: socket.id, type: message.type, message: message.message });
+      ack(null);
+    });
+
+    socket.on('disconnect', () => {
+      if (enabled) socket.to(enabledRoom).emit('participant.disabled', { id: socket.id });
+    });
+  });
+
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
+          const address = http.address();
+          if (address === null || typeof address === 'string') return reject(new Error('server has no TCP address'));
+          resolve({ url: `ws://127.0.0.1:${address.port}` });
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        io.close(() => resolve());
+      }),
+  };
+}

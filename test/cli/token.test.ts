@@ -1,0 +1,120 @@
+/**
+ * `roomstate token` as a real process: its JWT is accepted by a roomstate
+ * server and by the official client's ParticipantToken.fromJwt.
+ */
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { expectExitCode, killAllClis, runCli } from '../helpers/cli.js';
+import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
+import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { verifyToken } from '../../src/auth/token.js';
+
+interface OfficialToken {
+  name: string;
+  role: string;
+  grantScope(name: string): unknown;
+  getApiGrant(): { messaging?: { send: boolean; broadcast: boolean; list: boolean } } | undefined;
+}
+const official = createRequire(import.meta.url)('@meshagent/meshagent') as {
+  ParticipantToken: { fromJwt(jwt: string, options?: { token?: string }): Promise<OfficialToken> };
+};
+
+let fx: TestServer;
+const clients: RawClient[] = [];
+const savedApiKey = process.env.MESHAGENT_API_KEY;
+beforeAll(async () => {
+  delete process.env.MESHAGENT_API_KEY;
+  fx = await startServer();
+});
+afterAll(async () => {
+  await fx.close();
+  if (savedApiKey !== undefined) process.env.MESHAGENT_API_KEY = savedApiKey;
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.terminate()));
+  await killAllClis();
+});
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+describe('roomstate token', () => {
+  it('prints one JWT that the server accepts, with the name published as an attribute', async () => {
+    const room = uniqueRoom();
+    const exit = await runCli(['token', '--room', room, '--name', 'alice', '--secret', fx.secret]);
+    expectExitCode(exit, 0);
+    expect(exit.stderr).toBe('');
+    expect(exit.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const client = await connectRaw(fx.url, room, exit.stdout.trim());
+    clients.push(client);
+    expect(client.connected.attributes).toMatchObject({ name: 'alice' });
+  });
+
+  it('is accepted by the official client ParticipantToken.fromJwt (signature verified)', async () => {
+    const exit = await runCli(['token', '--room', 'lobby', '--name', 'bot', '--role', 'agent'], { env: { ROOMSTATE_SECRET: fx.secret } });
+    expectExitCode(exit, 0);
+    const token = await official.ParticipantToken.fromJwt(exit.stdout.trim(), { token: fx.secret });
+    expect(token.name).toBe('bot');
+    expect(token.role).toBe('agent');
+    expect(token.grantScope('room')).toBe('lobby');
+    expect(token.getApiGrant()?.messaging).toMatchObject({ send: true, broadcast: true, list: true });
+    await expect(official.ParticipantToken.fromJwt(exit.stdout.trim(), { token: 'another-secret' })).rejects.toThrow();
+  });
+
+  it('takes the room from ROOMSTATE_ROOM and a role of tool', async () => {
+    const exit = await runCli(['token', '--name', 't', '--role', 'tool'], { env: { ROOMSTATE_SECRET: fx.secret, ROOMSTATE_ROOM: 'env-room' } });
+    expectExitCode(exit, 0);
+    const verified = await verifyToken(exit.stdout.trim(), { secret: fx.secret, room: 'env-room' });
+    expect(verified.role).toBe('tool');
+  });
+
+  it.each([
+    ['30s', 30],
+    ['15m', 900],
+    ['1h', 3600],
+    ['7d', 604_800],
+    ['120', 120],
+  ])('--ttl %s expires in %i seconds', async (ttl, seconds) => {
+    const before = nowSeconds();
+    const exit = await runCli(['token', '--room', 'r', '--name', 'n', '--secret', 's', '--ttl', ttl]);
+    expectExitCode(exit, 0);
+    const exp = decodeJwt(exit.stdout.trim()).exp!;
+    expect(exp).toBeGreaterThanOrEqual(before + seconds);
+    expect(exp).toBeLessThanOrEqual(nowSeconds() + seconds + 1);
+  });
+
+  it('--ttl 0 mints a token without exp; the default is one hour', async () => {
+    const forever = await runCli(['token', '--room', 'r', '--name', 'n', '--secret', 's', '--ttl', '0']);
+    expect(decodeJwt(forever.stdout.trim()).exp).toBeUndefined();
+    const before = nowSeconds();
+    const standard = await runCli(['token', '--room', 'r', '--name', 'n', '--secret', 's']);
+    expect(decodeJwt(standard.stdout.trim()).exp).toBeGreaterThanOrEqual(before + 3600);
+  });
+
+  it('a token for another room is refused by the server with 403', async () => {
+    const exit = await runCli(['token', '--room', 'a', '--name', 'n', '--secret', fx.secret]);
+    const refused = await expectUpgradeRefused(fx.url, 'b', exit.stdout.trim());
+    expect(refused.status).toBe(403);
+  });
+
+  it.each([
+    [['--room', 'r', '--name', 'n'], 'roomstate: no secret: pass --secret or set ROOMSTATE_SECRET (the secret the server was started with).\n'],
+    [['--name', 'n', '--secret', 's'], 'roomstate: no room: pass --room or set ROOMSTATE_ROOM.\n'],
+    [['--room', 'r', '--name', 'n', '--secret', 's', '--ttl', '1y'], 'roomstate: --ttl "1y" is not a duration; use a number of seconds or a number with a unit, e.g. 30s, 15m, 1h, 7d.\n'],
+  ])('exits 1 with one line for %j', async (args, stderr) => {
+    const exit = await runCli(['token', ...args]);
+    expectExitCode(exit, 1);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toBe(stderr);
+  });
+
+  it.each([
+    [['--room', 'r', '--secret', 's'], /required option '--name <name>' not specified/],
+    [['--room', 'r', '--name', 'n', '--secret', 's', '--role', 'admin'], /argument 'admin' is invalid.*user, agent, tool/],
+  ])('exits 1 on commander usage errors %j', async (args, stderr) => {
+    const exit = await runCli(['token', ...args]);
+    expectExitCode(exit, 1);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toMatch(stderr);
+  });
+});

@@ -1,0 +1,397 @@
+/**
+ * A small raw protocol client for tests, built directly on the codec and `ws`.
+ * It speaks the wire protocol with no client-library logic in between, so a
+ * test sees exactly what the server sends.
+ *
+ * @example
+ * ```ts
+ * const alice = await connectRaw(url, 'room1', token);
+ * await alice.invoke('enable', {});
+ * await alice.waitForPush('messaging.enabled');
+ * const reply = await alice.invoke('send', { to_participant_id: bob.participantId, type: 't', message_json: '{}' });
+ * expect(reply).toEqual({ type: 'empty' });
+ * await alice.close();
+ * ```
+ */
+import { WebSocket, type ClientOptions } from 'ws';
+import {
+  PacketReassembler,
+  decodeContent,
+  encodePackets,
+  packEnvelope,
+  unpackEnvelope,
+  type Content,
+  type ProtocolMessage,
+} from '../../src/protocol/index.js';
+
+/** Default deadline of every wait, in ms. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** One message received from the server, decoded as far as possible. */
+export interface ReceivedMessage extends ProtocolMessage {
+  /** The envelope header, when the data is a valid envelope. */
+  readonly header?: Record<string, unknown>;
+  /** The envelope payload, when the data is a valid envelope. */
+  readonly payload?: Uint8Array;
+}
+
+/** A `messaging.send` push, decoded. */
+export interface MessagingPush {
+  /** The push's message id. */
+  readonly id: number;
+  /** `from_participant_id`. */
+  readonly from: string;
+  /** The message `type` (user type or presence control type). */
+  readonly type: string;
+  /** The parsed `message`. */
+  readonly message: unknown;
+  /** The attachment bytes (empty when none). */
+  readonly attachment: Uint8Array;
+}
+
+/** How the connection ended. */
+export interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** Options of {@link connectRaw}. */
+export interface ConnectRawOptions {
+  /**
+   * Where to put the token.
+   * @defaultValue 'query'
+   */
+  via?: 'query' | 'bearer' | 'subprotocol';
+  /** Extra request headers (e.g. `Origin`). */
+  headers?: Record<string, string>;
+  /** Extra subprotocols to offer. */
+  protocols?: string[];
+  /** Extra query string, appended as is (without `?`/`&`), e.g. `v=1.0`. */
+  query?: string;
+  /**
+   * Wait for `room_ready` and `connected` before resolving.
+   * @defaultValue true
+   */
+  waitForReady?: boolean;
+  /** Extra `ws` client options (e.g. `perMessageDeflate`). */
+  wsOptions?: ClientOptions;
+  /**
+   * Deadline for the handshake, in ms.
+   * @defaultValue 5000
+   */
+  timeoutMs?: number;
+}
+
+interface Waiter {
+  predicate: (message: ReceivedMessage) => boolean;
+  resolve: (message: ReceivedMessage) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Builds `ws://host/rooms/<room>` with the room name percent-encoded. */
+export function roomUrl(baseUrl: string, room: string): string {
+  return `${baseUrl.replace(/\/$/, '')}/rooms/${encodeURIComponent(room)}`;
+}
+
+/**
+ * A raw protocol connection. Every message from the server goes into a
+ * queue unless a pending {@link RawClient.request} claims it as its response;
+ * {@link RawClient.waitFor} takes the first queued match or waits for one, so
+ * nothing is missed however late the wait starts.
+ */
+export class RawClient {
+  /** Frames received as text (the server must never send one). */
+  textFrames = 0;
+  /** Frames the client could not reassemble. */
+  readonly codecErrors: string[] = [];
+  /** The `room_ready` header, after the handshake. */
+  roomReady: Record<string, unknown> = {};
+  /** The `connected` header, after the handshake. */
+  connected: Record<string, unknown> = {};
+  /** Resolves when the socket closes, with code and reason. */
+  readonly closed: Promise<CloseInfo>;
+  /** Resolves when the socket opens; rejects when the upgrade fails. */
+  readonly opened: Promise<void>;
+  /** Resolves when the server refused the upgrade (status, status text, body); rejects if it opened. */
+  readonly refused: Promise<UpgradeRefused>;
+
+  private nextId = 0;
+  private readonly queue: ReceivedMessage[] = [];
+  private readonly waiters = new Set<Waiter>();
+  private readonly pending = new Map<number, (message: ReceivedMessage) => void>();
+  private readonly reassembler = new PacketReassembler();
+  private closeInfo: CloseInfo | undefined;
+
+  constructor(readonly ws: WebSocket) {
+    this.refused = new Promise((resolve, reject) => {
+      ws.once('open', () => reject(new Error('the upgrade was accepted')));
+      ws.once('unexpected-response', (request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', body });
+          request.destroy();
+        });
+        response.on('error', reject);
+      });
+      ws.once('error', reject);
+    });
+    this.refused.catch(() => undefined);
+    this.opened = new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      this.refused.then((refusal) => reject(new Error(`upgrade refused with status ${refusal.status}: ${refusal.statusText}`)), reject);
+    });
+    this.opened.catch(() => undefined);
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code: number, reason: Buffer) => {
+        this.closeInfo = { code, reason: reason.toString() };
+        for (const waiter of this.waiters) {
+          clearTimeout(waiter.timer);
+          waiter.reject(new Error(`connection closed (${code} ${reason.toString()}) while waiting`));
+        }
+        this.waiters.clear();
+        resolve(this.closeInfo);
+      });
+    });
+    ws.on('error', () => undefined);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        this.textFrames++;
+        return;
+      }
+      let message: ProtocolMessage | undefined;
+      try {
+        message = this.reassembler.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      } catch (error) {
+        this.codecErrors.push((error as Error).message);
+        return;
+      }
+      if (message) this.dispatch(decode(message));
+    });
+  }
+
+  /** The participant id from `connected`. */
+  get participantId(): string {
+    return this.connected.participantId as string;
+  }
+
+  /** Messages received and not yet taken by a wait (a copy). */
+  get queued(): readonly ReceivedMessage[] {
+    return [...this.queue];
+  }
+
+  /** A fresh request id (counting from 0, as the TS client does). */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  /**
+   * Sends a request with an envelope (`header`, optional `payload`) and
+   * resolves with the decoded `__response__` content.
+   */
+  request(type: string, header: object, payload?: Uint8Array, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Content> {
+    return this.requestData(type, packEnvelope(header, payload), timeoutMs);
+  }
+
+  /** Sends a request with raw data bytes and resolves with the decoded response content. */
+  async requestData(type: string, data: Uint8Array, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Content> {
+    const id = this.allocateId();
+    const response = new Promise<ReceivedMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no response to ${type} (id ${id}) within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      this.closed.then((info) => {
+        clearTimeout(timer);
+        if (this.pending.delete(id)) reject(new Error(`connection closed (${info.code} ${info.reason}) before the response to ${type}`));
+      });
+    });
+    this.sendMessage(id, type, data);
+    return decodeContent((await response).data);
+  }
+
+  /**
+   * Invokes a tool (`room.invoke_tool`) with JSON arguments; `toolkit`
+   * defaults to `messaging`. `extra` adds header keys (e.g. `tool_call_id`).
+   */
+  invoke(tool: string, args: unknown, extra: Record<string, unknown> = {}, toolkit = 'messaging'): Promise<Content> {
+    return this.request('room.invoke_tool', { toolkit, tool, arguments: { type: 'json', json: args }, ...extra });
+  }
+
+  /** Sends a message that expects no response (e.g. `set_attributes`). */
+  notify(type: string, header: object, payload?: Uint8Array): void {
+    this.sendMessage(this.allocateId(), type, packEnvelope(header, payload));
+  }
+
+  /** Encodes and sends one message with an explicit id and raw data. */
+  sendMessage(id: number, type: string, data: Uint8Array): void {
+    for (const frame of encodePackets(id, type, data)) this.ws.send(frame);
+  }
+
+  /** Sends one raw frame: bytes go as a binary frame, a string as a text frame. */
+  sendFrame(frame: Uint8Array | string): void {
+    this.ws.send(frame, { binary: typeof frame !== 'string' });
+  }
+
+  /** Resolves with the first received message matching `predicate` (queued or future). */
+  waitFor(predicate: (message: ReceivedMessage) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ReceivedMessage> {
+    const index = this.queue.findIndex(predicate);
+    if (index !== -1) return Promise.resolve(this.queue.splice(index, 1)[0]);
+    if (this.closeInfo) return Promise.reject(new Error(`connection closed (${this.closeInfo.code} ${this.closeInfo.reason})`));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        predicate,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new Error(`no matching message within ${timeoutMs} ms; queued: ${this.queue.map(describe).join(', ') || 'none'}`));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Waits for a `messaging.send` push of `type` (and matching `predicate`), decoded. */
+  async waitForPush(type: string, predicate: (push: MessagingPush) => boolean = () => true, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<MessagingPush> {
+    const message = await this.waitFor((m) => {
+      const push = asPush(m);
+      return push !== undefined && push.type === type && predicate(push);
+    }, timeoutMs);
+    return asPush(message)!;
+  }
+
+  /** Waits for the `__response__` with this id (for raw {@link RawClient.sendMessage} requests). */
+  async waitForResponse(id: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Content> {
+    const message = await this.waitFor((m) => m.type === '__response__' && m.id === id, timeoutMs);
+    return decodeContent(message.data);
+  }
+
+  /** Waits for `room_ready` and `connected` and records them. */
+  async ready(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<this> {
+    await this.opened;
+    const [roomReady, connected] = await Promise.all([
+      this.waitFor((m) => m.type === 'room_ready', timeoutMs),
+      this.waitFor((m) => m.type === 'connected', timeoutMs),
+    ]);
+    this.roomReady = roomReady.header ?? {};
+    this.connected = connected.header ?? {};
+    return this;
+  }
+
+  /** Closes cleanly (default 1000) and resolves when closed. */
+  close(code = 1000, reason = ''): Promise<CloseInfo> {
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    else if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
+    return this.closed;
+  }
+
+  /** Destroys the socket without a close handshake and resolves when closed. */
+  terminate(): Promise<CloseInfo> {
+    this.ws.terminate();
+    return this.closed;
+  }
+
+  private dispatch(message: ReceivedMessage): void {
+    if (message.type === '__response__') {
+      const resolve = this.pending.get(message.id);
+      if (resolve) {
+        this.pending.delete(message.id);
+        resolve(message);
+        return;
+      }
+    }
+    for (const waiter of this.waiters) {
+      if (waiter.predicate(message)) {
+        this.waiters.delete(waiter);
+        clearTimeout(waiter.timer);
+        waiter.resolve(message);
+        return;
+      }
+    }
+    this.queue.push(message);
+  }
+}
+
+function decode(message: ProtocolMessage): ReceivedMessage {
+  try {
+    const { header, payload } = unpackEnvelope(message.data);
+    return { ...message, header, payload };
+  } catch {
+    return message;
+  }
+}
+
+/** Decodes a received `messaging.send` push; undefined for anything else. */
+export function asPush(message: ReceivedMessage): MessagingPush | undefined {
+  if (message.type !== 'messaging.send' || message.header === undefined) return undefined;
+  const h = message.header;
+  return {
+    id: message.id,
+    from: h.from_participant_id as string,
+    type: h.type as string,
+    message: h.message,
+    attachment: message.payload ?? new Uint8Array(0),
+  };
+}
+
+function describe(message: ReceivedMessage): string {
+  const push = asPush(message);
+  return push ? `messaging.send(${push.type})` : message.type;
+}
+
+/** Opens a raw socket to a room without waiting for anything. */
+export function openRaw(baseUrl: string, room: string, token: string | undefined, options: ConnectRawOptions = {}): RawClient {
+  const via = options.via ?? 'query';
+  const params: string[] = [];
+  if (token !== undefined && via === 'query') params.push(`token=${encodeURIComponent(token)}`);
+  if (options.query) params.push(options.query);
+  const url = roomUrl(baseUrl, room) + (params.length > 0 ? `?${params.join('&')}` : '');
+  const headers: Record<string, string> = { ...options.headers };
+  if (token !== undefined && via === 'bearer') headers.Authorization = `Bearer ${token}`;
+  const protocols = [...(options.protocols ?? [])];
+  if (token !== undefined && via === 'subprotocol') protocols.unshift(`meshagent-room.${token}`);
+  const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, ...options.wsOptions });
+  return new RawClient(ws);
+}
+
+/**
+ * Connects to `room` with `token` and (by default) waits for `room_ready`
+ * and `connected`.
+ */
+export async function connectRaw(baseUrl: string, room: string, token: string | undefined, options: ConnectRawOptions = {}): Promise<RawClient> {
+  const client = openRaw(baseUrl, room, token, options);
+  if (options.waitForReady === false) {
+    await client.opened;
+    return client;
+  }
+  try {
+    return await client.ready(options.timeoutMs);
+  } catch (error) {
+    client.ws.terminate();
+    throw error;
+  }
+}
+
+/** What an upgrade refusal looked like. */
+export interface UpgradeRefused {
+  readonly status: number;
+  readonly statusText: string;
+  readonly body: string;
+}
+
+/**
+ * Attempts a connection that the server must refuse at the upgrade; resolves
+ * with the HTTP status, status text and body, rejects if the socket opens.
+ */
+export function expectUpgradeRefused(baseUrl: string, room: string, token: string | undefined, options: ConnectRawOptions = {}): Promise<UpgradeRefused> {
+  const client = openRaw(baseUrl, room, token, options);
+  client.opened.then(() => client.ws.terminate(), () => undefined);
+  return client.refused;
+}

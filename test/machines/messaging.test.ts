@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock, createActor, type SnapshotFrom } from 'xstate';
+import { messagingMachine, type MessagingEmitted, type MessagingEvent } from '../../machines/messaging.js';
+import type { PresenceParticipant } from '../../machines/presence.js';
+import { coverTransitions } from '../client/helpers/machine-coverage.js';
+
+type Snapshot = SnapshotFrom<typeof messagingMachine>;
+
+const bob: PresenceParticipant = { id: 'p-bob', role: 'user', attributes: { name: 'bob' } };
+const carol: PresenceParticipant = { id: 'p-carol', role: 'agent', attributes: { name: 'carol' } };
+const dave: PresenceParticipant = { id: 'p-dave', role: 'user', attributes: { name: 'dave' } };
+
+const enabled = (...participants: PresenceParticipant[]): MessagingEvent => ({ type: 'messaging.enabled', participants });
+
+function run() {
+  const clock = new SimulatedClock();
+  const actor = createActor(messagingMachine, { clock });
+  const emitted: MessagingEmitted[] = [];
+  actor.on('*', (event) => emitted.push(event));
+  actor.start();
+  const state = (): string => {
+    const s = actor.getSnapshot();
+    return s.status === 'done' ? 'closed' : JSON.stringify(s.value);
+  };
+  const ids = (): string[] => Object.keys(actor.getSnapshot().context.participants).sort();
+  /** Emitted events since the last call, as `type` or `type:id`. */
+  let seen = 0;
+  const since = (): string[] => {
+    const out = emitted.slice(seen).map((e) => ('participant' in e ? `${e.type}:${e.participant.id}` : e.type));
+    seen = emitted.length;
+    return out;
+  };
+  return { actor, clock, emitted, state, ids, since };
+}
+
+/** An actor in `enabled` with bob and carol present. */
+function enabledWith(...participants: PresenceParticipant[]) {
+  const r = run();
+  r.actor.send({ type: 'connection.established' });
+  r.actor.send({ type: 'messaging.enable' });
+  r.actor.send(enabled(...participants));
+  r.since();
+  return r;
+}
+
+describe('messaging machine: every transition', () => {
+  it('covers every transition definition through @xstate/graph paths', () => {
+    const events: MessagingEvent[] = [
+      { type: 'messaging.enable' },
+      { type: 'messaging.disable' },
+      { type: 'connection.established' },
+      { type: 'connection.lost' },
+      { type: 'connection.ended' },
+      enabled(bob),
+      { type: 'messaging.enable_failed', message: 'permission denied', code: 1001 },
+      { type: 'messaging.disable_completed' },
+      { type: 'participant.enabled', participant: carol },
+      { type: 'participant.disabled', participantId: bob.id },
+      { type: 'participant.attributes_changed', participantId: bob.id, attributes: { status: 'busy' } },
+      { type: 'participant.not_found', participantId: carol.id },
+      { type: 'xstate.after.enableTimeout.messaging.enabling.requesting' } as never,
+      { type: 'xstate.after.disableTimeout.messaging.disabling' } as never,
+    ];
+    const coverage = coverTransitions(messagingMachine, {
+      events,
+      inputs: [undefined],
+      serializeState: (snapshot) => {
+        const s = snapshot as Snapshot;
+        return JSON.stringify([s.status, s.value, Object.keys(s.context.participants).sort(), s.context.failure?.kind]);
+      },
+    });
+    expect(coverage.missing).toEqual([]);
+    expect(coverage.total).toBeGreaterThanOrEqual(24);
+  });
+});
+
+describe('messaging machine: enabling', () => {
+  it('waits for the connection when enabled before it, then asks, then flushes the outbox', () => {
+    const { actor, state, since } = run();
+    expect(state()).toBe('{"disabled":"offline"}');
+    actor.send({ type: 'messaging.enable' });
+    expect(state()).toBe('{"enabling":"waiting"}');
+    expect(since()).toEqual([]);
+    actor.send({ type: 'connection.established' });
+    expect(state()).toBe('{"enabling":"requesting"}');
+    expect(since()).toEqual(['request.enable']);
+    expect(actor.getSnapshot().hasTag('canSend')).toBe(false);
+    actor.send(enabled(bob));
+    expect(state()).toBe('"enabled"');
+    expect(actor.getSnapshot().hasTag('canSend')).toBe(true);
+    expect(actor.getSnapshot().hasTag('presenceLive')).toBe(true);
+    // Presence first, so queued sends resolve their targets against it.
+    expect(since()).toEqual(['participant.added:p-bob', 'presence.loaded', 'outbox.flush']);
+  });
+
+  it('permits sending only where tagged canSend', () => {
+    const { actor } = run();
+    const can = (): boolean => actor.getSnapshot().hasTag('canSend');
+    expect(can()).toBe(false); // disabled.offline: queued until connected
+    actor.send({ type: 'connection.established' });
+    expect(can()).toBe(true); // disabled.online: sends without enabling are allowed
+    actor.send({ type: 'messaging.enable' });
+    expect(can()).toBe(false); // enabling
+    actor.send(enabled());
+    expect(can()).toBe(true);
+    actor.send({ type: 'messaging.disable' });
+    expect(can()).toBe(true); // disabling
+    actor.send({ type: 'connection.ended' });
+    expect(can()).toBe(false);
+  });
+
+  it('fails enabling when the server refuses, rejecting the queued sends', () => {
+    const { actor, state, since } = run();
+    actor.send({ type: 'connection.established' });
+    actor.send({ type: 'messaging.enable' });
+    since();
+    actor.send({ type: 'messaging.enable_failed', message: 'messaging is not granted', code: 1001 });
+    expect(state()).toBe('{"disabled":"online"}');
+    expect(actor.getSnapshot().context.failure).toEqual({ kind: 'refused', message: 'messaging is not granted', code: 1001 });
+    expect(since()).toEqual(['outbox.reject', 'outbox.flush']);
+  });
+
+  it('fails enabling after enableTimeout', () => {
+    const { actor, clock, state, emitted } = run();
+    actor.send({ type: 'connection.established' });
+    actor.send({ type: 'messaging.enable' });
+    clock.increment(29_999);
+    expect(state()).toBe('{"enabling":"requesting"}');
+    clock.increment(1);
+    expect(state()).toBe('{"disabled":"online"}');
+    expect(actor.getSnapshot().context.failure?.kind).toBe('timeout');
+    expect(emitted).toContainEqual(expect.objectContaining({ type: 'outbox.reject', reason: 'enable_failed' }));
+  });
+
+  it('turns a late messaging.enabled off again once disabled', () => {
+    const { actor, since } = run();
+    actor.send({ type: 'connection.established' });
+    since();
+    actor.send(enabled(bob));
+    expect(since()).toEqual(['request.disable']);
+    expect(actor.getSnapshot().context.participants).toEqual({});
+  });
+});
+
+describe('messaging machine: presence', () => {
+  it('adds, updates and removes participants, never adding one twice', () => {
+    const { actor, ids, since } = enabledWith(bob);
+    actor.send({ type: 'participant.enabled', participant: carol });
+    expect(ids()).toEqual(['p-bob', 'p-carol']);
+    actor.send({ type: 'participant.enabled', participant: { ...carol, attributes: { name: 'carol', status: 'new' } } });
+    expect(ids()).toEqual(['p-bob', 'p-carol']);
+    actor.send({ type: 'participant.attributes_changed', participantId: bob.id, attributes: { status: 'busy' } });
+    actor.send({ type: 'participant.attributes_changed', participantId: 'p-unknown', attributes: { status: 'x' } });
+    expect(actor.getSnapshot().context.participants[bob.id]!.getSnapshot().context.attributes).toEqual({ name: 'bob', status: 'busy' });
+    actor.send({ type: 'participant.disabled', participantId: carol.id });
+    actor.send({ type: 'participant.disabled', participantId: carol.id });
+    expect(ids()).toEqual(['p-bob']);
+    expect(since()).toEqual([
+      'participant.added:p-carol',
+      'participant.attributes_updated:p-carol',
+      'participant.attributes_updated:p-bob',
+      'participant.removed:p-carol',
+    ]);
+  });
+
+  it('sends the presence actor offline when a participant leaves', () => {
+    const { actor } = enabledWith(bob);
+    const ref = actor.getSnapshot().context.participants[bob.id]!;
+    expect(ref.getSnapshot().value).toBe('online');
+    actor.send({ type: 'participant.not_found', participantId: bob.id });
+    expect(ref.getSnapshot().value).toBe('offline');
+    expect(ref.getSnapshot().status).toBe('done');
+  });
+
+  it('keeps presence through an outage and reconciles it with the next snapshot', () => {
+    const { actor, state, ids, since } = enabledWith(bob, carol);
+    const carolRef = actor.getSnapshot().context.participants[carol.id];
+    actor.send({ type: 'connection.lost' });
+    expect(state()).toBe('{"enabling":"waiting"}');
+    expect(ids()).toEqual(['p-bob', 'p-carol']);
+    actor.send({ type: 'connection.established' });
+    expect(since()).toEqual(['request.enable']);
+    // Bob left during the outage, dave arrived, carol changed her status.
+    actor.send(enabled({ ...carol, attributes: { name: 'carol', status: 'away' } }, dave));
+    expect(state()).toBe('"enabled"');
+    expect(ids()).toEqual(['p-carol', 'p-dave']);
+    expect(since()).toEqual([
+      'participant.removed:p-bob',
+      'participant.attributes_updated:p-carol',
+      'participant.added:p-dave',
+      'presence.loaded',
+      'outbox.flush',
+    ]);
+    // Carol is the same actor: reconciled, not reported as new.
+    expect(actor.getSnapshot().context.participants[carol.id]).toBe(carolRef);
+    const update = actor.getSnapshot().context.participants[carol.id]!.getSnapshot().context.attributes;
+    expect(update).toEqual({ name: 'carol', status: 'away' });
+  });
+
+  it('reports nothing for participants unchanged across a reconnect', () => {
+    const { actor, since } = enabledWith(bob);
+    actor.send({ type: 'connection.lost' });
+    actor.send({ type: 'connection.established' });
+    since();
+    actor.send(enabled(bob));
+    expect(since()).toEqual(['presence.loaded', 'outbox.flush']);
+  });
+});
+
+describe('messaging machine: disabling and closing', () => {
+  it('disables: presence cleared, the server asked, then disabled', () => {
+    const { actor, state, ids, since } = enabledWith(bob);
+    actor.send({ type: 'messaging.disable' });
+    expect(state()).toBe('"disabling"');
+    expect(ids()).toEqual([]);
+    expect(since()).toEqual(['participant.removed:p-bob', 'request.disable']);
+    actor.send({ type: 'messaging.disable_completed' });
+    expect(state()).toBe('{"disabled":"online"}');
+  });
+
+  it('rejects queued sends when the user disables while enabling', () => {
+    const { actor, state, since } = run();
+    actor.send({ type: 'messaging.enable' });
+    actor.send({ type: 'messaging.disable' });
+    expect(state()).toBe('{"disabled":"offline"}');
+    expect(since()).toEqual(['outbox.reject']);
+  });
+
+  it('asks the server to disable when disabled while the enable request is in flight', () => {
+    const { actor, state, since } = run();
+    actor.send({ type: 'connection.established' });
+    actor.send({ type: 'messaging.enable' });
+    since();
+    actor.send({ type: 'messaging.disable' });
+    expect(state()).toBe('"disabling"');
+    expect(since()).toEqual(['outbox.reject', 'request.disable']);
+    actor.send(enabled(bob)); // the answer to the earlier enable: ignored
+    expect(actor.getSnapshot().context.participants).toEqual({});
+  });
+
+  it('can be enabled again while disabling', () => {
+    const { actor, state, since } = enabledWith(bob);
+    actor.send({ type: 'messaging.disable' });
+    actor.send({ type: 'messaging.enable' });
+    expect(state()).toBe('{"enabling":"requesting"}');
+    actor.send({ type: 'messaging.disable_completed' });
+    expect(state()).toBe('{"enabling":"requesting"}');
+    actor.send(enabled(bob));
+    expect(state()).toBe('"enabled"');
+    expect(since().filter((t) => t.startsWith('request'))).toEqual(['request.disable', 'request.enable']);
+  });
+
+  it('closes from every state, clearing presence and rejecting the outbox', () => {
+    const { actor, state, since } = enabledWith(bob, carol);
+    actor.send({ type: 'connection.ended' });
+    expect(state()).toBe('closed');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(since()).toEqual(['participant.removed:p-bob', 'participant.removed:p-carol', 'outbox.reject']);
+    expect(actor.getSnapshot().context.participants).toEqual({});
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * Dead peers: a peer whose TCP socket is destroyed without a close frame, and
+ * one that stops reading (so it never answers pings), are removed from their
+ * room and announced to the others with `participant.disabled`. The server
+ * runs a 200 ms heartbeat; waits use generous deadlines, never timings.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SLOW_CONSUMER_REASON, createRoomServer, type RoomServer } from '../../src/server/index.js';
+import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
+import { waitUntil } from '../helpers/recorder.js';
+import { WirePeer, isControl, pushBody } from '../helpers/wire-peer.js';
+
+const SECRET = 'dead-peers-secret';
+const HEARTBEAT_MS = 200;
+const DEADLINE = { timeoutMs: 15_000 };
+
+describe('dead peers', () => {
+  let server: RoomServer;
+  let baseUrl: string;
+  const peers: WirePeer[] = [];
+
+  beforeAll(async () => {
+    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: HEARTBEAT_MS });
+    ({ url: baseUrl } = await server.listen());
+  });
+
+  afterEach(async () => {
+    for (const peer of peers.splice(0)) {
+      peer.socket?.resume();
+      peer.kill();
+      await peer.closed;
+      expect(peer.violations).toEqual([]);
+    }
+    await waitUntil(() => server.stats().participants === 0, { what: 'every participant to be gone', ...DEADLINE });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function join(room: string, name: string, enable = true): Promise<WirePeer> {
+    const peer = await WirePeer.connect({ baseUrl, room, secret: SECRET, name });
+    peers.push(peer);
+    if (enable) await peer.enable();
+    return peer;
+  }
+
+  function disabledNotice(observer: WirePeer, id: string) {
+    return observer.received.waitFor((m) => isControl(m, MessagingControlType.ParticipantDisabled) && pushBody(m).id === id, {
+      what: `participant.disabled for ${id}`,
+      ...DEADLINE,
+    });
+  }
+
+  it('removes and announces a peer whose socket was destroyed without a close frame', async () => {
+    const room = `dead-${randomUUID()}`;
+    const observer = await join(room, 'observer');
+    const victim = await join(room, 'victim');
+    await waitUntil(() => observer.presence.has(victim.participantId), { what: 'observer to see the victim' });
+    expect(server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
+
+    victim.kill();
+    const notice = await disabledNotice(observer, victim.participantId);
+    expect(notice.header?.from_participant_id).toBe(victim.participantId);
+    expect(observer.presence.has(victim.participantId)).toBe(false);
+    await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop the victim', ...DEADLINE });
+    expect(server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 1 });
+    expect(await observer.send(victim.participantId, 'chat', { text: 'hello?' })).toEqual({ type: 'error', text: PARTICIPANT_NOT_FOUND_TEXT, code: 1003 });
+  });
+
+  it('terminates a peer that stops answering pings, and keeps the peers that answer', async () => {
+    const room = `dead-${randomUUID()}`;
+    const observer = await join(room, 'observer');
+    const friend = await join(room, 'friend');
+    const victim = await join(room, 'victim');
+    await waitUntil(() => observer.presence.size === 2, { what: 'observer to see both others' });
+
+    // Stop reading: pings pile up unread in the kernel buffer and no pong goes back.
+    victim.socket.pause();
+    // Traffic for the victim keeps flowing until the server gives up on it.
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) sends.push(observer.send(victim.participantId, 'while-paused', { i }));
+    const notice = await disabledNotice(observer, victim.participantId);
+    expect(notice.header?.from_participant_id).toBe(victim.participantId);
+    const friendNotice = await disabledNotice(friend, victim.participantId);
+    expect(friendNotice.header?.message).toEqual({ id: victim.participantId });
+    await Promise.all(sends);
+    await waitUntil(() => server.stats().participants === 2, { what: 'the server to drop the victim', ...DEADLINE });
+    expect(server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
+
+    // The victim's socket was terminated: once it reads again it sees the TCP close, no close frame.
+    victim.socket.resume();
+    expect((await victim.closed).code).toBe(1006);
+
+    // Peers that answer pings survive many heartbeats and still talk.
+    const pingsBefore = observer.pings;
+    await waitUntil(() => observer.pings >= pingsBefore + 3 && friend.pings >= 3, { what: 'three more heartbeats', ...DEADLINE });
+    expect(observer.isOpen && friend.isOpen).toBe(true);
+    expect(await observer.send(friend.participantId, 'still-alive', { ok: true })).toEqual({ type: 'empty' });
+    const got = await friend.messages.waitFor((m) => m.type === 'still-alive');
+    expect(got.from).toBe(observer.participantId);
+    expect(observer.presence.has(friend.participantId) && friend.presence.has(observer.participantId)).toBe(true);
+  });
+
+  it('drops a paused peer that never enabled messaging, and frees its room', async () => {
+    const room = `dead-${randomUUID()}`;
+    const silent = await join(room, 'silent', false);
+    expect(server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 0 });
+    silent.socket.pause();
+    await waitUntil(() => server.stats().rooms === 0, { what: 'the room to be freed', ...DEADLINE });
+    expect(server.stats()).toEqual({ rooms: 0, participants: 0, enabled: 0 });
+  });
+
+  it('drops a consumer that stops reading once its outgoing buffer passes the limit, without a heartbeat', async () => {
+    // Heartbeat off: only the outgoing-buffer limit can notice this peer.
+    const limited = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits: { maxBufferedBytes: 256 * 1024 } });
+    const { url } = await limited.listen();
+    const room = `slow-${randomUUID()}`;
+    const connect = async (name: string): Promise<WirePeer> => {
+      const peer = await WirePeer.connect({ baseUrl: url, room, secret: SECRET, name });
+      await peer.enable();
+      return peer;
+    };
+    const sender = await connect('sender');
+    const observer = await connect('observer');
+    const slow = await connect('slow');
+    try {
+      await waitUntil(() => sender.presence.size === 2 && observer.presence.size === 2, { what: 'full presence' });
+      slow.socket.pause();
+      // Broadcast 64 KB messages until the server gives up on the slow peer (the kernel buffers absorb the first few MB).
+      const chunk = new Uint8Array(64 * 1024).fill(7);
+      const dropped = disabledNotice(observer, slow.participantId);
+      let sent = 0;
+      let gone = false;
+      void dropped.then(() => (gone = true), () => undefined);
+      while (!gone && sent < 2000) {
+        expect(await sender.broadcast('bulk', { sent }, chunk)).toEqual({ type: 'empty' });
+        sent++;
+      }
+      await dropped;
+      expect(limited.stats()).toMatchObject({ participants: 2, enabled: 2 });
+      // The observer kept reading: it got every broadcast, and the sender is unharmed.
+      await observer.messages.waitForCount((m) => m.type === 'bulk', sent, { what: `${sent} broadcasts at the observer`, ...DEADLINE });
+      expect(await sender.send(observer.participantId, 'after', {})).toEqual({ type: 'empty' });
+      await observer.messages.waitFor((m) => m.type === 'after');
+      slow.socket.resume();
+      const close = await slow.closed;
+      // A close frame may be stuck behind the unread data; then the server terminates (1006).
+      expect([1008, 1006]).toContain(close.code);
+      if (close.code === 1008) expect(close.reason).toBe(SLOW_CONSUMER_REASON);
+    } finally {
+      await Promise.all([sender.close(), observer.close()]);
+      slow.kill();
+      await limited.close();
+    }
+  });
+
+  it('announces many peers killed at once, each exactly once', async () => {
+    const room = `dead-${randomUUID()}`;
+    const observer = await join(room, 'observer');
+    const victims = await Promise.all(Array.from({ length: 12 }, (_, i) => join(room, `victim-${i}`)));
+    await waitUntil(() => observer.presence.size === victims.length, { what: 'observer to see every victim' });
+    // Half are destroyed, half stop reading.
+    victims.forEach((victim, i) => (i % 2 === 0 ? victim.kill() : victim.socket.pause()));
+    await Promise.all(victims.map((victim) => disabledNotice(observer, victim.participantId)));
+    await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop every victim', ...DEADLINE });
+    const notices = observer.received.filter((m) => isControl(m, MessagingControlType.ParticipantDisabled)).map((m) => String(pushBody(m).id));
+    expect(notices.sort()).toEqual(victims.map((v) => v.participantId).sort());
+    expect(observer.presence.size).toBe(0);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * Property-based fuzzing of a live server. Attacker connections throw random
+ * and mutated frames, broken envelopes and hostile arguments at it, while two
+ * well-behaved clients keep exchanging messages in the same room.
+ *
+ * Properties: every attacker request with a known id gets a `__response__`
+ * (a valid content value) or the connection is closed with a close code,
+ * never a hang; the server never sends a text frame or an undecodable
+ * message; the server stays up; and every well-behaved message gets through
+ * exactly once, in order.
+ *
+ * FUZZ_RUNS (default 600) and FUZZ_SEED make runs reproducible.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRoomServer, type RoomServer } from '../../src/server/index.js';
+import { contentFromHeader, encodePacketsWithTypeBytes, packEnvelope, type Content } from '../../src/protocol/index.js';
+import { waitUntil } from '../helpers/recorder.js';
+import { WirePeer, type WireClose } from '../helpers/wire-peer.js';
+import { attack, typeBytes, type Chunk } from './fuzz-arbitraries.js';
+
+const SECRET = 'fuzz-secret';
+const ROOM = 'fuzz-room';
+const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+const ANSWER_DEADLINE_MS = 10_000;
+/** Close codes a server may use on a hostile connection. */
+const ACCEPTED_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1011]);
+/** Known request ids live above 2^40 so random frames cannot collide with them. */
+const KNOWN_ID_BASE = 2 ** 40;
+
+describe('fuzzing a live server', () => {
+  let server: RoomServer;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 2000 });
+    ({ url: baseUrl } = await server.listen());
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers or closes on every attack, and well-behaved traffic is untouched', async () => {
+    const alice = await WirePeer.connect({ baseUrl, room: ROOM, secret: SECRET, name: 'alice' });
+    const bob = await WirePeer.connect({ baseUrl, room: ROOM, secret: SECRET, name: 'bob' });
+    await alice.enable();
+    await bob.enable();
+
+    // Well-behaved traffic, paced well under the rate limit, for the whole run.
+    let talking = true;
+    const sent = { alice: [] as number[], bob: [] as number[] };
+    const failures: Content[] = [];
+    const talk = async (from: WirePeer, to: WirePeer, log: number[]): Promise<void> => {
+      for (let seq = 0; talking; seq++) {
+        const reply = seq % 4 === 0 ? await from.broadcast('good', { seq }) : await from.send(to.participantId, 'good', { seq });
+        if (reply.type === 'empty') log.push(seq);
+        else failures.push(reply);
+        await new Promise((resolve) => setTimeout(resolve, 4));
+      }
+    };
+    const conversation = Promise.all([talk(alice, bob, sent.alice), talk(bob, alice, sent.bob)]);
+
+    let runs = 0;
+    let cases = 0;
+    let frames = 0;
+    let checkedRequests = 0;
+    let nextKnownId = KNOWN_ID_BASE;
+    const outcomes: Record<string, number> = {};
+    const closeCodes: Record<string, number> = {};
+
+    const runAttack = async (chunks: Chunk[]): Promise<void> => {
+      const attacker = await WirePeer.connect({ baseUrl, room: ROOM, secret: SECRET, name: `attacker-${cases}` });
+      const ids = { A: alice.participantId, B: bob.participantId, SELF: attacker.participantId };
+      const expected: { id: number; what: string }[] = [];
+      for (const chunk of chunks) {
+        if (chunk.kind === 'frames') {
+          attacker.sendRaw(chunk.frames);
+          frames += chunk.frames.length;
+          continue;
+        }
+        const id = nextKnownId++;
+        const packets = encodePacketsWithTypeBytes(id, typeBytes(chunk.type), chunk.data(ids));
+        attacker.sendRaw(packets);
+        frames += packets.length;
+        if (chunk.expectsResponse) expected.push({ id, what: typeof chunk.type === 'string' ? chunk.type.slice(0, 40) : `${chunk.type.length} raw type bytes` });
+      }
+      // A final probe: an unknown request type must be answered too.
+      const probe = nextKnownId++;
+      attacker.sendRaw(encodePacketsWithTypeBytes(probe, typeBytes('fuzz.probe'), packEnvelope({})));
+      expected.push({ id: probe, what: 'probe' });
+
+      let closed: WireClose | undefined;
+      for (const { id, what } of expected) {
+        try {
+          const response = await attacker.received.waitFor((m) => m.type === '__response__' && m.id === id, {
+            timeoutMs: ANSWER_DEADLINE_MS,
+            what: `a response to request ${id} (${what})`,
+          });
+          // A valid content value of a kind the official client understands.
+          const content = contentFromHeader(response.header ?? {}, response.payload);
+          if (content.type === 'error') expect(content.code, `error code for ${what}`).toEqual(expect.any(Number));
+          expect(['empty', 'error'], `response to ${what}`).toContain(content.type);
+          const type = content.type;
+          outcomes[type] = (outcomes[type] ?? 0) + 1;
+          if (what === 'probe') expect(response.header).toMatchObject({ type: 'error', code: 1002 });
+          checkedRequests++;
+        } catch (error) {
+          // No response: only acceptable if the server closed the connection with a code.
+          if (attacker.closeInfo === undefined) throw error;
+          closed = attacker.closeInfo;
+          outcomes.closed = (outcomes.closed ?? 0) + 1;
+          checkedRequests++;
+        }
+      }
+      closed ??= attacker.closeInfo;
+      if (closed) {
+        closeCodes[closed.code] = (closeCodes[closed.code] ?? 0) + 1;
+        expect(ACCEPTED_CLOSE_CODES.has(closed.code), `close code ${closed.code} ${closed.reason}`).toBe(true);
+      }
+      expect(attacker.violations).toEqual([]);
+      await attacker.close();
+      cases++;
+    };
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(attack, { minLength: 1, maxLength: 3 }), async (attackers) => {
+        runs++;
+        await Promise.all(attackers.map(runAttack));
+        // The server is up and the good clients are still connected.
+        expect(alice.isOpen && bob.isOpen).toBe(true);
+      }),
+      { numRuns: RUNS, seed: SEED, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: false },
+    );
+
+    talking = false;
+    await conversation;
+    // Barrier, then exact delivery: per sender, the received sequence equals the acknowledged one.
+    expect(await alice.send(bob.participantId, 'end', {})).toEqual({ type: 'empty' });
+    expect(await bob.send(alice.participantId, 'end', {})).toEqual({ type: 'empty' });
+    await bob.messages.waitFor((m) => m.type === 'end' && m.from === alice.participantId);
+    await alice.messages.waitFor((m) => m.type === 'end' && m.from === bob.participantId);
+    const goodAt = (peer: WirePeer, from: WirePeer): number[] =>
+      peer.messages.filter((m) => m.type === 'good' && m.from === from.participantId).map((m) => (m.message as { seq: number }).seq);
+    expect(failures).toEqual([]);
+    expect(goodAt(bob, alice)).toEqual(sent.alice);
+    expect(goodAt(alice, bob)).toEqual(sent.bob);
+    expect(alice.violations).toEqual([]);
+    expect(bob.violations).toEqual([]);
+    expect(alice.presence.has(bob.participantId) && bob.presence.has(alice.participantId)).toBe(true);
+    await waitUntil(() => server.stats().participants === 2, { what: 'attackers to be gone' });
+    expect(server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
+
+    const good = sent.alice.length + sent.bob.length;
+    console.log(
+      `[fuzz] property runs=${runs} (asked ${RUNS}), attacker connections=${cases}, frames=${frames}, attacker requests checked=${checkedRequests}, ` +
+        `outcomes=${JSON.stringify(outcomes)}, close codes=${JSON.stringify(closeCodes)}, well-behaved messages delivered=${good}`,
+    );
+    expect(cases).toBeGreaterThan(0);
+    expect(good).toBeGreaterThan(0);
+    await Promise.all([alice.close(), bob.close()]);
+  }, 120_000);
+});

@@ -1,0 +1,248 @@
+/**
+ * Connection lifecycle: disconnects, heartbeats, the HTTP status routes,
+ * room bookkeeping, graceful shutdown and restarting on the same port.
+ */
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRoomServer } from '../../src/server/index.js';
+import { connectRaw, type RawClient } from '../helpers/raw-client.js';
+import { TEST_SECRET, startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+
+let fx: TestServer | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+async function enabled(server: TestServer, room: string, name: string): Promise<RawClient> {
+  const client = await server.connect(room, name);
+  await client.invoke('enable', {});
+  await client.waitForPush('messaging.enabled');
+  return client;
+}
+
+function socketOf(client: RawClient): Socket {
+  return (client.ws as unknown as { _socket: Socket })._socket;
+}
+
+describe('disconnects', () => {
+  it('announces participant.disabled when an enabled participant closes cleanly', async () => {
+    fx = await startServer();
+    const room = uniqueRoom();
+    const alice = await enabled(fx, room, 'alice');
+    const bob = await enabled(fx, room, 'bob');
+    await alice.waitForPush('participant.enabled');
+    await bob.close(1000);
+    const push = await alice.waitForPush('participant.disabled');
+    expect(push).toMatchObject({ from: bob.participantId, message: { id: bob.participantId } });
+  });
+
+  it('announces participant.disabled when a socket is destroyed without a close frame', async () => {
+    fx = await startServer();
+    const room = uniqueRoom();
+    const alice = await enabled(fx, room, 'alice');
+    const bob = await enabled(fx, room, 'bob');
+    await alice.waitForPush('participant.enabled');
+    socketOf(bob).destroy();
+    expect((await alice.waitForPush('participant.disabled')).message).toEqual({ id: bob.participantId });
+    expect(fx.server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 1 });
+  });
+
+  it('does not announce a participant that never enabled', async () => {
+    fx = await startServer();
+    const room = uniqueRoom();
+    const alice = await enabled(fx, room, 'alice');
+    const quiet = await fx.connect(room, 'quiet');
+    await quiet.close();
+    // A later enable is the next thing alice hears.
+    await enabled(fx, room, 'carol');
+    const next = await alice.waitFor((m) => m.type === 'messaging.send');
+    expect(next.header?.type).toBe('participant.enabled');
+  });
+
+  it('frees a room when its last participant leaves, and counts rooms and participants', async () => {
+    fx = await startServer();
+    const roomA = uniqueRoom();
+    const a1 = await enabled(fx, roomA, 'a1');
+    const a2 = await fx.connect(roomA, 'a2');
+    const b1 = await fx.connect(uniqueRoom(), 'b1');
+    expect(fx.server.stats()).toEqual({ rooms: 2, participants: 3, enabled: 1 });
+    await Promise.all([a1.close(), a2.close(), b1.close()]);
+    await waitForStats(fx, { rooms: 0, participants: 0, enabled: 0 });
+  });
+});
+
+/** Polls stats until they match (the server learns of a close asynchronously). */
+async function waitForStats(server: TestServer, expected: { rooms: number; participants: number; enabled: number }): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (JSON.stringify(server.server.stats()) !== JSON.stringify(expected)) {
+    if (Date.now() > deadline) expect(server.server.stats()).toEqual(expected);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('heartbeat', () => {
+  it('answers client pings', async () => {
+    fx = await startServer();
+    const alice = await fx.connect(uniqueRoom(), 'alice');
+    const pong = new Promise<string>((resolve) => alice.ws.once('pong', (data: Buffer) => resolve(data.toString())));
+    alice.ws.ping('hello');
+    expect(await pong).toBe('hello');
+  });
+
+  it('pings clients and drops a peer that stops answering, announcing it', async () => {
+    fx = await startServer({ heartbeatIntervalMs: 100 });
+    const room = uniqueRoom();
+    const alice = await enabled(fx, room, 'alice');
+    const bob = await enabled(fx, room, 'bob');
+    await alice.waitForPush('participant.enabled');
+    let pings = 0;
+    alice.ws.on('ping', () => pings++);
+    // Bob's process "freezes": its socket stops reading, so it never pongs.
+    socketOf(bob).pause();
+    const push = await alice.waitForPush('participant.disabled', () => true, 5000);
+    expect(push.message).toEqual({ id: bob.participantId });
+    // Alice answered the same pings and is still connected.
+    expect(pings).toBeGreaterThan(0);
+    expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+    expect(fx.server.stats().participants).toBe(1);
+    socketOf(bob).resume();
+    expect((await bob.closed).code).toBe(1006);
+  });
+});
+
+describe('permessage-deflate', () => {
+  it('negotiates compression when enabled and relays through it', async () => {
+    fx = await startServer({ perMessageDeflate: true });
+    const room = uniqueRoom();
+    const options = { wsOptions: { perMessageDeflate: true } };
+    const alice = await fx.connect(room, 'alice', options);
+    const bob = await fx.connect(room, 'bob', options);
+    expect(alice.ws.extensions).toContain('permessage-deflate');
+    await bob.invoke('enable', {});
+    await bob.waitForPush('messaging.enabled');
+    const text = 'compressible '.repeat(500);
+    expect(await alice.invoke('send', { to_participant_id: bob.participantId, type: 'z', message_json: JSON.stringify({ text }) })).toEqual({ type: 'empty' });
+    expect((await bob.waitForPush('z')).message).toEqual({ text });
+  });
+
+  it('does not negotiate compression by default', async () => {
+    fx = await startServer();
+    const alice = await fx.connect(uniqueRoom(), 'alice', { wsOptions: { perMessageDeflate: true } });
+    expect(alice.ws.extensions).toBe('');
+  });
+});
+
+describe('HTTP routes', () => {
+  it('answers GET / with 200 and the counts', async () => {
+    fx = await startServer();
+    await enabled(fx, uniqueRoom(), 'alice');
+    const response = await fetch(`${fx.httpUrl}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({ status: 'ok', rooms: 1, participants: 1, enabled: 1 });
+  });
+
+  it('answers other paths with 404 JSON, a room without upgrade with 426, and POST / with 405', async () => {
+    fx = await startServer();
+    const missing = await fetch(`${fx.httpUrl}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'not found' });
+    const room = await fetch(`${fx.httpUrl}/rooms/x`);
+    expect(room.status).toBe(426);
+    expect(await room.json()).toMatchObject({ error: expect.stringContaining('upgrade required') });
+    expect((await fetch(`${fx.httpUrl}/`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes every client with 1012 "server shutting down" and refuses new ones', async () => {
+    const server = await startServer();
+    const room = uniqueRoom();
+    const alice = await server.connect(room, 'alice');
+    const bob = await server.connect(room, 'bob');
+    await server.server.close();
+    expect(await alice.closed).toEqual({ code: 1012, reason: 'server shutting down' });
+    expect(await bob.closed).toEqual({ code: 1012, reason: 'server shutting down' });
+    expect(server.server.address).toBeUndefined();
+    await expect(fetch(`${server.httpUrl}/`)).rejects.toThrow();
+  });
+
+  it('does not announce departures to clients that are closing too', async () => {
+    const server = await startServer();
+    const room = uniqueRoom();
+    const peers = [await enabled(server, room, 'a'), await enabled(server, room, 'b'), await enabled(server, room, 'c')];
+    await peers[0].waitForPush('participant.enabled', (p) => p.from === peers[2].participantId);
+    await peers[1].waitForPush('participant.enabled', (p) => p.from === peers[2].participantId);
+    await server.server.close();
+    for (const peer of peers) {
+      expect((await peer.closed).code).toBe(1012);
+      expect(peer.queued.filter((m) => m.header?.type === 'participant.disabled')).toEqual([]);
+    }
+  });
+
+  it('uses a custom close code and reason', async () => {
+    const server = await startServer();
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    await server.server.close({ code: 1001, reason: 'maintenance' });
+    expect(await alice.closed).toEqual({ code: 1001, reason: 'maintenance' });
+  });
+
+  it('terminates a client that does not finish the close handshake within timeoutMs', async () => {
+    const server = await startServer();
+    const stuck = await server.connect(uniqueRoom(), 'stuck');
+    socketOf(stuck).pause();
+    // Without the deadline this would wait for ws's own 30 s close timer and the test would time out.
+    await server.server.close({ timeoutMs: 100 });
+    socketOf(stuck).resume();
+    // The close frame may still be read from the kernel buffer before the reset.
+    expect([1006, 1012]).toContain((await stuck.closed).code);
+    expect(server.server.stats().participants).toBe(0);
+  });
+
+  it('releases the port: a new server can listen on the same port at once, even after clients were connected', async () => {
+    const first = createRoomServer({ secret: TEST_SECRET, port: 0 });
+    const { port } = await first.listen();
+    const room = uniqueRoom();
+    const { mintToken } = await import('../../src/auth/token.js');
+    const token = await mintToken({ secret: TEST_SECRET, room, name: 'a' });
+    const before = await connectRaw(`ws://127.0.0.1:${port}`, room, token);
+    await first.close();
+    expect((await before.closed).code).toBe(1012);
+    const second = createRoomServer({ secret: TEST_SECRET, port });
+    try {
+      expect((await second.listen()).url).toBe(`ws://127.0.0.1:${port}`);
+      const after = await connectRaw(`ws://127.0.0.1:${port}`, room, token);
+      expect(after.connected.type).toBe('init');
+      await after.close();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('rejects listen() when the port is taken', async () => {
+    const first = createRoomServer({ secret: TEST_SECRET, port: 0 });
+    const { port } = await first.listen();
+    const second = createRoomServer({ secret: TEST_SECRET, port });
+    try {
+      await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(second.address).toBeUndefined();
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it('refuses to start without a secret', () => {
+    expect(() => createRoomServer({ secret: '' })).toThrow(/non-empty `secret`/);
+  });
+
+  it('close() is idempotent and listen() after close rejects', async () => {
+    const server = createRoomServer({ secret: TEST_SECRET, port: 0 });
+    await server.listen();
+    const closing = server.close();
+    expect(server.close()).toBe(closing);
+    await closing;
+    await expect(server.listen()).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * Every configurable limit of the server, each hit over real sockets with
+ * its exact error response, HTTP refusal or close code.
+ */
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
+import { DEFAULT_LIMITS, SLOW_CONSUMER_REASON, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
+import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
+import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+
+let fx: TestServer | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+async function serve(limits: Partial<RoomServerLimits>, extra: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
+  fx = await startServer({ ...extra, limits });
+  return fx;
+}
+
+async function enabled(server: TestServer, room: string, name: string): Promise<RawClient> {
+  const client = await server.connect(room, name);
+  await client.invoke('enable', {});
+  await client.waitForPush('messaging.enabled');
+  return client;
+}
+
+function invokeData(tool: string, json: unknown): Uint8Array {
+  return packEnvelope({ toolkit: 'messaging', tool, arguments: { type: 'json', json } });
+}
+
+describe('limit options', () => {
+  it('merges partial limits over the defaults and rejects nonsense', () => {
+    expect(resolveLimits({ maxRooms: 5 })).toEqual({ ...DEFAULT_LIMITS, maxRooms: 5 });
+    expect(resolveLimits({ messagesPerSecond: Infinity }).messagesPerSecond).toBe(Infinity);
+    expect(() => resolveLimits({ maxRooms: 0 })).toThrow('limits.maxRooms must be a positive number or Infinity, got 0.');
+    expect(() => resolveLimits({ maxJsonDepth: Number.NaN })).toThrow(RangeError);
+  });
+});
+
+describe('message size', () => {
+  it('refuses a message whose packet count exceeds maxMessageBytes before buffering, drops its data packets silently, and carries on', async () => {
+    const server = await serve({ maxMessageBytes: 4096, maxProtocolErrors: 1 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const id = alice.allocateId();
+    const frames = encodePackets(id, 'room.invoke_tool', invokeData('broadcast', { type: 't', message_json: JSON.stringify('x'.repeat(10_000)) }));
+    expect(frames.length).toBe(11);
+    for (const frame of frames) alice.sendFrame(frame);
+    expect(await alice.waitForResponse(id)).toEqual({ type: 'error', text: 'message of 10 packets exceeds the limit of 4096 bytes.', code: 1002 });
+    // Repeated limit hits are not protocol violations (maxProtocolErrors is 1 here).
+    for (let i = 0; i < 3; i++) {
+      const again = alice.allocateId();
+      for (const frame of encodePackets(again, 'x', new Uint8Array(5000))) alice.sendFrame(frame);
+      expect(await alice.waitForResponse(again)).toMatchObject({ code: 1002 });
+    }
+    // The ten data packets produced no further answers; the next request is answered normally.
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+    expect(alice.queued).toEqual([]);
+  });
+
+  it('refuses a message whose data outgrows its packet count (short packets, lying count)', async () => {
+    const server = await serve({ maxMessageBytes: 2048 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    // Two packets announced (fits), but each data packet carries 1500 bytes.
+    const id = 77;
+    const first = encodePackets(id, 'room.invoke_tool', new Uint8Array(1500))[0];
+    const view = new DataView(first.buffer, first.byteOffset);
+    view.setUint32(12, 2);
+    const data = (index: number) => {
+      const frame = new Uint8Array(12 + 1500);
+      const v = new DataView(frame.buffer);
+      v.setUint32(4, id);
+      v.setUint32(8, index);
+      return frame;
+    };
+    alice.sendFrame(first);
+    alice.sendFrame(data(1));
+    alice.sendFrame(data(2));
+    expect(await alice.waitForResponse(id)).toEqual({ type: 'error', text: 'message data exceeds the limit of 2048 bytes.', code: 1002 });
+  });
+
+  it('refuses a packet type longer than maxTypeBytes, and an arguments.json.type longer than it', async () => {
+    const server = await serve({ maxTypeBytes: 16 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const id = alice.allocateId();
+    alice.sendMessage(id, 'a-very-long-request-type', packEnvelope({}));
+    expect(await alice.waitForResponse(id)).toEqual({ type: 'error', text: 'message type of 24 bytes exceeds the limit of 16 bytes.', code: 1002 });
+    expect(await alice.invoke('broadcast', { type: 'é'.repeat(9), message_json: '{}' })).toEqual({
+      type: 'error',
+      text: 'arguments.json.type: 18 bytes exceed the limit of 16.',
+      code: 1002,
+    });
+    expect(await alice.invoke('broadcast', { type: 'é'.repeat(8), message_json: '{}' })).toEqual({ type: 'empty' });
+  });
+});
+
+describe('capacity', () => {
+  it('refuses a participant beyond maxParticipantsPerRoom with 503 "room is full" (retryable), other rooms unaffected', async () => {
+    const server = await serve({ maxParticipantsPerRoom: 2 });
+    const room = uniqueRoom();
+    const first = await server.connect(room, 'a');
+    await server.connect(room, 'b');
+    const refused = await expectUpgradeRefused(server.url, room, await server.token(room, 'c'));
+    expect(refused).toMatchObject({ status: 503, statusText: 'room is full' });
+    expect(JSON.parse(refused.body)).toEqual({ error: 'room is full' });
+    await server.connect(uniqueRoom(), 'elsewhere');
+    // A place frees up when someone leaves.
+    await first.close();
+    await waitUntil(() => server.server.stats().participants === 2);
+    expect((await server.connect(room, 'c')).connected.type).toBe('init');
+  });
+
+  it('refuses a new room beyond maxRooms with 503 "too many rooms", but admits to existing rooms', async () => {
+    const server = await serve({ maxRooms: 1 });
+    const room = uniqueRoom();
+    const first = await server.connect(room, 'a');
+    const other = uniqueRoom();
+    expect(await expectUpgradeRefused(server.url, other, await server.token(other, 'b'))).toMatchObject({ status: 503, statusText: 'too many rooms' });
+    await server.connect(room, 'b');
+    await first.close();
+    expect(server.server.stats().rooms).toBe(1);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('attributes', () => {
+  it('refuses set_attributes beyond maxAttributeKeys with 1002 and does not apply it', async () => {
+    const server = await serve({ maxAttributeKeys: 3 });
+    const room = uniqueRoom();
+    const alice = await enabled(server, room, 'alice');
+    const bob = await enabled(server, room, 'bob');
+    expect(await alice.request('set_attributes', { a: 1, b: 2, c: 3 })).toEqual({ type: 'error', text: 'attributes: 4 keys exceed the limit of 3.', code: 1002 });
+    alice.notify('set_attributes', { a: 1, b: 2 });
+    expect((await bob.waitForPush('participant.attributes')).message).toEqual({ attributes: { a: 1, b: 2 } });
+  });
+
+  it('refuses set_attributes beyond maxAttributeBytes with 1002', async () => {
+    const server = await serve({ maxAttributeBytes: 100 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const reply = await alice.request('set_attributes', { bio: 'x'.repeat(100) });
+    expect(reply).toEqual({ type: 'error', text: 'attributes: 125 bytes of JSON exceed the limit of 100.', code: 1002 });
+  });
+});
+
+describe('rates', () => {
+  it('answers requests over messagesPerSecond with 1008 "rate limit exceeded"', async () => {
+    const server = await serve({ messagesPerSecond: 5 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const replies = await Promise.all(Array.from({ length: 50 }, () => alice.invoke('broadcast', { type: 't', message_json: '1' })));
+    // The burst is five; however slow the machine, 50 pipelined requests outrun 5 per second.
+    expect(replies.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ type: 'empty' })));
+    const limited = replies.filter((r) => r.type === 'error');
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]).toEqual({ type: 'error', text: 'rate limit exceeded: at most 5 requests and 16777216 bytes per second.', code: 1008 });
+  });
+
+  it('answers requests over bytesPerSecond with 1008', async () => {
+    const server = await serve({ bytesPerSecond: 10_000, maxMessageBytes: 4096 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const body = JSON.stringify('y'.repeat(3000));
+    const replies = await Promise.all(Array.from({ length: 20 }, () => alice.invoke('broadcast', { type: 't', message_json: body })));
+    expect(replies[0]).toEqual({ type: 'empty' });
+    expect(replies.filter((r) => r.type === 'error')[0]).toMatchObject({ code: 1008, text: expect.stringContaining('10000 bytes per second') });
+  });
+});
+
+describe('outgoing buffer', () => {
+  it('disconnects a consumer that stops reading with 1008 "slow consumer" and announces it', async () => {
+    const server = await serve(
+      { maxBufferedBytes: 256 * 1024, messagesPerSecond: Infinity, bytesPerSecond: Infinity },
+      { closeTimeoutMs: 30_000 },
+    );
+    const room = uniqueRoom();
+    const alice = await enabled(server, room, 'alice');
+    const slow = await enabled(server, room, 'slow');
+    await alice.waitForPush('participant.enabled');
+    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    const attachment = Buffer.alloc(64 * 1024, 7).toString('base64');
+    let sent = 0;
+    // Push until the server gives up on the slow reader (kernel buffers absorb a few MB first).
+    for (;;) {
+      const reply = await alice.invoke('send', { to_participant_id: slow.participantId, type: 'bulk', message_json: '{}', attachment_base64: attachment });
+      if (reply.type === 'error') {
+        expect(reply).toMatchObject({ code: 1003 });
+        break;
+      }
+      sent++;
+      expect(sent).toBeLessThan(2000);
+    }
+    expect((await alice.waitForPush('participant.disabled')).message).toEqual({ id: slow.participantId });
+    socket.resume();
+    expect(await slow.closed).toEqual({ code: 1008, reason: SLOW_CONSUMER_REASON });
+  });
+});
+
+describe('JSON depth', () => {
+  it('refuses a request header nested deeper than maxJsonDepth with 1002', async () => {
+    const server = await serve({ maxJsonDepth: 8 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    let deep: unknown = 1;
+    for (let i = 0; i < 20; i++) deep = [deep];
+    expect(await alice.request('set_attributes', { deep })).toEqual({ type: 'error', text: 'envelope header is nested deeper than 8 levels.', code: 1002 });
+  });
+
+  it('refuses message_json nested deeper than maxJsonDepth with 1002 naming the field', async () => {
+    const server = await serve({ maxJsonDepth: 8 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '['.repeat(9) + ']'.repeat(9) })).toEqual({
+      type: 'error',
+      text: 'arguments.json.message_json: JSON is nested deeper than 8 levels',
+      code: 1002,
+    });
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '['.repeat(8) + ']'.repeat(8) })).toEqual({ type: 'empty' });
+  });
+});
+
+describe('token size', () => {
+  it('refuses a token longer than maxTokenLength with 403 "token too large"', async () => {
+    const server = await serve({ maxTokenLength: 100 });
+    const room = uniqueRoom();
+    const token = await server.token(room, 'a');
+    expect(token.length).toBeGreaterThan(100);
+    expect(await expectUpgradeRefused(server.url, room, token)).toMatchObject({ status: 403, statusText: 'token too large' });
+    await expect(connectRaw(server.url, room, token)).rejects.toThrow(/403/);
+  });
+});
