@@ -64,7 +64,13 @@ process.on('message', (message: GeneratorCommand) => {
   if (message.type === 'init') {
     driver = driverFor(message.init);
     const prefix = message.init.roomPrefix;
-    context = { roomPrefix: prefix, mark: (name) => report({ type: 'mark', name }) };
+    context = {
+      roomPrefix: prefix,
+      mark: (name) => report({ type: 'mark', name }),
+      retain: (peers) => {
+        for (const peer of peers) kept.push(peer);
+      },
+    };
     report({ type: 'ready' });
   } else if (message.type === 'task') {
     const { id, task } = message;

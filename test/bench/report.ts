@@ -111,17 +111,27 @@ function formatRatio(value: number | undefined): string {
   return value === undefined ? '' : `${value >= 10 ? value.toFixed(0) : value.toFixed(2)}×`;
 }
 
-function notes(scenario: Scenario, m: MedianFigures): string {
+function notes(scenario: Scenario, entry: ResultEntry, m: MedianFigures, repeats: number): string {
   const e = m.extra;
+  const parts: string[] = [];
   if (scenario.id.startsWith('footprint')) {
-    return `heap ${formatNumber(e.heapKiB)} KiB, client heap ${formatNumber(e.clientHeapKiB)} KiB`;
+    parts.push(`heap ${formatNumber(e.heapKiB)} KiB, client heap ${formatNumber(e.clientHeapKiB)} KiB`);
+  } else if (e.serverCpuPct !== undefined) {
+    parts.push(`cpu server ${Math.round(e.serverCpuPct)}% / gen ${Math.round(e.generatorCpuPct ?? NaN)}%`);
   }
-  if (e.serverCpuPct !== undefined) return `cpu server ${Math.round(e.serverCpuPct)}% / gen ${Math.round(e.generatorCpuPct ?? NaN)}%`;
-  return '';
+  const good = entry.runs.filter((r) => r.ok).length;
+  if (good < repeats) parts.push(`${good} of ${repeats} runs`);
+  return parts.join(', ');
 }
 
 /** Renders the results as a Markdown table, one row per scenario x target. */
-export function renderTable(scenarios: readonly Scenario[], targets: readonly Target[], results: readonly ResultEntry[], ratioList: readonly RatioEntry[]): string {
+export function renderTable(
+  scenarios: readonly Scenario[],
+  targets: readonly Target[],
+  results: readonly ResultEntry[],
+  ratioList: readonly RatioEntry[],
+  repeats: number,
+): string {
   const header = ['Scenario', 'Server', 'Value', 'Unit', 'p50 ms', 'p99 ms', 'vs raw', 'vs Socket.IO', 'Notes'];
   const rows: string[][] = [];
   for (const scenario of scenarios) {
@@ -140,7 +150,7 @@ export function renderTable(scenarios: readonly Scenario[], targets: readonly Ta
         m ? formatNumber(m.p99Ms) : '—',
         target.id === 'raw' ? '' : r('raw'),
         target.id.startsWith('roomstate') ? r('socketio') : '',
-        m ? notes(scenario, m) : (entry?.errors[0] ?? '').slice(0, 60),
+        m && entry ? notes(scenario, entry, m, repeats) : (entry?.errors[0] ?? '').slice(0, 60),
       ]);
     }
   }

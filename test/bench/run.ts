@@ -142,6 +142,13 @@ async function main(): Promise<number> {
     // Targets are interleaved within each repeat so slow drift of the machine spreads evenly.
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       for (const target of targets) {
+        const previous = outcomes.get(`${scenario.id}|${target.id}`) ?? [];
+        const slow = previous.find((o) => o.seconds > settings.slowRunSeconds);
+        if (slow) {
+          done++;
+          process.stderr.write(`[${done}/${total}] ${scenario.id} x ${target.id} (repeat ${repeat + 1}/${settings.repeats}): skipped, a run took ${slow.seconds.toFixed(0)} s\n`);
+          continue;
+        }
         const runId = `${scenario.id}__${target.id}__r${repeat + 1}`;
         const outcome = await runOne(scenario, target, { secret, runId, ...(profileDir ? { profileDir } : {}) }, settings.runTimeoutMs);
         const key = `${scenario.id}|${target.id}`;
@@ -162,7 +169,7 @@ async function main(): Promise<number> {
     for (const target of targets) results.push(summarise(scenario.id, target.id, outcomes.get(`${scenario.id}|${target.id}`) ?? []));
   }
   const ratioList = ratios(scenarios, results);
-  const table = renderTable(scenarios, targets, results, ratioList);
+  const table = renderTable(scenarios, targets, results, ratioList, settings.repeats);
   const elapsed = (performance.now() - started) / 1000;
   const command = `npm run bench${mode === 'quick' ? ' -- --quick' : mode === 'smoke' ? ' -- --smoke' : ''}`;
   const report = {

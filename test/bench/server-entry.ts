@@ -11,7 +11,6 @@ import { cpuFigures, memoryFigures, settleHeap, type ServerCommand, type ServerK
 
 interface Running {
   readonly url: string;
-  close(): Promise<void>;
 }
 
 function report(message: ServerReport): void {
@@ -22,21 +21,14 @@ async function start(kind: ServerKind): Promise<Running> {
   switch (kind) {
     case 'roomstate':
       return startRoomstateServer(process.env.BENCH_SECRET ?? '');
-    case 'raw': {
-      const relay = createRawRelay();
-      const { url } = await relay.listen();
-      return { url, close: () => relay.close() };
-    }
-    case 'socketio': {
-      const server = createSocketIoServer();
-      const { url } = await server.listen();
-      return { url, close: () => server.close() };
-    }
+    case 'raw':
+      return createRawRelay().listen();
+    case 'socketio':
+      return createSocketIoServer().listen();
   }
 }
 
 const kind = process.argv[2] as ServerKind;
-let running: Running | undefined;
 
 process.on('message', (message: ServerCommand) => {
   if (message.type === 'memory') {
@@ -45,20 +37,16 @@ process.on('message', (message: ServerCommand) => {
   } else if (message.type === 'cpu') {
     report({ type: 'cpu', id: message.id, cpu: cpuFigures() });
   } else if (message.type === 'stop') {
-    const closing = running ? running.close() : Promise.resolve();
-    // Exit normally (not by signal) so --cpu-prof writes its profile; never hang on a slow close.
-    const timer = setTimeout(() => process.exit(0), 5000);
-    void closing.finally(() => {
-      clearTimeout(timer);
-      setImmediate(() => process.exit(0));
-    });
+    // Exit at once, without closing connections one by one: the process is
+    // never reused, and a disconnect storm would only pollute CPU profiles.
+    // A normal exit (not a signal) lets --cpu-prof write its profile.
+    setImmediate(() => process.exit(0));
   }
 });
 process.on('disconnect', () => process.exit(0));
 
 start(kind).then(
   (server) => {
-    running = server;
     report({ type: 'ready', url: server.url });
   },
   (error: unknown) => {

@@ -1,32 +1,29 @@
 /**
- * Every error a user of `roomstate room messaging` will meet: one line on
- * stderr, the documented exit code, nothing on stdout, and nothing sent.
- * Input errors must be reported before connecting: they run against a TCP
- * listener that counts connections.
+ * Errors met once connecting: an unreachable or silent server (exit 2), a
+ * refused token (3), an unknown room or participant (4), a permission denied
+ * (3), any other server error (5). One line on stderr, nothing on stdout,
+ * nothing sent.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectExitCode, killAllClis, runCli } from '../helpers/cli.js';
+import { expectOneErrorLine as expectOneLine, killAllClis, runCli } from '../helpers/cli.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
-import { mintToken } from '../../src/auth/token.js';
 
 const WAIT = 15_000;
 
 let fx: TestServer;
-/** Accepts TCP connections, counts them and never answers. */
-let silent: { server: Server; url: string; connections: number; sockets: Set<Socket> };
+/** Accepts TCP connections and never answers. */
+let silent: { server: Server; url: string; sockets: Set<Socket> };
 beforeAll(async () => {
   fx = await startServer();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
-    silent.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  silent = { server, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`, connections: 0, sockets };
+  silent = { server, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`, sockets };
 });
 afterAll(async () => {
   for (const socket of silent.sockets) socket.destroy();
@@ -46,115 +43,6 @@ async function enabled(room: string, name: string): Promise<RawClient> {
   await client.waitForPush('messaging.enabled');
   return client;
 }
-
-/** Asserts exit code and exactly one stderr line matching `message`, nothing on stdout. */
-function expectOneLine(exit: { code: number | null; stdout: string; stderr: string }, code: number, message: RegExp | string): void {
-  expectExitCode(exit as Parameters<typeof expectExitCode>[0], code);
-  expect(exit.stdout).toBe('');
-  const lines = exit.stderr.split('\n').filter(Boolean);
-  expect(lines).toHaveLength(1);
-  if (typeof message === 'string') expect(lines[0]).toBe(message);
-  else expect(lines[0]).toMatch(message);
-}
-
-describe('input errors are reported before connecting (exit 1)', () => {
-  const base = () => ['--url', silent.url, '--room', 'lobby', '--secret', 's'];
-  const cases: Array<{ name: string; args: () => string[]; env?: Record<string, string>; stdin?: string; message: RegExp | string }> = [
-    {
-      name: 'invalid JSON in --data',
-      args: () => ['room', 'messaging', 'send', ...base(), '--to-participant-id', 'x', '--type', 't', '--data', '{"text":'],
-      message: 'roomstate: --data is not valid JSON (Unexpected end of JSON input): "{\\"text\\":".',
-    },
-    {
-      name: 'a --data that is not an object',
-      args: () => ['room', 'messaging', 'broadcast', ...base(), '--data', '"hello"'],
-      message: 'roomstate: --data must be a JSON object, got "hello".',
-    },
-    {
-      name: 'invalid JSON on stdin with --data -',
-      args: () => ['room', 'messaging', 'broadcast', ...base(), '--data', '-'],
-      stdin: '{oops}',
-      message: /^roomstate: --data - value 1 is not valid JSON/,
-    },
-    {
-      name: 'empty stdin with --data -',
-      args: () => ['room', 'messaging', 'broadcast', ...base(), '--data', '-'],
-      stdin: '  \n',
-      message: 'roomstate: --data -: stdin ended without a JSON object.',
-    },
-    {
-      name: 'a missing room',
-      args: () => ['room', 'messaging', 'list', '--url', silent.url, '--secret', 's'],
-      message: 'roomstate: no room: pass --room or set ROOMSTATE_ROOM.',
-    },
-    {
-      name: 'no credentials',
-      args: () => ['room', 'messaging', 'list', '--url', silent.url, '--room', 'lobby'],
-      message: 'roomstate: no credentials: pass --token, or --secret (or set ROOMSTATE_TOKEN or ROOMSTATE_SECRET).',
-    },
-    {
-      name: 'a token that is not a JWT',
-      args: () => ['room', 'messaging', 'list', '--url', silent.url, '--room', 'lobby', '--token', 'nope'],
-      message: 'roomstate: the token is not a JWT: "nope".',
-    },
-    {
-      name: 'an unreadable --attachment-file',
-      args: () => ['room', 'messaging', 'send', ...base(), '--to-participant-id', 'x', '--type', 't', '--data', '{}', '--attachment-file', '/nonexistent/file'],
-      message: 'roomstate: cannot read --attachment-file "/nonexistent/file" (ENOENT).',
-    },
-    {
-      name: 'both recipient options',
-      args: () => ['room', 'messaging', 'send', ...base(), '--to-participant-id', 'x', '--to-participant-name', 'y', '--type', 't', '--data', '{}'],
-      message: 'roomstate: give exactly one of --to-participant-id and --to-participant-name.',
-    },
-    {
-      name: 'no recipient option',
-      args: () => ['room', 'messaging', 'send', ...base(), '--type', 't', '--data', '{}'],
-      message: 'roomstate: give exactly one of --to-participant-id and --to-participant-name.',
-    },
-    {
-      name: 'a URL with another scheme',
-      args: () => ['room', 'messaging', 'list', '--url', 'ftp://127.0.0.1', '--room', 'lobby', '--secret', 's'],
-      message: 'roomstate: --url "ftp://127.0.0.1" must use ws:, wss:, http: or https:.',
-    },
-    {
-      name: 'a bad --wait',
-      args: () => ['room', 'messaging', 'list', ...base(), '--wait', 'soon'],
-      message: /^roomstate: --wait "soon" is not a duration/,
-    },
-  ];
-
-  it.each(cases)('$name', async ({ args, env, stdin, message }) => {
-    const before = silent.connections;
-    const exit = await runCli(args(), { env, stdin });
-    expectOneLine(exit, 1, message);
-    expect(silent.connections).toBe(before);
-  });
-
-  it('a missing required option is a commander usage error (exit 1)', async () => {
-    const exit = await runCli(['room', 'messaging', 'send', '--url', silent.url, '--room', 'r', '--secret', 's', '--to-participant-id', 'x', '--data', '{}']);
-    expectExitCode(exit, 1);
-    expect(exit.stderr).toMatch(/required option '--type <type>' not specified/);
-  });
-});
-
-describe('token problems found locally (exit 3, nothing sent)', () => {
-  it('a token for another room', async () => {
-    const before = silent.connections;
-    const token = await mintToken({ secret: 's', room: 'elsewhere', name: 'n' });
-    const exit = await runCli(['room', 'messaging', 'list', '--url', silent.url, '--room', 'lobby', '--token', token]);
-    expectOneLine(exit, 3, 'roomstate: the token is for room "elsewhere", not "lobby".');
-    expect(silent.connections).toBe(before);
-  });
-
-  it('an expired token', async () => {
-    const token = await new SignJWT({ name: 'n', grants: [{ name: 'room', scope: 'lobby' }], exp: 1_000_000_000 })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .sign(new TextEncoder().encode('s'));
-    const exit = await runCli(['room', 'messaging', 'list', '--url', silent.url, '--room', 'lobby'], { env: { ROOMSTATE_TOKEN: token } });
-    expectOneLine(exit, 3, 'roomstate: the token expired at 2001-09-09T01:46:40.000Z.');
-  });
-});
 
 describe('connection errors', () => {
   it('an unreachable server exits 2', async () => {

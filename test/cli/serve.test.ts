@@ -41,6 +41,9 @@ describe('roomstate serve', () => {
     const client = await connectRaw(url, 'lobby', token.stdout.trim());
     clients.push(client);
     expect(client.participantId).toEqual(expect.any(String));
+    // Connections are logged with pino, on stderr.
+    const logs = await cli.waitForStderr(/"msg":"participant connected"/);
+    expect(logs).toContain(`"participant":"${client.participantId}"`);
 
     cli.kill('SIGTERM');
     expect(await client.closed).toMatchObject({ code: 1012 });

@@ -172,3 +172,17 @@ export function expectExitCode(exit: CliExit, code: number): void {
     throw new Error(`expected exit code ${code}, got ${exit.code} (signal ${exit.signal}).\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
   }
 }
+
+/** Asserts the exit code, nothing on stdout, and exactly one stderr line equal to (or matching) `message`. */
+export function expectOneErrorLine(exit: CliExit, code: number, message: RegExp | string): void {
+  expectExitCode(exit, code);
+  const lines = exit.stderr.split('\n').filter(Boolean);
+  if (exit.stdout !== '' || lines.length !== 1) {
+    throw new Error(`expected one stderr line and no stdout.\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
+  }
+  if (typeof message === 'string') {
+    if (lines[0] !== message) throw new Error(`stderr line differs.\nexpected: ${message}\nreceived: ${lines[0]}`);
+  } else if (!message.test(lines[0])) {
+    throw new Error(`stderr line does not match ${message}.\nreceived: ${lines[0]}`);
+  }
+}

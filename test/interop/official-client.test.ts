@@ -5,13 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRoomServer } from '../../src/server/index.js';
 import {
   OfficialPeer,
   clearMeshagentEnv,
   installProcessGuard,
   meshagent,
+  mintOfficialToken,
+  roomUrl,
   type ProcessGuard,
 } from '../helpers/official-client.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { SERVER_KINDS, type ServerUnderTest } from './server-kinds.js';
 
 const SECRET = 'interop-secret-0123456789abcdef';
@@ -67,6 +71,23 @@ describe.each(SERVER_KINDS)('official client 0.39.9 against $kind', (kind) => {
     expect(alice.id).toEqual(expect.any(String));
     expect(alice.id.length).toBeGreaterThan(0);
     expect(alice.client.localParticipant?.getAttribute('name')).toBe('alice');
+  });
+
+  it('enables on connect when enable() was called before start()', async () => {
+    const room = `interop-${randomUUID()}`;
+    const [bob] = await joinEnabled(room, ['bob']);
+    const token = await mintOfficialToken({ secret: SECRET, room, name: 'early' });
+    const client = new meshagent.RoomClient({
+      protocolFactory: meshagent.WebSocketClientProtocol.createFactory({ url: roomUrl(server.url, room), token }),
+      reconnectTimeout: 0,
+    });
+    const early = OfficialPeer.wrap(client, 'early');
+    peers.push(early);
+    client.messaging.enable();
+    await client.start();
+    await early.presence.waitFor((e) => e.kind === 'messaging_enabled');
+    expect((await early.participantByName('bob')).id).toBe(bob.id);
+    expect((await bob.participantByName('early')).id).toBe(early.id);
   });
 
   it('three clients enable and see each other by name, with role and attributes', async () => {
@@ -289,3 +310,59 @@ describe.each(SERVER_KINDS)('official client 0.39.9 against $kind', (kind) => {
     expect(bob.presentNames()).toEqual([]);
   });
 });
+
+describe('official client 0.39.9 across a server restart', () => {
+  it('reconnects, re-sends its attributes and enable, and is seen again under a new id', async () => {
+    clearMeshagentEnv();
+    const guard = installProcessGuard();
+    let server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0 });
+    const { port, url } = await server.listen();
+    const room = `restart-${randomUUID()}`;
+    const alice = await OfficialPeer.connect({ baseUrl: url, room, name: 'alice', secret: SECRET, reconnectTimeout: 20_000 });
+    const bob = await OfficialPeer.connect({ baseUrl: url, room, name: 'bob', secret: SECRET, reconnectTimeout: 20_000 });
+    try {
+      await alice.enable();
+      await bob.enable();
+      alice.client.localParticipant?.setAttribute('status', 'before-restart');
+      await bob.presence.waitFor((e) => e.kind === 'participant_attributes_updated');
+      const oldAliceId = alice.id;
+
+      const statuses: string[] = [];
+      alice.client.on('reconnected', () => statuses.push('reconnected'));
+      await server.close();
+      // Same port, fresh state: the clients' backoff brings them back.
+      server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port });
+      await server.listen();
+      await waitUntilReconnected(alice, oldAliceId);
+      const seen = await bob.participantByName('alice', { timeoutMs: 20_000 });
+      expect(seen.id).toBe(alice.id);
+      expect(seen.id).not.toBe(oldAliceId);
+      // The whole merged attribute set was re-sent after the reconnect.
+      await waitForAttribute(bob, 'alice', 'status', 'before-restart');
+      expect(statuses).toEqual(['reconnected']);
+      await alice.client.messaging.sendMessage({ to: await alice.participantByName('bob', { timeoutMs: 20_000 }), type: 'after-restart', message: {} });
+      await bob.messages.waitFor((m) => m.type === 'after-restart');
+    } finally {
+      await Promise.all([alice.leave(), bob.leave()]);
+      await server.close();
+      guard.dispose();
+    }
+    expect(guard.errors).toEqual([]);
+  }, 45_000);
+});
+
+/** Waits until the official client is connected again, under a new id, with messaging back online. */
+function waitUntilReconnected(peer: OfficialPeer, oldId: string): Promise<void> {
+  return waitUntil(() => peer.client.isConnected && peer.client.localParticipant?.id !== oldId && peer.client.messaging.online, {
+    what: `${peer.name} to reconnect`,
+    timeoutMs: 20_000,
+  });
+}
+
+/** Waits until `peer` sees participant `name` with attribute `key` equal to `value`. */
+function waitForAttribute(peer: OfficialPeer, name: string, key: string, value: unknown): Promise<void> {
+  return waitUntil(() => peer.client.messaging.getParticipantByName(name)?.getAttribute(key) === value, {
+    what: `${peer.name} to see ${name}.${key} = ${JSON.stringify(value)}`,
+    timeoutMs: 20_000,
+  });
+}

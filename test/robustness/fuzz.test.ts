@@ -9,10 +9,14 @@
  * message; the server stays up; and every well-behaved message gets through
  * exactly once, in order.
  *
- * FUZZ_RUNS (default 600) and FUZZ_SEED make runs reproducible.
+ * FUZZ_RUNS (default 1000) and FUZZ_SEED make runs reproducible.
  */
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../src/auth/token.js';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { contentFromHeader, encodePacketsWithTypeBytes, packEnvelope, type Content } from '../../src/protocol/index.js';
 import { waitUntil } from '../helpers/recorder.js';
@@ -21,7 +25,7 @@ import { attack, typeBytes, type Chunk } from './fuzz-arbitraries.js';
 
 const SECRET = 'fuzz-secret';
 const ROOM = 'fuzz-room';
-const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const ANSWER_DEADLINE_MS = 10_000;
 /** Close codes a server may use on a hostile connection. */
@@ -161,4 +165,98 @@ describe('fuzzing a live server', () => {
     expect(good).toBeGreaterThan(0);
     await Promise.all([alice.close(), bob.close()]);
   }, 120_000);
+  it('answers every upgrade with 101, 403 or 404 exactly as the path and token deserve', async () => {
+    const { port } = server.address!;
+    const carriers = ['query', 'bearer', 'subprotocol'] as const;
+    const tokenKinds = ['valid', 'other-room', 'wrong-secret', 'expired', 'garbage', 'missing', 'huge'] as const;
+    const validName = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 })).filter((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n));
+    const target = fc.oneof(
+      { weight: 4, arbitrary: validName.map((room) => ({ room, segment: encodeURIComponent(room), expect: 'ok' as const })) },
+      {
+        weight: 1,
+        arbitrary: fc.oneof(
+          fc.constant(''),
+          fc.constantFrom('%', '%E0%A4%A', '%zz', 'a%2', '%C3'),
+          fc.tuple(validName, validName).map(([a, b]) => `${encodeURIComponent(a)}/${encodeURIComponent(b)}`),
+          fc.integer({ min: 0, max: 0x1f }).map((c) => `x%${c.toString(16).padStart(2, '0')}y`),
+          fc.constant('r'.repeat(300)),
+        ).map((segment) => ({ room: 'unused', segment, expect: 'not-found' as const })),
+      },
+    );
+    let upgrades = 0;
+    const statuses: Record<string, number> = {};
+    await fc.assert(
+      fc.asyncProperty(target, fc.constantFrom(...tokenKinds), fc.constantFrom(...carriers), async (t, tokenKind, carrier) => {
+        const token = await tokenFor(tokenKind, t.room);
+        const status = await upgradeStatus(port, `/rooms/${t.segment}`, token, carrier);
+        upgrades++;
+        statuses[status.code] = (statuses[status.code] ?? 0) + 1;
+        const expected = t.expect === 'not-found' ? 404 : tokenKind === 'valid' ? 101 : 403;
+        expect(status.code, `${tokenKind} token via ${carrier} for /rooms/${t.segment}`).toBe(expected);
+        if (status.code === 101 && carrier === 'subprotocol') expect(status.protocol).toBe(`meshagent-room.${token}`);
+      }),
+      { numRuns: Math.max(50, Math.round(RUNS / 5)), seed: SEED },
+    );
+    await waitUntil(() => server.stats().participants === 0, { what: 'upgraded probes to be gone' });
+    console.log(`[fuzz] upgrades=${upgrades} statuses=${JSON.stringify(statuses)}`);
+  });
 });
+
+/** A token of the given kind for `room`. */
+async function tokenFor(kind: string, room: string): Promise<string | undefined> {
+  switch (kind) {
+    case 'valid':
+      return mintToken({ secret: SECRET, room, name: 'upgrader' });
+    case 'other-room':
+      return mintToken({ secret: SECRET, room: `${room}-other`, name: 'upgrader' });
+    case 'wrong-secret':
+      return mintToken({ secret: `${SECRET}-wrong`, room, name: 'upgrader' });
+    case 'expired':
+      return new SignJWT({ name: 'upgrader', grants: [{ name: 'room', scope: room }] })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+        .sign(new TextEncoder().encode(SECRET));
+    case 'garbage':
+      return 'not.a.jwt';
+    case 'huge':
+      return 'x'.repeat(9000);
+    default:
+      return undefined;
+  }
+}
+
+/** Sends a raw websocket upgrade and resolves with the HTTP status (101 when upgraded). */
+function upgradeStatus(port: number, path: string, token: string | undefined, carrier: 'query' | 'bearer' | 'subprotocol'): Promise<{ code: number; protocol?: string }> {
+  const headers: Record<string, string> = {
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+  };
+  let target = path;
+  if (token !== undefined && carrier === 'query') target += `?token=${encodeURIComponent(token)}`;
+  if (token !== undefined && carrier === 'bearer') headers.Authorization = `Bearer ${token}`;
+  if (token !== undefined && carrier === 'subprotocol') headers['Sec-WebSocket-Protocol'] = `meshagent-room.${token}`;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path: target, headers });
+    const timer = setTimeout(() => {
+      request.destroy();
+      reject(new Error(`no answer to the upgrade of ${path} within 10 s`));
+    }, 10_000);
+    request.on('upgrade', (response, socket) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ code: response.statusCode ?? 0, protocol: response.headers['sec-websocket-protocol'] });
+    });
+    request.on('response', (response) => {
+      clearTimeout(timer);
+      response.resume();
+      resolve({ code: response.statusCode ?? 0 });
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end();
+  });
+}

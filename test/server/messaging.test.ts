@@ -199,6 +199,17 @@ describe('messaging', () => {
     expect(alice.queued.filter((m) => m.type === '__response__')).toEqual([]);
   });
 
+  it('refuses to rename a participant away from its token name, and accepts the unchanged name', async () => {
+    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const refused = await alice.request('set_attributes', { name: 'bob', status: 'sneaky' });
+    expect(refused).toMatchObject({ type: 'error', code: 1001 });
+    expect((refused as { text: string }).text).toContain('attributes.name');
+    // Re-sending the token's own name (as clients do after a reconnect) is fine.
+    alice.notify('set_attributes', { name: 'alice', status: 'ok' });
+    const push = await bob.waitForPush('participant.attributes');
+    expect(push.message).toEqual({ attributes: { name: 'alice', status: 'ok' } });
+  });
+
   it('keeps a "__proto__" attribute key as a plain key', async () => {
     const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
     alice.notify('set_attributes', JSON.parse('{"__proto__":{"polluted":true},"x":1}') as object);

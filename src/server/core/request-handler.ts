@@ -66,6 +66,14 @@ function setAttributes(session: ParticipantSession, header: Record<string, unkno
   const changed: Record<string, unknown> = { ...header };
   delete changed[META_KEY];
   if (Object.keys(changed).length === 0) return;
+  // The name is the token's identity, so lookups by name cannot be spoofed.
+  // Clients re-send it unchanged after a reconnect, which passes.
+  if ('name' in changed && changed.name !== session.name) {
+    throw new RequestError(
+      `attributes.name: the name comes from the token and cannot change (token name ${describeValue(session.name)}, got ${describeValue(changed.name)}).`,
+      ErrorCode.PermissionDenied,
+    );
+  }
   const merged = { ...session.attributes, ...changed };
   const keys = Object.keys(merged).length;
   if (keys > limits.maxAttributeKeys) {

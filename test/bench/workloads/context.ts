@@ -4,4 +4,11 @@ export interface WorkloadContext {
   readonly roomPrefix: string;
   /** Tells the orchestrator that measuring starts or stops. */
   readonly mark: (name: 'measure-start' | 'measure-end') => void;
+  /**
+   * Hands connected peers to the generator. They stay open until a
+   * `close-all` task or until the generator exits: each run gets a fresh
+   * generator, and closing a thousand clients one by one (each departure a
+   * presence push to all the others) only costs time that nobody measures.
+   */
+  readonly retain: (peers: Iterable<import('../drivers/types.js').BenchPeer>) => void;
 }

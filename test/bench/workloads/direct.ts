@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DirectTask, ThroughputResult } from '../ipc.js';
 import { paddingFor, type BenchDriver } from '../drivers/types.js';
-import { closeAll, join, mapLimit } from './common.js';
+import { join, mapLimit } from './common.js';
 import { runPhases, ThroughputMeter, WindowedSender } from './throughput.js';
 import type { WorkloadContext } from './context.js';
 
@@ -18,26 +18,23 @@ export async function runDirect(driver: BenchDriver, task: DirectTask, context: 
     const room = `${context.roomPrefix}direct-${i}`;
     const receiver = await join(driver, room, `receiver-${i}`);
     const sender = await join(driver, room, `sender-${i}`);
+    context.retain([sender, receiver]);
     return { sender, receiver };
   });
-  try {
-    const meter = new ThroughputMeter();
-    const padding = paddingFor(task.bodyBytes);
-    const attachment = task.attachmentBytes > 0 ? new Uint8Array(randomBytes(task.attachmentBytes)) : undefined;
-    const senders = pairs.map(({ sender, receiver }) => {
-      const to = receiver.id;
-      const window = new WindowedSender(meter, task.window, 1, driver.acknowledged, padding, (body) => sender.send(to, body, attachment));
-      receiver.onMessage = (message) => {
-        if (message.attachmentBytes !== task.attachmentBytes) {
-          meter.fail(new Error(`attachment of ${message.attachmentBytes} bytes arrived; ${task.attachmentBytes} were sent`));
-        }
-        meter.delivered(message.body, message.attachmentBytes);
-        window.delivered(message.body.s);
-      };
-      return window;
-    });
-    return await runPhases(meter, senders, task, context.mark);
-  } finally {
-    await closeAll(pairs.flatMap((p) => [p.sender, p.receiver]));
-  }
+  const meter = new ThroughputMeter();
+  const padding = paddingFor(task.bodyBytes);
+  const attachment = task.attachmentBytes > 0 ? new Uint8Array(randomBytes(task.attachmentBytes)) : undefined;
+  const senders = pairs.map(({ sender, receiver }) => {
+    const to = receiver.id;
+    const window = new WindowedSender(meter, task.window, 1, driver.acknowledged, padding, (body) => sender.send(to, body, attachment));
+    receiver.onMessage = (message) => {
+      if (message.attachmentBytes !== task.attachmentBytes) {
+        meter.fail(new Error(`attachment of ${message.attachmentBytes} bytes arrived; ${task.attachmentBytes} were sent`));
+      }
+      meter.delivered(message.body, message.attachmentBytes);
+      window.delivered(message.body.s);
+    };
+    return window;
+  });
+  return await runPhases(meter, senders, task, context.mark);
 }

@@ -5,7 +5,7 @@
  */
 import type { FanoutTask, ThroughputResult } from '../ipc.js';
 import { paddingFor, type BenchDriver } from '../drivers/types.js';
-import { closeAll, join, mapLimit } from './common.js';
+import { join, mapLimit } from './common.js';
 import { runPhases, ThroughputMeter, WindowedSender } from './throughput.js';
 import type { WorkloadContext } from './context.js';
 
@@ -13,21 +13,22 @@ import type { WorkloadContext } from './context.js';
 export async function runFanout(driver: BenchDriver, task: FanoutTask, context: WorkloadContext): Promise<ThroughputResult> {
   const room = `${context.roomPrefix}fanout`;
   const indexes = Array.from({ length: task.roomSize - 1 }, (_, i) => i);
-  const receivers = await mapLimit(indexes, task.joinConcurrency, (i) => join(driver, room, `receiver-${i}`));
+  const receivers = await mapLimit(indexes, task.joinConcurrency, async (i) => {
+    const peer = await join(driver, room, `receiver-${i}`);
+    context.retain([peer]);
+    return peer;
+  });
   const broadcaster = await join(driver, room, 'broadcaster');
-  try {
-    const meter = new ThroughputMeter();
-    const window = new WindowedSender(meter, task.window, receivers.length, driver.acknowledged, paddingFor(task.bodyBytes), (body) =>
-      broadcaster.broadcast(body),
-    );
-    for (const receiver of receivers) {
-      receiver.onMessage = (message) => {
-        meter.delivered(message.body, 0);
-        window.delivered(message.body.s);
-      };
-    }
-    return await runPhases(meter, [window], task, context.mark);
-  } finally {
-    await closeAll([broadcaster, ...receivers]);
+  context.retain([broadcaster]);
+  const meter = new ThroughputMeter();
+  const window = new WindowedSender(meter, task.window, receivers.length, driver.acknowledged, paddingFor(task.bodyBytes), (body) =>
+    broadcaster.broadcast(body),
+  );
+  for (const receiver of receivers) {
+    receiver.onMessage = (message) => {
+      meter.delivered(message.body, 0);
+      window.delivered(message.body.s);
+    };
   }
+  return await runPhases(meter, [window], task, context.mark);
 }

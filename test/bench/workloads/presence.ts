@@ -14,7 +14,7 @@
 import { LatencyHistogram, median } from '../histogram.js';
 import type { PresenceEnableTask, PresenceJoinTask, PresenceResult } from '../ipc.js';
 import { now, type BenchDriver, type BenchPeer } from '../drivers/types.js';
-import { closeAll, join, mapLimit, presenceComplete, until, withDeadline } from './common.js';
+import { join, mapLimit, presenceComplete, until, withDeadline } from './common.js';
 import type { WorkloadContext } from './context.js';
 
 /** Runs the join workload. */
@@ -22,40 +22,35 @@ export async function runPresenceJoin(driver: BenchDriver, task: PresenceJoinTas
   const room = `${context.roomPrefix}presence-join`;
   const n = task.participants;
   const times = new LatencyHistogram();
-  const peers: BenchPeer[] = [];
   let complete = 0;
   let totalMs = 0;
   let allComplete!: () => void;
   const everyoneComplete = new Promise<void>((resolve) => (allComplete = resolve));
   const t0 = now();
-  try {
-    const joined = mapLimit(
-      Array.from({ length: n }, (_, i) => i),
-      task.joinConcurrency,
-      async (i) => {
-        const start = now();
-        const peer = await driver.connect(room, `member-${i}`);
-        peers.push(peer);
-        let done = false;
-        const check = (): void => {
-          if (done || peer.presenceSize() < n - 1) return;
-          done = true;
-          times.record(now() - start);
-          if (++complete === n) {
-            totalMs = now() - t0;
-            allComplete();
-          }
-        };
-        peer.onPresence = check;
-        await peer.enable();
-        check();
-      },
-    );
-    await withDeadline(Promise.all([joined, everyoneComplete]), task.timeoutMs, `${n} participants did not all reach a complete presence view`);
-    return { kind: 'presence', totalMs, times: times.toData(), participants: n };
-  } finally {
-    await closeAll(peers);
-  }
+  const joined = mapLimit(
+    Array.from({ length: n }, (_, i) => i),
+    task.joinConcurrency,
+    async (i) => {
+      const start = now();
+      const peer = await driver.connect(room, `member-${i}`);
+      context.retain([peer]);
+      let done = false;
+      const check = (): void => {
+        if (done || peer.presenceSize() < n - 1) return;
+        done = true;
+        times.record(now() - start);
+        if (++complete === n) {
+          totalMs = now() - t0;
+          allComplete();
+        }
+      };
+      peer.onPresence = check;
+      await peer.enable();
+      check();
+    },
+  );
+  await withDeadline(Promise.all([joined, everyoneComplete]), task.timeoutMs, `${n} participants did not all reach a complete presence view`);
+  return { kind: 'presence', totalMs, times: times.toData(), participants: n };
 }
 
 /** Runs the enable-into-a-full-room workload. */
@@ -64,44 +59,42 @@ export async function runPresenceEnable(driver: BenchDriver, task: PresenceEnabl
   const members: BenchPeer[] = [];
   const times = new LatencyHistogram();
   const trialTimes: number[] = [];
-  try {
-    const filled = await withDeadline(
-      mapLimit(
-        Array.from({ length: task.participants }, (_, i) => i),
-        task.joinConcurrency,
-        async (i) => {
-          const peer = await join(driver, room, `member-${i}`);
-          members.push(peer);
-          return peer;
-        },
-      ),
+  const filled = await withDeadline(
+    mapLimit(
+      Array.from({ length: task.participants }, (_, i) => i),
+      task.joinConcurrency,
+      async (i) => {
+        const peer = await join(driver, room, `member-${i}`);
+        members.push(peer);
+        context.retain([peer]);
+        return peer;
+      },
+    ),
+    task.timeoutMs,
+    `could not fill the room with ${task.participants} participants`,
+  );
+  await presenceComplete(filled, task.participants - 1, task.timeoutMs);
+  for (let trial = 0; trial < task.trials; trial++) {
+    const others = members.length;
+    const peer = await driver.connect(room, `newcomer-${trial}`);
+    context.retain([peer]);
+    const start = now();
+    await withDeadline(peer.enable(), task.timeoutMs, `enable() in a room of ${others} did not resolve`);
+    await until(
+      () => peer.presenceSize() >= others,
+      (check) => {
+        peer.onPresence = check;
+        return () => (peer.onPresence = undefined);
+      },
       task.timeoutMs,
-      `could not fill the room with ${task.participants} participants`,
+      `the newcomer's view did not reach ${others} participants`,
     );
-    await presenceComplete(filled, task.participants - 1, task.timeoutMs);
-    for (let trial = 0; trial < task.trials; trial++) {
-      const others = members.length;
-      const peer = await driver.connect(room, `newcomer-${trial}`);
-      const start = now();
-      await withDeadline(peer.enable(), task.timeoutMs, `enable() in a room of ${others} did not resolve`);
-      await until(
-        () => peer.presenceSize() >= others,
-        (check) => {
-          peer.onPresence = check;
-          return () => (peer.onPresence = undefined);
-        },
-        task.timeoutMs,
-        `the newcomer's view did not reach ${others} participants`,
-      );
-      const ms = now() - start;
-      times.record(ms);
-      trialTimes.push(ms);
-      const everyone = [...members, peer];
-      members.push(peer);
-      await presenceComplete(everyone, others, task.timeoutMs);
-    }
-    return { kind: 'presence', totalMs: median(trialTimes) ?? 0, times: times.toData(), participants: task.participants };
-  } finally {
-    await closeAll(members);
+    const ms = now() - start;
+    times.record(ms);
+    trialTimes.push(ms);
+    const everyone = [...members, peer];
+    members.push(peer);
+    await presenceComplete(everyone, others, task.timeoutMs);
   }
+  return { kind: 'presence', totalMs: median(trialTimes) ?? 0, times: times.toData(), participants: task.participants };
 }

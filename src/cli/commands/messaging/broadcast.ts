@@ -20,11 +20,11 @@ interface BroadcastOptions extends ConnectionOptionValues {
 
 /** Builds the `broadcast` command. */
 export function broadcastCommand(): Command {
-  const command = addConnectionOptions(new Command('broadcast'))
+  const command = new Command('broadcast')
     .description('send a message to every messaging-enabled participant')
     .option('--type <type>', 'message type', DEFAULT_BROADCAST_TYPE);
   for (const option of messageInputOptions()) command.addOption(option);
-  return command
+  return addConnectionOptions(command)
     .addHelpText(
       'after',
       `

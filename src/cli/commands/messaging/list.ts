@@ -15,13 +15,14 @@ interface ListOptions extends ConnectionOptionValues {
 
 /** Builds the `list` command. */
 export function listCommand(): Command {
-  return addConnectionOptions(new Command('list'))
+  const command = new Command('list')
     .description('print the messaging-enabled participants as a JSON array of { id, role, attributes }')
     .addOption(
       new Option('--wait <duration>', 'while the room looks empty, wait this long for someone to enable messaging')
         .default(DEFAULT_PRESENCE_WAIT_MS, '3s')
         .argParser(durationOption('--wait')),
-    )
+    );
+  return addConnectionOptions(command)
     .addHelpText(
       'after',
       `
@@ -33,7 +34,7 @@ Example:
   $ roomstate room messaging list --room lobby --secret s3cret
   [
     {
-      "id": "p-1",
+      "id": "a7f80782-46b5-48b9-b7c5-c1d0f748819f",
       "role": "user",
       "attributes": {
         "name": "alice"

@@ -21,7 +21,7 @@ interface ListenOptions extends ConnectionOptionValues {
 
 /** Builds the `listen` command. */
 export function listenCommand(): Command {
-  return addConnectionOptions(new Command('listen'))
+  const command = new Command('listen')
     .description('print incoming messages and presence changes as NDJSON until interrupted')
     .option('--type <type...>', 'print only messages of these types (presence events are always printed)')
     .option('--no-presence', 'do not print presence events')
@@ -29,7 +29,8 @@ export function listenCommand(): Command {
       new Option('--reconnect-timeout <duration>', 'keep reconnecting this long after the connection drops; 0 exits at once (code 2)')
         .default(0, '0')
         .argParser(durationOption('--reconnect-timeout')),
-    )
+    );
+  return addConnectionOptions(command)
     .addHelpText(
       'after',
       `
@@ -45,8 +46,8 @@ SIGINT/SIGTERM leaves the room and exits 0.
 
 Example:
   $ roomstate room messaging listen --room lobby --secret s3cret --name alice
-  {"event":"participant_added","id":"p-2","role":"user","attributes":{"name":"bob"}}
-  {"event":"message","from":"p-2","from_name":"bob","type":"chat","message":{"text":"hi"}}
+  {"event":"participant_added","id":"f972ab9e-2530-4085-acd5-f09eb23804a4","role":"user","attributes":{"name":"bob"}}
+  {"event":"message","from":"f972ab9e-2530-4085-acd5-f09eb23804a4","from_name":"bob","type":"chat","message":{"text":"hi"}}
 
   $ roomstate room messaging listen --room lobby --type chat | jq -r '.message.text'`,
     )

@@ -23,18 +23,18 @@ interface SendOptions extends ConnectionOptionValues {
 
 /** Builds the `send` command. */
 export function sendCommand(): Command {
-  const command = addConnectionOptions(new Command('send'))
+  const command = new Command('send')
     .description('send a message to one messaging-enabled participant')
     .option('--to-participant-id <id>', 'recipient participant id (see "list")')
     .option('--to-participant-name <name>', 'recipient, found by its "name" attribute')
     .requiredOption('--type <type>', 'message type, e.g. chat');
   for (const option of messageInputOptions()) command.addOption(option);
-  return command
-    .addOption(
-      new Option('--wait <duration>', 'how long to wait for the recipient to be messaging-enabled')
-        .default(DEFAULT_PRESENCE_WAIT_MS, '3s')
-        .argParser(durationOption('--wait')),
-    )
+  command.addOption(
+    new Option('--wait <duration>', 'how long to wait for the recipient to be messaging-enabled')
+      .default(DEFAULT_PRESENCE_WAIT_MS, '3s')
+      .argParser(durationOption('--wait')),
+  );
+  return addConnectionOptions(command)
     .addHelpText(
       'after',
       `
@@ -44,7 +44,7 @@ With --data -, every JSON object read from stdin is sent as one message.
 Example:
   $ roomstate room messaging send --room lobby --secret s3cret \\
       --to-participant-name alice --type chat --data '{"text":"hi"}'
-  roomstate: sent 1 message to participant p-1 ("alice").
+  roomstate: sent 1 message to participant a7f80782-46b5-48b9-b7c5-c1d0f748819f ("alice").
 
   $ roomstate room messaging listen --room lobby --name echo \\
       | jq -c --unbuffered 'select(.event == "message") | .message' \\
