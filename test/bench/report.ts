@@ -37,7 +37,9 @@ export interface RatioEntry {
   readonly value?: number;
   readonly p50?: number;
   readonly p99?: number;
-  /** What a ratio above 1 means for this scenario. */
+  /** target / reference for the server's CPU time per delivered message (above 1: costlier). */
+  readonly serverCost?: number;
+  /** What a ratio above 1 means for the headline value. */
   readonly aboveOneMeans: 'better' | 'worse';
 }
 
@@ -83,6 +85,7 @@ export function ratios(scenarios: readonly Scenario[], results: readonly ResultE
         const value = ratio(a.value, b.value);
         const p50 = ratio(a.p50Ms, b.p50Ms);
         const p99 = ratio(a.p99Ms, b.p99Ms);
+        const serverCost = ratio(a.extra.serverUsPerDelivery, b.extra.serverUsPerDelivery);
         out.push({
           scenario: scenario.id,
           target,
@@ -90,6 +93,7 @@ export function ratios(scenarios: readonly Scenario[], results: readonly ResultE
           ...(value === undefined ? {} : { value }),
           ...(p50 === undefined ? {} : { p50 }),
           ...(p99 === undefined ? {} : { p99 }),
+          ...(serverCost === undefined ? {} : { serverCost }),
           aboveOneMeans: scenario.higherIsBetter ? 'better' : 'worse',
         });
       }
@@ -117,7 +121,7 @@ function notes(scenario: Scenario, entry: ResultEntry, m: MedianFigures, repeats
   if (scenario.id.startsWith('footprint')) {
     parts.push(`heap ${formatNumber(e.heapKiB)} KiB, client heap ${formatNumber(e.clientHeapKiB)} KiB`);
   } else if (e.serverCpuPct !== undefined) {
-    parts.push(`cpu server ${Math.round(e.serverCpuPct)}% / gen ${Math.round(e.generatorCpuPct ?? NaN)}%`);
+    parts.push(`cpu server ${Math.round(e.serverCpuPct)}% / gen ${Math.round(e.generatorCpuPct ?? NaN)}%, server ${formatNumber(e.serverUsPerDelivery)} µs/msg`);
   }
   const good = entry.runs.filter((r) => r.ok).length;
   if (good < repeats) parts.push(`${good} of ${repeats} runs`);

@@ -104,6 +104,8 @@ async function throughputRun(env: RunEnv, task: Task, value: (result: Throughput
       ...latencyFigures([result.latency]),
       extra: {
         serverCpuPct: (serverCpu / result.durationMs) * 100,
+        // Server CPU per delivered message: the server's efficiency even when the generator is the bottleneck.
+        serverUsPerDelivery: (serverCpu * 1000) / result.deliveries,
         generatorCpuPct: ((result.generatorCpu.userMs + result.generatorCpu.systemMs) / result.durationMs) * 100,
         deliveries: result.deliveries,
         measuredMs: result.durationMs,

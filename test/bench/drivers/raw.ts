@@ -2,8 +2,10 @@
  * Client of the raw ws relay: bare `ws` sockets, frames built by hand. The
  * payload after the addressing bytes is `[bodyLength u32][JSON body][attachment]`.
  * There is no acknowledgement: workloads count deliveries at the receiver.
+ * Writes are batched per tick, as in the relay.
  */
 import WebSocket from 'ws';
+import { corkedSender } from '../cork.js';
 import { RawOp } from '../servers/raw-relay.js';
 import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
 
@@ -12,18 +14,20 @@ class RawPeer implements BenchPeer {
   onPresence: (() => void) | undefined;
   private readonly presence = new Set<string>();
   private enabled: (() => void) | undefined;
+  private readonly write: (frame: Uint8Array) => void;
 
   constructor(
     readonly id: string,
     private readonly ws: WebSocket,
   ) {
+    this.write = corkedSender(ws);
     ws.on('message', (data: Buffer) => this.receive(data));
   }
 
   enable(): Promise<void> {
     return new Promise((resolve) => {
       this.enabled = resolve;
-      this.ws.send(Buffer.of(RawOp.Enable));
+      this.write(Buffer.of(RawOp.Enable));
     });
   }
 
@@ -38,7 +42,7 @@ class RawPeer implements BenchPeer {
     frame.writeUInt32BE(bodyLength, 2 + idLength);
     frame.write(json, 6 + idLength);
     if (attachment) frame.set(attachment, 6 + idLength + bodyLength);
-    this.ws.send(frame);
+    this.write(frame);
     return undefined;
   }
 
@@ -49,7 +53,7 @@ class RawPeer implements BenchPeer {
     frame[0] = RawOp.Broadcast;
     frame.writeUInt32BE(bodyLength, 1);
     frame.write(json, 5);
-    this.ws.send(frame);
+    this.write(frame);
     return undefined;
   }
 

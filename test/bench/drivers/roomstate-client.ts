@@ -62,7 +62,9 @@ export function roomstateClientDriver(url: string, secret: string): BenchDriver 
     connect: async (room, name) => {
       const token = await mintToken({ secret, room, name });
       // No reconnects: a benchmark connection that drops is a failure to report, not to hide.
-      const client = new RoomClient({ url, room, token, reconnectTimeout: 0 });
+      // Long handshake/enable timeouts: filling a 1000-member room keeps this one process
+      // busy with presence for minutes, and a late reply is a figure, not a failure.
+      const client = new RoomClient({ url, room, token, reconnectTimeout: 0, handshakeTimeout: 15 * 60_000, enableTimeout: 15 * 60_000 });
       const peer = new RoomstatePeer(client);
       await client.start();
       return peer;

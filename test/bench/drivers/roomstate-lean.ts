@@ -7,18 +7,36 @@
 import WebSocket from 'ws';
 import { mintToken } from '../../../src/auth/token.js';
 import {
+  encodeContent,
   encodePacketsWithTypeBytes,
   encodeType,
+  ENVELOPE_LENGTH_SIZE,
   MessageType,
   MessagingControlType,
-  packEnvelope,
+  packEnvelopeJson,
   PacketReassembler,
-  unpackEnvelope,
 } from '../../../src/protocol/index.js';
+import { corkedSender } from '../cork.js';
 import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
 import { BENCH_MESSAGE_TYPE } from './types.js';
 
 const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
+const EMPTY_RESPONSE = encodeContent({ type: 'empty' });
+const utf8 = new TextDecoder();
+
+/** True when `data` is exactly the `empty` content, the usual answer: no decoding needed. */
+function isEmptyContent(data: Uint8Array): boolean {
+  if (data.byteLength !== EMPTY_RESPONSE.byteLength) return false;
+  for (let i = 0; i < data.byteLength; i++) if (data[i] !== EMPTY_RESPONSE[i]) return false;
+  return true;
+}
+
+/** Unpacks an envelope from the (trusted) server: no depth check, no validation. */
+function unpack(data: Uint8Array): { header: Record<string, unknown>; payload: Uint8Array } {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const end = ENVELOPE_LENGTH_SIZE + view.getUint32(4);
+  return { header: JSON.parse(utf8.decode(data.subarray(ENVELOPE_LENGTH_SIZE, end))) as Record<string, unknown>, payload: data.subarray(end) };
+}
 
 interface Pending {
   resolve(): void;
@@ -41,8 +59,10 @@ class LeanPeer implements BenchPeer {
   private nextId = 0;
   private enabled: (() => void) | undefined;
   private ready: { resolve(peer: LeanPeer): void; reject(error: Error): void; roomReady: boolean } | undefined;
+  private readonly write: (frame: Uint8Array) => void;
 
   constructor(private readonly ws: WebSocket) {
+    this.write = corkedSender(ws);
     ws.on('message', (data: Buffer) => this.receive(data));
   }
 
@@ -89,7 +109,7 @@ class LeanPeer implements BenchPeer {
     const header: Record<string, unknown> = { toolkit: 'messaging', tool, arguments: { type: 'json', json: args } };
     if (oneWay) header.tool_call_id = `bench-${id}`;
     const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    for (const frame of encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelope(header))) this.ws.send(frame);
+    for (const frame of encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelopeJson(JSON.stringify(header)))) this.write(frame);
     return promise;
   }
 
@@ -101,20 +121,21 @@ class LeanPeer implements BenchPeer {
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);
-        const { header } = unpackEnvelope(message.data);
+        if (isEmptyContent(message.data)) return pending.resolve();
+        const { header } = unpack(message.data);
         if (header.type === 'error') pending.reject(new Error(String(header.text)));
         else pending.resolve();
         return;
       }
       case MessageType.MessagingSend:
-        this.push(unpackEnvelope(message.data));
+        this.push(unpack(message.data));
         return;
       case MessageType.RoomReady:
         if (this.ready) this.ready.roomReady = true;
         this.settleReady();
         return;
       case MessageType.Connected: {
-        const { header } = unpackEnvelope(message.data);
+        const { header } = unpack(message.data);
         this.id = String(header.participantId);
         this.settleReady();
         return;

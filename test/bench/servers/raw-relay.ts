@@ -10,9 +10,13 @@
  * - {@link RawOp.Broadcast}: `[2][payload]`, forwarded as is to the others;
  * - {@link RawOp.Enable}: `[3]`, answered `[3][ids joined by \n]`; others get `[4][id]`.
  * On close the others get `[5][id]`.
+ *
+ * Writes are batched per tick (one `writev` per socket per tick), as
+ * roomstate's server batches them, so the gap to roomstate is protocol cost.
  */
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { corkedSender } from '../cork.js';
 
 /** Operation bytes of the raw relay's frames. */
 export const RawOp = {
@@ -25,6 +29,7 @@ export const RawOp = {
 
 interface Member {
   readonly ws: WebSocket;
+  readonly send: (frame: Uint8Array) => void;
   enabled: boolean;
 }
 
@@ -55,7 +60,7 @@ export function createRawRelay(): RawRelay {
     const id = url.searchParams.get('id') ?? '';
     let members = rooms.get(room);
     if (!members) rooms.set(room, (members = new Map()));
-    const self: Member = { ws, enabled: false };
+    const self: Member = { ws, send: corkedSender(ws), enabled: false };
     members.set(id, self);
     const peers = members;
 
@@ -64,16 +69,16 @@ export function createRawRelay(): RawRelay {
       const op = frame[0];
       if (op === RawOp.Direct) {
         const target = peers.get(frame.toString('utf8', 2, 2 + frame[1]));
-        if (target) target.ws.send(frame);
+        if (target) target.send(frame);
       } else if (op === RawOp.Broadcast) {
-        for (const member of peers.values()) if (member !== self && member.enabled) member.ws.send(frame);
+        for (const member of peers.values()) if (member !== self && member.enabled) member.send(frame);
       } else if (op === RawOp.Enable) {
         const ids: string[] = [];
         for (const [memberId, member] of peers) if (member !== self && member.enabled) ids.push(memberId);
         self.enabled = true;
-        ws.send(idFrame(RawOp.Enable, ids.join('\n')));
+        self.send(idFrame(RawOp.Enable, ids.join('\n')));
         const joined = idFrame(RawOp.Joined, id);
-        for (const member of peers.values()) if (member !== self && member.enabled) member.ws.send(joined);
+        for (const member of peers.values()) if (member !== self && member.enabled) member.send(joined);
       }
     });
     ws.on('error', () => ws.terminate());
@@ -82,7 +87,7 @@ export function createRawRelay(): RawRelay {
       if (peers.size === 0) rooms.delete(room);
       if (!self.enabled) return;
       const left = idFrame(RawOp.Left, id);
-      for (const member of peers.values()) if (member.enabled) member.ws.send(left);
+      for (const member of peers.values()) if (member.enabled) member.send(left);
     });
   });
 
