@@ -97,7 +97,8 @@ export function contentFromHeader(header: Record<string, unknown>, payload: Uint
     case 'text':
       return { type: 'text', text: h.text };
     case 'binary':
-      return { type: 'binary', headers: h.headers ?? {}, data: payload };
+      // zod's record parse drops a "__proto__" key; the validated input object keeps every key.
+      return { type: 'binary', headers: (header.headers as Record<string, unknown> | null | undefined) ?? {}, data: payload };
     case 'file':
       return { type: 'file', name: h.name, mimeType: h.mime_type, data: payload };
     case 'link':

@@ -10,7 +10,22 @@ export const ENVELOPE_LENGTH_SIZE = 8;
 const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
 const utf8Encoder = new TextEncoder();
+/** Node's Buffer when present; the codec also runs in browsers, without it. */
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+
+/** The part of Node's Buffer the codec uses. */
+interface NodeBufferLike {
+  byteLength(text: string, encoding: 'utf8'): number;
+}
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// The non-fatal decoder is faster; a U+FFFD in its output sends the text
+// through the fatal one, which tells a real U+FFFD from invalid bytes.
+const lenientDecoder = new TextDecoder('utf-8');
+
+/** Big-endian u32 at `offset`, read without a DataView allocation. */
+function readUint32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+}
 
 /** A decoded envelope. */
 export interface Envelope {
@@ -25,14 +40,35 @@ export interface Envelope {
  * serialise once and send to many use this directly.
  */
 export function packEnvelopeJson(headerJson: string, payload: Uint8Array = EMPTY): Uint8Array {
+  if (NodeBuffer !== undefined) {
+    // Node sizes the text natively, so it is encoded in place (no intermediate copy).
+    const headerLength = NodeBuffer.byteLength(headerJson, 'utf8');
+    const out = new Uint8Array(ENVELOPE_LENGTH_SIZE + headerLength + payload.byteLength);
+    writeLength(out, headerLength);
+    utf8Encoder.encodeInto(headerJson, out.subarray(ENVELOPE_LENGTH_SIZE, ENVELOPE_LENGTH_SIZE + headerLength));
+    if (payload.byteLength > 0) out.set(payload, ENVELOPE_LENGTH_SIZE + headerLength);
+    return out;
+  }
   const headerBytes = utf8Encoder.encode(headerJson);
   const out = new Uint8Array(ENVELOPE_LENGTH_SIZE + headerBytes.byteLength + payload.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(headerBytes.byteLength / TWO_POW_32));
-  view.setUint32(4, headerBytes.byteLength >>> 0);
+  writeLength(out, headerBytes.byteLength);
   out.set(headerBytes, ENVELOPE_LENGTH_SIZE);
   if (payload.byteLength > 0) out.set(payload, ENVELOPE_LENGTH_SIZE + headerBytes.byteLength);
   return out;
+}
+
+/** Writes the 8-byte big-endian length prefix. */
+function writeLength(out: Uint8Array, length: number): void {
+  const high = Math.floor(length / TWO_POW_32);
+  const low = length >>> 0;
+  out[0] = high >>> 24;
+  out[1] = high >>> 16;
+  out[2] = high >>> 8;
+  out[3] = high;
+  out[4] = low >>> 24;
+  out[5] = low >>> 16;
+  out[6] = low >>> 8;
+  out[7] = low;
 }
 
 /**
@@ -65,17 +101,19 @@ export function unpackEnvelope(data: Uint8Array, options: UnpackEnvelopeOptions 
   if (data.byteLength < ENVELOPE_LENGTH_SIZE) {
     throw new CodecError(`envelope of ${data.byteLength} bytes is shorter than its 8-byte length prefix.`);
   }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const length = view.getUint32(0) * TWO_POW_32 + view.getUint32(4);
+  const length = readUint32(data, 0) * TWO_POW_32 + readUint32(data, 4);
   const end = ENVELOPE_LENGTH_SIZE + length;
   if (end > data.byteLength) {
     throw new CodecError(`envelope header length ${length} runs past the ${data.byteLength - ENVELOPE_LENGTH_SIZE} bytes that follow it.`);
   }
-  let text: string;
-  try {
-    text = utf8Decoder.decode(data.subarray(ENVELOPE_LENGTH_SIZE, end));
-  } catch (cause) {
-    throw new CodecError('envelope header is not valid UTF-8.', { cause });
+  const bytes = data.subarray(ENVELOPE_LENGTH_SIZE, end);
+  let text = lenientDecoder.decode(bytes);
+  if (text.includes('\uFFFD')) {
+    try {
+      text = utf8Decoder.decode(bytes);
+    } catch (cause) {
+      throw new CodecError('envelope header is not valid UTF-8.', { cause });
+    }
   }
   const maxDepth = options.maxDepth ?? 64;
   if (exceedsDepth(text, maxDepth)) {
@@ -99,16 +137,33 @@ export function unpackEnvelope(data: Uint8Array, options: UnpackEnvelopeOptions 
  */
 export function exceedsDepth(json: string, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json.length; i++) {
+  const length = json.length;
+  for (let i = 0; i < length; i++) {
     const c = json.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 /* { */ || c === 91 /* [ */) {
+    if (c === 34 /* " */) {
+      i = stringEnd(json, i + 1);
+      if (i < 0) return false;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
       if (++depth > maxDepth) return true;
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return false;
+}
+
+/**
+ * The index of the quote that closes the string whose body starts at
+ * `start`, or -1 if it is never closed. Jumps from quote to quote with the
+ * native `indexOf` (long strings, e.g. base64 attachments, are the common
+ * bulk of a header); a quote closes the string when an even number of
+ * backslashes precedes it.
+ */
+function stringEnd(json: string, start: number): number {
+  let quote = json.indexOf('"', start);
+  while (quote >= 0) {
+    let backslashes = 0;
+    while (json.charCodeAt(quote - 1 - backslashes) === 92 /* \ */) backslashes++;
+    if ((backslashes & 1) === 0) return quote;
+    quote = json.indexOf('"', quote + 1);
+  }
+  return -1;
 }

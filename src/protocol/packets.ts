@@ -17,6 +17,9 @@ export const DATA_PACKET_HEADER_SIZE = 12;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
+/** First allocation for reassembling a multi-packet message (grows by doubling). */
+const INITIAL_CAPACITY = 128 * 1024;
+
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -30,9 +33,17 @@ export interface ProtocolMessage {
   readonly data: Uint8Array;
 }
 
-function writeId(view: DataView, id: number): void {
-  view.setUint32(0, Math.floor(id / TWO_POW_32));
-  view.setUint32(4, id >>> 0);
+/** Big-endian u32 at `offset` (the caller has checked the length). */
+function readUint32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+}
+
+/** Writes a big-endian u32 at `offset`. */
+function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value >>> 24;
+  bytes[offset + 1] = value >>> 16;
+  bytes[offset + 2] = value >>> 8;
+  bytes[offset + 3] = value;
 }
 
 /**
@@ -47,22 +58,27 @@ export function encodePacketsWithTypeBytes(id: number, typeBytes: Uint8Array, da
   }
   const count = Math.ceil(data.byteLength / PACKET_DATA_SIZE);
   const frames = new Array<Uint8Array>(count + 1);
-  const first = new Uint8Array(FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength);
-  const firstView = new DataView(first.buffer);
-  writeId(firstView, id);
-  firstView.setUint32(8, 0);
-  firstView.setUint32(12, count);
-  first.set(typeBytes, FIRST_PACKET_HEADER_SIZE);
-  frames[0] = first;
+  const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
+  // One allocation for all the frames; each frame is a view into it.
+  const buffer = new Uint8Array(firstLength + count * DATA_PACKET_HEADER_SIZE + data.byteLength);
+  const high = Math.floor(id / TWO_POW_32);
+  const low = id >>> 0;
+  writeUint32(buffer, 0, high);
+  writeUint32(buffer, 4, low);
+  writeUint32(buffer, 12, count);
+  buffer.set(typeBytes, FIRST_PACKET_HEADER_SIZE);
+  frames[0] = buffer.subarray(0, firstLength);
+  let offset = firstLength;
   for (let index = 1; index <= count; index++) {
     const start = (index - 1) * PACKET_DATA_SIZE;
     const end = Math.min(start + PACKET_DATA_SIZE, data.byteLength);
-    const frame = new Uint8Array(DATA_PACKET_HEADER_SIZE + (end - start));
-    const view = new DataView(frame.buffer);
-    writeId(view, id);
-    view.setUint32(8, index);
-    frame.set(data.subarray(start, end), DATA_PACKET_HEADER_SIZE);
-    frames[index] = frame;
+    writeUint32(buffer, offset, high);
+    writeUint32(buffer, offset + 4, low);
+    writeUint32(buffer, offset + 8, index);
+    buffer.set(data.subarray(start, end), offset + DATA_PACKET_HEADER_SIZE);
+    const next = offset + DATA_PACKET_HEADER_SIZE + (end - start);
+    frames[index] = buffer.subarray(offset, next);
+    offset = next;
   }
   return frames;
 }
@@ -126,7 +142,10 @@ export class PacketReassembler {
   private type = '';
   private expected = 0;
   private next = 0;
-  private chunks: Uint8Array[] = [];
+  // A single-packet message keeps its packet's bytes as a view (no copy);
+  // longer ones are copied into `buffer`, sized from packet 0's count.
+  private single: Uint8Array | undefined;
+  private buffer: Uint8Array | undefined;
   private size = 0;
   private inMessage = false;
   // The message whose leftover data packets are being dropped (discardRejected).
@@ -179,11 +198,11 @@ export class PacketReassembler {
       this.abandon();
       throw this.fail(`packet of ${frame.byteLength} bytes is shorter than the ${DATA_PACKET_HEADER_SIZE}-byte header.`, lost);
     }
-    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-    const high = view.getUint32(0);
-    const low = view.getUint32(4);
-    const index = view.getUint32(8);
-    if (index === 0) return this.first(frame, view, high, low);
+    // Read by hand: a DataView per frame is an allocation on the hot path.
+    const high = readUint32(frame, 0);
+    const low = readUint32(frame, 4);
+    const index = readUint32(frame, 8);
+    if (index === 0) return this.first(frame, high, low);
     if (!this.inMessage) {
       if (this.discarding && high === this.discardHigh && low === this.discardLow) return undefined;
       throw new CodecError(`data packet ${index} arrived with no message in progress.`);
@@ -199,14 +218,19 @@ export class PacketReassembler {
       this.abandon();
       throw this.fail(`packet ${index} arrived out of order; expected packet ${next}.`, id);
     }
-    const chunk = frame.subarray(DATA_PACKET_HEADER_SIZE);
-    this.size += chunk.byteLength;
-    if (this.size > this.maxMessageBytes) {
+    const length = frame.byteLength - DATA_PACKET_HEADER_SIZE;
+    const size = this.size + length;
+    if (size > this.maxMessageBytes) {
       const id = this.idHigh * TWO_POW_32 + this.idLow;
       this.abandon();
       throw this.fail(`message data exceeds the limit of ${this.maxMessageBytes} bytes.`, id, undefined, true);
     }
-    this.chunks.push(chunk);
+    if (this.expected === 1) {
+      this.single = frame.subarray(DATA_PACKET_HEADER_SIZE);
+    } else {
+      this.append(frame, size);
+    }
+    this.size = size;
     if (index < this.expected) {
       this.next = index + 1;
       return undefined;
@@ -217,8 +241,26 @@ export class PacketReassembler {
   /** Drops any partial message. */
   reset(): void {
     this.inMessage = false;
-    this.chunks = [];
+    this.single = undefined;
+    this.buffer = undefined;
     this.size = 0;
+  }
+
+  /** Copies a data packet's bytes after the ones received so far. */
+  private append(frame: Uint8Array, size: number): void {
+    let buffer = this.buffer;
+    if (buffer === undefined || size > buffer.byteLength) {
+      // Packets are usually full, so expected * PACKET_DATA_SIZE is the usual
+      // size. Only up to a cap is allocated before the data arrives, so a
+      // packet 0 that merely announces a big message costs little; past it
+      // the buffer doubles (oversized packets are legal, hence `size`).
+      const full = this.expected * PACKET_DATA_SIZE;
+      const target = buffer === undefined ? Math.min(full, INITIAL_CAPACITY) : size <= full ? Math.min(2 * buffer.byteLength, full) : 2 * buffer.byteLength;
+      const grown = new Uint8Array(Math.max(size, Math.min(target, this.maxMessageBytes)));
+      if (buffer !== undefined) grown.set(buffer.subarray(0, this.size));
+      this.buffer = buffer = grown;
+    }
+    buffer.set(frame.subarray(DATA_PACKET_HEADER_SIZE), this.size);
   }
 
   private fail(message: string, id: number | undefined, cause?: unknown, limit = false): CodecError {
@@ -240,14 +282,14 @@ export class PacketReassembler {
     this.discardLow = low;
   }
 
-  private first(frame: Uint8Array, view: DataView, high: number, low: number): ProtocolMessage | undefined {
+  private first(frame: Uint8Array, high: number, low: number): ProtocolMessage | undefined {
     // A new packet 0 always recovers: any partial message is abandoned.
     this.reset();
     this.discarding = false;
     if (frame.byteLength < FIRST_PACKET_HEADER_SIZE) {
       throw this.fail(`first packet of ${frame.byteLength} bytes is shorter than the ${FIRST_PACKET_HEADER_SIZE}-byte header.`, high * TWO_POW_32 + low);
     }
-    const count = view.getUint32(12);
+    const count = readUint32(frame, 12);
     const typeLength = frame.byteLength - FIRST_PACKET_HEADER_SIZE;
     const id = high * TWO_POW_32 + low;
     if (typeLength > this.maxTypeBytes) {
@@ -277,18 +319,7 @@ export class PacketReassembler {
   }
 
   private complete(): ProtocolMessage {
-    const chunks = this.chunks;
-    let data: Uint8Array;
-    if (chunks.length === 1) {
-      data = chunks[0];
-    } else {
-      data = new Uint8Array(this.size);
-      let offset = 0;
-      for (const chunk of chunks) {
-        data.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-    }
+    const data = this.expected === 1 ? this.single! : this.buffer!.subarray(0, this.size);
     const message = { id: this.idHigh * TWO_POW_32 + this.idLow, type: this.type, data };
     this.reset();
     return message;

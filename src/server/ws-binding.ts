@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
-import type { Frames } from './core/frame-encoder.js';
+import type { OutgoingMessage } from './core/outgoing-message.js';
 import { CloseCode, type ParticipantSession } from './core/participant-session.js';
 
 /** Settings of a {@link WsConnection}. */
@@ -37,6 +37,16 @@ export class WsConnection implements ParticipantConnection {
   private muted = false;
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly socket: Socket | undefined;
+  /**
+   * Whether messages go to the net.Socket as pre-framed bytes. Safe when no
+   * extension (permessage-deflate) was negotiated: ws's Sender then writes
+   * every frame it makes (pings, pongs, close, and anything sent with
+   * `ws.send`) synchronously to the same socket, never queueing (it queues
+   * only while compressing or reading a Blob, and this binding sends neither),
+   * so our whole-frame writes interleave with its frames in call order. With
+   * an extension the Sender may queue behind compression, so we go through it.
+   */
+  private readonly direct: boolean;
 
   constructor(
     readonly ws: WebSocket,
@@ -44,6 +54,7 @@ export class WsConnection implements ParticipantConnection {
   ) {
     // ws keeps the net.Socket private; corking it is what makes one write per tick.
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    this.direct = this.socket !== undefined && ws.extensions === '';
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -63,15 +74,24 @@ export class WsConnection implements ParticipantConnection {
     });
   }
 
-  send(frames: Frames): void {
+  send(message: OutgoingMessage): void {
     const ws = this.ws;
+    // CLOSING included: after ws.close() the Sender has written the close frame.
     if (this.muted || ws.readyState !== WebSocket.OPEN) return;
-    if (!this.corked && this.socket !== undefined) {
+    const socket = this.socket;
+    if (!this.corked && socket !== undefined) {
       this.corked = true;
-      this.socket.cork();
+      socket.cork();
       process.nextTick(flush, this);
     }
-    for (let i = 0; i < frames.length; i++) ws.send(frames[i]);
+    if (this.direct) {
+      // One write of all the message's frames; bufferedAmount still counts it
+      // (ws reports the socket's writable length plus its own queue).
+      socket!.write(message.wire);
+      return;
+    }
+    const packets = message.packets;
+    for (let i = 0; i < packets.length; i++) ws.send(packets[i]);
   }
 
   /** Uncorks (one socket write for the tick) and checks the outgoing buffer. */

@@ -88,6 +88,12 @@ describe('content values: wire shape and round trip', () => {
     ),
   );
 
+  it('keeps a "__proto__" key in binary headers as a plain key', () => {
+    const headers = JSON.parse('{"__proto__":{"x":1},"k":2}') as Record<string, unknown>;
+    const decoded = decodeContent(encodeContent({ type: 'binary', headers, data: new Uint8Array([1]) }));
+    expect(JSON.stringify((decoded as { headers: unknown }).headers)).toBe('{"__proto__":{"x":1},"k":2}');
+  });
+
   it('property: decodeContent(encodeContent(c)) equals c for any content', () => {
     fc.assert(
       fc.property(contentArb, (content) => {

@@ -62,15 +62,15 @@ describe('encodeEnvelopeFrames', () => {
   it('splices validated message JSON into a messaging push without re-serialising', () => {
     const encoder = new FrameEncoder();
     const frames = encoder.messaging(messagingPrefix('p"1'), 'chat', ' {"a": [1, 2]} ', new Uint8Array([1, 2]));
-    const { header, payload } = unpackEnvelope(reassemble(frames).data);
+    const { header, payload } = unpackEnvelope(reassemble(frames.packets).data);
     expect(header).toEqual({ from_participant_id: 'p"1', type: 'chat', message: { a: [1, 2] } });
     expect([...payload]).toEqual([1, 2]);
   });
 
   it('numbers pushes from one server-wide counter', () => {
     const encoder = new FrameEncoder();
-    const a = reassemble(encoder.push('room_ready', {})).id;
-    const b = reassemble(encoder.control(messagingPrefix('x'), 'participant.disabled', { id: 'x' })).id;
+    const a = reassemble(encoder.push('room_ready', {}).packets).id;
+    const b = reassemble(encoder.control(messagingPrefix('x'), 'participant.disabled', { id: 'x' }).packets).id;
     expect(b).toBe(a + 1);
   });
 });

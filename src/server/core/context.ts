@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { RoomServerLimits } from '../options.js';
-import type { FrameEncoder, Frames } from './frame-encoder.js';
+import type { FrameEncoder } from './frame-encoder.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import type { RoomDirectory } from './room-directory.js';
 import type { Clock } from './token-bucket.js';
 
@@ -14,10 +15,10 @@ import type { Clock } from './token-bucket.js';
  */
 export interface ParticipantConnection {
   /**
-   * Queues the frames of one message, in order. Frames written in one tick
+   * Queues one encoded message (all its frames, in order). Messages written in one tick
    * leave together; a connection that is closing drops them.
    */
-  send(frames: Frames): void;
+  send(message: OutgoingMessage): void;
   /** Closes the connection with a websocket close code and a short reason. */
   close(code: number, reason: string): void;
 }

@@ -7,7 +7,8 @@ import { participantSessionMachine } from '../../../machines/participant-session
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
-import { messagingPrefix, type Frames } from './frame-encoder.js';
+import { messagingPrefix } from './frame-encoder.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import type { Room, RoomMember } from './room-directory.js';
 import { TokenBucket } from './token-bucket.js';
 import { handleMessage } from './request-handler.js';
@@ -105,8 +106,8 @@ export class ParticipantSession implements RoomMember {
   }
 
   /** Delivers frames to this participant, unless its connection is closing. */
-  deliver(frames: Frames): void {
-    if (this.open) this.init.connection.send(frames);
+  deliver(message: OutgoingMessage): void {
+    if (this.open) this.init.connection.send(message);
   }
 
   /** Feeds one binary frame from the connection. */
@@ -156,8 +157,8 @@ export class ParticipantSession implements RoomMember {
   }
 
   /** Sends a response to this participant. */
-  reply(frames: Frames): void {
-    this.deliver(frames);
+  reply(message: OutgoingMessage): void {
+    this.deliver(message);
   }
 
   /** Sends a lifecycle event to the actor (enable, disable, attributes). */

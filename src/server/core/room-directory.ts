@@ -2,7 +2,7 @@
  * Room membership and fan-out, behind an interface a cluster backplane (e.g.
  * Redis pub/sub) can implement; {@link InMemoryRoomDirectory} is the default.
  */
-import type { Frames } from './frame-encoder.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 
 /** What a room needs to know about one participant. */
 export interface RoomMember {
@@ -12,8 +12,8 @@ export interface RoomMember {
   readonly role: string;
   /** The current attribute map. */
   readonly attributes: Readonly<Record<string, unknown>>;
-  /** Delivers already-encoded frames to this participant's connection. */
-  deliver(frames: Frames): void;
+  /** Delivers an already-encoded message to this participant's connection. */
+  deliver(message: OutgoingMessage): void;
 }
 
 /** One room: its members and the messaging-enabled subset. */
@@ -30,8 +30,8 @@ export interface Room {
   enabledMembers(): IterableIterator<RoomMember>;
   /** Adds or removes a member from the messaging-enabled set. */
   setEnabled(member: RoomMember, enabled: boolean): void;
-  /** Sends frames to every messaging-enabled member except `except`. */
-  fanOut(frames: Frames, except?: RoomMember): void;
+  /** Sends one encoded message to every messaging-enabled member except `except`. */
+  fanOut(message: OutgoingMessage, except?: RoomMember): void;
 }
 
 /** Why a participant cannot join now. */
@@ -89,9 +89,10 @@ class InMemoryRoom implements Room {
     else this.enabled.delete(member.id);
   }
 
-  fanOut(frames: Frames, except?: RoomMember): void {
+  fanOut(message: OutgoingMessage, except?: RoomMember): void {
+    // One encoded buffer for every recipient.
     for (const member of this.enabled.values()) {
-      if (member !== except) member.deliver(frames);
+      if (member !== except) member.deliver(message);
     }
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * One outgoing protocol message, encoded once into a single buffer that holds
+ * its websocket frames back to back (RFC 6455 server-to-client framing: FIN,
+ * binary opcode, no mask). A binding can write that buffer to a socket as is,
+ * and a fan-out writes the same buffer to every recipient; the protocol
+ * packets stay available as views for transports that frame by themselves.
+ *
+ * This file builds bytes only; it knows nothing of sockets or of `ws`.
+ */
+import { DATA_PACKET_HEADER_SIZE, ENVELOPE_LENGTH_SIZE, FIRST_PACKET_HEADER_SIZE, PACKET_DATA_SIZE } from '../../protocol/index.js';
+
+const TWO_POW_32 = 0x1_0000_0000;
+const EMPTY = new Uint8Array(0);
+/** FIN bit set, opcode 0x2 (binary): every frame this server sends. */
+const FIN_BINARY = 0x82;
+
+/** Websocket frame header length for a payload of `length` bytes (unmasked). */
+function frameHeaderSize(length: number): number {
+  return length < 126 ? 2 : length < 0x1_0000 ? 4 : 10;
+}
+
+/** Writes an unmasked binary frame header at `offset`; returns the payload's offset. */
+function writeFrameHeader(wire: Buffer, offset: number, length: number): number {
+  wire[offset] = FIN_BINARY;
+  if (length < 126) {
+    wire[offset + 1] = length;
+    return offset + 2;
+  }
+  if (length < 0x1_0000) {
+    wire[offset + 1] = 126;
+    wire.writeUInt16BE(length, offset + 2);
+    return offset + 4;
+  }
+  wire[offset + 1] = 127;
+  wire.writeUInt32BE(Math.floor(length / TWO_POW_32), offset + 2);
+  wire.writeUInt32BE(length >>> 0, offset + 6);
+  return offset + 10;
+}
+
+/** A protocol message as websocket frames in one buffer. */
+export class OutgoingMessage {
+  private packetViews: Uint8Array[] | undefined;
+
+  /** @param wire - the message's websocket frames, back to back. */
+  constructor(readonly wire: Buffer) {}
+
+  /**
+   * The protocol packets (the frames' payloads, packet 0 first) as views
+   * into {@link OutgoingMessage.wire}, for a transport that adds its own
+   * framing (e.g. `ws.send` on a connection with permessage-deflate).
+   */
+  get packets(): readonly Uint8Array[] {
+    if (this.packetViews === undefined) this.packetViews = splitFrames(this.wire);
+    return this.packetViews;
+  }
+}
+
+/** The payloads of the unmasked frames in `wire`, as views. */
+function splitFrames(wire: Buffer): Uint8Array[] {
+  const packets: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < wire.length) {
+    let length = wire[offset + 1];
+    let start = offset + 2;
+    if (length === 126) {
+      length = wire.readUInt16BE(offset + 2);
+      start = offset + 4;
+    } else if (length === 127) {
+      length = wire.readUInt32BE(offset + 2) * TWO_POW_32 + wire.readUInt32BE(offset + 6);
+      start = offset + 10;
+    }
+    packets.push(wire.subarray(start, start + length));
+    offset = start + length;
+  }
+  return packets;
+}
+
+/**
+ * Encodes one message whose data is the concatenation of an optional 8-byte
+ * envelope length prefix (of `head`), `head` and `tail`, without building
+ * that concatenation: each range is copied straight into its packet.
+ *
+ * @param envelope - true to prefix `head` with its 8-byte big-endian length
+ *   (envelope header JSON plus payload); false when `head` is already the data.
+ */
+export function encodeMessage(id: number, typeBytes: Uint8Array, envelope: boolean, head: Uint8Array, tail: Uint8Array = EMPTY): OutgoingMessage {
+  const prefix = envelope ? ENVELOPE_LENGTH_SIZE : 0;
+  const headEnd = prefix + head.byteLength;
+  const dataLength = headEnd + tail.byteLength;
+  const count = Math.ceil(dataLength / PACKET_DATA_SIZE);
+  const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
+  // Every packet but the last is full, so their frame headers all have one size.
+  const fullLength = DATA_PACKET_HEADER_SIZE + PACKET_DATA_SIZE;
+  const lastLength = count === 0 ? 0 : DATA_PACKET_HEADER_SIZE + (dataLength - (count - 1) * PACKET_DATA_SIZE);
+  let size = frameHeaderSize(firstLength) + firstLength;
+  if (count > 0) size += (count - 1) * (frameHeaderSize(fullLength) + fullLength) + frameHeaderSize(lastLength) + lastLength;
+  // Every byte is written below, so the buffer need not be zeroed.
+  const wire = Buffer.allocUnsafe(size);
+  const high = Math.floor(id / TWO_POW_32);
+  const low = id >>> 0;
+  let offset = writeFrameHeader(wire, 0, firstLength);
+  wire.writeUInt32BE(high, offset);
+  wire.writeUInt32BE(low, offset + 4);
+  wire.writeUInt32BE(0, offset + 8);
+  wire.writeUInt32BE(count, offset + 12);
+  wire.set(typeBytes, offset + FIRST_PACKET_HEADER_SIZE);
+  offset += firstLength;
+  for (let index = 1; index <= count; index++) {
+    const start = (index - 1) * PACKET_DATA_SIZE;
+    const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
+    offset = writeFrameHeader(wire, offset, DATA_PACKET_HEADER_SIZE + (end - start));
+    wire.writeUInt32BE(high, offset);
+    wire.writeUInt32BE(low, offset + 4);
+    wire.writeUInt32BE(index, offset + 8);
+    const body = offset + DATA_PACKET_HEADER_SIZE - start;
+    // Data positions: [0, prefix) length prefix, [prefix, headEnd) head, then tail.
+    let pos = start;
+    if (pos < prefix) {
+      // The 8-byte length always fits in the first packet.
+      wire.writeUInt32BE(Math.floor(head.byteLength / TWO_POW_32), body);
+      wire.writeUInt32BE(head.byteLength >>> 0, body + 4);
+      pos = prefix;
+    }
+    if (pos < headEnd && pos < end) {
+      const stop = Math.min(end, headEnd);
+      wire.set(head.subarray(pos - prefix, stop - prefix), body + pos);
+      pos = stop;
+    }
+    if (pos < end) wire.set(tail.subarray(pos - headEnd, end - headEnd), body + pos);
+    offset = body + end;
+  }
+  return new OutgoingMessage(wire);
+}
