@@ -11,26 +11,26 @@
  * elsewhere they are queued, and in `closed` refused), `presenceLive`
  * (presence is kept current by the server).
  *
- * Presence is one spawned {@link presenceMachine} actor per remote
- * participant, keyed by participant id in `context.participants`.
+ * Presence is a {@link PresenceRoster} in `context.participants`: one
+ * immutable entry per remote participant, keyed by participant id. Each
+ * presence event replaces the roster with its next persistent version in
+ * O(1), not O(n) (spawning an actor per participant made XState copy every
+ * child on each join and leave).
  *
- * Pure: imports only `xstate` and the presence machine. Effects leave as
+ * Pure: imports only `xstate` and the presence roster. Effects leave as
  * emitted events: `request.enable`, `request.disable`, `outbox.flush`,
  * `outbox.reject`; notifications: `participant.added`, `participant.removed`,
  * `participant.attributes_updated`, `presence.loaded`.
  *
  * @packageDocumentation
  */
-import { assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
-import { presenceMachine, type PresenceParticipant } from './presence.js';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import { PresenceRoster, type PresenceEntry, type PresenceParticipant } from './presence.js';
 
 /** Default time allowed between asking to enable and the `messaging.enabled` snapshot. */
 export const ENABLE_TIMEOUT_MS = 30_000;
 /** Default time allowed for the answer to `disable`. */
 export const DISABLE_TIMEOUT_MS = 30_000;
-
-/** A spawned presence actor. */
-export type PresenceActorRef = ActorRefFrom<typeof presenceMachine>;
 
 /** Why enabling ended without messaging being enabled. */
 export interface MessagingFailure {
@@ -47,10 +47,10 @@ export type OutboxRejection =
 
 /** What the messaging machine knows. */
 export interface MessagingContext {
-  /** Presence: one actor per remote participant, by participant id. */
-  readonly participants: Readonly<Record<string, PresenceActorRef>>;
-  /** Counter that keeps spawned child ids unique when a participant id comes back. */
-  readonly spawned: number;
+  /** Presence: the remote participants, by participant id. */
+  readonly participants: PresenceRoster;
+  /** Appearances so far: the next {@link PresenceEntry.key}. */
+  readonly appeared: number;
   /** Why the last enable failed; cleared when enabling starts again. */
   readonly failure: MessagingFailure | undefined;
 }
@@ -79,36 +79,32 @@ export type MessagingEmitted =
   | { type: 'request.disable' }
   | { type: 'outbox.flush' }
   | ({ type: 'outbox.reject' } & OutboxRejection)
-  | { type: 'participant.added'; participant: PresenceParticipant; ref: PresenceActorRef }
-  | { type: 'participant.removed'; participant: PresenceParticipant; ref: PresenceActorRef }
-  | { type: 'participant.attributes_updated'; participant: PresenceParticipant; changed: Readonly<Record<string, unknown>>; ref: PresenceActorRef }
+  /** A participant appeared: its roster entry. */
+  | { type: 'participant.added'; participant: PresenceEntry }
+  /** A participant left: its last roster entry. */
+  | { type: 'participant.removed'; participant: PresenceEntry }
+  /** A participant's attributes changed: its new roster entry and the changed keys. */
+  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>> }
   | { type: 'presence.loaded'; participants: readonly PresenceParticipant[] };
 
-function describe(ref: PresenceActorRef): PresenceParticipant {
-  const { id, role, attributes } = ref.getSnapshot().context;
-  return { id, role, attributes };
+function describe(entry: PresenceEntry): PresenceParticipant {
+  return { id: entry.id, role: entry.role, attributes: entry.attributes };
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Keys whose values differ between two attribute sets (removed keys map to undefined). */
-function changedKeys(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const changed: Record<string, unknown> = {};
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (!sameJson(before[key], after[key])) changed[key] = after[key];
+/** Keys whose values differ between two attribute sets (removed keys map to undefined); undefined when none. */
+function changedKeys(before: Readonly<Record<string, unknown>>, after: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  let changed: Record<string, unknown> | undefined;
+  for (const key in after) {
+    if (!sameJson(before[key], after[key])) (changed ??= {})[key] = after[key];
+  }
+  for (const key in before) {
+    if (!(key in after)) (changed ??= {})[key] = undefined;
   }
   return changed;
-}
-
-/** Emits `participant.added` with the ref spawned earlier in the same step (assign has run by then). */
-function announceAdded(participant: PresenceParticipant) {
-  return emit<MessagingContext, MessagingEvent, undefined, MessagingEvent, MessagingEmitted>(({ context }) => ({
-    type: 'participant.added',
-    participant: { ...participant, attributes: { ...participant.attributes } },
-    ref: context.participants[participant.id]!,
-  }));
 }
 
 /**
@@ -128,7 +124,6 @@ export const messagingMachine = setup({
     events: {} as MessagingEvent,
     emitted: {} as MessagingEmitted,
   },
-  actors: { presence: presenceMachine },
   delays: {
     enableTimeout: ENABLE_TIMEOUT_MS,
     disableTimeout: DISABLE_TIMEOUT_MS,
@@ -156,104 +151,86 @@ export const messagingMachine = setup({
     }),
     announcePresence: emit(({ context }) => ({
       type: 'presence.loaded' as const,
-      participants: Object.values(context.participants).map(describe),
+      participants: context.participants.list().map(describe),
     })),
     /** Replaces presence with a `messaging.enabled` snapshot: removes the gone, adds the new, updates the rest. */
     reconcilePresence: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'messaging.enabled') return;
       const incoming = new Map(event.participants.map((p) => [p.id, p] as const));
-      const next: Record<string, PresenceActorRef> = {};
-      for (const [id, ref] of Object.entries(context.participants)) {
-        const fresh = incoming.get(id);
+      const current = context.participants;
+      const kept: PresenceEntry[] = [];
+      let membershipChanged = false;
+      for (const entry of current.list()) {
+        const fresh = incoming.get(entry.id);
         if (fresh === undefined) {
-          const gone = describe(ref);
-          enqueue.sendTo(ref, { type: 'participant.left' });
-          enqueue.stopChild(ref);
-          enqueue.emit({ type: 'participant.removed', participant: gone, ref });
+          membershipChanged = true;
+          enqueue.emit({ type: 'participant.removed', participant: entry });
           continue;
         }
-        next[id] = ref;
-        const before = describe(ref);
-        const changed = changedKeys(before.attributes, fresh.attributes);
-        if (Object.keys(changed).length > 0) {
-          enqueue.sendTo(ref, { type: 'attributes.replaced', attributes: fresh.attributes });
-          enqueue.emit({ type: 'participant.attributes_updated', participant: { ...before, attributes: { ...fresh.attributes } }, changed, ref });
+        const changed = changedKeys(entry.attributes, fresh.attributes);
+        if (changed === undefined) {
+          kept.push(entry);
+          continue;
         }
+        const updated: PresenceEntry = { ...entry, attributes: { ...fresh.attributes } };
+        kept.push(updated);
+        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed });
       }
-      const added = event.participants.filter((p) => context.participants[p.id] === undefined);
-      let spawned = context.spawned;
-      enqueue.assign(({ spawn }) => {
-        for (const participant of added) {
-          next[participant.id] = spawn('presence', { id: `presence-${spawned++}`, input: participant });
-        }
-        return { participants: next, spawned };
-      });
-      for (const participant of added) enqueue(announceAdded(participant));
+      let appeared = context.appeared;
+      const added: PresenceEntry[] = [];
+      for (const participant of event.participants) {
+        if (current.get(participant.id) !== undefined) continue;
+        added.push({ id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: appeared++ });
+      }
+      if (added.length > 0) membershipChanged = true;
+      const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
+      enqueue.assign({ participants, appeared });
+      for (const entry of added) enqueue.emit({ type: 'participant.added', participant: entry });
     }),
     /** `participant.enabled`: adds the participant; a known id only has its attributes refreshed. */
     addParticipant: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'participant.enabled') return;
       const participant = event.participant;
-      const known = context.participants[participant.id];
+      const known = context.participants.get(participant.id);
       if (known !== undefined) {
-        const before = describe(known);
-        const changed = changedKeys(before.attributes, participant.attributes);
-        if (Object.keys(changed).length === 0) return;
-        enqueue.sendTo(known, { type: 'attributes.replaced', attributes: participant.attributes });
-        enqueue.emit({ type: 'participant.attributes_updated', participant: { ...before, attributes: { ...participant.attributes } }, changed, ref: known });
+        const changed = changedKeys(known.attributes, participant.attributes);
+        if (changed === undefined) return;
+        const updated: PresenceEntry = { ...known, attributes: { ...participant.attributes } };
+        enqueue.assign({ participants: context.participants.with(updated) });
+        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed });
         return;
       }
-      enqueue.assign(({ spawn }) => ({
-        participants: {
-          ...context.participants,
-          [participant.id]: spawn('presence', { id: `presence-${context.spawned}`, input: participant }),
-        },
-        spawned: context.spawned + 1,
-      }));
-      enqueue(announceAdded(participant));
+      const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: context.appeared };
+      enqueue.assign({ participants: context.participants.with(entry), appeared: context.appeared + 1 });
+      enqueue.emit({ type: 'participant.added', participant: entry });
     }),
-    /** `participant.disabled` or a send answered "not found": the participant goes offline and is removed. */
+    /** `participant.disabled` or a send answered "not found": the participant is removed. */
     removeParticipant: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'participant.disabled' && event.type !== 'participant.not_found') return;
-      const ref = context.participants[event.participantId];
-      if (ref === undefined) return;
-      const gone = describe(ref);
-      enqueue.sendTo(ref, { type: 'participant.left' });
-      enqueue.stopChild(ref);
-      const { [event.participantId]: _removed, ...rest } = context.participants;
-      enqueue.assign({ participants: rest });
-      enqueue.emit({ type: 'participant.removed', participant: gone, ref });
+      const entry = context.participants.get(event.participantId);
+      if (entry === undefined) return;
+      enqueue.assign({ participants: context.participants.without(entry.id) });
+      enqueue.emit({ type: 'participant.removed', participant: entry });
     }),
     /** `participant.attributes`: merges the changed keys into the participant's attributes. */
     updateParticipant: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'participant.attributes_changed') return;
-      const ref = context.participants[event.participantId];
-      if (ref === undefined) return;
-      const before = describe(ref);
-      enqueue.sendTo(ref, { type: 'attributes.changed', attributes: event.attributes });
-      enqueue.emit({
-        type: 'participant.attributes_updated',
-        participant: { ...before, attributes: { ...before.attributes, ...event.attributes } },
-        changed: { ...event.attributes },
-        ref,
-      });
+      const entry = context.participants.get(event.participantId);
+      if (entry === undefined) return;
+      const updated: PresenceEntry = { ...entry, attributes: { ...entry.attributes, ...event.attributes } };
+      enqueue.assign({ participants: context.participants.with(updated) });
+      enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...event.attributes } });
     }),
-    /** Everyone goes offline and is removed (messaging disabled, or the room closed). */
+    /** Everyone is removed (messaging disabled, or the room closed). */
     clearPresence: enqueueActions(({ context, enqueue }) => {
-      const refs = Object.values(context.participants);
-      if (refs.length === 0) return;
-      for (const ref of refs) {
-        const gone = describe(ref);
-        enqueue.sendTo(ref, { type: 'participant.left' });
-        enqueue.stopChild(ref);
-        enqueue.emit({ type: 'participant.removed', participant: gone, ref });
-      }
-      enqueue.assign({ participants: {} });
+      if (context.participants.size === 0) return;
+      for (const entry of context.participants.list()) enqueue.emit({ type: 'participant.removed', participant: entry });
+      enqueue.assign({ participants: context.participants.cleared() });
     }),
   },
 }).createMachine({
   id: 'messaging',
-  context: { participants: {}, spawned: 0, failure: undefined },
+  context: { participants: PresenceRoster.empty, appeared: 0, failure: undefined },
   initial: 'disabled',
   on: {
     'connection.ended': { target: '.closed' },

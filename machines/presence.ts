@@ -1,11 +1,19 @@
 /**
- * The presence statechart: one actor per remote messaging-enabled
- * participant, keyed by the participant's id. It is `online` with its
- * attributes, merges attribute updates key by key, and ends in the final
- * `offline` state when the participant leaves (or presence is cleared).
+ * Presence of remote participants: the {@link PresenceRoster} the messaging
+ * machine keeps in its context (one immutable {@link PresenceEntry} per
+ * messaging-enabled participant), and the presence statechart of a single
+ * participant (`online` with its attributes, merging updates key by key,
+ * final `offline` once it leaves), which the client runs once per remote
+ * participant (`src/client/presence-actors.ts`).
  *
- * Pure: imports only `xstate`. The messaging machine spawns one per
- * participant; the client reads `attributes` from its snapshot.
+ * The messaging machine does not spawn those actors as its children: XState
+ * copies a parent's `children` on every spawn and stop, which makes each
+ * presence event O(n) and filling a room of n participants O(n^2) per
+ * client. The roster is a persistent map instead: snapshots stay immutable
+ * and a presence event costs O(1); the client's standalone presence actors
+ * follow the roster's emitted changes.
+ *
+ * Pure: imports only `xstate`.
  *
  * @packageDocumentation
  */
@@ -19,6 +27,136 @@ export interface PresenceParticipant {
   readonly role: string;
   /** The participant's attributes; `name` is the token's name claim. */
   readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** A participant in a {@link PresenceRoster}: immutable; an update replaces it. */
+export interface PresenceEntry extends PresenceParticipant {
+  /**
+   * Unique per appearance, increasing: a participant that leaves and comes
+   * back (or is re-added by a fresh snapshot) gets a new key. Orders the roster.
+   */
+  readonly key: number;
+}
+
+/**
+ * What a roster version holds: the map itself (the version that holds it is
+ * the "root"), or the one change that turns the next version into this one.
+ */
+type RosterNode =
+  | { readonly kind: 'map'; readonly map: Map<string, PresenceEntry> }
+  | { readonly kind: 'diff'; readonly id: string; readonly entry: PresenceEntry | undefined; readonly next: PresenceRoster };
+
+/**
+ * The remote participants by id: a persistent map. Every version is
+ * immutable to its readers, yet an update costs O(1) and allocates two
+ * small objects: all versions share one `Map`, held by the newest version
+ * read or written; each other version holds the single change from the
+ * version after it (Baker's "rerooting" of persistent arrays). Reading an
+ * older version moves the `Map` to it by undoing those changes, so old
+ * snapshots stay correct (as XState's pure `transition()` and graph
+ * traversal need), while the actor, which only ever moves forward, pays
+ * O(1) per presence event and leaves no long-lived garbage behind.
+ *
+ * `membership` changes whenever a participant is added or removed (not
+ * when attributes change), so observers can tell membership changes apart
+ * cheaply.
+ *
+ * @example
+ * ```ts
+ * const roster = PresenceRoster.empty.with({ id: 'p1', role: 'user', attributes: { name: 'bob' }, key: 0 });
+ * roster.get('p1')?.attributes.name; // 'bob'
+ * ```
+ */
+export class PresenceRoster {
+  /** The roster with nobody. */
+  static get empty(): PresenceRoster {
+    return new PresenceRoster(new Map(), 0, 0);
+  }
+
+  private node: RosterNode;
+
+  private constructor(
+    map: Map<string, PresenceEntry>,
+    /** Number of participants. */
+    readonly size: number,
+    /** Changes (increases) on every addition or removal. */
+    readonly membership: number,
+  ) {
+    this.node = { kind: 'map', map };
+  }
+
+  /** A roster of `entries` (later duplicates win), with the given membership counter. */
+  static of(entries: Iterable<PresenceEntry>, membership: number): PresenceRoster {
+    const map = new Map<string, PresenceEntry>();
+    for (const entry of entries) map.set(entry.id, entry);
+    return new PresenceRoster(map, map.size, membership);
+  }
+
+  /** Makes this version hold the shared map, undoing the changes of the versions after it. */
+  private reroot(): Map<string, PresenceEntry> {
+    if (this.node.kind === 'map') return this.node.map;
+    const path: PresenceRoster[] = [];
+    let version: PresenceRoster = this;
+    while (version.node.kind === 'diff') {
+      path.push(version);
+      version = version.node.next;
+    }
+    const map = version.node.map;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const older = path[i]!;
+      const diff = older.node as Extract<RosterNode, { kind: 'diff' }>;
+      const newer = diff.next;
+      const undone = map.get(diff.id);
+      if (diff.entry === undefined) map.delete(diff.id);
+      else map.set(diff.id, diff.entry);
+      newer.node = { kind: 'diff', id: diff.id, entry: undone, next: older };
+      older.node = { kind: 'map', map };
+    }
+    return map;
+  }
+
+  /** The next version: `id` maps to `entry` (or is absent). */
+  private change(id: string, entry: PresenceEntry | undefined, size: number, membership: number): PresenceRoster {
+    const map = this.reroot();
+    const before = map.get(id);
+    if (entry === undefined) map.delete(id);
+    else map.set(id, entry);
+    const next = new PresenceRoster(map, size, membership);
+    this.node = { kind: 'diff', id, entry: before, next };
+    return next;
+  }
+
+  /** The participant with this id, if present. */
+  get(id: string): PresenceEntry | undefined {
+    return this.reroot().get(id);
+  }
+
+  /** Adds `entry`, or replaces the entry with its id. */
+  with(entry: PresenceEntry): PresenceRoster {
+    const added = !this.reroot().has(entry.id);
+    return this.change(entry.id, entry, added ? this.size + 1 : this.size, added ? this.membership + 1 : this.membership);
+  }
+
+  /** Removes the participant with this id (the same roster when absent). */
+  without(id: string): PresenceRoster {
+    if (!this.reroot().has(id)) return this;
+    return this.change(id, undefined, this.size - 1, this.membership + 1);
+  }
+
+  /** Nobody (the same roster when already empty). */
+  cleared(): PresenceRoster {
+    return this.size === 0 ? this : new PresenceRoster(new Map(), 0, this.membership + 1);
+  }
+
+  /** Every participant, in order of appearance (by `key`). O(n log n): for listings, not per event. */
+  list(): PresenceEntry[] {
+    return [...this.reroot().values()].sort((a, b) => a.key - b.key);
+  }
+
+  /** The ids, in order of appearance. */
+  ids(): string[] {
+    return this.list().map((entry) => entry.id);
+  }
 }
 
 /** What the presence actor knows about its participant. */

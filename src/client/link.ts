@@ -9,7 +9,7 @@
  */
 import { Observable, fromEvent, merge } from 'rxjs';
 import { CodecError } from '../errors.js';
-import { encodePackets, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
+import { encodePacketsWithTypeBytes, encodeType, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
 import type { Content } from '../protocol/content.js';
 import { MessageType } from '../protocol/message-types.js';
 import { LinkLostError, RequestTracker } from './requests.js';
@@ -60,6 +60,14 @@ function bytesOf(data: unknown): Uint8Array | undefined {
 
 const noop = (): void => {};
 
+// The client writes a handful of message types; each is UTF-8 encoded once, not per message.
+const typeBytes = new Map<string, Uint8Array>();
+function encodedType(type: string): Uint8Array {
+  let bytes = typeBytes.get(type);
+  if (bytes === undefined) typeBytes.set(type, (bytes = encodeType(type)));
+  return bytes;
+}
+
 /**
  * Opens a websocket per subscription and reports `transport.opened`,
  * `transport.message` (whole protocol messages other than `__response__`,
@@ -89,7 +97,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
       if (socket.readyState !== ReadyState.Open) return -1;
       const id = tracker.nextId();
       // Frames of one message go out back to back: never interleaved.
-      for (const frame of encodePackets(id, type, data)) socket.send(frame);
+      for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
       return id;
     };
     const link: Link = {
@@ -98,7 +106,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
         if (socket.readyState !== ReadyState.Open) return Promise.reject(new LinkLostError());
         const id = tracker.nextId();
         const answer = tracker.expect(id);
-        for (const frame of encodePackets(id, type, data)) socket.send(frame);
+        for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
         return answer;
       },
     };

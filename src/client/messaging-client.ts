@@ -4,8 +4,9 @@
  *
  * @packageDocumentation
  */
-import { Observable, filter, firstValueFrom, map } from 'rxjs';
-import type { MessagingEvent, MessagingStateName, PresenceActorRef } from '../../machines/index.js';
+import { Observable, filter, firstValueFrom, map, merge, type Subscription } from 'rxjs';
+import type { ActorOptions, AnyActorLogic } from 'xstate';
+import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, RoomClosedError } from './errors.js';
 import {
@@ -21,7 +22,8 @@ import {
 } from './events.js';
 import { emitted, select } from './observe.js';
 import type { Outbox } from './outbox.js';
-import { RemoteParticipant, type Attributes, type LocalParticipant } from './participants.js';
+import { PresenceActors } from './presence-actors.js';
+import { RemoteParticipant, type Attributes, type LocalParticipant, type PresenceSource } from './participants.js';
 import type { ConnectionActor, MessagingActor } from './pipeline.js';
 import type { RoomMessage } from './wire.js';
 
@@ -69,6 +71,8 @@ export interface MessagingClientParts {
   readonly command: (event: MessagingEvent) => void;
   readonly outbox: Outbox;
   readonly messages: Observable<RoomMessage>;
+  /** The inspector given to every presence actor. */
+  readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
 
 /** The name `state$` reports for a messaging snapshot. */
@@ -78,24 +82,27 @@ export function messagingStateName(snapshot: ReturnType<MessagingActor['getSnaps
   return (typeof value === 'string' ? value : Object.keys(value)[0]) as MessagingStateName;
 }
 
-/** Same participant ids mapped to the same presence actors. */
-function sameMembers(a: Readonly<Record<string, PresenceActorRef>>, b: Readonly<Record<string, PresenceActorRef>>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+/** Same members: rosters of one lineage differ in `membership` whenever someone was added or removed. */
+function sameMembers(a: PresenceRoster, b: PresenceRoster): boolean {
+  return a.membership === b.membership;
 }
 
-function validateMessage(type: unknown, message: unknown, attachment: unknown): void {
+/** Validates a message; returns its JSON (sent as `message_json`, so it is computed once). */
+function validateMessage(type: unknown, message: unknown, attachment: unknown): string {
   if (typeof type !== 'string' || type.length === 0) {
     throw new ValidationError('type', `type must be a non-empty string, got ${describeValue(type)}.`);
   }
+  let json: string | undefined;
   try {
-    if (JSON.stringify(message) === undefined) throw new TypeError('not JSON');
+    json = JSON.stringify(message);
+    if (json === undefined) throw new TypeError('not JSON');
   } catch (cause) {
     throw new ValidationError('message', `message must be a JSON value, got ${describeValue(message)}.`, { cause });
   }
   if (attachment !== undefined && !(attachment instanceof Uint8Array)) {
     throw new ValidationError('attachment', `attachment must be a Uint8Array, got ${describeValue(attachment)}.`);
   }
+  return json;
 }
 
 /**
@@ -123,31 +130,67 @@ export class MessagingClient {
   /** A participant's attributes changed. */
   readonly participantAttributesUpdated$: Observable<ParticipantAttributesUpdate>;
 
-  private readonly wrappers = new WeakMap<PresenceActorRef, RemoteParticipant>();
+  /** The participant objects handed out so far, by appearance key, while present. */
+  private readonly wrappers = new Map<number, RemoteParticipant>();
+  /** Keys of participants that left, dropped from `wrappers` once their removal has been reported. */
+  private departed: number[] = [];
+  private readonly presence: PresenceSource;
+  private readonly departures: Subscription;
+  /** One presence actor per remote participant, following the roster's changes. */
+  private readonly presenceActors: PresenceActors;
+  private readonly presenceUpdates: Subscription;
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
 
   constructor(private readonly parts: MessagingClientParts) {
     const { actor } = parts;
+    this.presence = {
+      actor,
+      roster: () => actor.getSnapshot().context.participants,
+      actorOf: (id) => this.presenceActors.get(id),
+    };
     this.state$ = select(actor, messagingStateName);
     this.messages$ = parts.messages;
+    // Lists are built only for subscribers, and only when membership changed.
     this.participants$ = select(actor, (snapshot) => snapshot.context.participants, sameMembers).pipe(
-      map((participants) => Object.values(participants).map((ref) => this.wrap(ref))),
+      map((roster) => roster.list().map((entry) => this.wrap(entry))),
     );
-    this.participantAdded$ = emitted(actor, 'participant.added').pipe(map((event) => this.wrap(event.ref)));
-    this.participantRemoved$ = emitted(actor, 'participant.removed').pipe(map((event) => this.wrap(event.ref)));
+    this.participantAdded$ = emitted(actor, 'participant.added').pipe(map((event) => this.wrap(event.participant)));
+    this.participantRemoved$ = emitted(actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant)));
     this.participantAttributesUpdated$ = emitted(actor, 'participant.attributes_updated').pipe(
-      map((event) => ({ participant: this.wrap(event.ref), changed: event.changed, attributes: event.participant.attributes })),
+      map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
     );
+    // Subscribed first, so a departed participant is marked gone before anyone hears of it.
+    this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.depart(event.participant));
+    this.presenceActors = new PresenceActors(parts.inspect);
+    this.presenceUpdates = merge(
+      emitted(actor, 'participant.added'),
+      emitted(actor, 'participant.attributes_updated'),
+      emitted(actor, 'participant.removed'),
+    ).subscribe((change) => this.presenceActors.apply(change));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
-  private wrap(ref: PresenceActorRef): RemoteParticipant {
-    let participant = this.wrappers.get(ref);
+  /** The one participant object of this appearance of `entry`'s participant. */
+  private wrap(entry: PresenceEntry): RemoteParticipant {
+    let participant = this.wrappers.get(entry.key);
     if (participant === undefined) {
-      participant = new RemoteParticipant(ref);
-      this.wrappers.set(ref, participant);
+      participant = new RemoteParticipant(entry, this.presence);
+      this.wrappers.set(entry.key, participant);
     }
     return participant;
+  }
+
+  private depart(entry: PresenceEntry): void {
+    this.wrappers.get(entry.key)?.markGone(entry);
+    // Kept until the current notification is over, so every listener of this
+    // removal gets the same object as the listeners of its addition did.
+    if (this.departed.push(entry.key) === 1) {
+      queueMicrotask(() => {
+        const keys = this.departed;
+        this.departed = [];
+        for (const key of keys) this.wrappers.delete(key);
+      });
+    }
   }
 
   private source(name: MessagingEventName): Observable<RoomMessageEvent> {
@@ -157,7 +200,7 @@ export class MessagingClient {
       case 'participant_added':
         return emitted(this.parts.actor, 'participant.added').pipe(
           map((event) => {
-            const participant = this.wrap(event.ref);
+            const participant = this.wrap(event.participant);
             return messageEvent(addedMessage(participant, event.participant.attributes), participant);
           }),
         );
@@ -190,7 +233,7 @@ export class MessagingClient {
 
   /** The current remote participants. */
   get remoteParticipants(): RemoteParticipant[] {
-    return Object.values(this.parts.actor.getSnapshot().context.participants).map((ref) => this.wrap(ref));
+    return this.presence.roster().list().map((entry) => this.wrap(entry));
   }
 
   /** The current remote participants. */
@@ -200,8 +243,8 @@ export class MessagingClient {
 
   /** The remote participant with this id, or null. */
   getParticipant(id: string): RemoteParticipant | null {
-    const ref = this.parts.actor.getSnapshot().context.participants[id];
-    return ref === undefined ? null : this.wrap(ref);
+    const entry = this.presence.roster().get(id);
+    return entry === undefined ? null : this.wrap(entry);
   }
 
   /** The first remote participant whose `name` attribute is `name`, or null. */
@@ -246,8 +289,9 @@ export class MessagingClient {
    * the recipient is unknown or gone.
    */
   sendMessage(options: SendMessageOptions): Promise<void> {
+    let messageJson: string;
     try {
-      validateMessage(options.type, options.message, options.attachment);
+      messageJson = validateMessage(options.type, options.message, options.attachment);
       if (options.to === undefined || options.to === null || options.to === '') {
         throw new ValidationError('to', `to must be a participant or a participant id, got ${describeValue(options.to)}.`);
       }
@@ -259,6 +303,7 @@ export class MessagingClient {
       to: options.to,
       type: options.type,
       message: options.message,
+      messageJson,
       ...(options.attachment === undefined ? {} : { attachment: options.attachment }),
       ignoreOffline: options.ignoreOffline ?? false,
     });
@@ -271,8 +316,9 @@ export class MessagingClient {
 
   /** Sends a message to every other messaging-enabled participant. Queued like {@link sendMessage}. */
   broadcastMessage(options: BroadcastMessageOptions): Promise<void> {
+    let messageJson: string;
     try {
-      validateMessage(options.type, options.message, options.attachment);
+      messageJson = validateMessage(options.type, options.message, options.attachment);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -280,6 +326,7 @@ export class MessagingClient {
       tool: 'broadcast',
       type: options.type,
       message: options.message,
+      messageJson,
       ...(options.attachment === undefined ? {} : { attachment: options.attachment }),
       ignoreOffline: false,
     });
@@ -303,5 +350,8 @@ export class MessagingClient {
   /** @internal Removes every `on` registration (the room closed). */
   dispose(): void {
     this.listeners.clear();
+    this.departures.unsubscribe();
+    this.presenceUpdates.unsubscribe();
+    this.presenceActors.stop();
   }
 }

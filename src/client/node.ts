@@ -1,7 +1,8 @@
 /**
  * The room client for Node: everything from the browser-safe entry, with
- * {@link RoomClient} defaulting its websocket constructor to the `ws`
- * package (Node 20 has no global `WebSocket`).
+ * {@link RoomClient} defaulting its websocket constructor to
+ * {@link NodeWebSocket}, the `ws` package tuned for the protocol (Node 20
+ * has no global `WebSocket`).
  *
  * @example
  * ```ts
@@ -12,13 +13,71 @@
  *
  * @packageDocumentation
  */
-import { WebSocket as NodeWebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { WebSocket as WsWebSocket } from 'ws';
 import { RoomClient as BrowserRoomClient, type RoomClientOptions } from './room-client.js';
 import type { WebSocketConstructor } from './websocket.js';
 
 export * from './index.js';
 
-/** {@link BrowserRoomClient} with `WebSocket` defaulting to the `ws` package. */
+/**
+ * The `ws` WebSocket as the client wants it in Node:
+ * - every frame sent in one tick leaves in one socket write: the first send
+ *   of a tick corks the TCP socket and a `process.nextTick` uncorks it (a
+ *   message is 1 + ceil(bytes / 1024) frames, so a 64 KiB attachment would
+ *   otherwise cost ~90 write syscalls);
+ * - binary messages arrive as `Buffer`s (Uint8Array views, no copy) even
+ *   when `binaryType` is set to `'arraybuffer'`, which would copy each frame
+ *   into a fresh ArrayBuffer;
+ * - no permessage-deflate offer (the protocol's frames are small and mostly
+ *   incompressible; the room server does not enable it by default either).
+ */
+export class NodeWebSocket extends WsWebSocket {
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.tcp()?.uncork();
+  };
+
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols, { perMessageDeflate: false });
+  }
+
+  // ws keeps its net.Socket private; corking it is the only way to batch frames (src/server/ws-binding.ts does the same).
+  private tcp(): Socket | undefined {
+    return (this as unknown as { _socket?: Socket })._socket;
+  }
+
+  override send(data: Parameters<WsWebSocket['send']>[0], ...rest: unknown[]): void {
+    if (!this.corked) {
+      const socket = this.tcp();
+      if (socket !== undefined) {
+        this.corked = true;
+        socket.cork();
+        process.nextTick(this.uncork);
+      }
+    }
+    (super.send as (data: unknown, ...rest: unknown[]) => void)(data, ...rest);
+  }
+}
+
+// `binaryType` is an accessor on ws's prototype (a field to TypeScript), so it is wrapped here rather than overridden in the class.
+const wsBinaryType = Object.getOwnPropertyDescriptor(WsWebSocket.prototype, 'binaryType');
+if (wsBinaryType?.get !== undefined && wsBinaryType.set !== undefined) {
+  const { get, set } = wsBinaryType;
+  Object.defineProperty(NodeWebSocket.prototype, 'binaryType', {
+    configurable: true,
+    enumerable: wsBinaryType.enumerable ?? false,
+    get(this: NodeWebSocket): unknown {
+      return get.call(this);
+    },
+    set(this: NodeWebSocket, type: unknown): void {
+      set.call(this, type === 'arraybuffer' ? 'nodebuffer' : type);
+    },
+  });
+}
+
+/** {@link BrowserRoomClient} with `WebSocket` defaulting to {@link NodeWebSocket}. */
 export class RoomClient extends BrowserRoomClient {
   constructor(options: RoomClientOptions) {
     super({ ...options, WebSocket: options.WebSocket ?? (NodeWebSocket as unknown as WebSocketConstructor) });

@@ -30,6 +30,8 @@ export interface OutboxItem {
   readonly to?: unknown;
   readonly type: string;
   readonly message: unknown;
+  /** `JSON.stringify(message)`, if already computed (saves a second stringify per send). */
+  readonly messageJson?: string;
   readonly attachment?: Uint8Array;
   readonly ignoreOffline: boolean;
 }
@@ -86,8 +88,12 @@ export class Outbox {
         this.fail(entry, refusal);
         return;
       }
-      this.queue.push(entry);
-      if (this.deps.canSend()) this.flush();
+      // Nothing waiting and sending allowed: straight out, order is kept.
+      if (this.queue.length === 0 && this.deps.canSend()) this.dispatch(entry);
+      else {
+        this.queue.push(entry);
+        this.flush();
+      }
     });
   }
 
@@ -117,9 +123,9 @@ export class Outbox {
         this.fail(entry, new ParticipantNotFoundError(typeof entry.to === 'string' ? entry.to : String((entry.to as { id?: unknown })?.id ?? '')));
         return;
       }
-      json = messageArguments({ toParticipantId: target, type: entry.type, message: entry.message, attachment: entry.attachment });
+      json = messageArguments({ toParticipantId: target, type: entry.type, message: entry.message, messageJson: entry.messageJson, attachment: entry.attachment });
     } else {
-      json = messageArguments({ type: entry.type, message: entry.message, attachment: entry.attachment });
+      json = messageArguments({ type: entry.type, message: entry.message, messageJson: entry.messageJson, attachment: entry.attachment });
     }
     this.inFlight.add(entry);
     this.deps.invoke(entry.tool, json).then(

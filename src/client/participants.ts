@@ -1,16 +1,19 @@
 /**
  * Participants, shaped like the official SDK's: the {@link LocalParticipant}
  * (this client) and {@link RemoteParticipant}s (presence). Both read their
- * state from actor snapshots and expose `attributes$`.
+ * state from actor snapshots (the connection's context, the messaging
+ * machine's presence roster) and expose `attributes$`.
  *
  * @packageDocumentation
  */
-import type { Observable } from 'rxjs';
+import { defer, distinctUntilChanged, map, of, takeWhile, type Observable } from 'rxjs';
 import type { ActorRefFrom } from 'xstate';
-import type { connectionMachine, PresenceActorRef } from '../../machines/index.js';
+import type { connectionMachine, messagingMachine, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { select } from './observe.js';
+import type { PresenceActor } from './presence-actors.js';
 
 type ConnectionActorRef = ActorRefFrom<typeof connectionMachine>;
+type MessagingActorRef = ActorRefFrom<typeof messagingMachine>;
 
 /** Attributes as participants carry them. */
 export type Attributes = Readonly<Record<string, unknown>>;
@@ -22,42 +25,96 @@ export function sameAttributes(a: Attributes, b: Attributes): boolean {
   return keys.every((key) => key in b && JSON.stringify(a[key]) === JSON.stringify(b[key]));
 }
 
+/** Where a {@link RemoteParticipant} reads presence: the messaging actor's roster. */
+export interface PresenceSource {
+  /** The messaging actor, whose snapshots carry the roster. */
+  readonly actor: MessagingActorRef;
+  /** The current roster. */
+  roster(): PresenceRoster;
+  /** The presence actor of a present participant. */
+  actorOf(id: string): PresenceActor | undefined;
+}
+
 /**
- * A remote participant with messaging enabled, backed by its presence actor.
- * Once it leaves, `online` is false and `attributes$` completes.
+ * A remote participant with messaging enabled, backed by its entry in the
+ * messaging machine's presence roster. Once it leaves, `online` is false,
+ * `attributes` keeps the last known values and `attributes$` completes.
  */
 export class RemoteParticipant {
   /** The participant id. */
   readonly id: string;
   /** The token role, e.g. "user" or "agent". */
   readonly role: string;
-  /** The attributes, replayed to late subscribers; completes when the participant leaves. */
-  readonly attributes$: Observable<Attributes>;
-  /** @internal The presence actor. */
-  readonly ref: PresenceActorRef;
+  /** @internal Which appearance of the participant this is (see {@link PresenceEntry.key}). */
+  readonly key: number;
+  private last: PresenceEntry;
+  private gone = false;
+  private attributesStream: Observable<Attributes> | undefined;
 
-  constructor(ref: PresenceActorRef) {
-    const { id, role } = ref.getSnapshot().context;
-    this.ref = ref;
-    this.id = id;
-    this.role = role;
-    this.attributes$ = select(ref, (snapshot) => snapshot.context.attributes, sameAttributes);
+  /**
+   * @internal Created by the messaging client, one per appearance. Kept
+   * small (no observable until `attributes$` is read): a client in a room
+   * of n holds n of them, and a process running many clients holds n^2.
+   */
+  constructor(
+    entry: PresenceEntry,
+    private readonly source: PresenceSource,
+  ) {
+    this.id = entry.id;
+    this.role = entry.role;
+    this.key = entry.key;
+    this.last = entry;
+  }
+
+  /** The attributes, replayed to late subscribers; completes when the participant leaves. */
+  get attributes$(): Observable<Attributes> {
+    if (this.attributesStream === undefined) {
+      const live = select(this.source.actor, (snapshot) => this.entryIn(snapshot.context.participants)).pipe(
+        takeWhile((current): current is PresenceEntry => current !== undefined),
+        map((current) => current.attributes),
+        distinctUntilChanged(sameAttributes),
+      );
+      // Once gone, a late subscriber still gets the last attributes, then completion.
+      this.attributesStream = defer(() => (this.online ? live : of(this.attributes)));
+    }
+    return this.attributesStream;
+  }
+
+  private entryIn(roster: PresenceRoster): PresenceEntry | undefined {
+    if (this.gone) return undefined;
+    const current = roster.get(this.id);
+    if (current === undefined || current.key !== this.key) return undefined;
+    this.last = current;
+    return current;
+  }
+
+  /** @internal The participant left; `entry` is its last state. */
+  markGone(entry: PresenceEntry): void {
+    this.last = entry;
+    this.gone = true;
   }
 
   /** True while the participant is present. */
   get online(): boolean {
-    const snapshot = this.ref.getSnapshot();
-    return snapshot.status === 'active' && snapshot.hasTag('online');
+    return this.entryIn(this.source.roster()) !== undefined;
   }
 
-  /** The current attributes. */
+  /** The current attributes (the last known ones once gone). */
   get attributes(): Attributes {
-    return this.ref.getSnapshot().context.attributes;
+    return (this.entryIn(this.source.roster()) ?? this.last).attributes;
   }
 
   /** One attribute, e.g. `getAttribute('name')`. */
   getAttribute(name: string): unknown {
     return this.attributes[name];
+  }
+
+  /**
+   * The participant's presence actor (the `presence` statechart: `online`,
+   * then final `offline`) while it is present; `undefined` once it left.
+   */
+  get presence(): PresenceActor | undefined {
+    return this.online ? this.source.actorOf(this.id) : undefined;
   }
 }
 

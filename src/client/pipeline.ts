@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { EMPTY, Observable, Subject, Subscription, catchError, from, ignoreElements, map, merge, mergeMap, of, switchMap } from 'rxjs';
+import { EMPTY, Observable, Subject, Subscription, catchError, filter, from, ignoreElements, map, merge, mergeMap, of, switchMap } from 'rxjs';
 import type { ActorRefFrom } from 'xstate';
 import type { ConnectionEvent, MessagingEvent, connectionMachine, messagingMachine } from '../../machines/index.js';
 import { MessageType } from '../protocol/message-types.js';
@@ -72,41 +72,45 @@ export function invokeTool(link: { current: Link | undefined }, tool: MessagingT
   return current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId));
 }
 
-/** Routes one websocket event to the machine (or user stream) it concerns. */
-function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Observable<Routed> {
+/**
+ * Routes one websocket event to the machine (or user stream) it concerns;
+ * undefined when it concerns none. Synchronous and allocation-light: it runs
+ * once per received message, so no inner observable per event.
+ */
+function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefined {
   switch (event.type) {
     case 'transport.opened':
       parts.link.current = event.link;
-      return of({ to: 'connection', event: { type: 'transport.opened' } });
+      return { to: 'connection', event: { type: 'transport.opened' } };
     case 'transport.closed': {
       if (parts.link.current === event.link) parts.link.current = undefined;
       const { code, reason, httpStatus } = event;
       const closed: ConnectionEvent = httpStatus === undefined ? { type: 'transport.closed', code, reason } : { type: 'transport.closed', code, reason, httpStatus };
-      return of({ to: 'connection', event: closed });
+      return { to: 'connection', event: closed };
     }
     case 'transport.failed':
       parts.logger.warn(`roomstate client: dropped an undecodable frame: ${event.error.message}`);
-      return EMPTY;
+      return undefined;
     case 'transport.message': {
       const { type, data } = event.message;
       try {
         switch (type) {
-          case MessageType.RoomReady:
-            return of({ to: 'connection', event: { type: 'room.ready_received', ...decodeRoomReady(data) } });
-          case MessageType.Connected: {
-            const joined = decodeConnected(data);
-            return joined === undefined ? EMPTY : of({ to: 'connection', event: { type: 'room.joined', ...joined } });
-          }
           case MessageType.MessagingSend: {
             const push = decodeMessagingPush(data);
-            return of(push.kind === 'presence' ? { to: 'messaging', event: push.event } : { to: 'user', message: push.message });
+            return push.kind === 'presence' ? { to: 'messaging', event: push.event } : { to: 'user', message: push.message };
+          }
+          case MessageType.RoomReady:
+            return { to: 'connection', event: { type: 'room.ready_received', ...decodeRoomReady(data) } };
+          case MessageType.Connected: {
+            const joined = decodeConnected(data);
+            return joined === undefined ? undefined : { to: 'connection', event: { type: 'room.joined', ...joined } };
           }
           default:
-            return EMPTY;
+            return undefined;
         }
       } catch (error) {
         parts.logger.warn(`roomstate client: ignored a malformed ${type} message: ${(error as Error).message}`);
-        return EMPTY;
+        return undefined;
       }
     }
   }
@@ -185,7 +189,8 @@ export function runPipeline(parts: PipelineParts): Subscription {
   // switchMap: opening a socket, or closing, tears the previous one down.
   const linkEvents = socketCommands.pipe(
     switchMap((open) => (open ? parts.openSocket() : EMPTY)),
-    mergeMap((event) => routeLinkEvent(event, parts)),
+    map((event) => routeLinkEvent(event, parts)),
+    filter((routed): routed is Routed => routed !== undefined),
   );
   const routed: Observable<Routed> = merge(
     parts.connectionCommands.pipe(map((event) => ({ to: 'connection', event }) as const)),

@@ -8,7 +8,17 @@
  * @packageDocumentation
  */
 import { RoomServerError, RoomStateError, RoomStateErrorCode } from '../errors.js';
-import { decodeContent, type Content } from '../protocol/content.js';
+import { decodeContent, encodeContent, type Content } from '../protocol/content.js';
+
+// Most answers (every accepted send) are exactly the `empty` content: recognised by its bytes, not parsed.
+const EMPTY_BYTES = encodeContent({ type: 'empty' });
+const EMPTY_CONTENT: Content = Object.freeze({ type: 'empty' as const });
+
+function isEmptyContent(data: Uint8Array): boolean {
+  if (data.byteLength !== EMPTY_BYTES.byteLength) return false;
+  for (let i = 0; i < data.byteLength; i++) if (data[i] !== EMPTY_BYTES[i]) return false;
+  return true;
+}
 
 /**
  * The socket a request was written to closed before its answer came. The
@@ -57,6 +67,10 @@ export class RequestTracker {
     const pending = this.pending.get(id);
     if (pending === undefined) return false;
     this.pending.delete(id);
+    if (isEmptyContent(data)) {
+      pending.resolve(EMPTY_CONTENT);
+      return true;
+    }
     let content: Content;
     try {
       content = decodeContent(data);

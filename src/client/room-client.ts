@@ -102,7 +102,7 @@ function validateOptions(options: RoomClientOptions): void {
 function resolveTarget(messaging: MessagingActor, to: unknown): string | undefined {
   if (to instanceof RemoteParticipant) {
     // As the official client: a participant object no longer present is not found.
-    return to.online && messaging.getSnapshot().context.participants[to.id] !== undefined ? to.id : undefined;
+    return to.online && messaging.getSnapshot().context.participants.get(to.id) !== undefined ? to.id : undefined;
   }
   if (typeof to === 'string') return to || undefined;
   if (to !== null && typeof to === 'object' && typeof (to as { id?: unknown }).id === 'string') return (to as { id: string }).id || undefined;
@@ -191,6 +191,7 @@ export class RoomClient {
       command: (event) => this.messagingCommands.next(event),
       outbox,
       messages: this.messages.asObservable(),
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     });
     // Messaging reaches its final state right after the connection does, once
     // its last effects (clearing presence, rejecting the outbox) have run.

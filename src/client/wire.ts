@@ -36,14 +36,61 @@ export function encodeInvoke(tool: MessagingTool, json: Record<string, unknown>,
   return packEnvelope(header);
 }
 
-/** Standard base64 of bytes, without Node's Buffer. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.byteLength; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+// Two base64 characters (as ASCII codes packed in a u16) for each 12-bit value.
+let pairs: Uint16Array | undefined;
+const ascii = new TextDecoder('latin1');
+const EQUALS = 61;
+
+function base64Pairs(): Uint16Array {
+  if (pairs !== undefined) return pairs;
+  pairs = new Uint16Array(4096);
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  for (let i = 0; i < 4096; i++) {
+    const hi = BASE64_ALPHABET.charCodeAt(i >> 6);
+    const lo = BASE64_ALPHABET.charCodeAt(i & 63);
+    pairs[i] = little ? hi | (lo << 8) : (hi << 8) | lo;
   }
-  return btoa(binary);
+  return pairs;
+}
+
+type BufferLike = { from(buffer: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64'): string } };
+// Node's Buffer when present (native base64); the client itself never imports it.
+const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+
+/**
+ * Standard base64 of bytes. Uses the runtime's native encoder where there
+ * is one (Node's `Buffer`), else a table-driven encoder that writes ASCII
+ * bytes and decodes them once: never a string built character by character.
+ */
+export function toBase64(bytes: Uint8Array): string {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return toBase64Portable(bytes);
+}
+
+/** {@link toBase64} without any runtime encoder (browsers). Exported for tests. */
+export function toBase64Portable(bytes: Uint8Array): string {
+  const table = base64Pairs();
+  const length = bytes.byteLength;
+  const out = new Uint8Array(Math.ceil(length / 3) * 4);
+  const words = new Uint16Array(out.buffer);
+  const whole = length - (length % 3);
+  let w = 0;
+  for (let i = 0; i < whole; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    words[w++] = table[n >> 12]!;
+    words[w++] = table[n & 0xfff]!;
+  }
+  const rest = length - whole;
+  if (rest > 0) {
+    const n = (bytes[whole]! << 16) | (rest === 2 ? bytes[whole + 1]! << 8 : 0);
+    const o = w * 2;
+    out[o] = BASE64_ALPHABET.charCodeAt(n >> 18);
+    out[o + 1] = BASE64_ALPHABET.charCodeAt((n >> 12) & 63);
+    out[o + 2] = rest === 2 ? BASE64_ALPHABET.charCodeAt((n >> 6) & 63) : EQUALS;
+    out[o + 3] = EQUALS;
+  }
+  return ascii.decode(out);
 }
 
 /** The `arguments.json` of `send` (with a target) or `broadcast` (without). */
@@ -51,12 +98,14 @@ export function messageArguments(input: {
   toParticipantId?: string;
   type: string;
   message: unknown;
+  /** `JSON.stringify(message)`, when the caller already has it (validation computes it). */
+  messageJson?: string;
   attachment?: Uint8Array;
 }): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   if (input.toParticipantId !== undefined) json.to_participant_id = input.toParticipantId;
   json.type = input.type;
-  json.message_json = JSON.stringify(input.message);
+  json.message_json = input.messageJson ?? JSON.stringify(input.message);
   if (input.attachment !== undefined) json.attachment_base64 = toBase64(input.attachment);
   return json;
 }

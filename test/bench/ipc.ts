@@ -48,6 +48,7 @@ export interface CpuFigures {
 export type ServerCommand =
   | { readonly type: 'memory'; readonly id: number }
   | { readonly type: 'cpu'; readonly id: number }
+  | { readonly type: 'heap-snapshot'; readonly id: number; readonly path: string }
   | { readonly type: 'stop' };
 
 /** Server to parent. */
@@ -55,6 +56,7 @@ export type ServerReport =
   | { readonly type: 'ready'; readonly url: string }
   | { readonly type: 'memory'; readonly id: number; readonly memory: MemoryFigures }
   | { readonly type: 'cpu'; readonly id: number; readonly cpu: CpuFigures }
+  | { readonly type: 'heap-snapshot'; readonly id: number; readonly path: string }
   | { readonly type: 'fatal'; readonly message: string };
 
 /** How a generator reaches the server under test. */

@@ -106,7 +106,7 @@ export class ServerProcess {
     private readonly options: ForkOptions,
   ) {
     child.on('message', (report: ServerReport) => {
-      if (report.type === 'memory' || report.type === 'cpu') {
+      if (report.type === 'memory' || report.type === 'cpu' || report.type === 'heap-snapshot') {
         this.waiting.get(report.id)?.(report);
         this.waiting.delete(report.id);
       }
@@ -146,6 +146,13 @@ export class ServerProcess {
     const report = await this.ask({ type: 'cpu', id: this.nextId++ });
     if (report.type !== 'cpu') throw new Error('unexpected reply to a CPU query');
     return report.cpu;
+  }
+
+  /** Writes a heap snapshot of the server (after a full GC) to `path`. */
+  async heapSnapshot(path: string): Promise<string> {
+    const report = await this.ask({ type: 'heap-snapshot', id: this.nextId++, path });
+    if (report.type !== 'heap-snapshot') throw new Error('unexpected reply to a heap snapshot request');
+    return report.path;
   }
 
   /** Stops the server and waits for its process to exit. */

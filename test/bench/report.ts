@@ -6,8 +6,17 @@ import { median } from './histogram.js';
 import type { Target } from './ipc.js';
 import type { RunFigures, Scenario } from './scenarios.js';
 
+/** Conditions of one run on a possibly shared machine. */
+interface RunConditions {
+  readonly seconds: number;
+  /** CPU share used by other processes just before the run, in percent. */
+  readonly machineBusyBeforePct?: number;
+  /** 1-minute load average right after the run. */
+  readonly loadAverage1m?: number;
+}
+
 /** One repeat's outcome. */
-export type RunOutcome = { readonly ok: true; readonly figures: RunFigures; readonly seconds: number } | { readonly ok: false; readonly failure: string; readonly seconds: number };
+export type RunOutcome = ({ readonly ok: true; readonly figures: RunFigures } | { readonly ok: false; readonly failure: string }) & RunConditions;
 
 /** Medians over the successful repeats. */
 export interface MedianFigures {

@@ -14,6 +14,11 @@
  *   --warmup-ms <n>, --measure-ms <n>  override the phase lengths
  *   --fanout <sizes>, --presence <n>, --footprint <sizes>  override the sizes (comma-separated)
  *   --cpu-prof <dir>   write V8 CPU profiles of every server and generator process
+ *                      (summarise them with test/bench/profile-summary.ts)
+ *   --heap-snapshot <dir>  write server heap snapshots before and after filling each
+ *                      footprint scenario (compare them with test/bench/heap-summary.ts)
+ *   --quiet <percent>  before each run, wait (up to 10 min) until the machine's CPU use by
+ *                      other processes stays under this share, so a shared machine skews less
  *   --smoke            (hidden) tiny sizes and phases, for the test suite
  */
 import { execFileSync } from 'node:child_process';
@@ -25,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { settingsFor, type Mode, type Settings } from './config.js';
 import { TARGETS, type Target } from './ipc.js';
 import { ratios, renderTable, summarise, formatNumber, type ResultEntry, type RunOutcome } from './report.js';
-import { buildScenarios, type Scenario } from './scenarios.js';
+import { buildScenarios, type RunEnv, type Scenario } from './scenarios.js';
 
 function openFileLimit(): number {
   try {
@@ -33,6 +38,34 @@ function openFileLimit(): number {
     return out === 'unlimited' ? 1_000_000 : Number.parseInt(out, 10);
   } catch {
     return 1024;
+  }
+}
+
+/** Share of all CPUs busy over `ms`, in percent (from the kernel's per-CPU counters). */
+async function busyPercent(ms: number): Promise<number> {
+  const sample = (): { busy: number; total: number } =>
+    os.cpus().reduce(
+      (acc, cpu) => {
+        const t = cpu.times;
+        const total = t.user + t.nice + t.sys + t.idle + t.irq;
+        return { busy: acc.busy + total - t.idle, total: acc.total + total };
+      },
+      { busy: 0, total: 0 },
+    );
+  const a = sample();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = sample();
+  return b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * 100 : 0;
+}
+
+/** Waits until other processes use less than `threshold` percent of the CPUs (at most `maxMs`); returns the last reading. */
+async function waitForQuiet(threshold: number, maxMs: number): Promise<{ busyPct: number; waitedMs: number }> {
+  const start = performance.now();
+  for (;;) {
+    const busyPct = await busyPercent(1000);
+    const waitedMs = performance.now() - start;
+    if (busyPct < threshold || waitedMs >= maxMs) return { busyPct, waitedMs };
+    await new Promise((resolve) => setTimeout(resolve, 4000));
   }
 }
 
@@ -70,7 +103,7 @@ function sizes(value: string | undefined, name: string): number[] | undefined {
   });
 }
 
-async function runOne(scenario: Scenario, target: Target, env: { secret: string; runId: string; profileDir?: string }, timeoutMs: number): Promise<RunOutcome> {
+async function runOne(scenario: Scenario, target: Target, env: Omit<RunEnv, 'target'>, timeoutMs: number): Promise<RunOutcome> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -104,6 +137,8 @@ async function main(): Promise<number> {
       presence: { type: 'string' },
       footprint: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'heap-snapshot': { type: 'string' },
+      quiet: { type: 'string' },
     },
     strict: true,
   });
@@ -131,6 +166,9 @@ async function main(): Promise<number> {
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   const profileDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const heapSnapshotDir = values['heap-snapshot'] ? resolve(values['heap-snapshot']) : undefined;
+  const quiet = positive(values.quiet, 'quiet');
+  if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
 
   const startMachine = machine();
   const secret = randomBytes(32).toString('base64url');
@@ -143,14 +181,20 @@ async function main(): Promise<number> {
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       for (const target of targets) {
         const previous = outcomes.get(`${scenario.id}|${target.id}`) ?? [];
-        const slow = previous.find((o) => o.seconds > settings.slowRunSeconds);
+        // A slow or failed run is not repeated: the figure (or failure) stands for this run only, and says so.
+        const slow = previous.find((o) => o.seconds > settings.slowRunSeconds || !o.ok);
         if (slow) {
           done++;
-          process.stderr.write(`[${done}/${total}] ${scenario.id} x ${target.id} (repeat ${repeat + 1}/${settings.repeats}): skipped, a run took ${slow.seconds.toFixed(0)} s\n`);
+          const why = slow.ok ? `a run took ${slow.seconds.toFixed(0)} s` : 'a run failed';
+          process.stderr.write(`[${done}/${total}] ${scenario.id} x ${target.id} (repeat ${repeat + 1}/${settings.repeats}): skipped, ${why}\n`);
           continue;
         }
         const runId = `${scenario.id}__${target.id}__r${repeat + 1}`;
-        const outcome = await runOne(scenario, target, { secret, runId, ...(profileDir ? { profileDir } : {}) }, settings.runTimeoutMs);
+        const env = { secret, runId, ...(profileDir ? { profileDir } : {}), ...(heapSnapshotDir ? { heapSnapshotDir } : {}) };
+        // How busy the machine was just before the run (other processes only: ours are gone by now).
+        const machineBefore = quiet === undefined ? { busyPct: await busyPercent(200), waitedMs: 0 } : await waitForQuiet(quiet, 10 * 60_000);
+        const measured = await runOne(scenario, target, env, settings.runTimeoutMs);
+        const outcome: RunOutcome = { ...measured, machineBusyBeforePct: Math.round(machineBefore.busyPct), loadAverage1m: Number(os.loadavg()[0].toFixed(2)) };
         const key = `${scenario.id}|${target.id}`;
         outcomes.set(key, [...(outcomes.get(key) ?? []), outcome]);
         done++;
@@ -159,7 +203,8 @@ async function main(): Promise<number> {
             (outcome.figures.p50Ms === undefined ? '' : `, p50 ${formatNumber(outcome.figures.p50Ms)} ms, p99 ${formatNumber(outcome.figures.p99Ms)} ms`) +
             (outcome.figures.error ? `, ERROR: ${outcome.figures.error}` : '')
           : `FAILED: ${outcome.failure}`;
-        process.stderr.write(`[${done}/${total}] ${scenario.id} x ${target.id} (repeat ${repeat + 1}/${settings.repeats}, ${outcome.seconds.toFixed(1)} s): ${summary}\n`);
+        const context = `${outcome.seconds.toFixed(1)} s, machine ${outcome.machineBusyBeforePct}% busy before${machineBefore.waitedMs > 0 ? ` after waiting ${(machineBefore.waitedMs / 1000).toFixed(0)} s` : ''}`;
+        process.stderr.write(`[${done}/${total}] ${scenario.id} x ${target.id} (repeat ${repeat + 1}/${settings.repeats}, ${context}): ${summary}\n`);
       }
     }
   }
@@ -203,7 +248,10 @@ async function main(): Promise<number> {
   if (values.md) writeFileSync(resolve(values.md), `${table}\n`);
 
   const m = report.meta.machine;
-  process.stdout.write(`\nroomstate benchmark (${mode}), ${m.cpuCount} x ${String(m.cpuModel)}, ${String(m.memoryGiB)} GiB, ${String(m.node)}, ${settings.repeats} repeat(s), ${elapsed.toFixed(0)} s\n\n`);
+  process.stdout.write(
+    `\nroomstate benchmark (${mode}), ${m.cpuCount} x ${String(m.cpuModel)}, ${String(m.memoryGiB)} GiB, ${String(m.node)}, ` +
+      `${settings.repeats} repeat(s), ${elapsed.toFixed(0)} s, load average ${String(m.loadAverage1m)} at start / ${report.meta.loadAverage1mAtEnd} at end\n\n`,
+  );
   process.stdout.write(`${table}\n\nFigures: ${out}\n`);
   const failures = results.filter((r) => r.errors.length > 0);
   for (const f of failures) process.stderr.write(`error in ${f.scenario} x ${f.target}: ${f.errors.join(' | ')}\n`);

@@ -3,6 +3,7 @@
  * test and fresh generator processes, runs one workload and reduces it to a
  * headline value and latency percentiles.
  */
+import { join } from 'node:path';
 import type { Settings } from './config.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ConnectResult, CpuFigures, MemoryResult, PresenceResult, Target, Task, ThroughputResult } from './ipc.js';
@@ -28,6 +29,8 @@ export interface RunEnv {
   readonly runId: string;
   /** Directory for CPU profiles of the server and generators, if profiling. */
   readonly profileDir?: string;
+  /** Directory for heap snapshots of the server in the footprint scenarios, if wanted. */
+  readonly heapSnapshotDir?: string;
 }
 
 /** A scenario of the benchmark. */
@@ -41,6 +44,13 @@ export interface Scenario {
   readonly params: Readonly<Record<string, number>>;
   run(env: RunEnv): Promise<RunFigures>;
 }
+
+/**
+ * Generators may need a large heap: a thousand roomstate clients in one room
+ * hold a presence actor for each of the others, some gigabytes in all (the
+ * default limit of about 4 GiB ends in GC thrashing and dropped connections).
+ */
+const GENERATOR_HEAP_FLAG = '--max-old-space-size=16384';
 
 function profileOptions(env: RunEnv, role: string): ForkOptions {
   if (!env.profileDir) return {};
@@ -62,7 +72,7 @@ async function withProcesses<T>(
         await GeneratorProcess.start(
           `generator ${i + 1}`,
           { client: env.target.client, url: server.url, secret: env.secret, roomPrefix: `${env.runId}-g${i}-` },
-          { ...profileOptions(env, `generator${i + 1}`), nodeFlags },
+          { ...profileOptions(env, `generator${i + 1}`), nodeFlags: [...nodeFlags, GENERATOR_HEAP_FLAG] },
         ),
       );
     }
@@ -251,6 +261,7 @@ function footprintScenario(settings: Settings, participants: number, requested: 
         await gens[0].run({ kind: 'close-all' });
         const clientBefore = await Promise.all(gens.map((g) => g.run<MemoryResult>({ kind: 'memory' })));
         const before = await server.memory();
+        if (env.heapSnapshotDir) await server.heapSnapshot(join(env.heapSnapshotDir, `${env.runId}__before.heapsnapshot`));
         const rooms = Array.from({ length: Math.ceil(participants / roomSize) }, (_, i) => `${env.runId}-room-${i}`);
         const share = Math.ceil(rooms.length / generators);
         const connected = await Promise.all(
@@ -266,6 +277,7 @@ function footprintScenario(settings: Settings, participants: number, requested: 
         );
         const count = connected.reduce((sum, c) => sum + c.participants, 0);
         const after = await server.memory();
+        if (env.heapSnapshotDir) await server.heapSnapshot(join(env.heapSnapshotDir, `${env.runId}__after.heapsnapshot`));
         const clientAfter = await Promise.all(gens.map((g) => g.run<MemoryResult>({ kind: 'memory' })));
         // No orderly close: the generators exit next, which drops every connection at once.
         const sum = (results: MemoryResult[], key: 'rss' | 'heapUsed'): number => results.reduce((s, r) => s + r.memory[key], 0);

@@ -1,9 +1,11 @@
 /**
  * The server-under-test process. Forked by the orchestrator with the server
  * kind as its argument (and the roomstate secret in `BENCH_SECRET`); reports
- * `ready` with its URL, answers memory and CPU queries, and stops on `stop`.
+ * `ready` with its URL, answers memory and CPU queries, writes heap
+ * snapshots on request, and stops on `stop`.
  * Run with `--expose-gc` so memory figures are read after a full GC.
  */
+import { writeHeapSnapshot } from 'node:v8';
 import { startRoomstateServer } from './servers/roomstate-server.js';
 import { createRawRelay } from './servers/raw-relay.js';
 import { createSocketIoServer } from './servers/socketio-server.js';
@@ -36,6 +38,9 @@ process.on('message', (message: ServerCommand) => {
     report({ type: 'memory', id: message.id, memory: memoryFigures() });
   } else if (message.type === 'cpu') {
     report({ type: 'cpu', id: message.id, cpu: cpuFigures() });
+  } else if (message.type === 'heap-snapshot') {
+    settleHeap();
+    report({ type: 'heap-snapshot', id: message.id, path: writeHeapSnapshot(message.path) });
   } else if (message.type === 'stop') {
     // Exit at once, without closing connections one by one: the process is
     // never reused, and a disconnect storm would only pollute CPU profiles.

@@ -14,7 +14,7 @@ import { PacketReassembler, encodeContent, encodePackets, packEnvelope, unpackEn
 import { RoomClient, RoomClosedError, ParticipantNotFoundError, emitted, select } from '../../src/client/index.js';
 import { Outbox, type OutboxDeps } from '../../src/client/outbox.js';
 import { LinkLostError, RequestTracker } from '../../src/client/requests.js';
-import { decodeMessagingPush, messageArguments, toBase64 } from '../../src/client/wire.js';
+import { decodeMessagingPush, messageArguments, toBase64, toBase64Portable } from '../../src/client/wire.js';
 import { ReadyState, type WebSocketLike, type WebSocketLikeEventMap } from '../../src/client/websocket.js';
 import { Recorder, waitUntil } from '../helpers/recorder.js';
 import { record } from './helpers/clients.js';
@@ -170,6 +170,20 @@ describe('RequestTracker', () => {
     expect(tracker.size).toBe(0);
   });
 
+  it('settles the common empty answer without parsing it, and a same-length other answer by parsing', async () => {
+    const tracker = new RequestTracker();
+    const empty = tracker.expect(tracker.nextId());
+    const other = tracker.expect(tracker.nextId());
+    const emptyBytes = encodeContent({ type: 'empty' });
+    tracker.settle(0, emptyBytes);
+    // Same length as the empty answer, different bytes: must go through the decoder (and fail here).
+    const lookalike = emptyBytes.slice();
+    lookalike[lookalike.byteLength - 2] ^= 1;
+    tracker.settle(1, lookalike);
+    await expect(empty).resolves.toEqual({ type: 'empty' });
+    await expect(other).rejects.toBeInstanceOf(CodecError);
+  });
+
   it('rejects everything pending when the socket goes, and undecodable answers with CodecError', async () => {
     const tracker = new RequestTracker();
     const a = tracker.expect(tracker.nextId());
@@ -209,6 +223,12 @@ describe('wire decoding', () => {
   it('encodes send arguments as 0.39.9 does, base64 without Buffer', () => {
     const bytes = new Uint8Array(70_000).map((_, i) => i % 251);
     expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
+    // The portable encoder (browsers), at every padding length and a large odd size.
+    for (const size of [0, 1, 2, 3, 4, 5, 6, 1023, 70_001]) {
+      const sample = new Uint8Array(size).map((_, i) => (i * 131 + 7) % 256);
+      expect(toBase64Portable(sample)).toBe(Buffer.from(sample).toString('base64'));
+    }
+    expect(messageArguments({ type: 't', message: { a: 1 }, messageJson: '{"a":1}' })).toEqual({ type: 't', message_json: '{"a":1}' });
     expect(messageArguments({ toParticipantId: 'b', type: 't', message: { a: 1 } })).toEqual({ to_participant_id: 'b', type: 't', message_json: '{"a":1}' });
     expect(messageArguments({ type: 't', message: null, attachment: new Uint8Array([1]) })).toEqual({ type: 't', message_json: 'null', attachment_base64: 'AQ==' });
   });

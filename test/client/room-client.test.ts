@@ -373,21 +373,50 @@ describe('RoomClient: lifecycle guarantees', () => {
 });
 
 describe('RoomClient: inspection and exports', () => {
-  it('passes the inspect option to every actor it creates, presence actors included', async () => {
+  it('passes the inspect option to every actor it creates; presence is visible in the messaging snapshots', async () => {
     const room = uniqueRoom();
     await pool.enabled(room, 'bob');
     const actors = new Set<string>();
     const microsteps: string[] = [];
+    const present = new Set<string>();
     const inspect = (event: InspectionEvent): void => {
       if (event.type === '@xstate.actor') actors.add(String((event.actorRef as { logic?: { id?: string } }).logic?.id));
       if (event.type === '@xstate.microstep') microsteps.push(event.event.type);
+      if (event.type === '@xstate.snapshot') {
+        const roster = (event.snapshot as { context?: { participants?: unknown } }).context?.participants;
+        if (roster instanceof machines.PresenceRoster) for (const entry of roster.list()) present.add(String(entry.attributes.name));
+      }
     };
     const alice = await pool.client(room, 'alice', { inspect });
     await alice.start();
     await alice.messaging.enable();
+    // The connection, messaging, and one presence actor per remote participant.
     expect([...actors].sort()).toEqual(['connection', 'messaging', 'presence']);
+    expect([...present]).toEqual(['bob']);
     expect(microsteps).toContain('room.joined');
     expect(microsteps).toContain('messaging.enabled');
+  });
+
+  it('runs one presence actor per remote participant: online with attributes, updates, final offline', async () => {
+    const room = uniqueRoom();
+    const bob = await pool.enabled(room, 'bob');
+    const alice = await pool.client(room, 'alice');
+    await alice.start();
+    await alice.messaging.enable();
+    const remote = alice.messaging.getParticipantByName('bob')!;
+    const actor = remote.presence!;
+    expect(actor.getSnapshot().value).toBe('online');
+    expect(actor.getSnapshot().context).toMatchObject({ id: remote.id, attributes: { name: 'bob' } });
+    const updated = firstValueFrom(alice.messaging.participantAttributesUpdated$);
+    bob.localParticipant.setAttribute('status', 'busy');
+    await updated;
+    expect(actor.getSnapshot().context.attributes).toEqual({ name: 'bob', status: 'busy' });
+    const removed = firstValueFrom(alice.messaging.participantRemoved$);
+    await bob.close();
+    await removed;
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().value).toBe('offline');
+    expect(remote.presence).toBeUndefined();
   });
 
   it('exports the machines and the Node client from the package entry', () => {

@@ -22,7 +22,7 @@ function run() {
     const s = actor.getSnapshot();
     return s.status === 'done' ? 'closed' : JSON.stringify(s.value);
   };
-  const ids = (): string[] => Object.keys(actor.getSnapshot().context.participants).sort();
+  const ids = (): string[] => actor.getSnapshot().context.participants.ids().sort();
   /** Emitted events since the last call, as `type` or `type:id`. */
   let seen = 0;
   const since = (): string[] => {
@@ -66,7 +66,7 @@ describe('messaging machine: every transition', () => {
       inputs: [undefined],
       serializeState: (snapshot) => {
         const s = snapshot as Snapshot;
-        return JSON.stringify([s.status, s.value, Object.keys(s.context.participants).sort(), s.context.failure?.kind]);
+        return JSON.stringify([s.status, s.value, s.context.participants.ids().sort(), s.context.failure?.kind]);
       },
     });
     expect(coverage.missing).toEqual([]);
@@ -138,7 +138,7 @@ describe('messaging machine: enabling', () => {
     since();
     actor.send(enabled(bob));
     expect(since()).toEqual(['request.disable']);
-    expect(actor.getSnapshot().context.participants).toEqual({});
+    expect(actor.getSnapshot().context.participants.size).toBe(0);
   });
 });
 
@@ -151,7 +151,7 @@ describe('messaging machine: presence', () => {
     expect(ids()).toEqual(['p-bob', 'p-carol']);
     actor.send({ type: 'participant.attributes_changed', participantId: bob.id, attributes: { status: 'busy' } });
     actor.send({ type: 'participant.attributes_changed', participantId: 'p-unknown', attributes: { status: 'x' } });
-    expect(actor.getSnapshot().context.participants[bob.id]!.getSnapshot().context.attributes).toEqual({ name: 'bob', status: 'busy' });
+    expect(actor.getSnapshot().context.participants.get(bob.id)!.attributes).toEqual({ name: 'bob', status: 'busy' });
     actor.send({ type: 'participant.disabled', participantId: carol.id });
     actor.send({ type: 'participant.disabled', participantId: carol.id });
     expect(ids()).toEqual(['p-bob']);
@@ -163,18 +163,39 @@ describe('messaging machine: presence', () => {
     ]);
   });
 
-  it('sends the presence actor offline when a participant leaves', () => {
-    const { actor } = enabledWith(bob);
-    const ref = actor.getSnapshot().context.participants[bob.id]!;
-    expect(ref.getSnapshot().value).toBe('online');
+  it('removes a participant a send found gone, reporting its last entry', () => {
+    const { actor, ids, emitted } = enabledWith(bob);
+    const entry = actor.getSnapshot().context.participants.get(bob.id)!;
+    expect(entry).toMatchObject(bob);
     actor.send({ type: 'participant.not_found', participantId: bob.id });
-    expect(ref.getSnapshot().value).toBe('offline');
-    expect(ref.getSnapshot().status).toBe('done');
+    expect(ids()).toEqual([]);
+    expect(actor.getSnapshot().context.participants.get(bob.id)).toBeUndefined();
+    expect(emitted.at(-1)).toEqual({ type: 'participant.removed', participant: entry });
+  });
+
+  it('gives a participant that comes back a new appearance key', () => {
+    const { actor } = enabledWith(bob);
+    const first = actor.getSnapshot().context.participants.get(bob.id)!;
+    actor.send({ type: 'participant.disabled', participantId: bob.id });
+    actor.send({ type: 'participant.enabled', participant: bob });
+    const second = actor.getSnapshot().context.participants.get(bob.id)!;
+    expect(second.key).toBeGreaterThan(first.key);
+  });
+
+  it('keeps earlier snapshots unchanged (the roster is persistent)', () => {
+    const { actor } = enabledWith(bob, carol);
+    const before = actor.getSnapshot().context.participants;
+    actor.send({ type: 'participant.disabled', participantId: bob.id });
+    actor.send({ type: 'participant.attributes_changed', participantId: carol.id, attributes: { status: 'busy' } });
+    actor.send({ type: 'participant.enabled', participant: dave });
+    expect(before.ids()).toEqual(['p-bob', 'p-carol']);
+    expect(before.get(carol.id)!.attributes).toEqual({ name: 'carol' });
+    expect(actor.getSnapshot().context.participants.ids()).toEqual(['p-carol', 'p-dave']);
   });
 
   it('keeps presence through an outage and reconciles it with the next snapshot', () => {
     const { actor, state, ids, since } = enabledWith(bob, carol);
-    const carolRef = actor.getSnapshot().context.participants[carol.id];
+    const carolKey = actor.getSnapshot().context.participants.get(carol.id)!.key;
     actor.send({ type: 'connection.lost' });
     expect(state()).toBe('{"enabling":"waiting"}');
     expect(ids()).toEqual(['p-bob', 'p-carol']);
@@ -191,9 +212,9 @@ describe('messaging machine: presence', () => {
       'presence.loaded',
       'outbox.flush',
     ]);
-    // Carol is the same actor: reconciled, not reported as new.
-    expect(actor.getSnapshot().context.participants[carol.id]).toBe(carolRef);
-    const update = actor.getSnapshot().context.participants[carol.id]!.getSnapshot().context.attributes;
+    // Carol is the same appearance: reconciled, not reported as new.
+    expect(actor.getSnapshot().context.participants.get(carol.id)!.key).toBe(carolKey);
+    const update = actor.getSnapshot().context.participants.get(carol.id)!.attributes;
     expect(update).toEqual({ name: 'carol', status: 'away' });
   });
 
@@ -235,7 +256,7 @@ describe('messaging machine: disabling and closing', () => {
     expect(state()).toBe('"disabling"');
     expect(since()).toEqual(['outbox.reject', 'request.disable']);
     actor.send(enabled(bob)); // the answer to the earlier enable: ignored
-    expect(actor.getSnapshot().context.participants).toEqual({});
+    expect(actor.getSnapshot().context.participants.size).toBe(0);
   });
 
   it('can be enabled again while disabling', () => {
@@ -256,6 +277,6 @@ describe('messaging machine: disabling and closing', () => {
     expect(state()).toBe('closed');
     expect(actor.getSnapshot().status).toBe('done');
     expect(since()).toEqual(['participant.removed:p-bob', 'participant.removed:p-carol', 'outbox.reject']);
-    expect(actor.getSnapshot().context.participants).toEqual({});
+    expect(actor.getSnapshot().context.participants.size).toBe(0);
   });
 });

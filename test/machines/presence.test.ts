@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { presenceMachine, type PresenceEvent } from '../../machines/presence.js';
+import { PresenceRoster, presenceMachine, type PresenceEntry, type PresenceEvent } from '../../machines/presence.js';
 import { coverTransitions } from '../client/helpers/machine-coverage.js';
 
 const bob = { id: 'p-bob', role: 'user', attributes: { name: 'bob', status: 'idle' } };
@@ -58,5 +58,46 @@ describe('presence machine', () => {
     const actor = createActor(presenceMachine, { input }).start();
     input.attributes.name = 'mutated';
     expect(actor.getSnapshot().context.attributes).toEqual({ name: 'x' });
+  });
+});
+
+describe('presence roster', () => {
+  const entry = (i: number, key = i, attributes: Record<string, unknown> = { name: `m${i}` }): PresenceEntry => ({ id: `p-${i}`, role: 'user', attributes, key });
+
+  it('adds, replaces and removes by id, listing in order of appearance', () => {
+    let roster = PresenceRoster.empty;
+    for (let i = 0; i < 300; i++) roster = roster.with(entry(i));
+    expect(roster.size).toBe(300);
+    expect(roster.ids()).toEqual(Array.from({ length: 300 }, (_, i) => `p-${i}`));
+    roster = roster.with(entry(7, 7, { name: 'seven' }));
+    expect(roster.size).toBe(300);
+    expect(roster.get('p-7')?.attributes).toEqual({ name: 'seven' });
+    for (let i = 0; i < 300; i += 2) roster = roster.without(`p-${i}`);
+    expect(roster.size).toBe(150);
+    expect(roster.get('p-8')).toBeUndefined();
+    expect(roster.list().map((e) => e.key)).toEqual(Array.from({ length: 150 }, (_, i) => 2 * i + 1));
+    expect(roster.without('p-unknown')).toBe(roster);
+  });
+
+  it('never changes a roster it derived from (persistent)', () => {
+    const before = PresenceRoster.of([entry(1), entry(2)], 0);
+    const after = before.with(entry(3)).without('p-1').with(entry(2, 2, { name: 'changed' }));
+    expect(before.ids()).toEqual(['p-1', 'p-2']);
+    expect(before.get('p-2')?.attributes).toEqual({ name: 'm2' });
+    expect(after.ids()).toEqual(['p-2', 'p-3']);
+  });
+
+  it('moves membership on additions and removals only', () => {
+    const a = PresenceRoster.empty.with(entry(1));
+    const b = a.with(entry(1, 1, { name: 'renamed' }));
+    expect(b.membership).toBe(a.membership);
+    const c = b.with(entry(2));
+    expect(c.membership).toBeGreaterThan(b.membership);
+    const d = c.without('p-1');
+    expect(d.membership).toBeGreaterThan(c.membership);
+    const e = d.cleared();
+    expect(e.size).toBe(0);
+    expect(e.membership).toBeGreaterThan(d.membership);
+    expect(e.cleared()).toBe(e);
   });
 });

@@ -59,18 +59,16 @@ export function until(condition: () => boolean, subscribe: (check: () => void) =
   });
 }
 
-/** Waits until every peer sees `size` others, by their presence callbacks. */
+/** Waits until every peer sees `size` others, by their presence callbacks (which it takes over). */
 export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: number): Promise<void> {
-  let incomplete = peers.filter((p) => p.presenceSize() < size).length;
   const watched = peers.filter((p) => p.presenceSize() < size);
+  let incomplete = watched.length;
   return until(
     () => incomplete === 0,
     (check) => {
       for (const peer of watched) {
         let done = false;
-        const previous = peer.onPresence;
         peer.onPresence = () => {
-          previous?.();
           if (!done && peer.presenceSize() >= size) {
             done = true;
             incomplete--;
