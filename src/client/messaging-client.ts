@@ -146,7 +146,10 @@ export class MessagingClient {
     this.presence = {
       actor,
       roster: () => actor.getSnapshot().context.participants,
-      actorOf: (id) => this.presenceActors.get(id),
+      actorOf: (id) => {
+        const entry = actor.getSnapshot().context.participants.get(id);
+        return entry === undefined ? undefined : this.presenceActors.actorOf(entry);
+      },
     };
     this.state$ = select(actor, messagingStateName);
     this.messages$ = parts.messages;
