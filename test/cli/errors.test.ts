@@ -5,18 +5,18 @@
  * nothing sent.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneErrorLine as expectOneLine, killAllClis, runCli } from '../helpers/cli.js';
-import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneErrorLine as expectOneLine, runCli } from '../helpers/cli.js';
+import { useCliRoom } from '../helpers/cli-room.js';
+import { startServer, uniqueRoom } from '../helpers/server.js';
 
 const WAIT = 15_000;
 
-let fx: TestServer;
+const room$ = useCliRoom();
+const { enabled } = room$;
 /** Accepts TCP connections and never answers. */
 let silent: { server: Server; url: string; sockets: Set<Socket> };
 beforeAll(async () => {
-  fx = await startServer();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -28,21 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const socket of silent.sockets) socket.destroy();
   await new Promise((resolve) => silent.server.close(resolve));
-  await fx.close();
 });
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await killAllClis();
-  await Promise.all(clients.splice(0).map((client) => client.terminate()));
-});
-
-async function enabled(room: string, name: string): Promise<RawClient> {
-  const client = await fx.connect(room, name);
-  clients.push(client);
-  await client.invoke('enable', {});
-  await client.waitForPush('messaging.enabled');
-  return client;
-}
 
 describe('connection errors', () => {
   it('an unreachable server exits 2', async () => {
@@ -60,13 +46,13 @@ describe('connection errors', () => {
   });
 
   it('a token the server refuses (403) exits 3', async () => {
-    const exit = await runCli(['room', 'messaging', 'list', '--url', fx.url, '--room', uniqueRoom(), '--secret', 'not-the-server-secret']);
+    const exit = await runCli(['room', 'messaging', 'list', '--url', room$.fx.url, '--room', uniqueRoom(), '--secret', 'not-the-server-secret']);
     expectOneLine(exit, 3, /^roomstate: the server refused the token for room "room-[\w-]+" \(HTTP 403(: .*)?\)\.$/);
   });
 
   it('a room the server does not have (404) exits 4', async () => {
     const room = 'x'.repeat(300);
-    const exit = await runCli(['room', 'messaging', 'list', '--url', fx.url, '--room', room, '--secret', fx.secret]);
+    const exit = await runCli(['room', 'messaging', 'list', '--url', room$.fx.url, '--room', room, '--secret', room$.fx.secret]);
     expectOneLine(exit, 4, /^roomstate: room "x+" not found at ws:\/\/127\.0\.0\.1:\d+ \(HTTP 404(: .*)?\)\.$/);
   });
 });
@@ -76,7 +62,7 @@ describe('errors answered in the room', () => {
     const room = uniqueRoom();
     const alice = await enabled(room, 'alice');
     const exit = await runCli([
-      'room', 'messaging', 'send', '--url', fx.url, '--room', room, '--secret', fx.secret,
+      'room', 'messaging', 'send', '--url', room$.fx.url, '--room', room, '--secret', room$.fx.secret,
       '--to-participant-id', 'no-such-id', '--type', 'lost', '--data', '{}', '--wait', '300ms',
     ]);
     expectOneLine(exit, 4, `roomstate: no messaging-enabled participant with id "no-such-id" in room ${JSON.stringify(room)}; nothing sent.`);
@@ -91,7 +77,7 @@ describe('errors answered in the room', () => {
     const room = uniqueRoom();
     await enabled(room, 'alice');
     const exit = await runCli([
-      'room', 'messaging', 'send', '--url', fx.url, '--room', room, '--secret', fx.secret,
+      'room', 'messaging', 'send', '--url', room$.fx.url, '--room', room, '--secret', room$.fx.secret,
       '--to-participant-name', 'bob', '--type', 't', '--data', '{}', '--wait', '300ms',
     ]);
     expectOneLine(exit, 4, `roomstate: no messaging-enabled participant named "bob" in room ${JSON.stringify(room)}; nothing sent.`);
@@ -100,8 +86,8 @@ describe('errors answered in the room', () => {
   it('a token without the send permission exits 3 (permission denied) and sends nothing', async () => {
     const room = uniqueRoom();
     const alice = await enabled(room, 'alice');
-    const token = await fx.token(room, 'muted', { messaging: { send: false } });
-    const exit = await runCli(['room', 'messaging', 'send', '--url', fx.url, '--room', room, '--token', token, '--to-participant-name', 'alice', '--type', 'nope', '--data', '{}']);
+    const token = await room$.fx.token(room, 'muted', { messaging: { send: false } });
+    const exit = await runCli(['room', 'messaging', 'send', '--url', room$.fx.url, '--room', room, '--token', token, '--to-participant-name', 'alice', '--type', 'nope', '--data', '{}']);
     expectOneLine(exit, 3, /^roomstate: sending the message failed: permission denied \(.+\)\.$/);
     const marker = await enabled(room, 'marker');
     await marker.invoke('send', { to_participant_id: alice.participantId, type: 'marker', message_json: '{}' });
@@ -112,7 +98,7 @@ describe('errors answered in the room', () => {
   it('any other server error exits 5 with the server\'s text and code', async () => {
     const room = uniqueRoom();
     await enabled(room, 'alice');
-    const exit = await runCli(['room', 'messaging', 'broadcast', '--url', fx.url, '--room', room, '--secret', fx.secret, '--type', 't'.repeat(300), '--data', '{}']);
+    const exit = await runCli(['room', 'messaging', 'broadcast', '--url', room$.fx.url, '--room', room, '--secret', room$.fx.secret, '--type', 't'.repeat(300), '--data', '{}']);
     expectOneLine(exit, 5, /^roomstate: broadcasting the message failed: the server answered ".+" \(code 1002\)\.$/);
   });
 });

@@ -3,38 +3,16 @@
  * and presence, a `send` from another CLI process, a `listen | send --data -`
  * pipeline, and a clean leave on SIGINT.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectExitCode, killAllClis, runCli, startCli, type CliProcess } from '../helpers/cli.js';
-import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { expectExitCode, runCli, startCli, type CliProcess } from '../helpers/cli.js';
+import { useCliRoom } from '../helpers/cli-room.js';
+import { startServer, uniqueRoom } from '../helpers/server.js';
 
 const WAIT = 15_000;
 const READY = /listening in room ".*" as participant (\S+) \(Ctrl-C to stop\)\./;
 
-let fx: TestServer;
-beforeAll(async () => {
-  fx = await startServer();
-});
-afterAll(async () => {
-  await fx.close();
-});
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await killAllClis();
-  await Promise.all(clients.splice(0).map((client) => client.terminate()));
-});
-
-async function enabled(room: string, name: string): Promise<RawClient> {
-  const client = await fx.connect(room, name);
-  clients.push(client);
-  await client.invoke('enable', {});
-  await client.waitForPush('messaging.enabled');
-  return client;
-}
-
-function conn(room: string, name: string): string[] {
-  return ['--url', fx.url, '--room', room, '--secret', fx.secret, '--name', name];
-}
+const room$ = useCliRoom();
+const { enabled, conn } = room$;
 
 /** Starts `listen` and resolves with its participant id once it is enabled. */
 async function listen(room: string, name: string, extra: string[] = []): Promise<{ cli: CliProcess; id: string }> {

@@ -6,42 +6,22 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectExitCode, killAllClis, runCli, startCli } from '../helpers/cli.js';
-import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectExitCode, runCli, startCli } from '../helpers/cli.js';
+import { useCliRoom } from '../helpers/cli-room.js';
+import { startServer, uniqueRoom } from '../helpers/server.js';
 
 const WAIT = 15_000;
 
-let fx: TestServer;
+const room$ = useCliRoom();
+const { enabled, conn } = room$;
 let dir: string;
 beforeAll(async () => {
-  fx = await startServer();
   dir = await mkdtemp(join(tmpdir(), 'roomstate-cli-'));
 });
 afterAll(async () => {
-  await fx.close();
   await rm(dir, { recursive: true, force: true });
 });
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await killAllClis();
-  await Promise.all(clients.splice(0).map((client) => client.terminate()));
-});
-
-/** Connects a raw participant and enables messaging. */
-async function enabled(room: string, name: string): Promise<RawClient> {
-  const client = await fx.connect(room, name);
-  clients.push(client);
-  await client.invoke('enable', {});
-  await client.waitForPush('messaging.enabled');
-  return client;
-}
-
-/** Connection options for the CLI: this server, `room`, a token minted from the secret. */
-function conn(room: string, name = 'cli'): string[] {
-  return ['--url', fx.url, '--room', room, '--secret', fx.secret, '--name', name];
-}
 
 /** Resolves once `condition()` holds, checking every 20 ms, or rejects at the deadline. */
 async function until(condition: () => boolean, what: string, timeoutMs = WAIT): Promise<void> {
@@ -56,12 +36,9 @@ describe('room messaging list', () => {
   it('prints the messaging-enabled participants as a JSON array of { id, role, attributes }, without itself', async () => {
     const room = uniqueRoom();
     const alice = await enabled(room, 'alice');
-    const bot = await fx.connect(room, 'bot', { token: { role: 'agent' } });
-    clients.push(bot);
-    await bot.invoke('enable', {});
-    await bot.waitForPush('messaging.enabled');
+    const bot = await enabled(room, 'bot', { token: { role: 'agent' } });
     // Connected but not messaging-enabled: not listed.
-    clients.push(await fx.connect(room, 'lurker'));
+    await room$.connect(room, 'lurker');
 
     const exit = await runCli(['room', 'messaging', 'list', ...conn(room)]);
     expectExitCode(exit, 0);
@@ -162,7 +139,7 @@ describe('room messaging send', () => {
     const room = uniqueRoom();
     const alice = await enabled(room, 'alice');
     const exit = await runCli(['room', 'messaging', 'send', '--to-participant-name', 'alice', '--type', 'env', '--data', '{}'], {
-      env: { ROOMSTATE_URL: fx.url, ROOMSTATE_ROOM: room, ROOMSTATE_TOKEN: await fx.token(room, 'from-env') },
+      env: { ROOMSTATE_URL: room$.fx.url, ROOMSTATE_ROOM: room, ROOMSTATE_TOKEN: await room$.fx.token(room, 'from-env') },
     });
     expectExitCode(exit, 0);
     const push = await alice.waitForPush('env', () => true, WAIT);
@@ -173,7 +150,7 @@ describe('room messaging send', () => {
     const room = uniqueRoom();
     const alice = await enabled(room, 'alice');
     const exit = await runCli(['room', 'messaging', 'send', '--to-participant-name', 'alice', '--type', 'mesh', '--data', '{"ok":true}'], {
-      env: { MESHAGENT_ROOM_URL: fx.httpUrl, MESHAGENT_ROOM: room, MESHAGENT_TOKEN: await fx.token(room, 'meshagent-user') },
+      env: { MESHAGENT_ROOM_URL: room$.fx.httpUrl, MESHAGENT_ROOM: room, MESHAGENT_TOKEN: await room$.fx.token(room, 'meshagent-user') },
     });
     expectExitCode(exit, 0);
     expect((await alice.waitForPush('mesh', () => true, WAIT)).message).toEqual({ ok: true });
@@ -183,7 +160,7 @@ describe('room messaging send', () => {
     const room = uniqueRoom();
     const alice = await enabled(room, 'alice');
     const exit = await runCli(['room', 'messaging', 'send', '--name', 'minted', '--to-participant-name', 'alice', '--type', 'm', '--data', '{}'], {
-      env: { ROOMSTATE_URL: fx.url, ROOMSTATE_ROOM: room, ROOMSTATE_SECRET: fx.secret },
+      env: { ROOMSTATE_URL: room$.fx.url, ROOMSTATE_ROOM: room, ROOMSTATE_SECRET: room$.fx.secret },
     });
     expectExitCode(exit, 0);
     // The sender enabled messaging, so alice saw it arrive under its name.
