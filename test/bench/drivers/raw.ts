@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { corkedSender } from '../cork.js';
 import { RawOp } from '../servers/raw-relay.js';
 import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
+import { closeSocket } from './types.js';
 
 class RawPeer implements BenchPeer {
   onMessage: ((message: ReceivedMessage) => void) | undefined;
@@ -62,11 +63,7 @@ class RawPeer implements BenchPeer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.close();
-    });
+    return closeSocket(this.ws);
   }
 
   private receive(frame: Buffer): void {

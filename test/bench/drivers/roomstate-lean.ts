@@ -18,7 +18,7 @@ import {
 } from '../../../src/protocol/index.js';
 import { corkedSender } from '../cork.js';
 import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
-import { BENCH_MESSAGE_TYPE } from './types.js';
+import { BENCH_MESSAGE_TYPE, closeSocket } from './types.js';
 
 const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
 const EMPTY_RESPONSE = encodeContent({ type: 'empty' });
@@ -97,11 +97,7 @@ class LeanPeer implements BenchPeer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
-      this.ws.close(1000);
-    });
+    return closeSocket(this.ws, 1000);
   }
 
   private invoke(tool: string, args: Record<string, unknown>, oneWay: boolean): Promise<void> {

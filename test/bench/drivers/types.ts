@@ -72,3 +72,12 @@ export function paddingFor(bodyBytes: number): string {
   const probe = JSON.stringify({ s: 1_000_000, t: now(), p: '' }).length;
   return 'x'.repeat(Math.max(0, bodyBytes - probe));
 }
+
+/** Closes a websocket (with `code` if given) and resolves once it is closed. */
+export function closeSocket(ws: import('ws').WebSocket, code?: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    ws.close(code);
+  });
+}

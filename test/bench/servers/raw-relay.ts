@@ -17,6 +17,7 @@
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { corkedSender } from '../cork.js';
+import { listenOnLoopback } from './listen.js';
 
 /** Operation bytes of the raw relay's frames. */
 export const RawOp = {
@@ -92,15 +93,7 @@ export function createRawRelay(): RawRelay {
   });
 
   return {
-    listen: () =>
-      new Promise((resolve, reject) => {
-        http.once('error', reject);
-        http.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
-          const address = http.address();
-          if (address === null || typeof address === 'string') return reject(new Error('relay has no TCP address'));
-          resolve({ url: `ws://127.0.0.1:${address.port}` });
-        });
-      }),
+    listen: () => listenOnLoopback(http),
     close: () =>
       new Promise((resolve) => {
         for (const client of wss.clients) client.terminate();

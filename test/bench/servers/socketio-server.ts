@@ -7,6 +7,7 @@
  */
 import { createServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import { listenOnLoopback } from './listen.js';
 
 /** A running Socket.IO bench server. */
 export interface SocketIoBenchServer {
@@ -71,15 +72,7 @@ export function createSocketIoServer(): SocketIoBenchServer {
   });
 
   return {
-    listen: () =>
-      new Promise((resolve, reject) => {
-        http.once('error', reject);
-        http.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
-          const address = http.address();
-          if (address === null || typeof address === 'string') return reject(new Error('server has no TCP address'));
-          resolve({ url: `ws://127.0.0.1:${address.port}` });
-        });
-      }),
+    listen: () => listenOnLoopback(http),
     close: () =>
       new Promise((resolve) => {
         io.close(() => resolve());
