@@ -36,7 +36,7 @@ export function invokeMessagingTool(
   if (permissions === undefined) {
     throw new RequestError('messaging is not permitted: the token has no api.messaging grant.', ErrorCode.PermissionDenied);
   }
-  const { encoder, limits } = session.context;
+  const { encoder } = session.context;
   switch (tool) {
     case 'enable':
       jsonArguments(args, emptyArgumentsSchema);
@@ -54,9 +54,7 @@ export function invokeMessagingTool(
         throw new RequestError('messaging send is not permitted by the token\'s api.messaging grant.', ErrorCode.PermissionDenied);
       }
       const input = parseSendArguments(jsonContent(args));
-      checkType(input.type, limits.maxTypeBytes);
-      checkJsonText(input.message_json, 'arguments.json.message_json', limits.maxJsonDepth);
-      const attachment = decodeAttachment(input.attachment_base64, 'arguments.json.attachment_base64');
+      const attachment = checkUserMessage(session, input);
       const target = session.room.enabledMember(input.to_participant_id);
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
       target.deliver(encoder.messaging(session.prefix, input.type, input.message_json, attachment));
@@ -68,17 +66,31 @@ export function invokeMessagingTool(
         throw new RequestError('messaging broadcast is not permitted by the token\'s api.messaging grant.', ErrorCode.PermissionDenied);
       }
       const input = parseBroadcastArguments(jsonContent(args));
-      checkType(input.type, limits.maxTypeBytes);
-      checkJsonText(input.message_json, 'arguments.json.message_json', limits.maxJsonDepth);
-      const attachment = decodeAttachment(input.attachment_base64, 'arguments.json.attachment_base64');
+      const attachment = checkUserMessage(session, input);
       const room = session.room;
       if (room.enabledCount > 0) {
+        // Encoded once; the same frames go to every recipient.
         room.fanOut(encoder.messaging(session.prefix, input.type, input.message_json, attachment), session.context.broadcastToSender ? undefined : session);
       }
       session.reply(encoder.empty(requestId));
       return;
     }
   }
+}
+
+/**
+ * Checks a user message (type, body, attachment) of `send` or `broadcast`
+ * and returns the decoded attachment. Runs before the recipient lookup, so
+ * bad input is reported as such.
+ */
+function checkUserMessage(
+  session: ParticipantSession,
+  input: { type: string; message_json: string; attachment_base64?: string | null },
+): Uint8Array | undefined {
+  const { limits } = session.context;
+  checkType(input.type, limits.maxTypeBytes);
+  checkJsonText(input.message_json, 'arguments.json.message_json', limits.maxJsonDepth);
+  return decodeAttachment(input.attachment_base64, 'arguments.json.attachment_base64');
 }
 
 /** The JSON value of `arguments`, which must be `json` content. */
