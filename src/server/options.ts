@@ -2,6 +2,7 @@
  * Options and limits of the room server, with their defaults.
  */
 import type { Logger } from 'pino';
+import type { RedisClusterOptions } from './cluster/cluster-options.js';
 
 /**
  * Resource limits of a room server. Every limit has a safe default; pass
@@ -156,6 +157,12 @@ export interface RoomServerOptions {
    * @defaultValue 1000
    */
   closeTimeoutMs?: number;
+  /**
+   * Joins this server to a cluster: a Redis URL (`redis://host:6379`) or
+   * {@link RedisClusterOptions}. Every server with the same secret and Redis
+   * serves one set of rooms. Absent = rooms live in this process only.
+   */
+  redis?: string | RedisClusterOptions;
 }
 
 /** Merges partial limits over the defaults, rejecting nonsense values. */

@@ -9,7 +9,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
 import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
 import { CloseCode } from './core/participant-session.js';
-import { RoomServerCore, isRefusal } from './core/room-server-core.js';
+import type { DirectoryStats, RoomDirectory } from './core/room-directory.js';
+import { RoomServerCore, isRefusal, type Admission } from './core/room-server-core.js';
+import { RedisRoomDirectory } from './cluster/redis-directory.js';
 import { handleHttpRequest } from './http-routes.js';
 import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
@@ -56,14 +58,15 @@ export interface RoomServer {
   close(options?: RoomServerCloseOptions): Promise<void>;
   /** The bound address while listening. */
   readonly address: RoomServerAddress | undefined;
-  /** Room, participant and messaging-enabled counts. */
-  stats(): { rooms: number; participants: number; enabled: number };
+  /** Room, participant and messaging-enabled counts on this node. */
+  stats(): DirectoryStats;
 }
 
 class NodeRoomServer implements RoomServer {
   private readonly limits: RoomServerLimits;
   private readonly logger: Logger;
   private readonly core: RoomServerCore;
+  private readonly directory: RoomDirectory | undefined;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
@@ -77,7 +80,8 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false });
+    this.directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, directory: this.directory });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -88,7 +92,7 @@ class NodeRoomServer implements RoomServer {
       maxPayload: Number.isFinite(this.limits.maxMessageBytes) ? this.limits.maxMessageBytes + FIRST_PACKET_HEADER_SIZE + maxTypeBytes : 0,
       handleProtocols: (protocols) => tokenSubprotocol(protocols) ?? false,
     });
-    this.http = createServer((request, response) => handleHttpRequest(request, response, () => this.core.stats()));
+    this.http = createServer((request, response) => handleHttpRequest(request, response, () => this.status()));
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.upgrade(request, socket, head);
     });
@@ -98,13 +102,18 @@ class NodeRoomServer implements RoomServer {
     return this.bound;
   }
 
-  stats(): { rooms: number; participants: number; enabled: number } {
+  stats(): DirectoryStats {
     return this.core.stats();
   }
 
-  listen(): Promise<RoomServerAddress> {
-    if (this.closing) return Promise.reject(new Error('the room server was closed; create a new one.'));
-    if (this.bound) return Promise.resolve(this.bound);
+  private async status(): Promise<Record<string, unknown>> {
+    return { ...this.core.stats(), ...(await this.core.context.directory.status()) };
+  }
+
+  async listen(): Promise<RoomServerAddress> {
+    if (this.closing) throw new Error('the room server was closed; create a new one.');
+    if (this.bound) return this.bound;
+    await this.core.context.directory.open();
     const host = this.options.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
@@ -150,6 +159,7 @@ class NodeRoomServer implements RoomServer {
     }, timeoutMs);
     await Promise.all([httpClosed, ...socketsClosed]);
     clearTimeout(deadline);
+    await this.core.context.directory.close();
     this.wss.close();
     this.bound = undefined;
     this.logger.info('room server closed');
@@ -194,12 +204,29 @@ class NodeRoomServer implements RoomServer {
     }
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
     if (socket.destroyed) return;
-    const refusal = this.core.admission(target.roomName);
-    if (refusal) return refuse(refusal, 'warn');
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, target.roomName, token, found?.source));
+    const admission = await this.core.admit(target.roomName);
+    if (isRefusal(admission)) return refuse(admission, 'warn');
+    // ws gives up silently on a socket that died meanwhile: give the place back then.
+    let settled = false;
+    const release = () => {
+      if (settled) return;
+      settled = true;
+      this.core.release(admission);
+    };
+    socket.once('close', release);
+    if (this.closing || socket.destroyed) {
+      release();
+      return refuse({ status: 503, reason: 'server shutting down' });
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      settled = true;
+      socket.off('close', release);
+      this.accept(ws, request, admission, token, found?.source);
+    });
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, roomName: string, token: VerifiedToken, tokenSource: string | undefined): void {
+  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined): void {
+    const roomName = admission.room.name;
     const logger = this.logger.child({ room: roomName, name: token.name });
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
@@ -209,13 +236,7 @@ class NodeRoomServer implements RoomServer {
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));
     const host = request.headers.host ?? `${this.bound?.host ?? '127.0.0.1'}:${this.bound?.port ?? 0}`;
-    const session = this.core.join({ roomName, roomUrl: `ws://${host}/rooms/${encodeURIComponent(roomName)}`, token, connection });
-    if (isRefusal(session)) {
-      // Raced past the admission check: the room filled up meanwhile.
-      logger.warn({ reason: session.reason }, 'join refused after upgrade');
-      connection.close(CloseCode.TryAgainLater, session.reason);
-      return;
-    }
+    const session = this.core.join({ admission, roomUrl: `ws://${host}/rooms/${encodeURIComponent(roomName)}`, token, connection });
     connection.session = session;
     logger.info({ participant: session.id, role: session.role, via: tokenSource }, 'participant connected');
   }

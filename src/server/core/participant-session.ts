@@ -86,7 +86,7 @@ export class ParticipantSession implements RoomMember {
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
-      this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }), this);
+      this.room.announce(this, 'attributes', this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }));
     });
     this.actor.on('session.ended', () => this.context.directory.leave(this.room, this));
   }
@@ -193,13 +193,11 @@ export class ParticipantSession implements RoomMember {
 
   private announceEnabled(): void {
     this.enabled = true;
-    this.room.setEnabled(this, true);
-    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }), this);
+    this.room.announce(this, 'enabled', this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }));
   }
 
   private announceDisabled(): void {
     this.enabled = false;
-    this.room.setEnabled(this, false);
-    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }), this);
+    this.room.announce(this, 'disabled', this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }));
   }
 }

@@ -1,6 +1,12 @@
 /**
- * Room membership and fan-out, behind an interface a cluster backplane (e.g.
- * Redis pub/sub) can implement; {@link InMemoryRoomDirectory} is the default.
+ * Room membership and fan-out, behind one interface with two implementations:
+ * {@link InMemoryRoomDirectory} (one process, the default) and the Redis
+ * directory of `src/server/cluster` (rooms that span several nodes).
+ *
+ * Admission is the one asynchronous step, because a cluster-wide count needs
+ * a round trip: `reserve` (before the websocket handshake) counts the
+ * participant against the limits and readies the room. Everything after that
+ * stays synchronous, so the relay hot path never awaits.
  */
 import type { OutgoingMessage } from './outgoing-message.js';
 
@@ -12,25 +18,40 @@ export interface RoomMember {
   readonly role: string;
   /** The current attribute map. */
   readonly attributes: Readonly<Record<string, unknown>>;
-  /** Delivers an already-encoded message to this participant's connection. */
+  /**
+   * Delivers an already-encoded message to this participant's connection.
+   * Throws a `RequestError` when the participant is out of reach (another
+   * node while the backplane is down), so the sender gets an error response.
+   */
   deliver(message: OutgoingMessage): void;
 }
+
+/** A presence change a room records and announces. */
+export type PresenceChange = 'enabled' | 'disabled' | 'attributes';
 
 /** One room: its members and the messaging-enabled subset. */
 export interface Room {
   /** The room name (URL-decoded). */
   readonly name: string;
-  /** Members connected to the room. */
+  /** Members (and reserved places) on this node. */
   readonly size: number;
-  /** Members with messaging enabled. */
+  /** Members with messaging enabled (on every node the directory spans). */
   readonly enabledCount: number;
   /** The messaging-enabled member with this id, if any. */
   enabledMember(id: string): RoomMember | undefined;
   /** Messaging-enabled members, in the order they enabled. */
   enabledMembers(): IterableIterator<RoomMember>;
-  /** Adds or removes a member from the messaging-enabled set. */
-  setEnabled(member: RoomMember, enabled: boolean): void;
-  /** Sends one encoded message to every messaging-enabled member except `except`. */
+  /**
+   * Records `member`'s presence change (joins or leaves the enabled set, or
+   * new attributes) and sends `announcement` to every other enabled member.
+   * Never throws: a backplane that is down catches up when it is back.
+   */
+  announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void;
+  /**
+   * Sends one encoded user message to every messaging-enabled member except
+   * `except`. Throws a `RequestError` (and delivers nothing) when some
+   * recipients are out of reach.
+   */
   fanOut(message: OutgoingMessage, except?: RoomMember): void;
 }
 
@@ -42,58 +63,103 @@ export interface AdmissionRefusal {
   readonly reason: string;
 }
 
-/** The rooms of one server (or, with a backplane, of a cluster). */
-export interface RoomDirectory {
-  /** Whether a participant could join `roomName` now; a refusal if not. */
-  admission(roomName: string): AdmissionRefusal | undefined;
-  /** Adds a member, creating the room when needed; a refusal when full. */
-  join(roomName: string, member: RoomMember): Room | AdmissionRefusal;
-  /** Removes a member; a room left empty is freed. */
-  leave(room: Room, member: RoomMember): void;
-  /** The room named `roomName`, if it has members. */
-  get(roomName: string): Room | undefined;
-  /** Counts for status pages. */
-  stats(): { rooms: number; participants: number; enabled: number };
+/** Room, participant and messaging-enabled counts. */
+export interface DirectoryStats {
+  rooms: number;
+  participants: number;
+  enabled: number;
 }
 
-/** Capacity limits of an {@link InMemoryRoomDirectory}. */
+/** The rooms of one server (or, with a backplane, of a cluster). */
+export interface RoomDirectory {
+  /**
+   * Reserves a place for participant `id` in `roomName` (counted against the
+   * limits across the directory) and readies the room; a refusal when full.
+   */
+  reserve(roomName: string, id: string): Promise<Room | AdmissionRefusal>;
+  /** Removes a member or releases a reservation; a room left empty is freed. */
+  leave(room: Room, member: Pick<RoomMember, 'id'>): void;
+  /** The room named `roomName`, if it has members on this node. */
+  get(roomName: string): Room | undefined;
+  /** Counts on this node. */
+  stats(): DirectoryStats;
+  /** Extra `GET /` fields (a cluster's node id and cluster-wide counts); none in memory. */
+  status(): Promise<Record<string, unknown>>;
+  /** Connects to whatever backs the directory; rejects with a clear error when it cannot. */
+  open(): Promise<void>;
+  /** Waits for pending work and releases resources (after every member left). */
+  close(): Promise<void>;
+}
+
+/** Capacity limits of a directory. */
 export interface RoomDirectoryLimits {
   maxRooms: number;
   maxParticipantsPerRoom: number;
 }
 
+/** Refusal when the room has `maxParticipantsPerRoom` members. */
+export const ROOM_FULL: AdmissionRefusal = Object.freeze({ status: 503, reason: 'room is full' });
+/** Refusal when `maxRooms` rooms are open. */
+export const TOO_MANY_ROOMS: AdmissionRefusal = Object.freeze({ status: 503, reason: 'too many rooms' });
+
+/**
+ * The messaging-enabled members of one room on this node, in enabling order;
+ * shared by both directories' rooms.
+ */
+export class EnabledSet {
+  readonly members = new Map<string, RoomMember>();
+
+  /** Applies a presence change to the set. */
+  apply(member: RoomMember, change: PresenceChange): void {
+    if (change === 'enabled') this.members.set(member.id, member);
+    else if (change === 'disabled') this.members.delete(member.id);
+  }
+
+  /** Delivers `message` to every member in the set except `except`. */
+  deliver(message: OutgoingMessage, except?: RoomMember): void {
+    // One encoded buffer for every recipient.
+    for (const member of this.members.values()) {
+      if (member !== except) member.deliver(message);
+    }
+  }
+}
+
 class InMemoryRoom implements Room {
-  readonly members = new Set<RoomMember>();
-  private readonly enabled = new Map<string, RoomMember>();
+  /** Ids of members and reserved places. */
+  readonly ids = new Set<string>();
+  private readonly enabled = new EnabledSet();
 
   constructor(readonly name: string) {}
 
   get size(): number {
-    return this.members.size;
+    return this.ids.size;
   }
 
   get enabledCount(): number {
-    return this.enabled.size;
+    return this.enabled.members.size;
   }
 
   enabledMember(id: string): RoomMember | undefined {
-    return this.enabled.get(id);
+    return this.enabled.members.get(id);
   }
 
   enabledMembers(): IterableIterator<RoomMember> {
-    return this.enabled.values();
+    return this.enabled.members.values();
   }
 
-  setEnabled(member: RoomMember, enabled: boolean): void {
-    if (enabled) this.enabled.set(member.id, member);
-    else this.enabled.delete(member.id);
+  announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
+    this.enabled.apply(member, change);
+    this.enabled.deliver(announcement, member);
   }
 
   fanOut(message: OutgoingMessage, except?: RoomMember): void {
-    // One encoded buffer for every recipient.
-    for (const member of this.enabled.values()) {
-      if (member !== except) member.deliver(message);
-    }
+    this.enabled.deliver(message, except);
+  }
+
+  remove(id: string): void {
+    const member = this.enabled.members.get(id);
+    if (member) this.enabled.apply(member, 'disabled');
+    this.ids.delete(id);
   }
 }
 
@@ -104,45 +170,48 @@ export class InMemoryRoomDirectory implements RoomDirectory {
 
   constructor(private readonly limits: RoomDirectoryLimits) {}
 
-  admission(roomName: string): AdmissionRefusal | undefined {
-    const room = this.rooms.get(roomName);
-    if (room === undefined) {
-      if (this.rooms.size >= this.limits.maxRooms) return { status: 503, reason: 'too many rooms' };
-    } else if (room.size >= this.limits.maxParticipantsPerRoom) {
-      return { status: 503, reason: 'room is full' };
-    }
-    return undefined;
-  }
-
-  join(roomName: string, member: RoomMember): Room | AdmissionRefusal {
-    const refusal = this.admission(roomName);
-    if (refusal) return refusal;
+  reserve(roomName: string, id: string): Promise<Room | AdmissionRefusal> {
     let room = this.rooms.get(roomName);
     if (room === undefined) {
+      if (this.rooms.size >= this.limits.maxRooms) return Promise.resolve(TOO_MANY_ROOMS);
       room = new InMemoryRoom(roomName);
       this.rooms.set(roomName, room);
+    } else if (room.size >= this.limits.maxParticipantsPerRoom) {
+      return Promise.resolve(ROOM_FULL);
     }
-    room.members.add(member);
+    room.ids.add(id);
     this.participants++;
-    return room;
+    return Promise.resolve(room);
   }
 
-  leave(room: Room, member: RoomMember): void {
+  leave(room: Room, member: Pick<RoomMember, 'id'>): void {
     const own = this.rooms.get(room.name);
-    if (own === undefined || !own.members.delete(member)) return;
-    own.setEnabled(member, false);
+    if (own === undefined || !own.ids.has(member.id)) return;
+    own.remove(member.id);
     this.participants--;
-    if (own.members.size === 0) this.rooms.delete(room.name);
+    if (own.size === 0) this.rooms.delete(room.name);
   }
 
   get(roomName: string): Room | undefined {
     return this.rooms.get(roomName);
   }
 
-  stats(): { rooms: number; participants: number; enabled: number } {
+  stats(): DirectoryStats {
     let enabled = 0;
     for (const room of this.rooms.values()) enabled += room.enabledCount;
     return { rooms: this.rooms.size, participants: this.participants, enabled };
+  }
+
+  status(): Promise<Record<string, unknown>> {
+    return Promise.resolve({});
+  }
+
+  open(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }
 

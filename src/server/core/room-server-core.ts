@@ -8,7 +8,7 @@ import type { RoomServerLimits } from '../options.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { ParticipantSession } from './participant-session.js';
-import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
+import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { monotonicClock, type Clock } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
@@ -39,10 +39,18 @@ export interface RoomServerCoreOptions {
   clock?: Clock;
 }
 
-/** A verified participant asking to join a room. */
+/** A place reserved in a room for one participant, by {@link RoomServerCore.admit}. */
+export interface Admission {
+  /** The room. */
+  readonly room: Room;
+  /** The participant id the place is reserved for. */
+  readonly id: string;
+}
+
+/** A verified participant joining a room. */
 export interface JoinRequest {
-  /** The URL-decoded room name. */
-  roomName: string;
+  /** The place reserved by {@link RoomServerCore.admit}. */
+  admission: Admission;
   /** The room URL reported in `room_ready`. */
   roomUrl: string;
   /** The verified token. */
@@ -57,8 +65,10 @@ export interface JoinRequest {
  * @example
  * ```ts
  * const core = new RoomServerCore({ limits: resolveLimits(), logger });
- * const session = core.join({ roomName, roomUrl, token, connection });
- * if (!isRefusal(session)) socket.on('message', (frame) => session.receive(frame));
+ * const admission = await core.admit(roomName);
+ * if (isRefusal(admission)) return refuse(admission);
+ * const session = core.join({ admission, roomUrl, token, connection });
+ * socket.on('message', (frame) => session.receive(frame));
  * ```
  */
 export class RoomServerCore {
@@ -79,32 +89,39 @@ export class RoomServerCore {
     this.createId = options.createId ?? (() => crypto.randomUUID());
   }
 
-  /** Whether a participant could join `roomName` now. */
-  admission(roomName: string): AdmissionRefusal | undefined {
-    return this.context.directory.admission(roomName);
+  /**
+   * Reserves a place in `roomName` for a new participant (counted against the
+   * limits across the whole directory), or says why not. A reservation is
+   * either joined or released.
+   */
+  async admit(roomName: string): Promise<Admission | AdmissionRefusal> {
+    const id = this.createId();
+    const room = await this.context.directory.reserve(roomName, id);
+    return isRefusal(room) ? room : { room, id };
   }
 
-  /**
-   * Adds a participant to its room and sends `room_ready` and `connected`.
-   * Returns the session, or a refusal when the room or server is full.
-   */
-  join(request: JoinRequest): ParticipantSession | AdmissionRefusal {
+  /** Gives back a place that was not joined (the handshake failed). */
+  release(admission: Admission): void {
+    this.context.directory.leave(admission.room, admission);
+  }
+
+  /** Starts a participant's session in its reserved place: sends `room_ready` and `connected`. */
+  join(request: JoinRequest): ParticipantSession {
+    const { room, id } = request.admission;
     const session = new ParticipantSession(this.context, {
-      id: this.createId(),
+      id,
       sessionId: this.createId(),
-      roomName: request.roomName,
+      roomName: room.name,
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
     });
-    const room = this.context.directory.join(request.roomName, session);
-    if (isRefusal(room)) return room;
     session.start(room);
     return session;
   }
 
-  /** Room, participant and messaging-enabled counts. */
-  stats(): { rooms: number; participants: number; enabled: number } {
+  /** Room, participant and messaging-enabled counts on this node. */
+  stats(): DirectoryStats {
     return this.context.directory.stats();
   }
 }

@@ -1,0 +1,148 @@
+/**
+ * The messages nodes exchange over Redis pub/sub, and the key names they
+ * share. Hot-path messages carry an already-encoded outgoing message (its
+ * websocket frames), so a receiving node writes the same bytes to each local
+ * recipient without decoding or re-encoding anything.
+ *
+ * Room channel: `B` broadcast (origin node, frames), `P` presence event with
+ * the announcement's frames, `J` presence event alone (published by Lua
+ * scripts and by reconciliation; each node encodes its own push).
+ * Node channel: `D` direct message (room, target id, frames).
+ */
+import type { PresenceChange } from '../core/room-directory.js';
+
+/** A participant as the cluster roster stores it. */
+export interface MemberRecord {
+  /** Node the participant is connected to. */
+  n: string;
+  id: string;
+  role: string;
+  attributes: Readonly<Record<string, unknown>>;
+}
+
+/** A presence event on a room channel. */
+export interface PresenceEvent extends Partial<MemberRecord> {
+  c: PresenceChange;
+  n: string;
+  id: string;
+}
+
+/** A decoded room-channel or node-channel message. */
+export type BusMessage =
+  | { kind: 'broadcast'; node: string; wire: Buffer }
+  | { kind: 'presence'; event: PresenceEvent; wire: Buffer | undefined }
+  | { kind: 'direct'; room: string; id: string; wire: Buffer };
+
+const BROADCAST = 0x42; // 'B'
+const PRESENCE = 0x50; // 'P'
+const PRESENCE_ONLY = 0x4a; // 'J'
+const DIRECT = 0x44; // 'D'
+
+/** Redis key and channel names of one cluster (one key prefix). */
+export class ClusterKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Sorted set: node id -> lease deadline (Redis clock, ms). */
+  get nodes(): string {
+    return `${this.prefix}:nodes`;
+  }
+
+  /** Set of rooms with members on some node. */
+  get rooms(): string {
+    return `${this.prefix}:rooms`;
+  }
+
+  /** Hash: participant id -> node, for every member of `room`. */
+  members(room: string): string {
+    return `${this.prefix}:room:${room}:members`;
+  }
+
+  /** Hash: participant id -> {@link MemberRecord} JSON, for enabled members of `room`. */
+  roster(room: string): string {
+    return `${this.prefix}:room:${room}:roster`;
+  }
+
+  /** Hash: participant id -> room, for every member on `node`. */
+  nodeMembers(node: string): string {
+    return `${this.prefix}:node:${node}:members`;
+  }
+
+  /** Channel of one room's broadcasts and presence. */
+  roomChannel(room: string): string {
+    return `${this.prefix}:r:${room}`;
+  }
+
+  /** Channel of one node's direct messages. */
+  nodeChannel(node: string): string {
+    return `${this.prefix}:n:${node}`;
+  }
+}
+
+function withStrings(kind: number, strings: string[], wire: Uint8Array | undefined): Buffer {
+  const parts = strings.map((text) => Buffer.from(text, 'utf8'));
+  let size = 1 + (wire?.byteLength ?? 0);
+  for (const part of parts) size += 4 + part.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = kind;
+  let offset = 1;
+  for (const part of parts) {
+    out.writeUInt32BE(part.byteLength, offset);
+    out.set(part, offset + 4);
+    offset += 4 + part.byteLength;
+  }
+  if (wire) out.set(wire, offset);
+  return out;
+}
+
+function readStrings(buffer: Buffer, count: number): { strings: string[]; rest: Buffer } {
+  const strings: string[] = [];
+  let offset = 1;
+  for (let i = 0; i < count; i++) {
+    const length = buffer.readUInt32BE(offset);
+    strings.push(buffer.toString('utf8', offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return { strings, rest: buffer.subarray(offset) };
+}
+
+/** A broadcast from `node`, carrying the encoded push. */
+export function encodeBroadcast(node: string, wire: Uint8Array): Buffer {
+  return withStrings(BROADCAST, [node], wire);
+}
+
+/** A presence event, with the encoded announcement when there is one. */
+export function encodePresence(event: PresenceEvent, wire?: Uint8Array): Buffer {
+  const json = JSON.stringify(event);
+  return wire === undefined ? Buffer.from(String.fromCharCode(PRESENCE_ONLY) + json, 'utf8') : withStrings(PRESENCE, [json], wire);
+}
+
+/** A direct message to participant `id` of `room`. */
+export function encodeDirect(room: string, id: string, wire: Uint8Array): Buffer {
+  return withStrings(DIRECT, [room, id], wire);
+}
+
+/** Decodes a bus message; undefined for anything malformed (logged by the caller). */
+export function decodeBus(buffer: Buffer): BusMessage | undefined {
+  try {
+    switch (buffer[0]) {
+      case BROADCAST: {
+        const { strings, rest } = readStrings(buffer, 1);
+        return { kind: 'broadcast', node: strings[0], wire: rest };
+      }
+      case PRESENCE: {
+        const { strings, rest } = readStrings(buffer, 1);
+        return { kind: 'presence', event: JSON.parse(strings[0]) as PresenceEvent, wire: rest };
+      }
+      case PRESENCE_ONLY:
+        return { kind: 'presence', event: JSON.parse(buffer.toString('utf8', 1)) as PresenceEvent, wire: undefined };
+      case DIRECT: {
+        const { strings, rest } = readStrings(buffer, 2);
+        return { kind: 'direct', room: strings[0], id: strings[1], wire: rest };
+      }
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}

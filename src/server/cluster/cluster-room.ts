@@ -1,0 +1,194 @@
+/**
+ * One room on a cluster node: the local members, and a replica of the
+ * room's cluster-wide messaging-enabled roster, so lookups and snapshots stay
+ * synchronous. The replica is seeded from Redis when the room opens on this
+ * node and kept current by the room channel's presence events; pushes for
+ * remote changes are sent only when the replica actually changes, which makes
+ * replaying events and reconciling after an outage idempotent.
+ */
+import { MessagingControlType } from '../../protocol/index.js';
+import { messagingPrefix, type FrameEncoder } from '../core/frame-encoder.js';
+import { OutgoingMessage } from '../core/outgoing-message.js';
+import { EnabledSet, type PresenceChange, type Room, type RoomMember } from '../core/room-directory.js';
+import type { BusMessage, MemberRecord, PresenceEvent } from './bus.js';
+
+/** What a room needs from its node's link to Redis. */
+export interface ClusterLink {
+  /** This node's id. */
+  readonly nodeId: string;
+  /** Encoder of the pushes a node makes itself (reconciliation, reaped nodes). */
+  readonly encoder: FrameEncoder;
+  /** Throws a `RequestError` when messages cannot be relayed to other nodes now. */
+  assertRelay(): void;
+  /** Relays a direct message to a participant on `node`. */
+  direct(node: string, room: string, id: string, message: OutgoingMessage): void;
+  /** Relays a broadcast to the room's other nodes. */
+  broadcast(room: string, message: OutgoingMessage): void;
+  /** Records and publishes a local member's presence change. */
+  announce(room: string, change: PresenceChange, record: MemberRecord, announcement: OutgoingMessage): void;
+}
+
+/** A participant connected to another node. */
+export class RemoteMember implements RoomMember {
+  constructor(
+    readonly record: MemberRecord,
+    private readonly room: string,
+    private readonly link: ClusterLink,
+  ) {}
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  get role(): string {
+    return this.record.role;
+  }
+
+  get attributes(): Readonly<Record<string, unknown>> {
+    return this.record.attributes;
+  }
+
+  deliver(message: OutgoingMessage): void {
+    this.link.direct(this.record.n, this.room, this.record.id, message);
+  }
+}
+
+/** The record of a local member, as the roster stores it. */
+export function memberRecord(node: string, member: RoomMember): MemberRecord {
+  return { n: node, id: member.id, role: member.role, attributes: member.attributes };
+}
+
+/** A room as one node of a cluster sees it. */
+export class ClusterRoom implements Room {
+  /** Ids of local members and reserved places. */
+  readonly ids = new Set<string>();
+  /** Local messaging-enabled members. */
+  readonly local = new EnabledSet();
+  /** Set once the replica is seeded. */
+  ready: Promise<void> | undefined;
+  private readonly enabled = new Map<string, RoomMember>();
+  private remote = 0;
+  /** Bus messages held back while a roster snapshot is being read. */
+  private held: BusMessage[] | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly link: ClusterLink,
+  ) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  get enabledCount(): number {
+    return this.enabled.size;
+  }
+
+  /** Whether any enabled member is on another node. */
+  get spansNodes(): boolean {
+    return this.remote > 0;
+  }
+
+  enabledMember(id: string): RoomMember | undefined {
+    return this.enabled.get(id);
+  }
+
+  enabledMembers(): IterableIterator<RoomMember> {
+    return this.enabled.values();
+  }
+
+  announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
+    this.local.apply(member, change);
+    if (change === 'enabled') this.enabled.set(member.id, member);
+    else if (change === 'disabled') this.enabled.delete(member.id);
+    this.local.deliver(announcement, member);
+    this.link.announce(this.name, change, memberRecord(this.link.nodeId, member), announcement);
+  }
+
+  fanOut(message: OutgoingMessage, except?: RoomMember): void {
+    // All or nothing: a broadcast some nodes would miss is refused before anyone gets it.
+    if (this.remote > 0) this.link.assertRelay();
+    this.local.deliver(message, except);
+    if (this.remote > 0) this.link.broadcast(this.name, message);
+  }
+
+  /** Forgets a local member (it left or its place was released). */
+  remove(id: string): void {
+    this.ids.delete(id);
+    const member = this.local.members.get(id);
+    if (member === undefined) return;
+    this.local.apply(member, 'disabled');
+    this.enabled.delete(id);
+  }
+
+  /** Holds bus messages back until {@link ClusterRoom.reconcile} (a snapshot is on its way). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Handles a message from the room channel or for a local member. */
+  receive(message: BusMessage): void {
+    if (this.held !== undefined) {
+      this.held.push(message);
+      return;
+    }
+    switch (message.kind) {
+      case 'broadcast':
+        if (message.node !== this.link.nodeId) this.local.deliver(new OutgoingMessage(message.wire));
+        return;
+      case 'direct':
+        this.local.members.get(message.id)?.deliver(new OutgoingMessage(message.wire));
+        return;
+      case 'presence':
+        this.applyPresence(message.event, message.wire);
+    }
+  }
+
+  /**
+   * Makes the replica's remote part equal to the roster snapshot (pushing
+   * who came, went or changed), then replays the messages held meanwhile:
+   * each event is a member's full state, so the last one wins either way.
+   */
+  reconcile(roster: Record<string, string>): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    const seen = new Set<string>();
+    for (const json of Object.values(roster)) {
+      const record = JSON.parse(json) as MemberRecord;
+      if (record.n === this.link.nodeId) continue;
+      seen.add(record.id);
+      this.applyPresence({ c: 'enabled', ...record }, undefined);
+    }
+    for (const member of [...this.enabled.values()]) {
+      if (member instanceof RemoteMember && !seen.has(member.id)) this.applyPresence({ c: 'disabled', n: member.record.n, id: member.id }, undefined);
+    }
+    for (const message of held) this.receive(message);
+  }
+
+  private applyPresence(event: PresenceEvent, wire: Buffer | undefined): void {
+    if (event.n === this.link.nodeId) return;
+    const current = this.enabled.get(event.id);
+    // Stale news about a local member (e.g. from before a reconnect) never wins over the session.
+    if (current !== undefined && !(current instanceof RemoteMember)) return;
+    const { encoder } = this.link;
+    const prefix = messagingPrefix(event.id);
+    if (event.c === 'disabled') {
+      if (current === undefined) return;
+      this.enabled.delete(event.id);
+      this.remote--;
+      this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantDisabled, { id: event.id }));
+      return;
+    }
+    const record: MemberRecord = { n: event.n, id: event.id, role: event.role ?? current?.role ?? '', attributes: event.attributes ?? {} };
+    if (current === undefined) {
+      if (event.c !== 'enabled') return;
+      this.enabled.set(record.id, new RemoteMember(record, this.name, this.link));
+      this.remote++;
+      this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantEnabled, { id: record.id, role: record.role, attributes: record.attributes }));
+      return;
+    }
+    if (JSON.stringify(current.attributes) === JSON.stringify(record.attributes)) return;
+    current.record.attributes = record.attributes;
+    this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantAttributes, { attributes: record.attributes }));
+  }
+}
