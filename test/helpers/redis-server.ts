@@ -1,0 +1,106 @@
+/**
+ * A real `redis-server` for tests: started on a free 127.0.0.1 port with its
+ * own temporary directory and no persistence, stoppable and restartable on
+ * the same port (to test an outage).
+ *
+ * @example
+ * ```ts
+ * const redis = await startRedis();
+ * const server = createRoomServer({ secret, redis: redis.url });
+ * // ...
+ * await redis.stop();
+ * ```
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running (or stopped, restartable) Redis. */
+export interface TestRedis {
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server (SIGTERM, waits for its exit). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  restart(): Promise<void>;
+  /** Stops it and removes its directory. */
+  dispose(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function launch(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start within 30 s:\n${output}`));
+    }, 30_000);
+    child.once('error', (error) => {
+      clearTimeout(deadline);
+      reject(new Error(`cannot run redis-server (install the redis-server package): ${error.message}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(deadline);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(deadline);
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts a Redis on a free loopback port. */
+export async function startRedis(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'roomstate-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined = await launch(port, dir);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child) await exited(child);
+      child = undefined;
+    },
+    async restart() {
+      if (child) await exited(child);
+      child = await launch(port, dir);
+    },
+    async dispose() {
+      if (child) await exited(child);
+      child = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
