@@ -29,6 +29,12 @@ export interface SpawnCliServerOptions {
   /** Extra CLI arguments after `serve --port 0 --secret S`. */
   args?: readonly string[];
   /**
+   * Run the built bin (`dist/src/cli/main.js`, as installed users do; needs
+   * `npm run build`) instead of the source through tsx.
+   * @defaultValue false
+   */
+  built?: boolean;
+  /**
    * How long to wait for the listening line.
    * @defaultValue 20000
    */
@@ -36,11 +42,12 @@ export interface SpawnCliServerOptions {
 }
 
 /**
- * Starts `node --import tsx src/cli/main.ts serve --port 0 --secret S` and
+ * Starts `node --import tsx src/cli/main.ts serve --port 0 --secret S` (or the built bin) and
  * resolves once it prints `roomstate listening on ws://HOST:PORT`.
  */
 export function spawnCliServer(options: SpawnCliServerOptions): Promise<SpawnedServer> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--secret', options.secret, ...(options.args ?? [])];
+  const entry = options.built ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const args = [...entry, 'serve', '--port', '0', '--secret', options.secret, ...(options.args ?? [])];
   const env = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('MESHAGENT_')) delete env[name];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,6 +3,7 @@
  * before anything listens.
  */
 import { Option } from 'commander';
+import type { RedisClusterOptions } from '../../server/cluster/cluster-options.js';
 import { usageError } from '../exit-codes.js';
 
 /** Server limit names, as accepted by `createRoomServer({ limits })`, with their flags. */
@@ -67,4 +68,16 @@ export function limitsFrom(options: Record<string, unknown>): Partial<Record<Lim
 /** Formats a listening address as a websocket URL (IPv6 hosts in brackets). */
 export function wsUrl(host: string, port: number): string {
   return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Environment variable that gives `--redis`. */
+export const REDIS_URL_ENV = 'ROOMSTATE_REDIS_URL';
+
+/** The cluster options of `--redis` and `--redis-lease` (heartbeats thrice per lease); none without `--redis`. */
+export function clusterOptions(url: string | undefined, leaseMs: number | undefined): RedisClusterOptions | undefined {
+  if (url === undefined) {
+    if (leaseMs !== undefined) throw usageError('--redis-lease needs --redis.');
+    return undefined;
+  }
+  return leaseMs === undefined ? { url } : { url, leaseMs, heartbeatIntervalMs: leaseMs / 3 };
 }

@@ -13,7 +13,7 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { note, writeLine } from '../output.js';
 import { SECRET_ENV, generateSecret, secretFrom } from '../secret.js';
 import { watchForStop } from '../shutdown.js';
-import { LOG_LEVELS, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
+import { LOG_LEVELS, REDIS_URL_ENV, clusterOptions, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
 
 interface ServeOptions {
   host: string;
@@ -25,6 +25,8 @@ interface ServeOptions {
   perMessageDeflate: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeout: number;
+  redis?: string;
+  redisLease?: number;
   [limit: string]: unknown;
 }
 
@@ -44,6 +46,11 @@ export function serveCommand(): Command {
       new Option('--shutdown-timeout <duration>', 'how long SIGINT/SIGTERM waits for clients to go before closing them')
         .default(5000, '5s')
         .argParser(durationOption('--shutdown-timeout')),
+    )
+    .addOption(new Option('--redis <url>', 'join a cluster of nodes on this Redis 7 server, e.g. redis://127.0.0.1:6379').env(REDIS_URL_ENV))
+    .addOption(
+      new Option('--redis-lease <duration>', "how long a silent node's participants stay before every other node drops them (default: 6s)")
+        .argParser(durationOption('--redis-lease')),
     );
   for (const option of limitOptions()) command.addOption(option);
   return command
@@ -80,6 +87,7 @@ async function serve(options: ServeOptions): Promise<void> {
       heartbeatIntervalMs: options.heartbeatInterval,
       perMessageDeflate: options.perMessageDeflate,
       limits: limitsFrom(options),
+      redis: clusterOptions(options.redis, options.redisLease),
     });
   } catch (error) {
     throw new CliError(ExitCode.Usage, `invalid server options: ${(error as Error).message}`, { cause: error });

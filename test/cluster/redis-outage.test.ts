@@ -1,0 +1,75 @@
+/**
+ * Redis going away and coming back, with two nodes in this process: relays
+ * that need Redis are answered with an error, same-node messaging goes on,
+ * newcomers are refused, and once Redis is back every node reconciles
+ * presence (pushes for who came and went) and cross-node messaging resumes.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/protocol/index.js';
+import { RELAY_UNAVAILABLE_TEXT } from '../../src/server/cluster/redis-directory.js';
+import { expectUpgradeRefused } from '../helpers/raw-client.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { uniqueRoom, type TestServer } from '../helpers/server.js';
+import { CLUSTER_WAIT_MS, connectTo, eventually, httpStatus, startNodes } from './cluster-fixtures.js';
+
+let redis: TestRedis;
+let nodes: TestServer[];
+beforeEach(async () => {
+  redis = await startRedis();
+  nodes = await startNodes(redis.url, 2);
+});
+afterEach(async () => {
+  await Promise.all(nodes.map((node) => node.close()));
+  await redis.dispose();
+});
+
+describe('redis outage', () => {
+  it('refuses cross-node relays with an error while Redis is down, then reconciles presence and resumes', async () => {
+    const [a, b] = nodes;
+    const room = uniqueRoom();
+    const alice = await connectTo(a, room, 'alice');
+    const carol = await connectTo(a, room, 'carol');
+    const bob = await connectTo(b, room, 'bob');
+    const erin = await connectTo(b, room, 'erin');
+    for (const peer of [alice, carol, bob]) {
+      await peer.invoke('enable', {});
+      await peer.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
+    }
+    await alice.waitForPush('participant.enabled', (p) => p.from === bob.participantId, CLUSTER_WAIT_MS);
+    await bob.waitForPush('participant.enabled', (p) => p.from === carol.participantId, CLUSTER_WAIT_MS);
+
+    await redis.stop();
+    await eventually(async () => (await httpStatus(a)).redis === 'unreachable' && (await httpStatus(b)).redis === 'unreachable');
+
+    // Cross-node: an error the sender sees, nothing vanishes silently.
+    const unavailable = { type: 'error', text: RELAY_UNAVAILABLE_TEXT, code: ErrorCode.OperationFailed };
+    expect(await alice.invoke('send', { to_participant_id: bob.participantId, type: 'chat', message_json: '"lost?"' })).toEqual(unavailable);
+    expect(await alice.invoke('broadcast', { type: 'news', message_json: '"lost?"' })).toEqual(unavailable);
+    // Same node: still fine.
+    expect(await alice.invoke('send', { to_participant_id: carol.participantId, type: 'chat', message_json: '"local"' })).toEqual({ type: 'empty' });
+    expect((await carol.waitForPush('chat', undefined, CLUSTER_WAIT_MS)).message).toBe('local');
+    // Newcomers cannot be counted, so they are refused.
+    const refused = await expectUpgradeRefused(a.url, room, await a.token(room, 'late'));
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body)).toEqual({ error: 'cluster unavailable' });
+
+    // Who comes and goes during the outage: carol (node a) leaves, erin (node b) enables.
+    await carol.close();
+    await erin.invoke('enable', {});
+    await erin.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
+
+    await redis.restart();
+    const gone = await bob.waitForPush('participant.disabled', (p) => p.from === carol.participantId, CLUSTER_WAIT_MS);
+    expect(gone.message).toEqual({ id: carol.participantId });
+    const came = await alice.waitForPush('participant.enabled', (p) => p.from === erin.participantId, CLUSTER_WAIT_MS);
+    expect(came.message).toEqual({ id: erin.participantId, role: 'user', attributes: { name: 'erin' } });
+
+    // Cross-node messaging resumes without restarting anything.
+    await eventually(async () => (await alice.invoke('send', { to_participant_id: bob.participantId, type: 'chat', message_json: '"back"' })).type === 'empty');
+    expect((await bob.waitForPush('chat', (p) => p.message === 'back', CLUSTER_WAIT_MS)).from).toBe(alice.participantId);
+    expect(await bob.invoke('broadcast', { type: 'news', message_json: '"all"' })).toEqual({ type: 'empty' });
+    for (const peer of [alice, erin]) expect((await peer.waitForPush('news', undefined, CLUSTER_WAIT_MS)).message).toBe('all');
+    // And the cluster-wide counts match the nodes again.
+    await eventually(async () => JSON.stringify((await httpStatus(a)).cluster) === JSON.stringify({ nodes: 2, rooms: 1, participants: 3, enabled: 3 }));
+  });
+});
