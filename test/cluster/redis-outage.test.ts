@@ -31,12 +31,13 @@ describe('redis outage', () => {
     const carol = await connectTo(a, room, 'carol');
     const bob = await connectTo(b, room, 'bob');
     const erin = await connectTo(b, room, 'erin');
+    const enabled = [];
     for (const peer of [alice, carol, bob]) {
       await peer.invoke('enable', {});
       await peer.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
+      for (const other of enabled) await other.waitForPush('participant.enabled', (p) => p.from === peer.participantId, CLUSTER_WAIT_MS);
+      enabled.push(peer);
     }
-    await alice.waitForPush('participant.enabled', (p) => p.from === bob.participantId, CLUSTER_WAIT_MS);
-    await bob.waitForPush('participant.enabled', (p) => p.from === carol.participantId, CLUSTER_WAIT_MS);
 
     await redis.stop();
     await eventually(async () => (await httpStatus(a)).redis === 'unreachable' && (await httpStatus(b)).redis === 'unreachable');

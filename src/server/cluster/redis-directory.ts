@@ -231,6 +231,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
 
   private async tick(): Promise<void> {
     if (!this.available) return;
+    // A reconciliation that Redis interrupted is retried here.
+    if (this.outage) this.regained();
     await this.beat();
     const reaped = (await this.script('rsReap', this.keys.nodes, this.keys.prefix, '')) as string[];
     if (reaped.length > 0) this.logger.warn({ nodes: reaped }, 'removed the participants of nodes whose lease expired');
