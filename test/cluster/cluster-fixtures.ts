@@ -10,6 +10,8 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 /** Deadline of one cross-node wait; generous, the box is loaded. */
 export const CLUSTER_WAIT_MS = 20_000;
+/** {@link waitUntil} options with that deadline. */
+export const CLUSTER_WAIT = { timeoutMs: CLUSTER_WAIT_MS } as const;
 /** Lease and heartbeat of test nodes: small, so a dead node is cleared quickly. */
 export const TEST_LEASE = { leaseMs: 1500, heartbeatIntervalMs: 250 } as const;
 
@@ -26,16 +28,6 @@ export async function startNodes(redisUrl: string, count: number, options: Parti
 /** Connects a raw client named `name` to `room` on `node`. */
 export function connectTo(node: TestServer, room: string, name: string, token: Partial<Omit<MintTokenOptions, 'room' | 'name'>> = {}): Promise<RawClient> {
   return node.connect(room, name, { token, timeoutMs: CLUSTER_WAIT_MS });
-}
-
-/** Resolves once `condition` holds; checks again after each short pause, up to a generous deadline. */
-export async function eventually(condition: () => Promise<boolean>, timeoutMs = CLUSTER_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The JSON of `GET /` on a node. */

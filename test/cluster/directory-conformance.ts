@@ -8,8 +8,9 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
 import { expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { uniqueRoom, type TestServer } from '../helpers/server.js';
-import { CLUSTER_WAIT_MS, connectTo, eventually, httpStatus } from './cluster-fixtures.js';
+import { CLUSTER_WAIT, CLUSTER_WAIT_MS, connectTo, httpStatus } from './cluster-fixtures.js';
 
 /** Starts the nodes of one scenario (each with `maxParticipantsPerRoom: 4`). */
 export type StartNodes = () => Promise<TestServer[]>;
@@ -146,19 +147,19 @@ export function directoryConformance(start: StartNodes): void {
     // Every churner that was announced to the watcher is disabled again, and nobody else is listed.
     const late = await connectTo(nodes[nodes.length - 1], watcherRoom, 'late');
     await late.invoke('enable', {});
-    await eventually(async () => {
+    await waitUntil(async () => {
       const check = await connectTo(nodes[1 % nodes.length], watcherRoom, 'check');
       await check.invoke('enable', {});
       const snapshot = await check.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
       await check.close();
       const ids = (snapshot.message as { participants: { id: string }[] }).participants.map((p) => p.id).sort();
       return JSON.stringify(ids) === JSON.stringify([watcher.participantId, late.participantId].sort());
-    });
+    }, CLUSTER_WAIT);
     await Promise.all([watcher.close(), late.close()]);
-    await eventually(async () => nodes.every((node) => node.server.stats().rooms === 0 && node.server.stats().participants === 0));
+    await waitUntil(async () => nodes.every((node) => node.server.stats().rooms === 0 && node.server.stats().participants === 0), CLUSTER_WAIT);
     for (const node of nodes) {
       const status = await httpStatus(node);
-      if (status.cluster !== undefined) await eventually(async () => JSON.stringify((await httpStatus(node)).cluster).includes('"rooms":0,"participants":0,"enabled":0'));
+      if (status.cluster !== undefined) await waitUntil(async () => JSON.stringify((await httpStatus(node)).cluster).includes('"rooms":0,"participants":0,"enabled":0'), CLUSTER_WAIT);
     }
   });
 }

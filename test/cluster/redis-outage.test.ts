@@ -9,8 +9,9 @@ import { ErrorCode } from '../../src/protocol/index.js';
 import { RELAY_UNAVAILABLE_TEXT } from '../../src/server/cluster/redis-directory.js';
 import { expectUpgradeRefused } from '../helpers/raw-client.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { uniqueRoom, type TestServer } from '../helpers/server.js';
-import { CLUSTER_WAIT_MS, connectTo, eventually, httpStatus, startNodes } from './cluster-fixtures.js';
+import { CLUSTER_WAIT, CLUSTER_WAIT_MS, connectTo, httpStatus, startNodes } from './cluster-fixtures.js';
 
 let redis: TestRedis;
 let nodes: TestServer[];
@@ -40,7 +41,7 @@ describe('redis outage', () => {
     }
 
     await redis.stop();
-    await eventually(async () => (await httpStatus(a)).redis === 'unreachable' && (await httpStatus(b)).redis === 'unreachable');
+    await waitUntil(async () => (await httpStatus(a)).redis === 'unreachable' && (await httpStatus(b)).redis === 'unreachable', CLUSTER_WAIT);
 
     // Cross-node: an error the sender sees, nothing vanishes silently.
     const unavailable = { type: 'error', text: RELAY_UNAVAILABLE_TEXT, code: ErrorCode.OperationFailed };
@@ -66,11 +67,11 @@ describe('redis outage', () => {
     expect(came.message).toEqual({ id: erin.participantId, role: 'user', attributes: { name: 'erin' } });
 
     // Cross-node messaging resumes without restarting anything.
-    await eventually(async () => (await alice.invoke('send', { to_participant_id: bob.participantId, type: 'chat', message_json: '"back"' })).type === 'empty');
+    await waitUntil(async () => (await alice.invoke('send', { to_participant_id: bob.participantId, type: 'chat', message_json: '"back"' })).type === 'empty', CLUSTER_WAIT);
     expect((await bob.waitForPush('chat', (p) => p.message === 'back', CLUSTER_WAIT_MS)).from).toBe(alice.participantId);
     expect(await bob.invoke('broadcast', { type: 'news', message_json: '"all"' })).toEqual({ type: 'empty' });
     for (const peer of [alice, erin]) expect((await peer.waitForPush('news', undefined, CLUSTER_WAIT_MS)).message).toBe('all');
     // And the cluster-wide counts match the nodes again.
-    await eventually(async () => JSON.stringify((await httpStatus(a)).cluster) === JSON.stringify({ nodes: 2, rooms: 1, participants: 3, enabled: 3 }));
+    await waitUntil(async () => JSON.stringify((await httpStatus(a)).cluster) === JSON.stringify({ nodes: 2, rooms: 1, participants: 3, enabled: 3 }), CLUSTER_WAIT);
   });
 });
