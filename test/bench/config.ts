@@ -39,6 +39,10 @@ export interface Settings {
   readonly footprintRoomSize: number;
   /** Most participants one generator process holds in the footprint scenarios. */
   readonly footprintPerGenerator: number;
+  /** Sender/receiver pairs of the cluster direct scenario (sender on one node, receiver on the other). */
+  readonly clusterDirectPairs: number;
+  /** Room size of the cluster fan-out scenario (members alternate between the two nodes). */
+  readonly clusterRoomSize: number;
   /** Longest a single run (one scenario, one target, one repeat) may take. */
   readonly runTimeoutMs: number;
   /**
@@ -68,6 +72,8 @@ const full: Settings = {
   footprintSizes: [1000, 10_000],
   footprintRoomSize: 100,
   footprintPerGenerator: 2500,
+  clusterDirectPairs: 10,
+  clusterRoomSize: 40,
   runTimeoutMs: 15 * 60_000,
   slowRunSeconds: 150,
 };
@@ -99,6 +105,8 @@ const smoke: Settings = {
   presenceTrials: 2,
   footprintSizes: [100],
   footprintRoomSize: 10,
+  clusterDirectPairs: 2,
+  clusterRoomSize: 10,
   runTimeoutMs: 60_000,
 };
 

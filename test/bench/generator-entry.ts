@@ -64,7 +64,9 @@ process.on('message', (message: GeneratorCommand) => {
   if (message.type === 'init') {
     driver = driverFor(message.init);
     const prefix = message.init.roomPrefix;
+    const otherUrl = message.init.otherUrl;
     context = {
+      receiverDriver: otherUrl === undefined ? driver : driverFor({ ...message.init, url: otherUrl }),
       roomPrefix: prefix,
       mark: (name) => report({ type: 'mark', name }),
       retain: (peers) => {

@@ -64,6 +64,8 @@ export interface GeneratorInit {
   readonly client: ClientKind;
   /** Base URL of the server (`ws://127.0.0.1:port`); rooms are at `/rooms/:room`. */
   readonly url: string;
+  /** A second node of the same cluster, in the cluster scenarios: receivers join there. */
+  readonly otherUrl?: string;
   /** The roomstate signing secret (ignored by the other servers). */
   readonly secret: string;
   /** Prefix for room names, so generators of one run never collide. */

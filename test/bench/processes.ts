@@ -30,6 +30,8 @@ export interface ForkOptions {
   readonly cpuProfileName?: string;
   /** Extra Node flags. */
   readonly nodeFlags?: readonly string[];
+  /** Extra environment variables. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A scratch directory for one child's profiles (tsx's loader thread writes one too). */
@@ -115,7 +117,7 @@ export class ServerProcess {
 
   /** Forks a server of `kind` and waits for its URL. */
   static async start(kind: ServerKind, secret: string, options: ForkOptions = {}): Promise<ServerProcess> {
-    const child = forkTs(SERVER_ENTRY, [kind], { ...process.env, BENCH_SECRET: secret }, options);
+    const child = forkTs(SERVER_ENTRY, [kind], { ...process.env, ...options.env, BENCH_SECRET: secret }, options);
     const url = await orDeath(
       child,
       `${kind} server`,

@@ -149,6 +149,7 @@ export function renderTable(
   const rows: string[][] = [];
   for (const scenario of scenarios) {
     for (const target of targets) {
+      if (scenario.targets && !scenario.targets.includes(target.id)) continue;
       const entry = results.find((r) => r.scenario === scenario.id && r.target === target.id);
       const m = entry?.median;
       const r = (reference: string): string =>

@@ -173,13 +173,15 @@ async function main(): Promise<number> {
   const startMachine = machine();
   const secret = randomBytes(32).toString('base64url');
   const outcomes = new Map<string, RunOutcome[]>();
-  const total = scenarios.length * targets.length * settings.repeats;
+  const runsOn = (scenario: Scenario, target: Target): boolean => scenario.targets === undefined || scenario.targets.includes(target.id);
+  const total = scenarios.reduce((sum, s) => sum + targets.filter((t) => runsOn(s, t)).length, 0) * settings.repeats;
   let done = 0;
   const started = performance.now();
   for (const scenario of scenarios) {
     // Targets are interleaved within each repeat so slow drift of the machine spreads evenly.
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       for (const target of targets) {
+        if (!runsOn(scenario, target)) continue;
         const previous = outcomes.get(`${scenario.id}|${target.id}`) ?? [];
         // A slow or failed run is not repeated: the figure (or failure) stands for this run only, and says so.
         const slow = previous.find((o) => o.seconds > settings.slowRunSeconds || !o.ok);
@@ -211,7 +213,7 @@ async function main(): Promise<number> {
 
   const results: ResultEntry[] = [];
   for (const scenario of scenarios) {
-    for (const target of targets) results.push(summarise(scenario.id, target.id, outcomes.get(`${scenario.id}|${target.id}`) ?? []));
+    for (const target of targets) if (runsOn(scenario, target)) results.push(summarise(scenario.id, target.id, outcomes.get(`${scenario.id}|${target.id}`) ?? []));
   }
   const ratioList = ratios(scenarios, results);
   const table = renderTable(scenarios, targets, results, ratioList, settings.repeats);
@@ -236,7 +238,7 @@ async function main(): Promise<number> {
         'Values are medians over the repeats; ratios compare medians (target / reference).',
       ],
     },
-    scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, unit: s.unit, higherIsBetter: s.higherIsBetter, params: s.params })),
+    scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, unit: s.unit, higherIsBetter: s.higherIsBetter, params: s.params, ...(s.targets ? { targets: s.targets } : {}) })),
     targets,
     results,
     ratios: ratioList,

@@ -8,6 +8,7 @@ import type { Settings } from './config.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ConnectResult, CpuFigures, MemoryResult, PresenceResult, Target, Task, ThroughputResult } from './ipc.js';
 import { GeneratorProcess, ServerProcess, type ForkOptions } from './processes.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 /** The figures of one run. */
 export interface RunFigures {
@@ -42,6 +43,8 @@ export interface Scenario {
   readonly higherIsBetter: boolean;
   /** The workload's parameters, recorded in the JSON. */
   readonly params: Readonly<Record<string, number>>;
+  /** The targets it runs on, when not all (a cluster needs a server that can form one). */
+  readonly targets?: readonly string[];
   run(env: RunEnv): Promise<RunFigures>;
 }
 
@@ -57,30 +60,41 @@ function profileOptions(env: RunEnv, role: string): ForkOptions {
   return { cpuProfileDir: env.profileDir, cpuProfileName: `${env.runId}__${role}.cpuprofile` };
 }
 
-/** Runs `body` with a fresh server and `generators` fresh generator processes, and always cleans up. */
+/**
+ * Runs `body` with a fresh server and `generators` fresh generator processes, and always cleans up.
+ * With `nodes: 2`, the server is two cluster nodes on a fresh redis-server, and receivers connect to the second.
+ */
 async function withProcesses<T>(
   env: RunEnv,
   generators: number,
   nodeFlags: readonly string[],
-  body: (server: ServerProcess, gens: GeneratorProcess[]) => Promise<T>,
+  body: (server: ServerProcess, gens: GeneratorProcess[], servers: ServerProcess[]) => Promise<T>,
+  nodes: 1 | 2 = 1,
 ): Promise<T> {
-  const server = await ServerProcess.start(env.target.server, env.secret, { ...profileOptions(env, 'server'), nodeFlags });
+  const redis = nodes === 2 ? await startRedis() : undefined;
+  const servers: ServerProcess[] = [];
   const gens: GeneratorProcess[] = [];
   try {
+    for (let i = 0; i < nodes; i++) {
+      const role = i === 0 ? 'server' : `server${i + 1}`;
+      servers.push(await ServerProcess.start(env.target.server, env.secret, { ...profileOptions(env, role), nodeFlags, ...(redis ? { env: { BENCH_REDIS_URL: redis.url } } : {}) }));
+    }
+    const [server, other] = servers;
     for (let i = 0; i < generators; i++) {
       gens.push(
         await GeneratorProcess.start(
           `generator ${i + 1}`,
-          { client: env.target.client, url: server.url, secret: env.secret, roomPrefix: `${env.runId}-g${i}-` },
+          { client: env.target.client, url: server.url, ...(other ? { otherUrl: other.url } : {}), secret: env.secret, roomPrefix: `${env.runId}-g${i}-` },
           { ...profileOptions(env, `generator${i + 1}`), nodeFlags: [...nodeFlags, GENERATOR_HEAP_FLAG] },
         ),
       );
     }
-    return await body(server, gens);
+    return await body(server, gens, servers);
   } finally {
-    // The server goes first, so its profile never includes a disconnect storm.
-    await server.stop();
+    // The servers go first, so their profiles never include a disconnect storm.
+    await Promise.all(servers.map((s) => s.stop()));
     await Promise.all(gens.map((g) => g.exit()));
+    await redis?.dispose();
   }
 }
 
@@ -95,14 +109,24 @@ function latencyFigures(data: Parameters<typeof LatencyHistogram.from>[0]): { p5
   return { ...(p50Ms === undefined ? {} : { p50Ms }), ...(p99Ms === undefined ? {} : { p99Ms }) };
 }
 
-/** One generator runs a throughput task while the server's CPU is sampled over the measured phase. */
-async function throughputRun(env: RunEnv, task: Task, value: (result: ThroughputResult) => number): Promise<RunFigures> {
-  return withProcesses(env, 1, [], async (server, [gen]) => {
+/** CPU time of all `servers` together. */
+async function totalCpu(servers: readonly ServerProcess[]): Promise<CpuFigures> {
+  const figures = await Promise.all(servers.map((s) => s.cpu()));
+  return figures.reduce((sum, f) => ({ userMs: sum.userMs + f.userMs, systemMs: sum.systemMs + f.systemMs }), { userMs: 0, systemMs: 0 });
+}
+
+/**
+ * One generator runs a throughput task while the server's CPU (every node's,
+ * in a cluster; Redis's own is not counted, it is the same Redis for every
+ * target) is sampled over the measured phase.
+ */
+async function throughputRun(env: RunEnv, task: Task, value: (result: ThroughputResult) => number, nodes: 1 | 2 = 1): Promise<RunFigures> {
+  return withProcesses(env, 1, [], async (_server, [gen], servers) => {
     let cpuStart: Promise<CpuFigures> | undefined;
     let cpuEnd: Promise<CpuFigures> | undefined;
     gen.onMark = (name) => {
-      if (name === 'measure-start') cpuStart = server.cpu();
-      else cpuEnd = server.cpu();
+      if (name === 'measure-start') cpuStart = totalCpu(servers);
+      else cpuEnd = totalCpu(servers);
     };
     const result = await gen.run<ThroughputResult>(task);
     const serverCpu = cpuStart && cpuEnd ? cpuMs(await cpuStart, await cpuEnd) : NaN;
@@ -124,16 +148,26 @@ async function throughputRun(env: RunEnv, task: Task, value: (result: Throughput
       },
       ...(problems.length ? { error: problems.join('; ') } : {}),
     };
-  });
+  }, nodes);
 }
 
-function directScenario(settings: Settings, pairs: number): Scenario {
+/** Targets whose server can form a cluster over Redis. */
+const CLUSTER_TARGETS: readonly string[] = ['roomstate', 'roomstate-lean', 'socketio'];
+
+/** What a cluster scenario adds to its single-server form: two nodes, and the targets that can do it. */
+function clusterVariant(nodes: 1 | 2): Pick<Scenario, 'targets'> {
+  return nodes === 2 ? { targets: CLUSTER_TARGETS } : {};
+}
+
+function directScenario(settings: Settings, pairs: number, nodes: 1 | 2 = 1): Scenario {
+  const title = pairs === 1 ? 'direct, 1 pair' : `direct, ${pairs} pairs`;
   return {
-    id: `direct-${pairs}`,
-    title: pairs === 1 ? 'direct, 1 pair' : `direct, ${pairs} pairs`,
+    id: nodes === 2 ? `cluster-direct-${pairs}` : `direct-${pairs}`,
+    title: nodes === 2 ? `2-node cluster: ${title}, across nodes` : title,
     unit: 'msg/s',
     higherIsBetter: true,
-    params: { pairs, window: settings.directWindow, bodyBytes: settings.bodyBytes },
+    params: { pairs, window: settings.directWindow, bodyBytes: settings.bodyBytes, nodes },
+    ...clusterVariant(nodes),
     run: (env) =>
       throughputRun(
         env,
@@ -148,6 +182,7 @@ function directScenario(settings: Settings, pairs: number): Scenario {
           drainMs: settings.drainMs,
         },
         (r) => (r.deliveries / r.durationMs) * 1000,
+        nodes,
       ),
   };
 }
@@ -178,13 +213,14 @@ function attachmentScenario(settings: Settings): Scenario {
   };
 }
 
-function fanoutScenario(settings: Settings, roomSize: number): Scenario {
+function fanoutScenario(settings: Settings, roomSize: number, nodes: 1 | 2 = 1): Scenario {
   return {
-    id: `fanout-${roomSize}`,
-    title: `fan-out, room of ${roomSize}`,
+    id: nodes === 2 ? `cluster-fanout-${roomSize}` : `fanout-${roomSize}`,
+    title: nodes === 2 ? `2-node cluster: fan-out, room of ${roomSize} split across nodes` : `fan-out, room of ${roomSize}`,
     unit: 'deliveries/s',
     higherIsBetter: true,
-    params: { roomSize, window: settings.fanoutWindow, bodyBytes: settings.bodyBytes },
+    params: { roomSize, window: settings.fanoutWindow, bodyBytes: settings.bodyBytes, nodes },
+    ...clusterVariant(nodes),
     run: (env) =>
       throughputRun(
         env,
@@ -199,6 +235,7 @@ function fanoutScenario(settings: Settings, roomSize: number): Scenario {
           drainMs: settings.drainMs,
         },
         (r) => (r.deliveries / r.durationMs) * 1000,
+        nodes,
       ),
   };
 }
@@ -309,6 +346,8 @@ export function buildScenarios(settings: Settings, openFileLimit: number): Scena
     ...settings.directPairs.map((pairs) => directScenario(settings, pairs)),
     attachmentScenario(settings),
     ...settings.fanoutSizes.map((size) => fanoutScenario(settings, size)),
+    directScenario(settings, settings.clusterDirectPairs, 2),
+    fanoutScenario(settings, settings.clusterRoomSize, 2),
     presenceJoinScenario(settings),
     presenceEnableScenario(settings),
     ...settings.footprintSizes.map((n) => footprintScenario({ ...settings, footprintPerGenerator: Math.min(settings.footprintPerGenerator, fitting) }, Math.min(n, fitting), n)),

@@ -1,6 +1,7 @@
 /**
  * The server-under-test process. Forked by the orchestrator with the server
- * kind as its argument (and the roomstate secret in `BENCH_SECRET`); reports
+ * kind as its argument (the roomstate secret in `BENCH_SECRET`, and in the
+ * cluster scenarios the Redis URL in `BENCH_REDIS_URL`); reports
  * `ready` with its URL, answers memory and CPU queries, writes heap
  * snapshots on request, and stops on `stop`.
  * Run with `--expose-gc` so memory figures are read after a full GC.
@@ -22,11 +23,11 @@ function report(message: ServerReport): void {
 async function start(kind: ServerKind): Promise<Running> {
   switch (kind) {
     case 'roomstate':
-      return startRoomstateServer(process.env.BENCH_SECRET ?? '');
+      return startRoomstateServer(process.env.BENCH_SECRET ?? '', process.env.BENCH_REDIS_URL);
     case 'raw':
       return createRawRelay().listen();
     case 'socketio':
-      return createSocketIoServer().listen();
+      return createSocketIoServer(process.env.BENCH_REDIS_URL).listen();
   }
 }
 

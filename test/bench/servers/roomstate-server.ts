@@ -2,18 +2,20 @@
  * The roomstate server as the benchmark runs it: defaults everywhere except
  * the per-participant rate limits (switched off, as the server's own docs
  * advise for benchmarks; the other servers have none) and the room size cap
- * (raised so the presence scenarios can go past 1000 members).
+ * (raised so the presence scenarios can go past 1000 members). With a Redis
+ * URL it is one node of a cluster.
  */
 import { createRoomServer } from '../../../src/server/index.js';
 
 /** Starts the roomstate server on 127.0.0.1 with a free port. */
-export async function startRoomstateServer(secret: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startRoomstateServer(secret: string, redisUrl?: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = createRoomServer({
     secret,
     host: '127.0.0.1',
     port: 0,
     logger: false,
     limits: { messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000 },
+    ...(redisUrl === undefined ? {} : { redis: redisUrl }),
   });
   const { url } = await server.listen();
   return { url, close: () => server.close({ timeoutMs: 2000 }) };

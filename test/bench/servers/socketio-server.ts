@@ -4,7 +4,15 @@
  * with the presence list; direct messages go out with `io.to(id).emit`,
  * broadcasts with `socket.to(room).emit`; both are acknowledged, as roomstate
  * acknowledges. Targets are checked as roomstate checks them (enabled, same room).
+ *
+ * With a Redis URL it is one node of a cluster through the official
+ * `@socket.io/redis-adapter` (ioredis clients, as roomstate uses). Then a
+ * direct send to a participant on another node goes out unchecked: checking
+ * would cost a `fetchSockets()` round trip to every node per message, which
+ * no Socket.IO user would do on the hot path.
  */
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import { createServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { listenOnLoopback } from './listen.js';
@@ -24,9 +32,11 @@ interface Participant {
 type Ack = (reply: { error?: string; participants?: Participant[] } | null) => void;
 
 /** Creates the Socket.IO server on 127.0.0.1 with a free port. */
-export function createSocketIoServer(): SocketIoBenchServer {
+export function createSocketIoServer(redisUrl?: string): SocketIoBenchServer {
   const http = createServer();
   const io = new Server(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+  const redis = redisUrl === undefined ? [] : [new Redis(redisUrl), new Redis(redisUrl)];
+  if (redis.length > 0) io.adapter(createAdapter(redis[0], redis[1]));
 
   io.on('connection', (socket: Socket) => {
     const auth = socket.handshake.auth as { room?: unknown; name?: unknown };
@@ -51,7 +61,7 @@ export function createSocketIoServer(): SocketIoBenchServer {
 
     socket.on('send', (message: { to: string; type: string; message: unknown }, ...rest: unknown[]) => {
       const ack = rest.pop() as Ack;
-      if (!io.sockets.adapter.rooms.get(enabledRoom)?.has(message.to)) {
+      if (redis.length === 0 && !io.sockets.adapter.rooms.get(enabledRoom)?.has(message.to)) {
         ack({ error: 'the participant was not found' });
         return;
       }
@@ -75,7 +85,10 @@ export function createSocketIoServer(): SocketIoBenchServer {
     listen: () => listenOnLoopback(http),
     close: () =>
       new Promise((resolve) => {
-        io.close(() => resolve());
+        io.close(() => {
+          for (const client of redis) client.disconnect();
+          resolve();
+        });
       }),
   };
 }

@@ -1,5 +1,10 @@
 /** What the generator process gives a workload besides its task. */
 export interface WorkloadContext {
+  /**
+   * Where receivers connect: this generator's server, or (cluster scenarios)
+   * a second node of the same cluster.
+   */
+  readonly receiverDriver: import('../drivers/types.js').BenchDriver;
   /** Prefix for room names, unique per run. */
   readonly roomPrefix: string;
   /** Tells the orchestrator that measuring starts or stops. */

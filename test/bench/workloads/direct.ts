@@ -2,7 +2,8 @@
  * Direct messages: `pairs` sender/receiver pairs, each pair in its own room,
  * each sender pipelining a window of sends to its receiver. With an
  * attachment size this is the attachment scenario. Sender and receiver of a
- * pair live in this process, so latency is measured on one clock.
+ * pair live in this process, so latency is measured on one clock; in a
+ * cluster scenario the receiver is connected to the other node.
  */
 import { randomBytes } from 'node:crypto';
 import type { DirectTask, ThroughputResult } from '../ipc.js';
@@ -16,7 +17,7 @@ export async function runDirect(driver: BenchDriver, task: DirectTask, context: 
   const indexes = Array.from({ length: task.pairs }, (_, i) => i);
   const pairs = await mapLimit(indexes, 16, async (i) => {
     const room = `${context.roomPrefix}direct-${i}`;
-    const receiver = await join(driver, room, `receiver-${i}`);
+    const receiver = await join(context.receiverDriver, room, `receiver-${i}`);
     const sender = await join(driver, room, `sender-${i}`);
     context.retain([sender, receiver]);
     return { sender, receiver };

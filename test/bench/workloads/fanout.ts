@@ -14,7 +14,8 @@ export async function runFanout(driver: BenchDriver, task: FanoutTask, context: 
   const room = `${context.roomPrefix}fanout`;
   const indexes = Array.from({ length: task.roomSize - 1 }, (_, i) => i);
   const receivers = await mapLimit(indexes, task.joinConcurrency, async (i) => {
-    const peer = await join(driver, room, `receiver-${i}`);
+    // In a cluster scenario every other receiver is on the other node: the room is split across both.
+    const peer = await join(i % 2 === 0 ? context.receiverDriver : driver, room, `receiver-${i}`);
     context.retain([peer]);
     return peer;
   });
