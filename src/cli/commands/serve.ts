@@ -49,7 +49,7 @@ export function serveCommand(): Command {
     )
     .addOption(new Option('--redis <url>', 'join a cluster of nodes on this Redis 7 server, e.g. redis://127.0.0.1:6379').env(REDIS_URL_ENV))
     .addOption(
-      new Option('--redis-lease <duration>', "how long a silent node's participants stay before every other node drops them (default: 6s)")
+      new Option('--redis-lease <duration>', "how long a silent node's participants stay before every other node drops them (default: 5s)")
         .argParser(durationOption('--redis-lease')),
     );
   for (const option of limitOptions()) command.addOption(option);

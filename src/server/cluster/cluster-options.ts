@@ -12,12 +12,12 @@ export interface RedisClusterOptions {
    * node counts as dead: another node removes its participants everywhere and
    * announces `participant.disabled` for each. A killed node's participants
    * are gone everywhere within `leaseMs + heartbeatIntervalMs`.
-   * @defaultValue 6000
+   * @defaultValue 5000
    */
   leaseMs?: number;
   /**
    * How often a node renews its lease and looks for expired ones.
-   * @defaultValue 2000
+   * @defaultValue 1500
    */
   heartbeatIntervalMs?: number;
   /**
@@ -30,8 +30,8 @@ export interface RedisClusterOptions {
 /** {@link RedisClusterOptions} with every default filled in. */
 export type ResolvedClusterOptions = Required<RedisClusterOptions>;
 
-/** Default lease and heartbeat: a killed node is cleared within 8 s. */
-export const DEFAULT_CLUSTER_OPTIONS = Object.freeze({ leaseMs: 6000, heartbeatIntervalMs: 2000, keyPrefix: 'roomstate' });
+/** Default lease and heartbeat: a killed node is cleared within 6.5 s. */
+export const DEFAULT_CLUSTER_OPTIONS = Object.freeze({ leaseMs: 5000, heartbeatIntervalMs: 1500, keyPrefix: 'roomstate' });
 
 /** Fills in defaults and rejects nonsense values. */
 export function resolveClusterOptions(options: string | RedisClusterOptions): ResolvedClusterOptions {
