@@ -25,6 +25,8 @@ export const RoomStateErrorCode = {
   Limit: 'ROOM_ERR_LIMIT',
   /** An operation did not complete in time. */
   Timeout: 'ROOM_ERR_TIMEOUT',
+  /** The cluster's Redis could not be reached. */
+  ClusterUnavailable: 'ROOM_ERR_CLUSTER_UNAVAILABLE',
 } as const;
 
 /** One of the {@link RoomStateErrorCode} values. */

@@ -116,7 +116,8 @@ class NodeRoomServer implements RoomServer {
     await this.core.context.directory.open();
     const host = this.options.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
+      // A port that cannot be bound leaves nothing behind: the directory lets go of Redis too.
+      const onError = (error: Error) => void this.core.context.directory.close().finally(() => reject(error));
       this.http.once('error', onError);
       this.http.listen(this.options.port ?? 8080, host, () => {
         this.http.off('error', onError);

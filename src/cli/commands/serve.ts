@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { createRoomServer } from '../../server/index.js';
 import { durationOption } from '../duration.js';
+import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { note, writeLine } from '../output.js';
 import { SECRET_ENV, generateSecret, secretFrom } from '../secret.js';
@@ -75,6 +76,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const given = secretFrom(options.secret);
   const secret = given ?? generateSecret();
   const logger = pino({ name: 'roomstate', level: options.logLevel }, pino.destination({ dest: 2, sync: true }));
+  const redis = clusterOptions(options.redis, options.redisLease);
   let server: ReturnType<typeof createRoomServer>;
   try {
     server = createRoomServer({
@@ -87,7 +89,7 @@ async function serve(options: ServeOptions): Promise<void> {
       heartbeatIntervalMs: options.heartbeatInterval,
       perMessageDeflate: options.perMessageDeflate,
       limits: limitsFrom(options),
-      redis: clusterOptions(options.redis, options.redisLease),
+      redis,
     });
   } catch (error) {
     throw new CliError(ExitCode.Usage, `invalid server options: ${(error as Error).message}`, { cause: error });
@@ -96,6 +98,9 @@ async function serve(options: ServeOptions): Promise<void> {
   try {
     address = await server.listen();
   } catch (error) {
+    if (error instanceof RoomStateError && error.code === RoomStateErrorCode.ClusterUnavailable) {
+      throw new CliError(ExitCode.Connection, error.message, { cause: error });
+    }
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new CliError(ExitCode.Connection, `cannot listen on ${wsUrl(options.host, options.port)}: ${why}.`, { cause: error });

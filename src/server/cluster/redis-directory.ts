@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { ErrorCode } from '../../protocol/index.js';
 import { FrameEncoder, type OutgoingMessage } from '../core/frame-encoder.js';
 import { RequestError } from '../core/request-error.js';
@@ -60,6 +61,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   private outage = false;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
+  /** The last connection error, which says more than ioredis's "Connection is closed". */
+  private lastError: Error | undefined;
 
   constructor(
     options: string | RedisClusterOptions,
@@ -80,7 +83,10 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     for (const [name, script] of Object.entries(CLUSTER_SCRIPTS)) this.commands.defineCommand(name, script);
     this.subscriber.on('smessageBuffer', (channel: Buffer, message: Buffer) => this.onBusMessage(channel.toString(), message));
     for (const redis of [this.commands, this.subscriber]) {
-      redis.on('error', (error: Error) => this.logger.debug({ err: error }, 'redis error'));
+      redis.on('error', (error: Error) => {
+        this.lastError = error;
+        this.logger.debug({ err: error }, 'redis error');
+      });
       redis.on('close', () => this.lost());
       redis.on('ready', () => this.regained());
     }
@@ -99,7 +105,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     } catch (error) {
       this.commands.disconnect();
       this.subscriber.disconnect();
-      throw new Error(`cannot use Redis at ${this.options.url}: ${(error as Error).message}`, { cause: error });
+      const why = (this.lastError ?? (error as Error)).message;
+      throw new RoomStateError(RoomStateErrorCode.ClusterUnavailable, `cannot reach Redis at ${this.options.url} (${why}); start it, or check --redis.`, { cause: error });
     }
     this.heartbeat = setInterval(() => this.run(this.tick(), 'heartbeat'), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
