@@ -105,20 +105,25 @@ function readStrings(buffer: Buffer, count: number): { strings: string[]; rest: 
   return { strings, rest: buffer.subarray(offset) };
 }
 
-/** A broadcast from `node`, carrying the encoded push. */
-export function encodeBroadcast(node: string, wire: Uint8Array): Buffer {
-  return withStrings(BROADCAST, [node], wire);
+/** The bytes before the frames of every broadcast from `node`. */
+export function broadcastHeader(node: string): Buffer {
+  return withStrings(BROADCAST, [node], undefined);
+}
+
+/** The bytes before the frames of every direct message to participant `id` of `room`. */
+export function directHeader(room: string, id: string): Buffer {
+  return withStrings(DIRECT, [room, id], undefined);
+}
+
+/** A relayed message: a cached header, then the encoded frames. */
+export function withHeader(header: Buffer, wire: Buffer): Buffer {
+  return Buffer.concat([header, wire], header.byteLength + wire.byteLength);
 }
 
 /** A presence event, with the encoded announcement when there is one. */
 export function encodePresence(event: PresenceEvent, wire?: Uint8Array): Buffer {
   const json = JSON.stringify(event);
   return wire === undefined ? Buffer.from(String.fromCharCode(PRESENCE_ONLY) + json, 'utf8') : withStrings(PRESENCE, [json], wire);
-}
-
-/** A direct message to participant `id` of `room`. */
-export function encodeDirect(room: string, id: string, wire: Uint8Array): Buffer {
-  return withStrings(DIRECT, [room, id], wire);
 }
 
 /** Decodes a bus message; undefined for anything malformed (logged by the caller). */

@@ -10,7 +10,7 @@ import { MessagingControlType } from '../../protocol/index.js';
 import { messagingPrefix, type FrameEncoder } from '../core/frame-encoder.js';
 import { OutgoingMessage } from '../core/outgoing-message.js';
 import { EnabledSet, type PresenceChange, type Room, type RoomMember } from '../core/room-directory.js';
-import type { BusMessage, MemberRecord, PresenceEvent } from './bus.js';
+import { broadcastHeader, directHeader, type BusMessage, type MemberRecord, type PresenceEvent } from './bus.js';
 
 /** What a room needs from its node's link to Redis. */
 export interface ClusterLink {
@@ -20,16 +20,26 @@ export interface ClusterLink {
   readonly encoder: FrameEncoder;
   /** Throws a `RequestError` when messages cannot be relayed to other nodes now. */
   assertRelay(): void;
-  /** Relays a direct message to a participant on `node`. */
-  direct(node: string, room: string, id: string, message: OutgoingMessage): void;
-  /** Relays a broadcast to the room's other nodes. */
-  broadcast(room: string, message: OutgoingMessage): void;
+  /** Channel of a node's direct messages. */
+  nodeChannel(node: string): string;
+  /** Channel of a room's broadcasts and presence. */
+  roomChannel(room: string): string;
+  /** Publishes `header` and the message's frames on `channel`; throws like {@link ClusterLink.assertRelay}. */
+  relay(channel: string, header: Buffer, message: OutgoingMessage): void;
   /** Records and publishes a local member's presence change. */
   announce(room: string, change: PresenceChange, record: MemberRecord, announcement: OutgoingMessage): void;
 }
 
+/** Where relayed messages go, and the bytes before their frames (built once, on first use). */
+interface Route {
+  readonly channel: string;
+  readonly header: Buffer;
+}
+
 /** A participant connected to another node. */
 export class RemoteMember implements RoomMember {
+  private route: Route | undefined;
+
   constructor(
     readonly record: MemberRecord,
     private readonly room: string,
@@ -49,7 +59,8 @@ export class RemoteMember implements RoomMember {
   }
 
   deliver(message: OutgoingMessage): void {
-    this.link.direct(this.record.n, this.room, this.record.id, message);
+    this.route ??= { channel: this.link.nodeChannel(this.record.n), header: directHeader(this.room, this.record.id) };
+    this.link.relay(this.route.channel, this.route.header, message);
   }
 }
 
@@ -68,6 +79,7 @@ export class ClusterRoom implements Room {
   ready: Promise<void> | undefined;
   private readonly enabled = new Map<string, RoomMember>();
   private remote = 0;
+  private broadcastRoute: Route | undefined;
   /** Bus messages held back while a roster snapshot is being read. */
   private held: BusMessage[] | undefined;
 
@@ -109,7 +121,10 @@ export class ClusterRoom implements Room {
     // All or nothing: a broadcast some nodes would miss is refused before anyone gets it.
     if (this.remote > 0) this.link.assertRelay();
     this.local.deliver(message, except);
-    if (this.remote > 0) this.link.broadcast(this.name, message);
+    if (this.remote > 0) {
+      this.broadcastRoute ??= { channel: this.link.roomChannel(this.name), header: broadcastHeader(this.link.nodeId) };
+      this.link.relay(this.broadcastRoute.channel, this.broadcastRoute.header, message);
+    }
   }
 
   /** Forgets a local member (it left or its place was released). */

@@ -32,7 +32,7 @@ import {
   type RoomDirectoryLimits,
   type RoomMember,
 } from '../core/room-directory.js';
-import { ClusterKeys, decodeBus, encodeBroadcast, encodeDirect, encodePresence, type MemberRecord } from './bus.js';
+import { ClusterKeys, decodeBus, encodePresence, withHeader, type MemberRecord } from './bus.js';
 import { resolveClusterOptions, type RedisClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
 import { ClusterRoom, memberRecord, type ClusterLink } from './cluster-room.js';
 import { CLUSTER_SCRIPTS, type ClusterScriptName } from './scripts.js';
@@ -185,14 +185,23 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     if (!this.available) throw new RequestError(RELAY_UNAVAILABLE_TEXT, ErrorCode.OperationFailed);
   }
 
-  direct(node: string, room: string, id: string, message: OutgoingMessage): void {
-    this.assertRelay();
-    this.run(this.commands.spublish(this.keys.nodeChannel(node), encodeDirect(room, id, message.wire)), 'direct relay');
+  nodeChannel(node: string): string {
+    return this.keys.nodeChannel(node);
   }
 
-  broadcast(room: string, message: OutgoingMessage): void {
-    this.run(this.commands.spublish(this.keys.roomChannel(room), encodeBroadcast(this.nodeId, message.wire)), 'broadcast relay');
+  roomChannel(room: string): string {
+    return this.keys.roomChannel(room);
   }
+
+  relay(channel: string, header: Buffer, message: OutgoingMessage): void {
+    this.assertRelay();
+    // The hot path: not tracked (close need not wait for relays), one catch per publish.
+    this.commands.spublish(channel, withHeader(header, message.wire)).catch(this.relayFailed);
+  }
+
+  private readonly relayFailed = (error: unknown): void => {
+    this.logger.warn({ err: error }, 'cluster relay failed');
+  };
 
   announce(room: string, change: PresenceChange, record: MemberRecord, announcement: OutgoingMessage | undefined): void {
     // While Redis is away the change stays local; reconciliation publishes the state that results.
