@@ -8,7 +8,7 @@ import { Observable, filter, firstValueFrom, map, merge, type Subscription } fro
 import type { ActorOptions, AnyActorLogic } from 'xstate';
 import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
-import { MessagingDisabledError, RoomClosedError } from './errors.js';
+import { MessagingDisabledError, closedError } from './errors.js';
 import {
   Listeners,
   addedMessage,
@@ -268,7 +268,7 @@ export class MessagingClient {
       select(this.parts.actor, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('enabled') || s.matches('disabled') || s.matches('disabling'))),
     );
     if (snapshot.status === 'active' && snapshot.matches('enabled')) return;
-    if (snapshot.status !== 'active') throw new RoomClosedError(this.parts.connection.getSnapshot().context.end ?? { kind: 'user' }, 'messaging was enabled');
+    if (snapshot.status !== 'active') throw closedError(this.parts.connection.getSnapshot().context.end, 'messaging was enabled');
     const failure = snapshot.context.failure;
     if (failure?.kind === 'refused') throw new RoomServerError(failure.message, failure.code);
     if (failure?.kind === 'timeout') throw new RoomStateError(RoomStateErrorCode.Timeout, `${failure.message}.`);

@@ -12,7 +12,7 @@ import type { ActorRefFrom } from 'xstate';
 import type { ConnectionEvent, MessagingEvent, connectionMachine, messagingMachine } from '../../machines/index.js';
 import { MessageType } from '../protocol/message-types.js';
 import { RoomServerError } from '../errors.js';
-import { MessagingDisabledError, RoomClosedError } from './errors.js';
+import { MessagingDisabledError, closedError } from './errors.js';
 import type { Link, LinkEvent } from './link.js';
 import { LinkLostError } from './requests.js';
 import { emitted as emittedOf } from './observe.js';
@@ -84,8 +84,7 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
       return { to: 'connection', event: { type: 'transport.opened' } };
     case 'transport.closed': {
       if (parts.link.current === event.link) parts.link.current = undefined;
-      const { code, reason, httpStatus } = event;
-      const closed: ConnectionEvent = httpStatus === undefined ? { type: 'transport.closed', code, reason } : { type: 'transport.closed', code, reason, httpStatus };
+      const { link: _link, ...closed } = event;
       return { to: 'connection', event: closed };
     }
     case 'transport.failed':
@@ -160,8 +159,7 @@ function effects(parts: PipelineParts): Observable<never> {
       map((effect) => {
         switch (effect.reason) {
           case 'closed': {
-            const end = connection.getSnapshot().context.end ?? { kind: 'user' as const };
-            outbox.rejectAll(new RoomClosedError(end, 'the message was sent'));
+            outbox.rejectAll(closedError(connection.getSnapshot().context.end, 'the message was sent'));
             return;
           }
           case 'disabled':

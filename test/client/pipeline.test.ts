@@ -130,7 +130,7 @@ describe('Outbox', () => {
     state.canSend = false;
     const queued = outbox.submit({ tool: 'broadcast', type: 't', message: {}, ignoreOffline: false });
     const quiet = outbox.submit({ tool: 'send', to: 'bob', type: 't', message: {}, ignoreOffline: true });
-    const closed = new RoomClosedError({ kind: 'user' }, 'the message was sent');
+    const closed = new RoomClosedError(undefined, 'the message was sent');
     state.refusal = closed;
     outbox.rejectAll(closed);
     calls[0]!.reject(new LinkLostError());

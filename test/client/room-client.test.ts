@@ -65,7 +65,7 @@ describe('RoomClient: connecting', () => {
     expect(error).toBeInstanceOf(RoomClosedError);
     expect((error as RoomClosedError).code).toBe('ROOM_ERR_CLOSED');
     expect((error as RoomClosedError).end).toMatchObject({ kind: 'refused', httpStatus: 403 });
-    expect((error as Error).message).toBe('the server refused the websocket upgrade with HTTP 403; check the token and the room name before the room became ready.');
+    expect((error as Error).message).toBe('the server refused the websocket upgrade with HTTP 403: token is not for this room before the room became ready.');
     expect(states.items).toEqual(['idle', 'connecting', 'closed']);
   });
 
