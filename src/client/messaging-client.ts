@@ -71,6 +71,8 @@ export interface MessagingClientParts {
   readonly command: (event: MessagingEvent) => void;
   readonly outbox: Outbox;
   readonly messages: Observable<RoomMessage>;
+  /** Presence control messages as received, for `on('message')`. */
+  readonly controlMessages: Observable<RoomMessage>;
   /** The inspector given to every presence actor. */
   readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
@@ -196,23 +198,45 @@ export class MessagingClient {
     }
   }
 
+  /**
+   * The official client's events, event by event: `participant_added`,
+   * `participant_removed` and `participant_attributes_updated` fire only for
+   * the server's `participant.*` pushes (never for members of a
+   * `messaging.enabled` snapshot, which fire only `messaging_enabled`), and
+   * `message` fires for every message received, presence control messages
+   * included.
+   */
   private source(name: MessagingEventName): Observable<RoomMessageEvent> {
+    const { actor } = this.parts;
     switch (name) {
       case 'message':
-        return this.messages$.pipe(map((message) => messageEvent(message)));
+        return merge(this.messages$, this.parts.controlMessages).pipe(map((message) => messageEvent(message)));
       case 'participant_added':
-        return emitted(this.parts.actor, 'participant.added').pipe(
+        return emitted(actor, 'participant.added').pipe(
+          filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
             return messageEvent(addedMessage(participant, event.participant.attributes), participant);
           }),
         );
       case 'participant_removed':
-        return this.participantRemoved$.pipe(map((participant) => messageEvent(removedMessage(participant), participant)));
+        return emitted(actor, 'participant.removed').pipe(
+          filter((event) => event.origin === 'event'),
+          map((event) => {
+            const participant = this.wrap(event.participant);
+            return messageEvent(removedMessage(participant), participant);
+          }),
+        );
       case 'participant_attributes_updated':
-        return this.participantAttributesUpdated$.pipe(map((u) => messageEvent(attributesMessage(u.participant, u.changed), u.participant)));
+        return emitted(actor, 'participant.attributes_updated').pipe(
+          filter((event) => event.origin === 'event'),
+          map((event) => {
+            const participant = this.wrap(event.participant);
+            return messageEvent(attributesMessage(participant, event.changed), participant);
+          }),
+        );
       case 'messaging_enabled':
-        return emitted(this.parts.actor, 'presence.loaded').pipe(
+        return emitted(actor, 'presence.loaded').pipe(
           map((event) => messageEvent(enabledMessage(this.parts.connection.getSnapshot().context.participantId, event.participants))),
         );
     }

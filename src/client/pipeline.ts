@@ -26,7 +26,11 @@ export type ConnectionActor = ActorRefFrom<typeof connectionMachine>;
 export type MessagingActor = ActorRefFrom<typeof messagingMachine>;
 
 /** Where a routed event goes. */
-type Routed = { to: 'connection'; event: ConnectionEvent } | { to: 'messaging'; event: MessagingEvent } | { to: 'user'; message: RoomMessage };
+type Routed =
+  | { to: 'connection'; event: ConnectionEvent }
+  /** `control`: the presence control message the event was decoded from, repeated on `controlMessages` after the machine has it. */
+  | { to: 'messaging'; event: MessagingEvent; control?: RoomMessage }
+  | { to: 'user'; message: RoomMessage };
 
 /** Where warnings go. */
 export interface ClientLogger {
@@ -48,6 +52,8 @@ export interface PipelineParts {
   readonly outbox: Outbox;
   /** User messages. */
   readonly messages: Subject<RoomMessage>;
+  /** Presence control messages as received (built only while observed). */
+  readonly controlMessages: Subject<RoomMessage>;
   readonly logger: ClientLogger;
 }
 
@@ -96,7 +102,7 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
         switch (type) {
           case MessageType.MessagingSend: {
             const push = decodeMessagingPush(data);
-            return push.kind === 'presence' ? { to: 'messaging', event: push.event } : { to: 'user', message: push.message };
+            return push.kind === 'presence' ? { to: 'messaging', event: push.event, control: push.message } : { to: 'user', message: push.message };
           }
           case MessageType.RoomReady:
             return { to: 'connection', event: { type: 'room.ready_received', ...decodeRoomReady(data) } };
@@ -207,6 +213,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
           return;
         case 'messaging':
           messaging.send(item.event);
+          if (item.control !== undefined && parts.controlMessages.observed) parts.controlMessages.next(item.control);
           return;
         case 'user':
           parts.messages.next(item.message);

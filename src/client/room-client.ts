@@ -163,6 +163,7 @@ export class RoomClient {
   private readonly connectionCommands = new Subject<ConnectionEvent>();
   private readonly messagingCommands = new Subject<MessagingEvent>();
   private readonly messages = new Subject<RoomMessage>();
+  private readonly controlMessages = new Subject<RoomMessage>();
   private readonly closing = new Set<Promise<void>>();
   private readonly finished: Promise<void>;
   private started: Promise<void> | undefined;
@@ -212,6 +213,7 @@ export class RoomClient {
       link,
       outbox,
       messages: this.messages,
+      controlMessages: this.controlMessages,
       logger,
     });
     this.connectionState$ = select(this.connection, connectionStateName);
@@ -227,6 +229,7 @@ export class RoomClient {
       command: (event) => this.messagingCommands.next(event),
       outbox,
       messages: this.messages.asObservable(),
+      controlMessages: this.controlMessages.asObservable(),
       ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     });
     // Messaging reaches its final state right after the connection does, once
@@ -238,6 +241,7 @@ export class RoomClient {
           queueMicrotask(() => {
             pipeline.unsubscribe();
             this.messages.complete();
+            this.controlMessages.complete();
             this.messaging.dispose();
             resolve();
           });
