@@ -2,7 +2,7 @@
  * One participant connection inside the core: its identity, attributes,
  * frame reassembly, rate limits and lifecycle actor. Knows nothing of `ws`.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
@@ -81,7 +81,12 @@ export class ParticipantSession implements RoomMember {
     });
     this.messageRate = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, context.clock);
     this.byteRate = new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond, limits.maxMessageBytes), context.clock);
-    this.actor = createActor(participantSessionMachine);
+    // Lifecycle transitions only (join, enable, disable, attributes, leave), so inspecting costs nothing per message.
+    this.actor = createActor(participantSessionMachine, {
+      inspect: (inspection) => {
+        if (inspection.type === '@xstate.snapshot') context.observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
+      },
+    });
     this.actor.on('presence.snapshot', () => this.sendSnapshot());
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());

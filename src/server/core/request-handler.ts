@@ -24,7 +24,7 @@ export function handleMessage(session: ParticipantSession, message: ProtocolMess
     session.protocolError((error as Error).message, message.id);
     return;
   }
-  session.context.observer.requestReceived(requestKind(message.type, header), message.data.byteLength);
+  session.context.observer.requestReceived(requestKind(message.type, header), message.data.byteLength, session.room.name);
   try {
     switch (message.type) {
       case MessageType.InvokeTool:
