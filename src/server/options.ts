@@ -3,6 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { RedisClusterOptions } from './cluster/cluster-options.js';
+import type { ServerObserver } from './core/observer.js';
 
 /**
  * Resource limits of a room server. Every limit has a safe default; pass
@@ -163,6 +164,12 @@ export interface RoomServerOptions {
    * serves one set of rooms. Absent = rooms live in this process only.
    */
   redis?: string | RedisClusterOptions;
+  /**
+   * Listener of what the server does (requests, deliveries, errors, lifecycle);
+   * combine several with `combineObservers`.
+   * @defaultValue an observer that ignores everything
+   */
+  observer?: ServerObserver;
 }
 
 /** Merges partial limits over the defaults, rejecting nonsense values. */

@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
 import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
 import { CloseCode } from './core/participant-session.js';
-import type { DirectoryStats, RoomDirectory } from './core/room-directory.js';
+import type { DirectoryStats } from './core/room-directory.js';
 import { RoomServerCore, isRefusal, type Admission } from './core/room-server-core.js';
 import { RedisRoomDirectory } from './cluster/redis-directory.js';
 import { handleHttpRequest } from './http-routes.js';
@@ -66,7 +66,6 @@ class NodeRoomServer implements RoomServer {
   private readonly limits: RoomServerLimits;
   private readonly logger: Logger;
   private readonly core: RoomServerCore;
-  private readonly directory: RoomDirectory | undefined;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
@@ -80,8 +79,8 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
-    this.directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, directory: this.directory });
+    const directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, directory, observer: options.observer });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -188,6 +187,7 @@ class NodeRoomServer implements RoomServer {
     socket.on('error', () => socket.destroy());
     const refuse = (refusal: UpgradeRefusal, level: 'info' | 'warn' = 'info') => {
       this.logger[level]({ status: refusal.status, reason: refusal.reason, remote: request.socket.remoteAddress }, 'upgrade refused');
+      this.core.context.observer.upgradeRefused(refusal.status, refusal.reason);
       refuseUpgrade(socket, refusal);
     };
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
@@ -233,6 +233,7 @@ class NodeRoomServer implements RoomServer {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
+      observer: this.core.context.observer,
     });
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));

@@ -23,7 +23,7 @@ const servers: SpawnedServer[] = [];
 const peers: OfficialPeer[] = [];
 
 function startNode(args: string[] = []): Promise<SpawnedServer> {
-  return spawnCliServer({ secret: SECRET, built: true, args: ['--redis', redis.url, '--redis-lease', LEASE, ...args] }).then((server) => {
+  return spawnCliServer({ secret: SECRET, args: ['--redis', redis.url, '--redis-lease', LEASE, ...args] }).then((server) => {
     servers.push(server);
     return server;
   });
