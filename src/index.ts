@@ -17,7 +17,7 @@ export type {
   TokenRefusal,
 } from './auth/token.js';
 // Server and client exports are appended below by their modules.
-export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, CloseCode, SLOW_CONSUMER_REASON, combineObservers, noopObserver } from './server/index.js';
+export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT, CloseCode, SLOW_CONSUMER_REASON, combineObservers, noopObserver } from './server/index.js';
 export type {
   RoomServer,
   RoomServerOptions,
@@ -29,6 +29,9 @@ export type {
   Room,
   RoomMember,
   AdmissionRefusal,
+  DirectoryStats,
+  PresenceChange,
+  RedisClusterOptions,
   ParticipantConnection,
   ServerObserver,
   DeliveryKind,

@@ -99,6 +99,7 @@ function readStrings(buffer: Buffer, count: number): { strings: string[]; rest: 
   let offset = 1;
   for (let i = 0; i < count; i++) {
     const length = buffer.readUInt32BE(offset);
+    if (offset + 4 + length > buffer.length) throw new RangeError('a string runs past the end of the message');
     strings.push(buffer.toString('utf8', offset + 4, offset + 4 + length));
     offset += 4 + length;
   }
