@@ -178,6 +178,9 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     // Leaving for good: whatever is left of this node is removed at once, not at lease expiry.
     await this.script('rsReap', this.keys.nodes, this.keys.prefix, this.nodeId).catch(() => undefined);
     await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
+    // quit() cannot reach a Redis that is away; this also stops reconnecting, so the process can exit.
+    this.commands.disconnect();
+    this.subscriber.disconnect();
     this.logger.info({ node: this.nodeId }, 'left the cluster');
   }
 
