@@ -117,3 +117,19 @@ describe('roomstate serve --redis, as separate processes', () => {
     await carol.close();
   });
 });
+
+describe('roomstate serve --redis while Redis is away', () => {
+  it('keeps running, and still stops cleanly (exit 0) on SIGTERM', async () => {
+    const own = await startRedis();
+    try {
+      const node = await spawnCliServer({ secret: SECRET, args: ['--redis', own.url, '--redis-lease', LEASE] });
+      servers.push(node);
+      await own.stop();
+      await waitUntil(async () => (await httpStatus(httpOf(node))).redis === 'unreachable', CLUSTER_WAIT);
+      await node.close();
+      expect({ code: node.child.exitCode, signal: node.child.signalCode }).toEqual({ code: 0, signal: null });
+    } finally {
+      await own.dispose();
+    }
+  });
+});
