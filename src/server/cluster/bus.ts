@@ -8,6 +8,7 @@
  * the announcement's frames, `J` presence event alone (published by Lua
  * scripts and by reconciliation; each node encodes its own push).
  * Node channel: `D` direct message (room, target id, frames).
+ * Either channel: `N` a batch of the above, each with its length.
  */
 import type { PresenceChange } from '../core/room-directory.js';
 
@@ -29,6 +30,7 @@ export interface PresenceEvent extends Partial<MemberRecord> {
 
 /** A decoded room-channel or node-channel message. */
 export type BusMessage =
+  | { kind: 'batch'; messages: Buffer[] }
   | { kind: 'broadcast'; node: string; wire: Buffer }
   | { kind: 'presence'; event: PresenceEvent; wire: Buffer | undefined }
   | { kind: 'direct'; room: string; id: string; wire: Buffer };
@@ -37,6 +39,7 @@ const BROADCAST = 0x42; // 'B'
 const PRESENCE = 0x50; // 'P'
 const PRESENCE_ONLY = 0x4a; // 'J'
 const DIRECT = 0x44; // 'D'
+const BATCH = 0x4e; // 'N'
 
 /** Redis key and channel names of one cluster (one key prefix). */
 export class ClusterKeys {
@@ -127,6 +130,33 @@ export function encodePresence(event: PresenceEvent, wire?: Uint8Array): Buffer 
   return wire === undefined ? Buffer.from(String.fromCharCode(PRESENCE_ONLY) + json, 'utf8') : withStrings(PRESENCE, [json], wire);
 }
 
+/** Several bus messages for one channel, in order, as one. */
+export function encodeBatch(messages: readonly Buffer[]): Buffer {
+  let size = 1;
+  for (const message of messages) size += 4 + message.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = BATCH;
+  let offset = 1;
+  for (const message of messages) {
+    out.writeUInt32BE(message.byteLength, offset);
+    out.set(message, offset + 4);
+    offset += 4 + message.byteLength;
+  }
+  return out;
+}
+
+function splitBatch(buffer: Buffer): Buffer[] {
+  const messages: Buffer[] = [];
+  let offset = 1;
+  while (offset < buffer.length) {
+    const length = buffer.readUInt32BE(offset);
+    if (offset + 4 + length > buffer.length) throw new RangeError('a batched message runs past the end');
+    messages.push(buffer.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return messages;
+}
+
 /** Decodes a bus message; undefined for anything malformed (logged by the caller). */
 export function decodeBus(buffer: Buffer): BusMessage | undefined {
   try {
@@ -141,6 +171,8 @@ export function decodeBus(buffer: Buffer): BusMessage | undefined {
       }
       case PRESENCE_ONLY:
         return { kind: 'presence', event: JSON.parse(buffer.toString('utf8', 1)) as PresenceEvent, wire: undefined };
+      case BATCH:
+        return { kind: 'batch', messages: splitBatch(buffer) };
       case DIRECT: {
         const { strings, rest } = readStrings(buffer, 2);
         return { kind: 'direct', room: strings[0], id: strings[1], wire: rest };

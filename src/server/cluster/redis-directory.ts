@@ -35,6 +35,7 @@ import {
 import { ClusterKeys, decodeBus, encodePresence, withHeader, type MemberRecord } from './bus.js';
 import { resolveClusterOptions, type RedisClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
 import { ClusterRoom, memberRecord, type ClusterLink } from './cluster-room.js';
+import { RelayBatcher } from './relay-batcher.js';
 import { CLUSTER_SCRIPTS, type ClusterScriptName } from './scripts.js';
 
 /** Error text of a send or broadcast that needs Redis while it is unreachable. */
@@ -198,9 +199,13 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
 
   relay(channel: string, header: Buffer, message: OutgoingMessage): void {
     this.assertRelay();
-    // The hot path: not tracked (close need not wait for relays), one catch per publish.
-    this.commands.spublish(channel, withHeader(header, message.wire)).catch(this.relayFailed);
+    this.relays.add(channel, withHeader(header, message.wire));
   }
+
+  // The hot path: not tracked (close need not wait for relays), one catch per publish.
+  private readonly relays = new RelayBatcher((channel, payload) => {
+    this.commands.spublish(channel, payload).catch(this.relayFailed);
+  });
 
   private readonly relayFailed = (error: unknown): void => {
     this.logger.warn({ err: error }, 'cluster relay failed');
@@ -214,6 +219,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   }
 
   private script(name: ClusterScriptName, ...args: ScriptArgument[]): Promise<unknown> {
+    // Scripts publish presence: relays sent before must leave first.
+    this.relays.flush();
     return (this.commands as unknown as Record<ClusterScriptName, ScriptCall>)[name](...args);
   }
 
@@ -235,6 +242,10 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     const message = decodeBus(payload);
     if (message === undefined) {
       this.logger.warn({ channel }, 'ignored a malformed cluster message');
+      return;
+    }
+    if (message.kind === 'batch') {
+      for (const part of message.messages) this.onBusMessage(channel, part);
       return;
     }
     const name = message.kind === 'direct' ? message.room : channel.slice(this.keys.roomChannel('').length);
