@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
 import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
 import { CloseCode } from './core/participant-session.js';
@@ -45,7 +45,8 @@ export interface RoomServerCloseOptions {
    */
   reason?: string;
   /**
-   * Time clients get to finish the close handshake before they are terminated.
+   * Time clients get to finish the close handshake before they are terminated
+   * (ws itself drops a peer that never answers after 30 s).
    * @defaultValue 5000
    */
   timeoutMs?: number;
@@ -179,7 +180,9 @@ class NodeRoomServer implements RoomServer {
     // Leave presence quietly: everyone is going, so nobody is told about anybody.
     for (const connection of this.connections) connection.mute();
     for (const connection of this.connections) connection.session?.closed();
-    for (const connection of this.connections) connection.close(code, reason);
+    // ws.close, not connection.close: the binding would terminate a slow peer
+    // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
+    for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
     const deadline = setTimeout(() => {
       for (const connection of this.connections) connection.terminate();
       this.http.closeAllConnections();
