@@ -1,8 +1,10 @@
 /**
  * Options and limits of the room server, with their defaults.
  */
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServerObserver } from './core/observer.js';
+import type { Clock } from './core/token-bucket.js';
 
 /**
  * Resource limits of a room server. Every limit has a safe default; pass
@@ -163,6 +165,50 @@ export interface RoomServerOptions {
    * @defaultValue an observer that ignores everything
    */
   observer?: ServerObserver;
+  /**
+   * Millisecond clock of the rate limits (tests drive it by hand).
+   * @defaultValue `performance.now`
+   */
+  clock?: Clock;
+  /**
+   * Prometheus metrics (prom-client, in a registry of this server's own):
+   * `true` serves `GET /metrics` on the server's port; `{ port }` serves it on
+   * a separate plain-HTTP port instead (0 picks a free one), on `host` (default:
+   * the server's host). The CLI turns metrics on; see README "Metrics".
+   * @defaultValue false
+   */
+  metrics?: boolean | RoomServerMetricsOptions;
+  /**
+   * Serve `wss://` and `https://` directly with this certificate and key (PEM).
+   * Any other `tls.createSecureContext` option (e.g. `ca`, `passphrase`) may be added.
+   * @defaultValue undefined (plain `ws://` and `http://`)
+   */
+  tls?: RoomServerTlsOptions;
+  /**
+   * The public base URL clients reach this server at (e.g. `wss://rooms.example.com`
+   * behind a TLS proxy): `room_url` in `room_ready` is `<publicUrl>/rooms/<room>`.
+   * @defaultValue built from the request's Host header, with `wss://` when `tls` is set
+   */
+  publicUrl?: string;
+}
+
+/** Where metrics are served when not on the server's own port. */
+export interface RoomServerMetricsOptions {
+  /** Port of a separate plain-HTTP metrics listener; 0 picks a free one. */
+  port?: number;
+  /**
+   * Interface of the separate listener.
+   * @defaultValue the server's `host`
+   */
+  host?: string;
+}
+
+/** Certificate and key (PEM strings or buffers) and other TLS context options. */
+export interface RoomServerTlsOptions extends SecureContextOptions {
+  /** The certificate chain, PEM. */
+  cert: string | Buffer;
+  /** The private key, PEM. */
+  key: string | Buffer;
 }
 
 /** Merges partial limits over the defaults, rejecting nonsense values. */
