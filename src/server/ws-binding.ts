@@ -23,6 +23,9 @@ export interface WsConnectionOptions {
 /** Close reason sent to a consumer that stopped reading. */
 export const SLOW_CONSUMER_REASON = 'slow consumer: outgoing buffer limit exceeded';
 
+/** Close reason sent when handling a connection's frame threw. */
+export const INTERNAL_ERROR_REASON = 'internal server error';
+
 function flush(connection: WsConnection): void {
   connection.flush();
 }
@@ -61,13 +64,21 @@ export class WsConnection implements ParticipantConnection {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const session = this.session;
       if (session === undefined) return;
-      if (isBinary) session.receive(data as Buffer);
-      else session.receiveText();
+      try {
+        if (isBinary) session.receive(data as Buffer);
+        else session.receiveText();
+      } catch (error) {
+        this.failed(error);
+      }
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
       options.logger.info({ code, reason: reason.toString() }, 'connection closed');
-      this.session?.closed();
+      try {
+        this.session?.closed();
+      } catch (error) {
+        options.logger.error({ err: error }, 'leaving the room failed');
+      }
     });
     ws.on('error', (error: Error) => {
       options.logger.warn({ err: error }, 'connection error');
@@ -103,6 +114,21 @@ export class WsConnection implements ParticipantConnection {
       this.options.logger.warn({ bufferedAmount: this.ws.bufferedAmount }, 'dropping slow consumer');
       if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
       else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
+    }
+  }
+
+  /**
+   * An exception escaped the core while it handled this connection's input:
+   * a bug, never the peer's fault alone. It costs this connection only
+   * (closed with 1011), never the process or the room.
+   */
+  private failed(error: unknown): void {
+    this.options.logger.error({ err: error }, 'handling a frame failed; closing the connection');
+    try {
+      if (this.session) this.session.kick(CloseCode.InternalError, INTERNAL_ERROR_REASON);
+      else this.close(CloseCode.InternalError, INTERNAL_ERROR_REASON);
+    } catch {
+      this.terminate();
     }
   }
 

@@ -3,7 +3,7 @@
  * invoked through `room.invoke_tool`. `send` and `broadcast` are the relay
  * hot path: a set lookup, one encode, no actor transitions.
  */
-import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../protocol/index.js';
+import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT, type MessageId } from '../../protocol/index.js';
 import { describeValue } from '../../errors.js';
 import type { z } from 'zod';
 import type { ParticipantSession } from './participant-session.js';
@@ -24,7 +24,7 @@ export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as con
 /** Runs one messaging tool; throws {@link RequestError} or `ValidationError` to answer with an error. */
 export function invokeMessagingTool(
   session: ParticipantSession,
-  requestId: number,
+  requestId: MessageId,
   tool: string,
   args: { type: string; [key: string]: unknown },
   _payload: Uint8Array,

@@ -4,7 +4,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
-import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
+import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { messagingPrefix } from './frame-encoder.js';
@@ -23,6 +23,8 @@ export const CloseCode = {
   UnsupportedData: 1003,
   /** Policy: slow consumer over its outgoing buffer limit. */
   PolicyViolation: 1008,
+  /** An exception escaped while handling this connection's input (a server bug). */
+  InternalError: 1011,
   /** The room became full between the upgrade and the join. */
   TryAgainLater: 1013,
 } as const;
@@ -129,7 +131,7 @@ export class ParticipantSession implements RoomMember {
     if (message === undefined) return;
     if (!this.messageRate.take(1) || !this.byteRate.take(message.data.byteLength)) {
       if (message.type !== MessageType.Response) {
-        this.reply(this.context.encoder.error(message.id, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed));
+        this.reply(this.context.encoder.error(message.exactId, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed));
       }
       return;
     }
@@ -146,7 +148,7 @@ export class ParticipantSession implements RoomMember {
    * (when its id is known) with error 1002, and closes the connection once
    * there were more than `maxProtocolErrors`.
    */
-  protocolError(text: string, requestId: number | undefined): void {
+  protocolError(text: string, requestId: MessageId | undefined): void {
     this.protocolErrors++;
     this.context.logger.debug({ participant: this.id, error: text }, 'protocol error');
     if (this.protocolErrors > this.context.limits.maxProtocolErrors) {

@@ -3,7 +3,7 @@
  * every request except `set_attributes` (which the protocol leaves
  * unanswered on success) gets exactly one response.
  */
-import { ErrorCode, MessageType, unpackEnvelope, type ProtocolMessage } from '../../protocol/index.js';
+import { ErrorCode, MessageType, unpackEnvelope, type MessageId, type ProtocolMessage } from '../../protocol/index.js';
 import { ValidationError, describeValue } from '../../errors.js';
 import type { ParticipantSession } from './participant-session.js';
 import { parseInvokeToolHeader, utf8Length } from './validation.js';
@@ -20,13 +20,13 @@ export function handleMessage(session: ParticipantSession, message: ProtocolMess
   try {
     ({ header, payload } = unpackEnvelope(message.data, { maxDepth: session.context.limits.maxJsonDepth }));
   } catch (error) {
-    session.protocolError((error as Error).message, message.id);
+    session.protocolError((error as Error).message, message.exactId);
     return;
   }
   try {
     switch (message.type) {
       case MessageType.InvokeTool:
-        invokeTool(session, message.id, header, payload);
+        invokeTool(session, message.exactId, header, payload);
         return;
       case MessageType.SetAttributes:
         setAttributes(session, header);
@@ -36,17 +36,17 @@ export function handleMessage(session: ParticipantSession, message: ProtocolMess
     }
   } catch (error) {
     if (error instanceof RequestError) {
-      session.reply(session.context.encoder.error(message.id, error.message, error.protocolCode));
+      session.reply(session.context.encoder.error(message.exactId, error.message, error.protocolCode));
     } else if (error instanceof ValidationError) {
-      session.reply(session.context.encoder.error(message.id, error.message, ErrorCode.InvalidRequest));
+      session.reply(session.context.encoder.error(message.exactId, error.message, ErrorCode.InvalidRequest));
     } else {
       session.context.logger.error({ err: error, participant: session.id, type: message.type }, 'request handler failed');
-      session.reply(session.context.encoder.error(message.id, 'internal server error.', ErrorCode.OperationFailed));
+      session.reply(session.context.encoder.error(message.exactId, 'internal server error.', ErrorCode.OperationFailed));
     }
   }
 }
 
-function invokeTool(session: ParticipantSession, requestId: number, header: Record<string, unknown>, payload: Uint8Array): void {
+function invokeTool(session: ParticipantSession, requestId: MessageId, header: Record<string, unknown>, payload: Uint8Array): void {
   const request = parseInvokeToolHeader(header);
   if (request.participant_id != null) {
     throw new RequestError(`participant_id: invoking a participant's toolkit is not supported (got ${describeValue(request.participant_id)}).`, ErrorCode.InvalidRequest);
