@@ -47,13 +47,16 @@ export interface RoomServerLimits {
   maxAttributeKeys: number;
   /**
    * Requests per second per participant (token bucket, burst of one second's
-   * worth). A request over the rate gets error 1008 "rate limit exceeded".
+   * worth), charged when a request arrives. Over the rate nothing is refused:
+   * the server stops reading that socket until the bucket has refilled, so
+   * TCP slows the sender and its requests are served later, in order.
    * @defaultValue 1000
    */
   messagesPerSecond: number;
   /**
    * Request bytes per second per participant (token bucket, burst of one
-   * second's worth, never less than one maximal message). Error 1008 when over.
+   * second's worth, never less than one maximal message), charged per frame
+   * on arrival; over it, reading pauses as for {@link RoomServerLimits.messagesPerSecond}.
    * @defaultValue 16777216 (16 MiB)
    */
   bytesPerSecond: number;

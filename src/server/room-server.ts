@@ -160,6 +160,8 @@ class NodeRoomServer implements RoomServer {
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
+        // Pongs of a peer paused for its rate limit wait unread; the pause ends by itself.
+        if (connection.paused) continue;
         if (!connection.alive) {
           this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
           connection.terminate();

@@ -132,6 +132,21 @@ export class WsConnection implements ParticipantConnection {
     }
   }
 
+  /** True while reading is paused for rate limits (a paused peer cannot answer pings). */
+  get paused(): boolean {
+    return this.ws.isPaused;
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    // A peer whose pongs we did not read while paused is not dead.
+    this.alive = true;
+    this.ws.resume();
+  }
+
   /** Drops every later frame (shutdown: nobody needs presence news any more). */
   mute(): void {
     this.muted = true;

@@ -10,7 +10,7 @@ import type { CoreContext, ParticipantConnection } from './context.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { Room, RoomMember } from './room-directory.js';
-import { TokenBucket } from './token-bucket.js';
+import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
 
 /** WebSocket close codes the core uses. */
@@ -59,8 +59,7 @@ export class ParticipantSession implements RoomMember {
   room!: Room;
 
   private readonly reassembler: PacketReassembler;
-  private readonly messageRate: TokenBucket;
-  private readonly byteRate: TokenBucket;
+  private readonly throttle: InboundThrottle;
   private readonly actor: Actor<typeof participantSessionMachine>;
   private protocolErrors = 0;
   private open = true;
@@ -81,8 +80,15 @@ export class ParticipantSession implements RoomMember {
       maxTypeBytes: limits.maxTypeBytes,
       discardRejected: true,
     });
-    this.messageRate = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, context.clock);
-    this.byteRate = new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond, limits.maxMessageBytes), context.clock);
+    this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
+      handle: (frame) => this.handleFrame(frame),
+      pause: () => init.connection.pause(),
+      resume: () => init.connection.resume(),
+      failed: (error) => {
+        context.logger.error({ err: error, participant: this.id }, 'handling a frame failed; closing the connection');
+        this.kick(CloseCode.InternalError, 'internal server error');
+      },
+    });
     this.actor = createActor(participantSessionMachine);
     this.actor.on('presence.snapshot', () => this.sendSnapshot());
     this.actor.on('presence.enabled', () => this.announceEnabled());
@@ -112,8 +118,15 @@ export class ParticipantSession implements RoomMember {
     if (this.open) this.init.connection.send(message);
   }
 
-  /** Feeds one binary frame from the connection. */
+  /**
+   * Feeds one binary frame from the connection. It is charged to the rate
+   * limits now and handled now or, while reading is paused, in order later.
+   */
   receive(frame: Uint8Array): void {
+    if (this.open) this.throttle.receive(frame);
+  }
+
+  private handleFrame(frame: Uint8Array): void {
     if (!this.open) return;
     let message;
     try {
@@ -121,21 +134,14 @@ export class ParticipantSession implements RoomMember {
     } catch (error) {
       const requestId = this.reassembler.rejectedId;
       if (this.reassembler.rejectedByLimit && requestId !== undefined) {
-        // A size limit is not a protocol violation: answer it (within the request rate) and carry on.
-        if (this.messageRate.take(1)) this.reply(this.context.encoder.error(requestId, (error as Error).message, ErrorCode.InvalidRequest));
+        // A size limit is not a protocol violation: answer it and carry on.
+        this.reply(this.context.encoder.error(requestId, (error as Error).message, ErrorCode.InvalidRequest));
       } else {
         this.protocolError((error as Error).message, requestId);
       }
       return;
     }
-    if (message === undefined) return;
-    if (!this.messageRate.take(1) || !this.byteRate.take(message.data.byteLength)) {
-      if (message.type !== MessageType.Response) {
-        this.reply(this.context.encoder.error(message.exactId, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed));
-      }
-      return;
-    }
-    handleMessage(this, message);
+    if (message !== undefined) handleMessage(this, message);
   }
 
   /** A text frame arrived: the protocol is binary only, so the connection is closed. */
@@ -179,6 +185,7 @@ export class ParticipantSession implements RoomMember {
   closed(): void {
     if (!this.open) return;
     this.open = false;
+    this.throttle.stop();
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
   }

@@ -9,7 +9,7 @@ import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
-import { monotonicClock, type Clock } from './token-bucket.js';
+import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
 export interface RoomServerCoreOptions {
@@ -37,6 +37,11 @@ export interface RoomServerCoreOptions {
    * @defaultValue `performance.now`
    */
   clock?: Clock;
+  /**
+   * Timers for rate-limit pauses and timeouts (with {@link RoomServerCoreOptions.clock}, a test can drive time).
+   * @defaultValue Node's timers, unref'd
+   */
+  timers?: Timers;
 }
 
 /** A verified participant asking to join a room. */
@@ -75,6 +80,7 @@ export class RoomServerCore {
       directory: options.directory ?? new InMemoryRoomDirectory(limits),
       broadcastToSender: options.broadcastToSender ?? false,
       clock: options.clock ?? monotonicClock,
+      timers: options.timers ?? realTimers,
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
   }
