@@ -202,7 +202,8 @@ class NodeRoomServer implements RoomServer {
   }
 
   private accept(ws: WebSocket, request: IncomingMessage, roomName: string, token: VerifiedToken, tokenSource: string | undefined): void {
-    const logger = this.logger.child({ room: roomName, name: token.name });
+    // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
+    const logger = this.logger.child({ room: roomName, participantName: token.name });
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,

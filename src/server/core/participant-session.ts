@@ -27,7 +27,12 @@ export const CloseCode = {
   InternalError: 1011,
   /** The room became full between the upgrade and the join. */
   TryAgainLater: 1013,
+  /** The token's `exp` passed: reconnect with a fresh token. */
+  TokenExpired: 4001,
 } as const;
+
+/** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a session is created from. */
 export interface SessionInit {
@@ -63,6 +68,7 @@ export class ParticipantSession implements RoomMember {
   private readonly actor: Actor<typeof participantSessionMachine>;
   private protocolErrors = 0;
   private open = true;
+  private expiryTimer: unknown;
 
   constructor(
     readonly context: CoreContext,
@@ -111,6 +117,7 @@ export class ParticipantSession implements RoomMember {
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
+    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
   }
 
   /** Delivers frames to this participant, unless its connection is closing. */
@@ -186,8 +193,19 @@ export class ParticipantSession implements RoomMember {
     if (!this.open) return;
     this.open = false;
     this.throttle.stop();
+    if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
+  }
+
+  /** Closes the session with 4001 "token expired" when the token's `exp` passes (wall-clock time). */
+  private armExpiry(expiresAt: number): void {
+    const remaining = expiresAt - Date.now();
+    if (remaining <= 0) {
+      this.kick(CloseCode.TokenExpired, 'token expired');
+      return;
+    }
+    this.expiryTimer = this.context.timers.setTimeout(() => this.armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
   }
 
   private sendSnapshot(): void {

@@ -60,12 +60,20 @@ function invokeTool(session: ParticipantSession, requestId: MessageId, header: R
 /** The key Python adds to every header for tracing; never an attribute. */
 const META_KEY = '__meshagent__';
 
+/** Keys that rewrite a prototype when a client assigns them into a plain object. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 function setAttributes(session: ParticipantSession, header: Record<string, unknown>): void {
   const { limits } = session.context;
   // Spread copies keys as own data properties, so a "__proto__" key stays a plain key.
   const changed: Record<string, unknown> = { ...header };
   delete changed[META_KEY];
-  if (Object.keys(changed).length === 0) return;
+  const keys = Object.keys(changed);
+  if (keys.length === 0) return;
+  const forbidden = keys.find((key) => FORBIDDEN_KEYS.has(key));
+  if (forbidden !== undefined) {
+    throw new RequestError(`attributes.${forbidden}: the key is not allowed (it would replace the prototype of the attribute map in clients); use another key.`, ErrorCode.InvalidRequest);
+  }
   // The name is the token's identity, so lookups by name cannot be spoofed.
   // Clients re-send it unchanged after a reconnect, which passes.
   if ('name' in changed && changed.name !== session.name) {
@@ -75,9 +83,9 @@ function setAttributes(session: ParticipantSession, header: Record<string, unkno
     );
   }
   const merged = { ...session.attributes, ...changed };
-  const keys = Object.keys(merged).length;
-  if (keys > limits.maxAttributeKeys) {
-    throw new RequestError(`attributes: ${keys} keys exceed the limit of ${limits.maxAttributeKeys}.`, ErrorCode.InvalidRequest);
+  const mergedKeys = Object.keys(merged).length;
+  if (mergedKeys > limits.maxAttributeKeys) {
+    throw new RequestError(`attributes: ${mergedKeys} keys exceed the limit of ${limits.maxAttributeKeys}.`, ErrorCode.InvalidRequest);
   }
   const bytes = utf8Length(JSON.stringify(merged));
   if (bytes > limits.maxAttributeBytes) {
