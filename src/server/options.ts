@@ -90,6 +90,26 @@ export interface RoomServerLimits {
    * @defaultValue 16
    */
   maxProtocolErrors: number;
+  /**
+   * Longest a started multi-packet message may go without a new packet. A
+   * message that stalls longer is dropped and its connection closed with
+   * 1008 "partial message timed out", so a half-sent message cannot hold
+   * reassembly memory forever.
+   * @defaultValue 30000
+   */
+  partialMessageTimeoutMs: number;
+  /**
+   * Connections one identity (token `name`) may hold in one room. One more is
+   * refused at the upgrade with HTTP 429 "too many connections for this identity in this room".
+   * @defaultValue 16
+   */
+  maxConnectionsPerIdentity: number;
+  /**
+   * Rooms one identity (token `name`) may be connected to at once. Joining
+   * another is refused at the upgrade with HTTP 429 "too many rooms for this identity".
+   * @defaultValue 64
+   */
+  maxRoomsPerIdentity: number;
 }
 
 /** Default {@link RoomServerLimits}. */
@@ -107,6 +127,9 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   maxTokenLength: 8192,
   maxRoomNameLength: 256,
   maxProtocolErrors: 16,
+  partialMessageTimeoutMs: 30_000,
+  maxConnectionsPerIdentity: 16,
+  maxRoomsPerIdentity: 64,
 });
 
 /** Options of {@link createRoomServer}. */

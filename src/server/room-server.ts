@@ -196,7 +196,7 @@ class NodeRoomServer implements RoomServer {
     }
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
     if (socket.destroyed) return;
-    const refusal = this.core.admission(target.roomName);
+    const refusal = this.core.admission(target.roomName, token.name);
     if (refusal) return refuse(refusal, 'warn');
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, target.roomName, token, found?.source));
   }

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
-import { DEFAULT_LIMITS, SLOW_CONSUMER_REASON, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
+import { DEFAULT_LIMITS, PARTIAL_MESSAGE_TIMEOUT_REASON, SLOW_CONSUMER_REASON, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 
@@ -242,5 +242,59 @@ describe('token size', () => {
     expect(token.length).toBeGreaterThan(100);
     expect(await expectUpgradeRefused(server.url, room, token)).toMatchObject({ status: 403, statusText: 'token too large' });
     await expect(connectRaw(server.url, room, token)).rejects.toThrow(/403/);
+  });
+});
+
+describe('partial messages', () => {
+  it('closes a connection whose message stalls with 1008 "partial message timed out"; others carry on', async () => {
+    const server = await serve({ partialMessageTimeoutMs: 300 });
+    const room = uniqueRoom();
+    const stalling = await server.connect(room, 'stalling');
+    const bob = await enabled(server, room, 'bob');
+    const frames = encodePackets(3, 'room.invoke_tool', new Uint8Array(4 * 1024));
+    stalling.sendFrame(frames[0]);
+    stalling.sendFrame(frames[1]);
+    expect(await stalling.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+    expect(await bob.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+  });
+
+  it('keeps a connection whose messages complete', async () => {
+    const server = await serve({ partialMessageTimeoutMs: 300 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const attachment = Buffer.alloc(8 * 1024, 1).toString('base64');
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '1', attachment_base64: attachment })).toEqual({ type: 'empty' });
+    // Past the timeout with nothing pending: still open.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '2' })).toEqual({ type: 'empty' });
+  });
+});
+
+describe('per-identity limits', () => {
+  it('refuses one connection too many for one name in one room with 429', async () => {
+    const server = await serve({ maxConnectionsPerIdentity: 2 });
+    const room = uniqueRoom();
+    await server.connect(room, 'same');
+    await server.connect(room, 'same');
+    expect(await expectUpgradeRefused(server.url, room, await server.token(room, 'same'))).toMatchObject({
+      status: 429,
+      statusText: 'too many connections for this identity in this room',
+    });
+    // Another name, and the same name in another room, still get in.
+    await server.connect(room, 'other');
+    await server.connect(uniqueRoom(), 'same');
+  });
+
+  it('refuses one room too many for one name with 429, and frees the place when a connection leaves', async () => {
+    const server = await serve({ maxRoomsPerIdentity: 2 });
+    const first = await server.connect(uniqueRoom(), 'roamer');
+    await server.connect(uniqueRoom(), 'roamer');
+    const third = uniqueRoom();
+    expect(await expectUpgradeRefused(server.url, third, await server.token(third, 'roamer'))).toMatchObject({
+      status: 429,
+      statusText: 'too many rooms for this identity',
+    });
+    await first.close();
+    await first.closed;
+    await server.connect(third, 'roamer');
   });
 });

@@ -20,6 +20,9 @@ export const LIMIT_FLAGS = [
   ['maxTokenLength', '--max-token-length', 'longest token, in characters (8192)'],
   ['maxRoomNameLength', '--max-room-name-length', 'longest room name, in characters (256)'],
   ['maxProtocolErrors', '--max-protocol-errors', 'framing errors a connection may make before it is closed (16)'],
+  ['partialMessageTimeoutMs', '--partial-message-timeout-ms', 'longest a started message may go without a new packet, in ms (30000)'],
+  ['maxConnectionsPerIdentity', '--max-connections-per-identity', 'connections one token name may hold in one room (16)'],
+  ['maxRoomsPerIdentity', '--max-rooms-per-identity', 'rooms one token name may be in at once (64)'],
 ] as const;
 
 /** One of the server limit names. */

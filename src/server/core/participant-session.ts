@@ -21,7 +21,7 @@ export const CloseCode = {
   ProtocolError: 1002,
   /** A text frame arrived; the protocol is binary only. */
   UnsupportedData: 1003,
-  /** Policy: slow consumer over its outgoing buffer limit. */
+  /** Policy: slow consumer over its outgoing buffer limit, or a partial message that stalled. */
   PolicyViolation: 1008,
   /** An exception escaped while handling this connection's input (a server bug). */
   InternalError: 1011,
@@ -30,6 +30,9 @@ export const CloseCode = {
   /** The token's `exp` passed: reconnect with a fresh token. */
   TokenExpired: 4001,
 } as const;
+
+/** Close reason of a connection whose partial message stalled. */
+export const PARTIAL_MESSAGE_TIMEOUT_REASON = 'partial message timed out';
 
 /** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -42,6 +45,8 @@ export interface SessionInit {
   readonly roomUrl: string;
   readonly token: VerifiedToken;
   readonly connection: ParticipantConnection;
+  /** Called once when the session ends. */
+  readonly onClosed?: () => void;
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
@@ -69,6 +74,9 @@ export class ParticipantSession implements RoomMember {
   private protocolErrors = 0;
   private open = true;
   private expiryTimer: unknown;
+  private partialTimer: unknown;
+  /** Clock time of the last frame that arrived. */
+  private lastFrameAt = 0;
 
   constructor(
     readonly context: CoreContext,
@@ -130,7 +138,9 @@ export class ParticipantSession implements RoomMember {
    * limits now and handled now or, while reading is paused, in order later.
    */
   receive(frame: Uint8Array): void {
-    if (this.open) this.throttle.receive(frame);
+    if (!this.open) return;
+    this.lastFrameAt = this.context.clock();
+    this.throttle.receive(frame);
   }
 
   private handleFrame(frame: Uint8Array): void {
@@ -149,6 +159,7 @@ export class ParticipantSession implements RoomMember {
       return;
     }
     if (message !== undefined) handleMessage(this, message);
+    else if (this.reassembler.pending && this.partialTimer === undefined) this.armPartialTimeout(this.context.limits.partialMessageTimeoutMs);
   }
 
   /** A text frame arrived: the protocol is binary only, so the connection is closed. */
@@ -194,8 +205,32 @@ export class ParticipantSession implements RoomMember {
     this.open = false;
     this.throttle.stop();
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
+    if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
+    this.init.onClosed?.();
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
+  }
+
+  /**
+   * Drops a message whose packets stopped coming: closes with 1008 once no
+   * frame arrived for `partialMessageTimeoutMs` while it was incomplete.
+   * One timer per stalled message, re-armed from the last arrival, so
+   * packets that keep coming cost no timer work.
+   */
+  private armPartialTimeout(delay: number): void {
+    if (!Number.isFinite(delay)) return;
+    this.partialTimer = this.context.timers.setTimeout(() => {
+      this.partialTimer = undefined;
+      if (!this.open || !this.reassembler.pending) return;
+      const limit = this.context.limits.partialMessageTimeoutMs;
+      const idle = this.context.clock() - this.lastFrameAt;
+      if (idle < limit) {
+        this.armPartialTimeout(limit - idle);
+        return;
+      }
+      this.reassembler.reset();
+      this.kick(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
+    }, delay);
   }
 
   /** Closes the session with 4001 "token expired" when the token's `exp` passes (wall-clock time). */

@@ -7,6 +7,7 @@ import type { VerifiedToken } from '../../auth/token.js';
 import type { RoomServerLimits } from '../options.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
+import { IdentityLimits } from './identity-limits.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
 import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
@@ -70,6 +71,7 @@ export class RoomServerCore {
   /** Shared state of every session. */
   readonly context: CoreContext;
   private readonly createId: () => string;
+  private readonly identities: IdentityLimits;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -83,11 +85,12 @@ export class RoomServerCore {
       timers: options.timers ?? realTimers,
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
+    this.identities = new IdentityLimits(limits);
   }
 
-  /** Whether a participant could join `roomName` now. */
-  admission(roomName: string): AdmissionRefusal | undefined {
-    return this.context.directory.admission(roomName);
+  /** Whether `identity` (a token name) could join `roomName` now. */
+  admission(roomName: string, identity: string): AdmissionRefusal | undefined {
+    return this.identities.admission(identity, roomName) ?? this.context.directory.admission(roomName);
   }
 
   /**
@@ -95,6 +98,9 @@ export class RoomServerCore {
    * Returns the session, or a refusal when the room or server is full.
    */
   join(request: JoinRequest): ParticipantSession | AdmissionRefusal {
+    const identity = request.token.name;
+    const refusal = this.identities.admission(identity, request.roomName);
+    if (refusal) return refusal;
     const session = new ParticipantSession(this.context, {
       id: this.createId(),
       sessionId: this.createId(),
@@ -102,9 +108,11 @@ export class RoomServerCore {
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
+      onClosed: () => this.identities.remove(identity, request.roomName),
     });
     const room = this.context.directory.join(request.roomName, session);
     if (isRefusal(room)) return room;
+    this.identities.add(identity, request.roomName);
     session.start(room);
     return session;
   }
