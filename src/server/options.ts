@@ -61,12 +61,20 @@ export interface RoomServerLimits {
    */
   bytesPerSecond: number;
   /**
-   * Outgoing bytes queued for one connection (ws `bufferedAmount`). A consumer
-   * that stops reading and goes over it is disconnected with close code 1008
-   * "slow consumer: outgoing buffer limit exceeded".
+   * Outgoing bytes queued for one connection (ws `bufferedAmount`). A
+   * consumer over it that makes no progress draining it for
+   * {@link RoomServerLimits.slowConsumerTimeoutMs} is disconnected with close
+   * code 1008 "slow consumer: outgoing buffer limit exceeded"; one that is
+   * reading a large burst (a big presence snapshot) is not.
    * @defaultValue 16777216 (16 MiB)
    */
   maxBufferedBytes: number;
+  /**
+   * How long a connection may stay over `maxBufferedBytes` without its
+   * outgoing buffer shrinking before it is dropped as a slow consumer.
+   * @defaultValue 5000
+   */
+  slowConsumerTimeoutMs: number;
   /**
    * Deepest nesting of JSON arrays/objects in a request header and in
    * `message_json`. 1002 error when exceeded.
@@ -123,6 +131,7 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   messagesPerSecond: 1000,
   bytesPerSecond: 16 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
+  slowConsumerTimeoutMs: 5000,
   maxJsonDepth: 64,
   maxTokenLength: 8192,
   maxRoomNameLength: 256,

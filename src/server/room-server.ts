@@ -206,6 +206,7 @@ class NodeRoomServer implements RoomServer {
     const logger = this.logger.child({ room: roomName, participantName: token.name });
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
+      slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
     });

@@ -12,8 +12,10 @@ import { CloseCode, type ParticipantSession } from './core/participant-session.j
 
 /** Settings of a {@link WsConnection}. */
 export interface WsConnectionOptions {
-  /** Largest `bufferedAmount` before the peer is dropped as a slow consumer. */
+  /** `bufferedAmount` above which the peer must be draining (see `slowConsumerTimeoutMs`). */
   maxBufferedBytes: number;
+  /** How long the peer may stay over `maxBufferedBytes` with no progress before it is dropped. */
+  slowConsumerTimeoutMs: number;
   /** Time a server-initiated close may take before the socket is terminated. */
   closeTimeoutMs: number;
   /** Connection-scoped logger. */
@@ -39,6 +41,9 @@ export class WsConnection implements ParticipantConnection {
   private corked = false;
   private muted = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** `bufferedAmount` when the drain timer was armed. */
+  private drainMark = 0;
   private readonly socket: Socket | undefined;
   /**
    * Whether messages go to the net.Socket as pre-framed bytes. Safe when no
@@ -73,6 +78,7 @@ export class WsConnection implements ParticipantConnection {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
+      if (this.drainTimer) clearTimeout(this.drainTimer);
       options.logger.info({ code, reason: reason.toString() }, 'connection closed');
       try {
         this.session?.closed();
@@ -110,11 +116,32 @@ export class WsConnection implements ParticipantConnection {
     if (!this.corked) return;
     this.corked = false;
     this.socket?.uncork();
-    if (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      this.options.logger.warn({ bufferedAmount: this.ws.bufferedAmount }, 'dropping slow consumer');
+    if (this.drainTimer === undefined && this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.watchDrain();
+    }
+  }
+
+  /**
+   * Over the buffer limit: the peer gets `slowConsumerTimeoutMs` to make
+   * progress. A reader draining a large burst shrinks its buffer and is
+   * watched again; one whose buffer did not shrink is not reading and is dropped.
+   */
+  private watchDrain(): void {
+    if (!Number.isFinite(this.options.slowConsumerTimeoutMs)) return;
+    this.drainMark = this.ws.bufferedAmount;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      const buffered = this.ws.bufferedAmount;
+      if (this.ws.readyState !== WebSocket.OPEN || buffered <= this.options.maxBufferedBytes) return;
+      if (buffered < this.drainMark) {
+        this.watchDrain();
+        return;
+      }
+      this.options.logger.warn({ bufferedAmount: buffered }, 'dropping slow consumer');
       if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
       else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
-    }
+    }, this.options.slowConsumerTimeoutMs);
+    this.drainTimer.unref();
   }
 
   /**

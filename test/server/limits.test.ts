@@ -186,7 +186,7 @@ describe('rates', () => {
 describe('outgoing buffer', () => {
   it('disconnects a consumer that stops reading with 1008 "slow consumer" and announces it', async () => {
     const server = await serve(
-      { maxBufferedBytes: 256 * 1024, messagesPerSecond: Infinity, bytesPerSecond: Infinity },
+      { maxBufferedBytes: 256 * 1024, slowConsumerTimeoutMs: 300, messagesPerSecond: Infinity, bytesPerSecond: Infinity },
       { closeTimeoutMs: 30_000 },
     );
     const room = uniqueRoom();
@@ -296,5 +296,48 @@ describe('per-identity limits', () => {
     await first.close();
     await first.closed;
     await server.connect(third, 'roamer');
+  });
+});
+
+describe('presence snapshots', () => {
+  it('does not drop a reader that receives a snapshot larger than maxBufferedBytes', async () => {
+    const server = await serve({
+      maxBufferedBytes: 64 * 1024,
+      maxMessageBytes: 32 * 1024 * 1024,
+      maxAttributeBytes: 24 * 1024 * 1024,
+      bytesPerSecond: Infinity,
+    });
+    const room = uniqueRoom();
+    const big = await server.connect(room, 'big');
+    // 16 MB of attributes: far more than the socket buffers absorb in one write.
+    const filler = 'z'.repeat(16 * 1024 * 1024);
+    big.notify('set_attributes', { filler });
+    await big.invoke('enable', {});
+    const reader = await server.connect(room, 'reader');
+    await reader.invoke('enable', {});
+    const snapshot = await reader.waitForPush('messaging.enabled', () => true, 60_000);
+    const [entry] = (snapshot.message as { participants: { attributes: { filler: string } }[] }).participants;
+    expect(entry.attributes.filler.length).toBe(filler.length);
+    // Still connected: a reader that drains is never cut as a slow consumer.
+    expect(await reader.invoke('disable', {})).toEqual({ type: 'empty' });
+  });
+
+  it('answers repeated enables from one cached snapshot, rebuilt when presence changes', async () => {
+    const server = await serve({});
+    const room = uniqueRoom();
+    const alice = await enabled(server, room, 'alice');
+    const bob = await enabled(server, room, 'bob');
+    const replies = await Promise.all(Array.from({ length: 20 }, () => bob.invoke('enable', {})));
+    expect(replies).toEqual(Array.from({ length: 20 }, () => ({ type: 'empty' })));
+    const snapshots = await Promise.all(Array.from({ length: 20 }, () => bob.waitForPush('messaging.enabled')));
+    // One encoded message: the same push id every time.
+    expect(new Set(snapshots.map((s) => s.id)).size).toBe(1);
+    expect(snapshots[0].message).toEqual({ participants: [{ id: alice.participantId, role: 'user', attributes: { name: 'alice' } }] });
+    alice.notify('set_attributes', { mood: 'new' });
+    await bob.waitForPush('participant.attributes');
+    await bob.invoke('enable', {});
+    const fresh = await bob.waitForPush('messaging.enabled');
+    expect(fresh.id).not.toBe(snapshots[0].id);
+    expect(fresh.message).toEqual({ participants: [{ id: alice.participantId, role: 'user', attributes: { name: 'alice', mood: 'new' } }] });
   });
 });

@@ -16,6 +16,7 @@ export const LIMIT_FLAGS = [
   ['messagesPerSecond', '--messages-per-second', 'requests per second per participant (1000)'],
   ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant (16777216)'],
   ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped (16777216)'],
+  ['slowConsumerTimeoutMs', '--slow-consumer-timeout-ms', 'how long a connection may stay over the outgoing buffer limit without draining, in ms (5000)'],
   ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request (64)'],
   ['maxTokenLength', '--max-token-length', 'longest token, in characters (8192)'],
   ['maxRoomNameLength', '--max-room-name-length', 'longest room name, in characters (256)'],

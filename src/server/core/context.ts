@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RoomServerLimits } from '../options.js';
 import type { FrameEncoder } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import type { PresenceEpochs } from './presence-json.js';
 import type { RoomDirectory } from './room-directory.js';
 import type { Clock, Timers } from './token-bucket.js';
 
@@ -39,4 +40,5 @@ export interface CoreContext {
   readonly broadcastToSender: boolean;
   readonly clock: Clock;
   readonly timers: Timers;
+  readonly presence: PresenceEpochs;
 }

@@ -9,6 +9,7 @@ import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import { attributesJson, memberJson } from './presence-json.js';
 import type { Room, RoomMember } from './room-directory.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
@@ -74,6 +75,8 @@ export class ParticipantSession implements RoomMember {
   private protocolErrors = 0;
   private open = true;
   private expiryTimer: unknown;
+  /** The last `messaging.enabled` snapshot sent, valid while the room's presence epoch is unchanged. */
+  private snapshot: { readonly epoch: number; readonly message: OutgoingMessage } | undefined;
   private partialTimer: unknown;
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
@@ -108,7 +111,8 @@ export class ParticipantSession implements RoomMember {
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
-      this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }), this);
+      this.context.presence.bump(this.room);
+      this.room.fanOut(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, '{"attributes":' + attributesJson(changed) + '}'), this);
     });
     this.actor.on('session.ended', () => this.context.directory.leave(this.room, this));
   }
@@ -243,25 +247,37 @@ export class ParticipantSession implements RoomMember {
     this.expiryTimer = this.context.timers.setTimeout(() => this.armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
   }
 
+  /**
+   * Sends the `messaging.enabled` snapshot. A repeated enable while nothing
+   * changed in the room's presence re-sends the same encoded message: no
+   * rebuild, and the bytes are shared.
+   */
   private sendSnapshot(): void {
-    const participants: { id: string; role: string; attributes: Readonly<Record<string, unknown>> }[] = [];
-    if (this.messaging?.list !== false) {
-      for (const member of this.room.enabledMembers()) {
-        if (member !== this) participants.push({ id: member.id, role: member.role, attributes: member.attributes });
+    const epoch = this.context.presence.of(this.room);
+    if (this.snapshot === undefined || this.snapshot.epoch !== epoch) {
+      const entries: string[] = [];
+      if (this.messaging?.list !== false) {
+        for (const member of this.room.enabledMembers()) {
+          if (member !== this) entries.push(memberJson(member));
+        }
       }
+      const message = this.context.encoder.messaging(this.prefix, MessagingControlType.Enabled, '{"participants":[' + entries.join(',') + ']}');
+      this.snapshot = { epoch, message };
     }
-    this.deliver(this.context.encoder.control(this.prefix, MessagingControlType.Enabled, { participants }));
+    this.deliver(this.snapshot.message);
   }
 
   private announceEnabled(): void {
     this.enabled = true;
     this.room.setEnabled(this, true);
-    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }), this);
+    this.context.presence.bump(this.room);
+    this.room.fanOut(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, memberJson(this)), this);
   }
 
   private announceDisabled(): void {
     this.enabled = false;
     this.room.setEnabled(this, false);
+    this.context.presence.bump(this.room);
     this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }), this);
   }
 }

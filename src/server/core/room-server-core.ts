@@ -8,6 +8,7 @@ import type { RoomServerLimits } from '../options.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { IdentityLimits } from './identity-limits.js';
+import { PresenceEpochs } from './presence-json.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
 import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
@@ -83,6 +84,7 @@ export class RoomServerCore {
       broadcastToSender: options.broadcastToSender ?? false,
       clock: options.clock ?? monotonicClock,
       timers: options.timers ?? realTimers,
+      presence: new PresenceEpochs(),
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
