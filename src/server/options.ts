@@ -61,6 +61,16 @@ export interface RoomServerLimits {
    */
   bytesPerSecond: number;
   /**
+   * Milliseconds of server time per second one participant's requests may
+   * take to handle (JSON parsing, validation, encoding, fan-out), measured
+   * per request and charged to a token bucket (burst of one second's worth).
+   * Over it, reading pauses as for {@link RoomServerLimits.messagesPerSecond},
+   * so a participant sending expensive requests (huge JSON, attribute floods
+   * into a big room) gets at most this share of the event loop.
+   * @defaultValue 250
+   */
+  handlerMsPerSecond: number;
+  /**
    * Outgoing bytes queued for one connection (ws `bufferedAmount`). A
    * consumer over it that makes no progress draining it for
    * {@link RoomServerLimits.slowConsumerTimeoutMs} is disconnected with close
@@ -130,6 +140,7 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   maxAttributeKeys: 256,
   messagesPerSecond: 1000,
   bytesPerSecond: 16 * 1024 * 1024,
+  handlerMsPerSecond: 250,
   maxBufferedBytes: 16 * 1024 * 1024,
   slowConsumerTimeoutMs: 5000,
   maxJsonDepth: 64,
