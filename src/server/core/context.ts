@@ -3,7 +3,7 @@
  * room directory and the logger.
  */
 import type { Logger } from 'pino';
-import type { RoomServerLimits } from '../options.js';
+import type { RoomServerLimits } from './limits.js';
 import type { FrameEncoder } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceEpochs } from './presence-json.js';

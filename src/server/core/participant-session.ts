@@ -13,6 +13,7 @@ import { attributesJson, memberJson } from './presence-json.js';
 import type { Room, RoomMember } from './room-directory.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
+import type { LifecycleEvent, RequestScope } from './request-scope.js';
 
 /** WebSocket close codes the core uses. */
 export const CloseCode = {
@@ -51,7 +52,7 @@ export interface SessionInit {
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
-export class ParticipantSession implements RoomMember {
+export class ParticipantSession implements RoomMember, RequestScope {
   /** Participant id, fresh per connection. */
   readonly id: string;
   /** Role from the token's grants. */
@@ -192,7 +193,7 @@ export class ParticipantSession implements RoomMember {
   }
 
   /** Sends a lifecycle event to the actor (enable, disable, attributes). */
-  lifecycle(event: { type: 'messaging.enable' } | { type: 'messaging.disable' } | { type: 'attributes.changed'; changed: Record<string, unknown> }): void {
+  lifecycle(event: LifecycleEvent): void {
     this.actor.send(event);
   }
 

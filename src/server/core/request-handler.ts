@@ -5,13 +5,13 @@
  */
 import { ErrorCode, MessageType, unpackEnvelope, type MessageId, type ProtocolMessage } from '../../protocol/index.js';
 import { ValidationError, describeValue } from '../../errors.js';
-import type { ParticipantSession } from './participant-session.js';
+import type { RequestScope } from './request-scope.js';
 import { parseInvokeToolHeader, utf8Length } from './validation.js';
 import { invokeMessagingTool } from './messaging-toolkit.js';
 import { RequestError } from './request-error.js';
 
 /** Handles one complete message from `session`. Never throws. */
-export function handleMessage(session: ParticipantSession, message: ProtocolMessage): void {
+export function handleMessage(session: RequestScope, message: ProtocolMessage): void {
   // Clients answer server requests with __response__; this server sends none,
   // and answering one would hand the client a response for its own id.
   if (message.type === MessageType.Response) return;
@@ -46,7 +46,7 @@ export function handleMessage(session: ParticipantSession, message: ProtocolMess
   }
 }
 
-function invokeTool(session: ParticipantSession, requestId: MessageId, header: Record<string, unknown>, payload: Uint8Array): void {
+function invokeTool(session: RequestScope, requestId: MessageId, header: Record<string, unknown>, payload: Uint8Array): void {
   const request = parseInvokeToolHeader(header);
   if (request.participant_id != null) {
     throw new RequestError(`participant_id: invoking a participant's toolkit is not supported (got ${describeValue(request.participant_id)}).`, ErrorCode.InvalidRequest);
@@ -63,7 +63,7 @@ const META_KEY = '__meshagent__';
 /** Keys that rewrite a prototype when a client assigns them into a plain object. */
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-function setAttributes(session: ParticipantSession, header: Record<string, unknown>): void {
+function setAttributes(session: RequestScope, header: Record<string, unknown>): void {
   const { limits } = session.context;
   // Spread copies keys as own data properties, so a "__proto__" key stays a plain key.
   const changed: Record<string, unknown> = { ...header };

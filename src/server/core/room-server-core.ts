@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { VerifiedToken } from '../../auth/token.js';
-import type { RoomServerLimits } from '../options.js';
+import type { RoomServerLimits } from './limits.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { IdentityLimits } from './identity-limits.js';
