@@ -22,3 +22,5 @@ export type { ParticipantConnection } from './core/context.js';
 export { ParticipantSession, CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON } from './core/participant-session.js';
 export type { Clock, Timers } from './core/token-bucket.js';
 export { SLOW_CONSUMER_REASON } from './ws-binding.js';
+export { combineObservers, noopObserver, requestKind } from './core/observer.js';
+export type { ServerObserver, ObservedSession, DeliveryKind, RequestKind } from './core/observer.js';

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { RoomServerLimits } from './core/limits.js';
+import type { ServerObserver } from './core/observer.js';
 
 export { DEFAULT_LIMITS, resolveLimits } from './core/limits.js';
 export type { RoomServerLimits } from './core/limits.js';
@@ -58,4 +59,10 @@ export interface RoomServerOptions {
    * @defaultValue 1000
    */
   closeTimeoutMs?: number;
+  /**
+   * Listener of what the server does (requests, deliveries, errors, lifecycle);
+   * combine several with `combineObservers`.
+   * @defaultValue an observer that ignores everything
+   */
+  observer?: ServerObserver;
 }

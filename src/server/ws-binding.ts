@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
+import type { ServerObserver } from './core/observer.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
 import { CloseCode, type ParticipantSession } from './core/participant-session.js';
 
@@ -20,6 +21,8 @@ export interface WsConnectionOptions {
   closeTimeoutMs: number;
   /** Connection-scoped logger. */
   logger: Logger;
+  /** Told when this connection is cut as a slow consumer. */
+  observer: ServerObserver;
 }
 
 /** Close reason sent to a consumer that stopped reading. */
@@ -138,6 +141,7 @@ export class WsConnection implements ParticipantConnection {
         return;
       }
       this.options.logger.warn({ bufferedAmount: buffered }, 'dropping slow consumer');
+      this.options.observer.slowConsumerCut();
       if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
       else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
     }, this.options.slowConsumerTimeoutMs);

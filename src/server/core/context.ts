@@ -1,10 +1,11 @@
 /**
  * What the parts of the server core share: limits, the frame encoder, the
- * room directory and the logger.
+ * room directory, the logger and the observer.
  */
 import type { Logger } from 'pino';
 import type { RoomServerLimits } from './limits.js';
 import type { FrameEncoder } from './frame-encoder.js';
+import type { ServerObserver } from './observer.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceEpochs } from './presence-json.js';
 import type { RoomDirectory } from './room-directory.js';
@@ -41,4 +42,6 @@ export interface CoreContext {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly presence: PresenceEpochs;
+  /** Where the core reports what it does (metrics, console). */
+  readonly observer: ServerObserver;
 }

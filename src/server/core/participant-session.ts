@@ -2,7 +2,7 @@
  * One participant connection inside the core: its identity, attributes,
  * frame reassembly, rate limits and lifecycle actor. Knows nothing of `ws`.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
@@ -100,22 +100,33 @@ export class ParticipantSession implements RoomMember, RequestScope {
     });
     this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
       handle: (frame) => this.handleFrame(frame),
-      pause: () => init.connection.pause(),
+      pause: () => {
+        context.observer.rateLimited();
+        init.connection.pause();
+      },
       resume: () => init.connection.resume(),
       failed: (error) => {
         context.logger.error({ err: error, participant: this.id }, 'handling a frame failed; closing the connection');
         this.kick(CloseCode.InternalError, 'internal server error');
       },
     });
-    this.actor = createActor(participantSessionMachine);
+    // Lifecycle transitions only (join, enable, disable, attributes, leave), so inspecting costs nothing per message.
+    this.actor = createActor(participantSessionMachine, {
+      inspect: (inspection) => {
+        if (inspection.type === '@xstate.snapshot') context.observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
+      },
+    });
     this.actor.on('presence.snapshot', () => this.sendSnapshot());
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
       this.context.presence.bump(this.room);
-      this.room.fanOut(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, '{"attributes":' + attributesJson(changed) + '}'), this);
+      this.announce(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, '{"attributes":' + attributesJson(changed) + '}'));
     });
-    this.actor.on('session.ended', () => this.context.directory.leave(this.room, this));
+    this.actor.on('session.ended', () => {
+      this.context.directory.leave(this.room, this);
+      this.context.observer.participantLeft(this.room.name, this.id);
+    });
   }
 
   /** Whether the connection is still open (not closed or being closed). */
@@ -127,6 +138,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
   start(room: Room): void {
     this.room = room;
     this.actor.start();
+    this.context.observer.participantJoined(room.name, this.id);
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
@@ -157,7 +169,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
       const requestId = this.reassembler.rejectedId;
       if (this.reassembler.rejectedByLimit && requestId !== undefined) {
         // A size limit is not a protocol violation: answer it and carry on.
-        this.reply(this.context.encoder.error(requestId, (error as Error).message, ErrorCode.InvalidRequest));
+        this.replyError(requestId, (error as Error).message, ErrorCode.InvalidRequest);
       } else {
         this.protocolError((error as Error).message, requestId);
       }
@@ -184,12 +196,18 @@ export class ParticipantSession implements RoomMember, RequestScope {
       this.kick(CloseCode.ProtocolError, 'too many protocol errors');
       return;
     }
-    if (requestId !== undefined) this.reply(this.context.encoder.error(requestId, text, ErrorCode.InvalidRequest));
+    if (requestId !== undefined) this.replyError(requestId, text, ErrorCode.InvalidRequest);
   }
 
   /** Sends a response to this participant. */
   reply(message: OutgoingMessage): void {
     this.deliver(message);
+  }
+
+  /** Sends an error response with protocol code `code` and reports it. */
+  replyError(requestId: MessageId, text: string, code: number): void {
+    this.context.observer.errorResponse(code);
+    this.deliver(this.context.encoder.error(requestId, text, code));
   }
 
   /** Sends a lifecycle event to the actor (enable, disable, attributes). */
@@ -266,19 +284,28 @@ export class ParticipantSession implements RoomMember, RequestScope {
       this.snapshot = { epoch, message };
     }
     this.deliver(this.snapshot.message);
+    this.context.observer.messageDelivered('presence', this.snapshot.message.wire.length, 1);
+  }
+
+  /** Tells every other enabled member of the room about this participant (a presence change). */
+  private announce(message: OutgoingMessage): void {
+    this.room.fanOut(message, this);
+    this.context.observer.messageDelivered('presence', message.wire.length, this.room.enabledCount - (this.enabled ? 1 : 0));
   }
 
   private announceEnabled(): void {
     this.enabled = true;
     this.room.setEnabled(this, true);
     this.context.presence.bump(this.room);
-    this.room.fanOut(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, memberJson(this)), this);
+    this.context.observer.messagingEnabled(this.room.name, this.id);
+    this.announce(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, memberJson(this)));
   }
 
   private announceDisabled(): void {
     this.enabled = false;
     this.room.setEnabled(this, false);
     this.context.presence.bump(this.room);
-    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }), this);
+    this.context.observer.messagingDisabled(this.room.name, this.id);
+    this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }));
   }
 }

@@ -8,6 +8,7 @@ import { ValidationError, describeValue } from '../../errors.js';
 import type { RequestScope } from './request-scope.js';
 import { parseInvokeToolHeader, utf8Length } from './validation.js';
 import { invokeMessagingTool } from './messaging-toolkit.js';
+import { requestKind } from './observer.js';
 import { RequestError } from './request-error.js';
 
 /** Handles one complete message from `session`. Never throws. */
@@ -23,6 +24,7 @@ export function handleMessage(session: RequestScope, message: ProtocolMessage): 
     session.protocolError((error as Error).message, message.exactId);
     return;
   }
+  session.context.observer.requestReceived(requestKind(message.type, header), message.data.byteLength, session.room.name);
   try {
     switch (message.type) {
       case MessageType.InvokeTool:
@@ -36,12 +38,12 @@ export function handleMessage(session: RequestScope, message: ProtocolMessage): 
     }
   } catch (error) {
     if (error instanceof RequestError) {
-      session.reply(session.context.encoder.error(message.exactId, error.message, error.protocolCode));
+      session.replyError(message.exactId, error.message, error.protocolCode);
     } else if (error instanceof ValidationError) {
-      session.reply(session.context.encoder.error(message.exactId, error.message, ErrorCode.InvalidRequest));
+      session.replyError(message.exactId, error.message, ErrorCode.InvalidRequest);
     } else {
       session.context.logger.error({ err: error, participant: session.id, type: message.type }, 'request handler failed');
-      session.reply(session.context.encoder.error(message.exactId, 'internal server error.', ErrorCode.OperationFailed));
+      session.replyError(message.exactId, 'internal server error.', ErrorCode.OperationFailed);
     }
   }
 }
@@ -92,5 +94,6 @@ function setAttributes(session: RequestScope, header: Record<string, unknown>): 
     throw new RequestError(`attributes: ${bytes} bytes of JSON exceed the limit of ${limits.maxAttributeBytes}.`, ErrorCode.InvalidRequest);
   }
   session.attributes = merged;
+  session.context.observer.attributesChanged(session.room.name, session.id, changed);
   session.lifecycle({ type: 'attributes.changed', changed });
 }

@@ -17,7 +17,7 @@ export type LifecycleEvent =
   | { type: 'attributes.changed'; changed: Record<string, unknown> };
 
 /** The shared parts of the core a handler needs. */
-export type HandlerContext = Pick<CoreContext, 'limits' | 'encoder' | 'logger' | 'broadcastToSender'>;
+export type HandlerContext = Pick<CoreContext, 'limits' | 'encoder' | 'logger' | 'broadcastToSender' | 'observer'>;
 
 /** The requester, as its request handlers see it (also its room membership, to exclude it from a fan-out). */
 export interface RequestScope extends RoomMember {
@@ -29,12 +29,16 @@ export interface RequestScope extends RoomMember {
   readonly prefix: string;
   /** The room it is in. */
   readonly room: Room;
-  /** Limits, encoder, logger and broadcast setting. */
+  /** Whether the requester has messaging enabled. */
+  readonly enabled: boolean;
+  /** Limits, encoder, logger, broadcast setting and observer. */
   readonly context: HandlerContext;
   /** The merged attribute map (replaced, never mutated). */
   attributes: Record<string, unknown>;
   /** Sends a response to the requester. */
   reply(message: OutgoingMessage): void;
+  /** Sends an error response with protocol code `code` (and reports it). */
+  replyError(requestId: MessageId, text: string, code: number): void;
   /** Records a framing or envelope violation and answers `requestId` with 1002. */
   protocolError(text: string, requestId: MessageId | undefined): void;
   /** Hands a lifecycle event to the session's actor. */

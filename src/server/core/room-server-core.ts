@@ -11,6 +11,7 @@ import { IdentityLimits } from './identity-limits.js';
 import { PresenceEpochs } from './presence-json.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
+import { noopObserver, type ServerObserver } from './observer.js';
 import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
@@ -44,6 +45,11 @@ export interface RoomServerCoreOptions {
    * @defaultValue Node's timers, unref'd
    */
   timers?: Timers;
+  /**
+   * Listener of requests, deliveries, errors and lifecycle (metrics, console).
+   * @defaultValue {@link noopObserver}
+   */
+  observer?: ServerObserver;
 }
 
 /** A verified participant asking to join a room. */
@@ -85,6 +91,7 @@ export class RoomServerCore {
       clock: options.clock ?? monotonicClock,
       timers: options.timers ?? realTimers,
       presence: new PresenceEpochs(),
+      observer: options.observer ?? noopObserver,
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
