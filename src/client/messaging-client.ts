@@ -24,8 +24,12 @@ import { emitted, select } from './observe.js';
 import type { Outbox } from './outbox.js';
 import { PresenceActors } from './presence-actors.js';
 import { RemoteParticipant, type Attributes, type LocalParticipant, type PresenceSource } from './participants.js';
-import type { ConnectionActor, MessagingActor } from './pipeline.js';
+import type { ClientLogger, ConnectionActor, MessagingActor } from './pipeline.js';
+import { messagesOfType, waitForParticipantIn, type MessageValidator, type MessagesOfOptions, type TypedRoomMessage } from './agent-helpers.js';
 import type { RoomMessage } from './wire.js';
+
+/** How long {@link MessagingClient.waitForParticipant} waits by default, in ms. */
+export const DEFAULT_WAIT_MS = 30_000;
 
 /** A message target: a participant (remote or local, from any client) or a participant id. */
 export type MessageTarget = RemoteParticipant | LocalParticipant | { readonly id: string } | string;
@@ -73,6 +77,8 @@ export interface MessagingClientParts {
   readonly messages: Observable<RoomMessage>;
   /** Presence control messages as received, for `on('message')`. */
   readonly controlMessages: Observable<RoomMessage>;
+  /** Where warnings go (messages refused by a {@link MessagingClient.messagesOf} validator). */
+  readonly logger: ClientLogger;
   /** The inspector given to every presence actor. */
   readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
@@ -272,6 +278,53 @@ export class MessagingClient {
   getParticipant(id: string): RemoteParticipant | null {
     const entry = this.presence.roster().get(id);
     return entry === undefined ? null : this.wrap(entry);
+  }
+
+  /**
+   * Resolves with the remote participant named `name` as soon as it is
+   * present (at once if it already is). Rejects with a `ROOM_ERR_TIMEOUT`
+   * {@link RoomStateError} after `timeout` ms, or with
+   * {@link RoomClosedError} if the room closes first. Needs messaging
+   * enabled (presence is empty otherwise).
+   *
+   * @example
+   * ```ts
+   * const planner = await room.messaging.waitForParticipant('planner', { timeout: 10_000 });
+   * await room.messaging.sendMessage({ to: planner, type: 'task', message: { goal } });
+   * ```
+   */
+  waitForParticipant(name: string, options: { /** @defaultValue 30000 */ timeout?: number } = {}): Promise<RemoteParticipant> {
+    const timeout = options.timeout ?? DEFAULT_WAIT_MS;
+    if (!(Number.isFinite(timeout) && timeout > 0)) {
+      return Promise.reject(new ValidationError('timeout', `timeout must be a positive number of ms, got ${describeValue(timeout)}.`));
+    }
+    const what = `participant ${JSON.stringify(name)}`;
+    return waitForParticipantIn(
+      this.participants$,
+      (participants) => participants.find((participant) => participant.getAttribute('name') === name),
+      what,
+      timeout,
+      () => closedError(this.parts.connection.getSnapshot().context.end, `${what} appeared`),
+    );
+  }
+
+  /**
+   * The messages of one `type` whose body `validator` accepts, typed: a
+   * type guard `(x: unknown) => x is T` or a schema with `safeParse` (zod).
+   * A schema's parsed output replaces the body. Refused bodies go to
+   * `onInvalid` (by default a warning to the logger), never to the stream.
+   *
+   * @example
+   * ```ts
+   * const Task = z.object({ goal: z.string() });
+   * room.messaging.messagesOf('task', Task).subscribe(({ message }) => plan(message.goal));
+   * ```
+   */
+  messagesOf<T>(type: string, validator: MessageValidator<T>, options: MessagesOfOptions = {}): Observable<TypedRoomMessage<T>> {
+    const onInvalid =
+      options.onInvalid ??
+      (({ message }) => this.parts.logger.warn(`roomstate client: dropped a ${JSON.stringify(type)} message from ${message.fromParticipantId}: its body failed validation.`));
+    return this.messages$.pipe(messagesOfType(type, validator, onInvalid));
   }
 
   /** The first remote participant whose `name` attribute is `name`, or null. */
