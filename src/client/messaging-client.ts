@@ -264,6 +264,16 @@ export class MessagingClient {
     return this.state === 'enabled';
   }
 
+  /** Sends and broadcasts written and awaiting the server's answer (at most `sendWindow`). */
+  get sendsInFlight(): number {
+    return this.parts.outbox.pending;
+  }
+
+  /** Sends and broadcasts waiting in the outbox to go out. */
+  get sendsQueued(): number {
+    return this.parts.outbox.queued;
+  }
+
   /** The current remote participants. */
   get remoteParticipants(): RemoteParticipant[] {
     return this.presence.roster().list().map((entry) => this.wrap(entry));

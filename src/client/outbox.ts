@@ -14,6 +14,12 @@
  * - the target is resolved when the send goes out, so a participant that
  *   left while the send waited fails with {@link ParticipantNotFoundError}.
  *
+ * At most `window` sends are written and unanswered at a time; the rest wait
+ * in the queue, in order, and go out as answers come back. A burst of any
+ * size is therefore paced by the server's answers (which a rate-limited
+ * server delays), never refused by the client, and what sits in the
+ * socket's buffer stays bounded.
+ *
  * @packageDocumentation
  */
 import { RoomServerError } from '../errors.js';
@@ -48,6 +54,8 @@ export interface OutboxDeps {
   canSend(): boolean;
   /** The error to refuse sends with when messaging has ended for good, else undefined. */
   refusal(): Error | undefined;
+  /** Most sends written and awaiting their answer at once. */
+  readonly window: number;
   /** The participant id a target resolves to, or undefined when it is not (or no longer) present. */
   resolveTarget(to: unknown): string | undefined;
   /** Invokes a messaging tool on the current connection. */
@@ -88,8 +96,8 @@ export class Outbox {
         this.fail(entry, refusal);
         return;
       }
-      // Nothing waiting and sending allowed: straight out, order is kept.
-      if (this.queue.length === 0 && this.deps.canSend()) this.dispatch(entry);
+      // Nothing waiting, room in the window and sending allowed: straight out, order is kept.
+      if (this.queue.length === 0 && this.inFlight.size < this.deps.window && this.deps.canSend()) this.dispatch(entry);
       else {
         this.queue.push(entry);
         this.flush();
@@ -97,9 +105,9 @@ export class Outbox {
     });
   }
 
-  /** Sends everything queued, in order, while sending is allowed. */
+  /** Sends what is queued, in order, while sending is allowed and the window has room. */
   flush(): void {
-    while (this.queue.length > 0 && this.deps.canSend()) this.dispatch(this.queue.shift()!);
+    while (this.queue.length > 0 && this.inFlight.size < this.deps.window && this.deps.canSend()) this.dispatch(this.queue.shift()!);
   }
 
   /** Rejects every queued send with `error` (resolving those sent with `ignoreOffline`). */
@@ -132,10 +140,12 @@ export class Outbox {
       () => {
         this.inFlight.delete(entry);
         entry.resolve();
+        this.flush();
       },
       (error: unknown) => {
         this.inFlight.delete(entry);
         this.failed(entry, target, error);
+        this.flush();
       },
     );
   }

@@ -96,11 +96,22 @@ export interface RoomClientOptions {
    */
   retryDelay?: (attempt: number) => number;
   /**
+   * Most sends and broadcasts written and awaiting the server's answer at
+   * once; later ones wait in the outbox, in order, and go out as answers
+   * arrive. Bounds what a burst puts in the socket's buffer; a burst of any
+   * size is paced, never refused.
+   * @defaultValue 256
+   */
+  sendWindow?: number;
+  /**
    * Where warnings (undecodable frames, failed one-way requests) go.
    * @defaultValue console
    */
   logger?: ClientLogger;
 }
+
+/** Default of {@link RoomClientOptions.sendWindow}. */
+export const SEND_WINDOW = 256;
 
 /** The name `connectionState$` reports for a connection snapshot. */
 export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSnapshot']>): ConnectionStateName {
@@ -130,6 +141,10 @@ function validateOptions(options: RoomClientOptions): void {
   const connect = options.connectTimeout;
   if (connect !== undefined && connect !== null && !(Number.isFinite(connect) && connect > 0)) {
     throw new ValidationError('connectTimeout', `connectTimeout must be null or a positive number of ms, got ${describeValue(connect)}.`);
+  }
+  const window = options.sendWindow;
+  if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
+    throw new ValidationError('sendWindow', `sendWindow must be a positive integer, got ${describeValue(window)}.`);
   }
   for (const field of ['handshakeTimeout', 'enableTimeout'] as const) {
     const value = options[field];
@@ -219,6 +234,7 @@ export class RoomClient {
     const notFound = new Subject<MessagingEvent>();
     const messagingActor = this.messagingActor;
     const outbox = new Outbox({
+      window: options.sendWindow ?? SEND_WINDOW,
       canSend: () => messagingActor.getSnapshot().hasTag('canSend'),
       refusal: () =>
         messagingActor.getSnapshot().status === 'active'

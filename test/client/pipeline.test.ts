@@ -72,6 +72,7 @@ function outboxUnderTest(overrides: Partial<OutboxDeps> = {}) {
   const state = { canSend: false, refusal: undefined as Error | undefined, present: new Set(['bob']) };
   const notFound: string[] = [];
   const outbox = new Outbox({
+    window: 100,
     canSend: () => state.canSend,
     refusal: () => state.refusal,
     resolveTarget: (to) => (typeof to === 'string' && state.present.has(to) ? to : undefined),
@@ -103,6 +104,27 @@ describe('Outbox', () => {
     state.canSend = true;
     void outbox.submit({ tool: 'broadcast', type: 'second', message: {}, ignoreOffline: false });
     expect(calls.map((c) => c.json.type)).toEqual(['first', 'second']);
+  });
+
+  it('keeps at most `window` sends unanswered; the rest go out in order as answers come back', async () => {
+    const { outbox, calls, state } = outboxUnderTest({ window: 2 });
+    state.canSend = true;
+    const sends = [1, 2, 3, 4, 5].map((n) => outbox.submit({ tool: 'broadcast', type: 't', message: { n }, ignoreOffline: false }));
+    const settled = Promise.allSettled(sends);
+    const sent = () => calls.map((c) => (JSON.parse(c.json.message_json as string) as { n: number }).n);
+    expect(sent()).toEqual([1, 2]);
+    expect([outbox.pending, outbox.queued]).toEqual([2, 3]);
+    calls[1]!.resolve({ type: 'empty' });
+    await flushPromises();
+    expect(sent()).toEqual([1, 2, 3]);
+    calls[0]!.reject(new RoomServerError('refused', 1008));
+    await flushPromises();
+    expect(sent()).toEqual([1, 2, 3, 4]);
+    for (const call of calls.slice(2)) call.resolve({ type: 'empty' });
+    await flushPromises();
+    expect(sent()).toEqual([1, 2, 3, 4, 5]);
+    calls[4]!.resolve({ type: 'empty' });
+    expect((await settled).map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
   });
 
   it('puts sends lost with their socket back in their original places', async () => {
