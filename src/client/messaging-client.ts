@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 import { Observable, filter, firstValueFrom, map, merge, type Subscription } from 'rxjs';
-import type { ActorOptions, AnyActorLogic } from 'xstate';
 import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
@@ -22,7 +21,7 @@ import {
 } from './events.js';
 import { emitted, select } from './observe.js';
 import type { Outbox } from './outbox.js';
-import { PresenceActors } from './presence-actors.js';
+import type { PresenceActors } from './presence-actors.js';
 import { RemoteParticipant, type Attributes, type LocalParticipant, type PresenceSource } from './participants.js';
 import type { ClientLogger, ConnectionActor, MessagingActor } from './pipeline.js';
 import { messagesOfType, waitForParticipantIn, type MessageValidator, type MessagesOfOptions, type TypedRoomMessage } from './agent-helpers.js';
@@ -79,8 +78,8 @@ export interface MessagingClientParts {
   readonly controlMessages: Observable<RoomMessage>;
   /** Where warnings go (messages refused by a {@link MessagingClient.messagesOf} validator). */
   readonly logger: ClientLogger;
-  /** The inspector given to every presence actor. */
-  readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /** The presence actors (fed by the pipeline), handed out by `RemoteParticipant.presence`. */
+  readonly presenceActors: PresenceActors;
 }
 
 /** The name `state$` reports for a messaging snapshot. */
@@ -144,9 +143,6 @@ export class MessagingClient {
   private departed: number[] = [];
   private readonly presence: PresenceSource;
   private readonly departures: Subscription;
-  /** One presence actor per remote participant, following the roster's changes. */
-  private readonly presenceActors: PresenceActors;
-  private readonly presenceUpdates: Subscription;
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
 
   constructor(private readonly parts: MessagingClientParts) {
@@ -156,7 +152,7 @@ export class MessagingClient {
       roster: () => actor.getSnapshot().context.participants,
       actorOf: (id) => {
         const entry = actor.getSnapshot().context.participants.get(id);
-        return entry === undefined ? undefined : this.presenceActors.actorOf(entry);
+        return entry === undefined ? undefined : parts.presenceActors.actorOf(entry);
       },
     };
     this.state$ = select(actor, messagingStateName);
@@ -172,12 +168,6 @@ export class MessagingClient {
     );
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
     this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.depart(event.participant));
-    this.presenceActors = new PresenceActors(parts.inspect);
-    this.presenceUpdates = merge(
-      emitted(actor, 'participant.added'),
-      emitted(actor, 'participant.attributes_updated'),
-      emitted(actor, 'participant.removed'),
-    ).subscribe((change) => this.presenceActors.apply(change));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
@@ -441,7 +431,6 @@ export class MessagingClient {
   dispose(): void {
     this.listeners.clear();
     this.departures.unsubscribe();
-    this.presenceUpdates.unsubscribe();
-    this.presenceActors.stop();
+    this.parts.presenceActors.stop();
   }
 }

@@ -17,6 +17,7 @@ import type { Link, LinkEvent } from './link.js';
 import { LinkLostError } from './requests.js';
 import { emitted as emittedOf } from './observe.js';
 import type { Outbox } from './outbox.js';
+import type { PresenceActors, PresenceChange, PresenceDelivery } from './presence-actors.js';
 import type { Content } from '../protocol/content.js';
 import { decodeConnected, decodeMessagingPush, decodeRoomReady, encodeInvoke, encodeSetAttributes, type MessagingTool, type RoomMessage } from './wire.js';
 
@@ -30,7 +31,8 @@ type Routed =
   | { to: 'connection'; event: ConnectionEvent }
   /** `control`: the presence control message the event was decoded from, repeated on `controlMessages` after the machine has it. */
   | { to: 'messaging'; event: MessagingEvent; control?: RoomMessage }
-  | { to: 'user'; message: RoomMessage };
+  | { to: 'user'; message: RoomMessage }
+  | { to: 'presence'; deliveries: readonly PresenceDelivery[] };
 
 /** Where warnings go. */
 export interface ClientLogger {
@@ -50,6 +52,8 @@ export interface PipelineParts {
   /** The current open websocket, kept up to date by the pipeline. */
   readonly link: { current: Link | undefined };
   readonly outbox: Outbox;
+  /** The presence actors, fed here with the roster's changes. */
+  readonly presenceActors: PresenceActors;
   /** User messages. */
   readonly messages: Subject<RoomMessage>;
   /** Presence control messages as received (built only while observed). */
@@ -119,6 +123,21 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
       }
     }
   }
+}
+
+/** The roster's changes, as events for the presence actors that stand for the participants concerned. */
+function presenceDeliveries(parts: PipelineParts): Observable<Routed> {
+  const { messaging, presenceActors } = parts;
+  const changes: Observable<PresenceChange> = merge(
+    emittedOf(messaging, 'participant.added'),
+    emittedOf(messaging, 'participant.attributes_updated'),
+    emittedOf(messaging, 'participant.removed'),
+  );
+  return changes.pipe(
+    map((change) => presenceActors.deliveriesFor(change)),
+    filter((deliveries) => deliveries.length > 0),
+    map((deliveries) => ({ to: 'presence', deliveries }) as const),
+  );
 }
 
 /** Answers to `enable` and `disable`, as messaging events. Answers from a closed socket are moot. */
@@ -202,6 +221,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
     linkEvents,
     connectionNotices(connection),
     toolAnswers(parts),
+    presenceDeliveries(parts),
   );
   const subscription = new Subscription();
   subscription.add(effects(parts).subscribe());
@@ -217,6 +237,9 @@ export function runPipeline(parts: PipelineParts): Subscription {
           return;
         case 'user':
           parts.messages.next(item.message);
+          return;
+        case 'presence':
+          for (const { actor, event } of item.deliveries) actor.send(event);
           return;
       }
     }),

@@ -26,6 +26,7 @@ import { MessagingClient } from './messaging-client.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
 import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
+import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
 import { invokeTool, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
 import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
@@ -244,6 +245,7 @@ export class RoomClient {
       invoke: (tool, json) => invokeTool(link, tool, json),
       notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
+    const presenceActors = new PresenceActors(options.inspect);
     this.connection.start();
     this.messagingActor.start();
     const pipeline = runPipeline({
@@ -254,6 +256,7 @@ export class RoomClient {
       messagingCommands: merge(this.messagingCommands, notFound),
       link,
       outbox,
+      presenceActors,
       messages: this.messages,
       controlMessages: this.controlMessages,
       logger,
@@ -273,7 +276,7 @@ export class RoomClient {
       messages: this.messages.asObservable(),
       controlMessages: this.controlMessages.asObservable(),
       logger,
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+      presenceActors,
     });
     // Messaging reaches its final state right after the connection does, once
     // its last effects (clearing presence, rejecting the outbox) have run.

@@ -4,6 +4,9 @@
  * through an in-memory websocket that a test plays the server on, with the
  * real codec.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { createActor } from 'xstate';
@@ -423,5 +426,15 @@ describe('the pipeline over an in-memory websocket', () => {
     await client.close();
     expect(await allStates).toEqual(['idle', 'connecting', 'connected', 'reconnecting', 'connected', 'closed']);
     expect(await enabling).toBeInstanceOf(RoomClosedError); // never confirmed by this scripted server
+  });
+});
+
+describe('the pipeline is the only caller of actor.send', () => {
+  it('no client module but pipeline.ts sends to an actor (socket and link writes aside)', () => {
+    const dir = fileURLToPath(new URL('../../src/client/', import.meta.url));
+    const senders = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => readFileSync(join(dir, file), 'utf8').split('\n').some((line) => /\.send\(/.test(line) && !/(socket|link\.current\?)\.send\(/.test(line)));
+    expect(senders).toEqual(['pipeline.ts']);
   });
 });
