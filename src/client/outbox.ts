@@ -24,9 +24,8 @@
  */
 import { RoomServerError } from '../errors.js';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
-import type { Content } from '../protocol/content.js';
 import { ParticipantNotFoundError } from './errors.js';
-import { LinkLostError } from './requests.js';
+import { LinkLostError, type Pending } from './requests.js';
 import { messageArguments } from './wire.js';
 
 /** One queued or in-flight send. */
@@ -42,10 +41,13 @@ export interface OutboxItem {
   readonly ignoreOffline: boolean;
 }
 
-interface Entry extends OutboxItem {
+interface Entry {
+  readonly item: OutboxItem;
   readonly seq: number;
   resolve(): void;
   reject(error: unknown): void;
+  /** The resolved target of the send in flight. */
+  target: string | undefined;
 }
 
 /** What the outbox needs from the client. */
@@ -58,8 +60,8 @@ export interface OutboxDeps {
   readonly window: number;
   /** The participant id a target resolves to, or undefined when it is not (or no longer) present. */
   resolveTarget(to: unknown): string | undefined;
-  /** Invokes a messaging tool on the current connection. */
-  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>): Promise<Content>;
+  /** Invokes a messaging tool on the current connection; `pending` is settled with the answer. */
+  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>, pending: Pending): void;
   /** The server answered "not found" for this participant. */
   notFound(participantId: string): void;
 }
@@ -90,7 +92,7 @@ export class Outbox {
   /** Queues a send; it goes out now if allowed. Settles with the server's answer. */
   submit(item: OutboxItem): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const entry: Entry = { ...item, seq: this.seq++, resolve, reject };
+      const entry: Entry = { item, seq: this.seq++, resolve, reject, target: undefined };
       const refusal = this.deps.refusal();
       if (refusal !== undefined) {
         this.fail(entry, refusal);
@@ -118,39 +120,43 @@ export class Outbox {
   }
 
   private fail(entry: Entry, error: unknown): void {
-    if (entry.ignoreOffline) entry.resolve();
+    if (entry.item.ignoreOffline) entry.resolve();
     else entry.reject(error);
   }
 
   private dispatch(entry: Entry): void {
+    const item = entry.item;
     let json: Record<string, unknown>;
-    let target: string | undefined;
-    if (entry.tool === 'send') {
-      target = this.deps.resolveTarget(entry.to);
+    if (item.tool === 'send') {
+      const target = this.deps.resolveTarget(item.to);
       if (target === undefined) {
-        this.fail(entry, new ParticipantNotFoundError(typeof entry.to === 'string' ? entry.to : String((entry.to as { id?: unknown })?.id ?? '')));
+        this.fail(entry, new ParticipantNotFoundError(typeof item.to === 'string' ? item.to : String((item.to as { id?: unknown })?.id ?? '')));
         return;
       }
-      json = messageArguments({ toParticipantId: target, type: entry.type, message: entry.message, messageJson: entry.messageJson, attachment: entry.attachment });
+      entry.target = target;
+      json = messageArguments({ toParticipantId: target, type: item.type, message: item.message, messageJson: item.messageJson, attachment: item.attachment });
     } else {
-      json = messageArguments({ type: entry.type, message: entry.message, messageJson: entry.messageJson, attachment: entry.attachment });
+      json = messageArguments({ type: item.type, message: item.message, messageJson: item.messageJson, attachment: item.attachment });
     }
     this.inFlight.add(entry);
-    this.deps.invoke(entry.tool, json).then(
-      () => {
+    // The entry's own promise is settled from the answer: one promise per send, not two.
+    this.deps.invoke(item.tool, json, {
+      resolve: () => {
         this.inFlight.delete(entry);
         entry.resolve();
         this.flush();
       },
-      (error: unknown) => {
+      reject: (error: unknown) => {
         this.inFlight.delete(entry);
-        this.failed(entry, target, error);
-        this.flush();
+        this.failed(entry, error);
+        // A lost link puts the entry back; the next connection's `outbox.flush` sends it.
+        if (!(error instanceof LinkLostError)) this.flush();
       },
-    );
+    });
   }
 
-  private failed(entry: Entry, target: string | undefined, error: unknown): void {
+  private failed(entry: Entry, error: unknown): void {
+    const target = entry.target;
     if (error instanceof LinkLostError) {
       const refusal = this.deps.refusal();
       if (refusal !== undefined) {

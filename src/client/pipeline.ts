@@ -14,7 +14,7 @@ import { MessageType } from '../protocol/message-types.js';
 import { RoomServerError } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import type { Link, LinkEvent } from './link.js';
-import { LinkLostError } from './requests.js';
+import { LinkLostError, type Pending } from './requests.js';
 import { emitted as emittedOf } from './observe.js';
 import type { Outbox } from './outbox.js';
 import type { PresenceActors, PresenceChange, PresenceDelivery } from './presence-actors.js';
@@ -73,13 +73,25 @@ function connectionNotices(connection: ConnectionActor): Observable<Routed> {
 // Makes tool_call_ids unique within this runtime; no randomness needed.
 let toolCalls = 0;
 
-/** Invokes a messaging tool on the current websocket; rejects with {@link LinkLostError} when there is none. */
-export function invokeTool(link: { current: Link | undefined }, tool: MessagingTool, json: Record<string, unknown>): Promise<Content> {
+/**
+ * Invokes a messaging tool on the current websocket; `pending` is settled
+ * with the answer, or rejected with {@link LinkLostError} when there is none.
+ */
+export function invokeToolWith(link: { current: Link | undefined }, tool: MessagingTool, json: Record<string, unknown>, pending: Pending): void {
   const current = link.current;
-  if (current === undefined) return Promise.reject(new LinkLostError());
+  if (current === undefined) {
+    // Never settled synchronously: the outbox may be iterating its queue.
+    queueMicrotask(() => pending.reject(new LinkLostError()));
+    return;
+  }
   // 0.39.9 gives one-way invocations (enable, disable) a tool_call_id.
   const toolCallId = tool === 'enable' || tool === 'disable' ? `${Date.now()}-${++toolCalls}` : undefined;
-  return current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId));
+  current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId), pending);
+}
+
+/** {@link invokeToolWith}, as a promise. */
+export function invokeTool(link: { current: Link | undefined }, tool: MessagingTool, json: Record<string, unknown>): Promise<Content> {
+  return new Promise<Content>((resolve, reject) => invokeToolWith(link, tool, json, { resolve, reject }));
 }
 
 /**

@@ -28,7 +28,7 @@ import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
 import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
-import { invokeTool, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
+import { invokeToolWith, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
 import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
 import type { RoomMessage } from './wire.js';
 
@@ -242,7 +242,7 @@ export class RoomClient {
           ? undefined
           : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
       resolveTarget: (to) => resolveRecipient(messagingActor, to),
-      invoke: (tool, json) => invokeTool(link, tool, json),
+      invoke: (tool, json, pending) => invokeToolWith(link, tool, json, pending),
       notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
     const presenceActors = new PresenceActors(options.inspect);

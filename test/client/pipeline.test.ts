@@ -79,7 +79,7 @@ function outboxUnderTest(overrides: Partial<OutboxDeps> = {}) {
     canSend: () => state.canSend,
     refusal: () => state.refusal,
     resolveTarget: (to) => (typeof to === 'string' && state.present.has(to) ? to : undefined),
-    invoke: (tool, json) => new Promise<Content>((resolve, reject) => calls.push({ tool, json, resolve, reject })),
+    invoke: (tool, json, pending) => void calls.push({ tool, json, resolve: pending.resolve, reject: pending.reject }),
     notFound: (id) => notFound.push(id),
     ...overrides,
   });
@@ -181,12 +181,17 @@ describe('Outbox', () => {
   });
 });
 
+/** A request registered with the tracker, as a promise. */
+function expecting(tracker: RequestTracker, id: number): Promise<Content> {
+  return new Promise<Content>((resolve, reject) => tracker.expect(id, { resolve, reject }));
+}
+
 describe('RequestTracker', () => {
   it('numbers messages from 0 and settles requests by id', async () => {
     const tracker = new RequestTracker();
     expect([tracker.nextId(), tracker.nextId()]).toEqual([0, 1]);
-    const ok = tracker.expect(1);
-    const failed = tracker.expect(0);
+    const ok = expecting(tracker, 1);
+    const failed = expecting(tracker, 0);
     expect(tracker.settle(7, encodeContent({ type: 'empty' }))).toBe(false);
     tracker.settle(1, encodeContent({ type: 'json', json: { a: 1 } }));
     tracker.settle(0, encodeContent({ type: 'error', text: 'the participant was not found', code: 1003 }));
@@ -197,8 +202,8 @@ describe('RequestTracker', () => {
 
   it('settles the common empty answer without parsing it, and a same-length other answer by parsing', async () => {
     const tracker = new RequestTracker();
-    const empty = tracker.expect(tracker.nextId());
-    const other = tracker.expect(tracker.nextId());
+    const empty = expecting(tracker, tracker.nextId());
+    const other = expecting(tracker, tracker.nextId());
     const emptyBytes = encodeContent({ type: 'empty' });
     tracker.settle(0, emptyBytes);
     // Same length as the empty answer, different bytes: must go through the decoder (and fail here).
@@ -211,8 +216,8 @@ describe('RequestTracker', () => {
 
   it('rejects everything pending when the socket goes, and undecodable answers with CodecError', async () => {
     const tracker = new RequestTracker();
-    const a = tracker.expect(tracker.nextId());
-    const b = tracker.expect(tracker.nextId());
+    const a = expecting(tracker, tracker.nextId());
+    const b = expecting(tracker, tracker.nextId());
     tracker.settle(1, new Uint8Array([1, 2, 3]));
     tracker.failAll(new LinkLostError());
     await expect(a).rejects.toBeInstanceOf(LinkLostError);
