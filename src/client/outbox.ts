@@ -61,7 +61,7 @@ export interface OutboxDeps {
   /** The participant id a target resolves to, or undefined when it is not (or no longer) present. */
   resolveTarget(to: unknown): string | undefined;
   /** Invokes a messaging tool on the current connection; `pending` is settled with the answer. */
-  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>, pending: Pending): void;
+  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>, attachment: Uint8Array | undefined, pending: Pending): void;
   /** The server answered "not found" for this participant. */
   notFound(participantId: string): void;
 }
@@ -134,13 +134,13 @@ export class Outbox {
         return;
       }
       entry.target = target;
-      json = messageArguments({ toParticipantId: target, type: item.type, message: item.message, messageJson: item.messageJson, attachment: item.attachment });
+      json = messageArguments({ toParticipantId: target, type: item.type, message: item.message, messageJson: item.messageJson });
     } else {
-      json = messageArguments({ type: item.type, message: item.message, messageJson: item.messageJson, attachment: item.attachment });
+      json = messageArguments({ type: item.type, message: item.message, messageJson: item.messageJson });
     }
     this.inFlight.add(entry);
     // The entry's own promise is settled from the answer: one promise per send, not two.
-    this.deps.invoke(item.tool, json, {
+    this.deps.invoke(item.tool, json, item.attachment, {
       resolve: () => {
         this.inFlight.delete(entry);
         entry.resolve();

@@ -77,7 +77,13 @@ let toolCalls = 0;
  * Invokes a messaging tool on the current websocket; `pending` is settled
  * with the answer, or rejected with {@link LinkLostError} when there is none.
  */
-export function invokeToolWith(link: { current: Link | undefined }, tool: MessagingTool, json: Record<string, unknown>, pending: Pending): void {
+export function invokeToolWith(
+  link: { current: Link | undefined },
+  tool: MessagingTool,
+  json: Record<string, unknown>,
+  pending: Pending,
+  attachment?: Uint8Array,
+): void {
   const current = link.current;
   if (current === undefined) {
     // Never settled synchronously: the outbox may be iterating its queue.
@@ -86,7 +92,7 @@ export function invokeToolWith(link: { current: Link | undefined }, tool: Messag
   }
   // 0.39.9 gives one-way invocations (enable, disable) a tool_call_id.
   const toolCallId = tool === 'enable' || tool === 'disable' ? `${Date.now()}-${++toolCalls}` : undefined;
-  current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId), pending);
+  current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId, attachment), pending);
 }
 
 /** {@link invokeToolWith}, as a promise. */

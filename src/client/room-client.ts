@@ -242,7 +242,7 @@ export class RoomClient {
           ? undefined
           : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
       resolveTarget: (to) => resolveRecipient(messagingActor, to),
-      invoke: (tool, json, pending) => invokeToolWith(link, tool, json, pending),
+      invoke: (tool, json, attachment, pending) => invokeToolWith(link, tool, json, pending, attachment),
       notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
     const presenceActors = new PresenceActors(options.inspect);

@@ -17,7 +17,7 @@ import { PacketReassembler, encodeContent, encodePackets, packEnvelope, unpackEn
 import { RoomClient, RoomClosedError, ParticipantNotFoundError, emitted, select } from '../../src/client/index.js';
 import { Outbox, type OutboxDeps } from '../../src/client/outbox.js';
 import { LinkLostError, RequestTracker } from '../../src/client/requests.js';
-import { decodeMessagingPush, messageArguments, toBase64, toBase64Portable } from '../../src/client/wire.js';
+import { decodeMessagingPush, encodeInvoke, messageArguments, toBase64, toBase64Portable } from '../../src/client/wire.js';
 import { ReadyState, type WebSocketLike, type WebSocketLikeEventMap } from '../../src/client/websocket.js';
 import { Recorder, waitUntil } from '../helpers/recorder.js';
 import { record } from './helpers/clients.js';
@@ -79,7 +79,7 @@ function outboxUnderTest(overrides: Partial<OutboxDeps> = {}) {
     canSend: () => state.canSend,
     refusal: () => state.refusal,
     resolveTarget: (to) => (typeof to === 'string' && state.present.has(to) ? to : undefined),
-    invoke: (tool, json, pending) => void calls.push({ tool, json, resolve: pending.resolve, reject: pending.reject }),
+    invoke: (tool, json, _attachment, pending) => void calls.push({ tool, json, resolve: pending.resolve, reject: pending.reject }),
     notFound: (id) => notFound.push(id),
     ...overrides,
   });
@@ -264,7 +264,12 @@ describe('wire decoding', () => {
     }
     expect(messageArguments({ type: 't', message: { a: 1 }, messageJson: '{"a":1}' })).toEqual({ type: 't', message_json: '{"a":1}' });
     expect(messageArguments({ toParticipantId: 'b', type: 't', message: { a: 1 } })).toEqual({ to_participant_id: 'b', type: 't', message_json: '{"a":1}' });
-    expect(messageArguments({ type: 't', message: null, attachment: new Uint8Array([1]) })).toEqual({ type: 't', message_json: 'null', attachment_base64: 'AQ==' });
+    const withAttachment = encodeInvoke('send', messageArguments({ toParticipantId: 'b', type: 't', message: null }), undefined, new Uint8Array([1, 2, 3, 4]));
+    expect(unpackEnvelope(withAttachment).header).toEqual({
+      toolkit: 'messaging',
+      tool: 'send',
+      arguments: { type: 'json', json: { to_participant_id: 'b', type: 't', message_json: 'null', attachment_base64: 'AQIDBA==' } },
+    });
   });
 });
 
