@@ -17,7 +17,7 @@ export type {
   TokenRefusal,
 } from './auth/token.js';
 // Server and client exports are appended below by their modules.
-export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, CloseCode, SLOW_CONSUMER_REASON } from './server/index.js';
+export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, CloseCode, SLOW_CONSUMER_REASON, combineObservers, noopObserver } from './server/index.js';
 export type {
   RoomServer,
   RoomServerOptions,
@@ -30,6 +30,9 @@ export type {
   RoomMember,
   AdmissionRefusal,
   ParticipantConnection,
+  ServerObserver,
+  DeliveryKind,
+  RequestKind,
 } from './server/index.js';
 export {
   RoomClient,

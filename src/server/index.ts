@@ -21,3 +21,5 @@ export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLi
 export type { ParticipantConnection } from './core/context.js';
 export { ParticipantSession, CloseCode } from './core/participant-session.js';
 export { SLOW_CONSUMER_REASON } from './ws-binding.js';
+export { combineObservers, noopObserver, requestKind } from './core/observer.js';
+export type { ServerObserver, ObservedSession, DeliveryKind, RequestKind } from './core/observer.js';

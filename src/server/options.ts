@@ -2,6 +2,7 @@
  * Options and limits of the room server, with their defaults.
  */
 import type { Logger } from 'pino';
+import type { ServerObserver } from './core/observer.js';
 
 /**
  * Resource limits of a room server. Every limit has a safe default; pass
@@ -156,6 +157,12 @@ export interface RoomServerOptions {
    * @defaultValue 1000
    */
   closeTimeoutMs?: number;
+  /**
+   * Listener of what the server does (requests, deliveries, errors, lifecycle);
+   * combine several with `combineObservers`.
+   * @defaultValue an observer that ignores everything
+   */
+  observer?: ServerObserver;
 }
 
 /** Merges partial limits over the defaults, rejecting nonsense values. */

@@ -77,7 +77,7 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false });
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer: options.observer });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -177,6 +177,7 @@ class NodeRoomServer implements RoomServer {
     socket.on('error', () => socket.destroy());
     const refuse = (refusal: UpgradeRefusal, level: 'info' | 'warn' = 'info') => {
       this.logger[level]({ status: refusal.status, reason: refusal.reason, remote: request.socket.remoteAddress }, 'upgrade refused');
+      this.core.context.observer.upgradeRefused(refusal.status, refusal.reason);
       refuseUpgrade(socket, refusal);
     };
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
@@ -205,6 +206,7 @@ class NodeRoomServer implements RoomServer {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
+      observer: this.core.context.observer,
     });
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));
@@ -213,6 +215,7 @@ class NodeRoomServer implements RoomServer {
     if (isRefusal(session)) {
       // Raced past the admission check: the room filled up meanwhile.
       logger.warn({ reason: session.reason }, 'join refused after upgrade');
+      this.core.context.observer.upgradeRefused(session.status, session.reason);
       connection.close(CloseCode.TryAgainLater, session.reason);
       return;
     }

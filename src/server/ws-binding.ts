@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
+import type { ServerObserver } from './core/observer.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
 import { CloseCode, type ParticipantSession } from './core/participant-session.js';
 
@@ -18,6 +19,8 @@ export interface WsConnectionOptions {
   closeTimeoutMs: number;
   /** Connection-scoped logger. */
   logger: Logger;
+  /** Told when this connection is cut as a slow consumer. */
+  observer: ServerObserver;
 }
 
 /** Close reason sent to a consumer that stopped reading. */
@@ -101,6 +104,7 @@ export class WsConnection implements ParticipantConnection {
     this.socket?.uncork();
     if (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.options.logger.warn({ bufferedAmount: this.ws.bufferedAmount }, 'dropping slow consumer');
+      this.options.observer.slowConsumerCut();
       if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
       else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
     }

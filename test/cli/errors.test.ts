@@ -10,7 +10,7 @@ import { expectOneErrorLine as expectOneLine, runCli } from '../helpers/cli.js';
 import { useCliRoom } from '../helpers/cli-room.js';
 import { startServer, uniqueRoom } from '../helpers/server.js';
 
-const WAIT = 15_000;
+const WAIT = 60_000;
 
 const room$ = useCliRoom();
 const { enabled } = room$;

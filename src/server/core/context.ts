@@ -1,10 +1,11 @@
 /**
  * What the parts of the server core share: limits, the frame encoder, the
- * room directory and the logger.
+ * room directory, the logger and the observer.
  */
 import type { Logger } from 'pino';
 import type { RoomServerLimits } from '../options.js';
 import type { FrameEncoder } from './frame-encoder.js';
+import type { ServerObserver } from './observer.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { RoomDirectory } from './room-directory.js';
 import type { Clock } from './token-bucket.js';
@@ -31,4 +32,6 @@ export interface CoreContext {
   readonly logger: Logger;
   readonly broadcastToSender: boolean;
   readonly clock: Clock;
+  /** Where the core reports what it does (metrics, console). */
+  readonly observer: ServerObserver;
 }

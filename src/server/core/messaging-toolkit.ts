@@ -57,7 +57,9 @@ export function invokeMessagingTool(
       const attachment = checkUserMessage(session, input);
       const target = session.room.enabledMember(input.to_participant_id);
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
-      target.deliver(encoder.messaging(session.prefix, input.type, input.message_json, attachment));
+      const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
+      target.deliver(message);
+      session.context.observer.messageDelivered('direct', message.wire.length, 1);
       session.reply(encoder.empty(requestId));
       return;
     }
@@ -70,7 +72,10 @@ export function invokeMessagingTool(
       const room = session.room;
       if (room.enabledCount > 0) {
         // Encoded once; the same frames go to every recipient.
-        room.fanOut(encoder.messaging(session.prefix, input.type, input.message_json, attachment), session.context.broadcastToSender ? undefined : session);
+        const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
+        const except = session.context.broadcastToSender ? undefined : session;
+        room.fanOut(message, except);
+        session.context.observer.messageDelivered('broadcast', message.wire.length, room.enabledCount - (except?.enabled ? 1 : 0));
       }
       session.reply(encoder.empty(requestId));
       return;

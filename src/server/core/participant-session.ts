@@ -2,7 +2,7 @@
  * One participant connection inside the core: its identity, attributes,
  * frame reassembly, rate limits and lifecycle actor. Knows nothing of `ws`.
  */
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
@@ -81,14 +81,22 @@ export class ParticipantSession implements RoomMember {
     });
     this.messageRate = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, context.clock);
     this.byteRate = new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond, limits.maxMessageBytes), context.clock);
-    this.actor = createActor(participantSessionMachine);
+    // Lifecycle transitions only (join, enable, disable, attributes, leave), so inspecting costs nothing per message.
+    this.actor = createActor(participantSessionMachine, {
+      inspect: (inspection) => {
+        if (inspection.type === '@xstate.snapshot') context.observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
+      },
+    });
     this.actor.on('presence.snapshot', () => this.sendSnapshot());
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
-      this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }), this);
+      this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }));
     });
-    this.actor.on('session.ended', () => this.context.directory.leave(this.room, this));
+    this.actor.on('session.ended', () => {
+      this.context.directory.leave(this.room, this);
+      this.context.observer.participantLeft(this.room.name, this.id);
+    });
   }
 
   /** Whether the connection is still open (not closed or being closed). */
@@ -100,6 +108,7 @@ export class ParticipantSession implements RoomMember {
   start(room: Room): void {
     this.room = room;
     this.actor.start();
+    this.context.observer.participantJoined(room.name, this.id);
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
@@ -120,7 +129,7 @@ export class ParticipantSession implements RoomMember {
       const requestId = this.reassembler.rejectedId;
       if (this.reassembler.rejectedByLimit && requestId !== undefined) {
         // A size limit is not a protocol violation: answer it (within the request rate) and carry on.
-        if (this.messageRate.take(1)) this.reply(this.context.encoder.error(requestId, (error as Error).message, ErrorCode.InvalidRequest));
+        if (this.messageRate.take(1)) this.replyError(requestId, (error as Error).message, ErrorCode.InvalidRequest);
       } else {
         this.protocolError((error as Error).message, requestId);
       }
@@ -128,8 +137,9 @@ export class ParticipantSession implements RoomMember {
     }
     if (message === undefined) return;
     if (!this.messageRate.take(1) || !this.byteRate.take(message.data.byteLength)) {
+      this.context.observer.rateLimited();
       if (message.type !== MessageType.Response) {
-        this.reply(this.context.encoder.error(message.id, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed));
+        this.replyError(message.id, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed);
       }
       return;
     }
@@ -153,12 +163,18 @@ export class ParticipantSession implements RoomMember {
       this.kick(CloseCode.ProtocolError, 'too many protocol errors');
       return;
     }
-    if (requestId !== undefined) this.reply(this.context.encoder.error(requestId, text, ErrorCode.InvalidRequest));
+    if (requestId !== undefined) this.replyError(requestId, text, ErrorCode.InvalidRequest);
   }
 
   /** Sends a response to this participant. */
   reply(message: OutgoingMessage): void {
     this.deliver(message);
+  }
+
+  /** Sends an error response with protocol code `code` and reports it. */
+  replyError(requestId: number, text: string, code: number): void {
+    this.context.observer.errorResponse(code);
+    this.deliver(this.context.encoder.error(requestId, text, code));
   }
 
   /** Sends a lifecycle event to the actor (enable, disable, attributes). */
@@ -188,18 +204,28 @@ export class ParticipantSession implements RoomMember {
         if (member !== this) participants.push({ id: member.id, role: member.role, attributes: member.attributes });
       }
     }
-    this.deliver(this.context.encoder.control(this.prefix, MessagingControlType.Enabled, { participants }));
+    const snapshot = this.context.encoder.control(this.prefix, MessagingControlType.Enabled, { participants });
+    this.deliver(snapshot);
+    this.context.observer.messageDelivered('presence', snapshot.wire.length, 1);
+  }
+
+  /** Tells every other enabled member of the room about this participant. */
+  private announce(message: OutgoingMessage): void {
+    this.room.fanOut(message, this);
+    this.context.observer.messageDelivered('presence', message.wire.length, this.room.enabledCount - (this.enabled ? 1 : 0));
   }
 
   private announceEnabled(): void {
     this.enabled = true;
     this.room.setEnabled(this, true);
-    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }), this);
+    this.context.observer.messagingEnabled(this.room.name, this.id);
+    this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }));
   }
 
   private announceDisabled(): void {
     this.enabled = false;
     this.room.setEnabled(this, false);
-    this.room.fanOut(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }), this);
+    this.context.observer.messagingDisabled(this.room.name, this.id);
+    this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }));
   }
 }

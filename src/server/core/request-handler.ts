@@ -8,6 +8,7 @@ import { ValidationError, describeValue } from '../../errors.js';
 import type { ParticipantSession } from './participant-session.js';
 import { parseInvokeToolHeader, utf8Length } from './validation.js';
 import { invokeMessagingTool } from './messaging-toolkit.js';
+import { requestKind } from './observer.js';
 import { RequestError } from './request-error.js';
 
 /** Handles one complete message from `session`. Never throws. */
@@ -23,6 +24,7 @@ export function handleMessage(session: ParticipantSession, message: ProtocolMess
     session.protocolError((error as Error).message, message.id);
     return;
   }
+  session.context.observer.requestReceived(requestKind(message.type, header), message.data.byteLength, session.room.name);
   try {
     switch (message.type) {
       case MessageType.InvokeTool:
@@ -36,12 +38,12 @@ export function handleMessage(session: ParticipantSession, message: ProtocolMess
     }
   } catch (error) {
     if (error instanceof RequestError) {
-      session.reply(session.context.encoder.error(message.id, error.message, error.protocolCode));
+      session.replyError(message.id, error.message, error.protocolCode);
     } else if (error instanceof ValidationError) {
-      session.reply(session.context.encoder.error(message.id, error.message, ErrorCode.InvalidRequest));
+      session.replyError(message.id, error.message, ErrorCode.InvalidRequest);
     } else {
       session.context.logger.error({ err: error, participant: session.id, type: message.type }, 'request handler failed');
-      session.reply(session.context.encoder.error(message.id, 'internal server error.', ErrorCode.OperationFailed));
+      session.replyError(message.id, 'internal server error.', ErrorCode.OperationFailed);
     }
   }
 }
@@ -84,5 +86,6 @@ function setAttributes(session: ParticipantSession, header: Record<string, unkno
     throw new RequestError(`attributes: ${bytes} bytes of JSON exceed the limit of ${limits.maxAttributeBytes}.`, ErrorCode.InvalidRequest);
   }
   session.attributes = merged;
+  session.context.observer.attributesChanged(session.room.name, session.id, changed);
   session.lifecycle({ type: 'attributes.changed', changed });
 }

@@ -9,6 +9,7 @@ import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
+import { noopObserver, type ServerObserver } from './observer.js';
 import { monotonicClock, type Clock } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
@@ -37,6 +38,11 @@ export interface RoomServerCoreOptions {
    * @defaultValue `performance.now`
    */
   clock?: Clock;
+  /**
+   * Listener of requests, deliveries, errors and lifecycle (metrics, console).
+   * @defaultValue {@link noopObserver}
+   */
+  observer?: ServerObserver;
 }
 
 /** A verified participant asking to join a room. */
@@ -75,6 +81,7 @@ export class RoomServerCore {
       directory: options.directory ?? new InMemoryRoomDirectory(limits),
       broadcastToSender: options.broadcastToSender ?? false,
       clock: options.clock ?? monotonicClock,
+      observer: options.observer ?? noopObserver,
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
   }
