@@ -163,6 +163,13 @@ export interface RoomServerOptions {
    * @defaultValue an observer that ignores everything
    */
   observer?: ServerObserver;
+  /**
+   * Serve the live console at `/console` (rooms, participants, their
+   * statecharts, inspected clients); it needs an admin token
+   * (`mintAdminToken`, `roomstate token --admin`).
+   * @defaultValue false
+   */
+  console?: boolean;
 }
 
 /** Merges partial limits over the defaults, rejecting nonsense values. */

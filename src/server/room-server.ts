@@ -2,7 +2,7 @@
  * The room server: an HTTP server whose upgrades are authenticated and handed
  * to `ws` (noServer), a heartbeat, and graceful shutdown around the core.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -10,9 +10,11 @@ import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
 import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
 import { CloseCode } from './core/participant-session.js';
 import { RoomServerCore, isRefusal } from './core/room-server-core.js';
+import { combineObservers } from './core/observer.js';
+import { ConsoleServer } from './console/console-server.js';
 import { handleHttpRequest } from './http-routes.js';
 import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
-import { extractToken, originAllowed, parseRoomTarget, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
+import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
 
 /** Where a listening server is. */
@@ -67,6 +69,7 @@ class NodeRoomServer implements RoomServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
+  private readonly console: ConsoleServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private bound: RoomServerAddress | undefined;
   private closing: Promise<void> | undefined;
@@ -77,7 +80,9 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer: options.observer });
+    if (options.console) this.console = new ConsoleServer({ secret: options.secret, maxTokenLength: this.limits.maxTokenLength, logger: this.logger.child({ console: true }) });
+    const observer = this.console ? combineObservers(options.observer ?? {}, this.console.observer) : options.observer;
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -88,10 +93,15 @@ class NodeRoomServer implements RoomServer {
       maxPayload: Number.isFinite(this.limits.maxMessageBytes) ? this.limits.maxMessageBytes + FIRST_PACKET_HEADER_SIZE + maxTypeBytes : 0,
       handleProtocols: (protocols) => tokenSubprotocol(protocols) ?? false,
     });
-    this.http = createServer((request, response) => handleHttpRequest(request, response, () => this.core.stats()));
+    this.http = createServer((request, response) => void this.request(request, response));
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.upgrade(request, socket, head);
     });
+  }
+
+  private async request(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.console && (await this.console.handleRequest(pathOf(request), request, response))) return;
+    handleHttpRequest(request, response, () => this.core.stats());
   }
 
   get address(): RoomServerAddress | undefined {
@@ -144,6 +154,7 @@ class NodeRoomServer implements RoomServer {
     for (const connection of this.connections) connection.mute();
     for (const connection of this.connections) connection.session?.closed();
     for (const connection of this.connections) connection.close(code, reason);
+    this.console?.close(code, reason);
     const deadline = setTimeout(() => {
       for (const connection of this.connections) connection.terminate();
       this.http.closeAllConnections();
@@ -181,6 +192,7 @@ class NodeRoomServer implements RoomServer {
       refuseUpgrade(socket, refusal);
     };
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    if (this.console?.ownsUpgrade(pathOf(request))) return this.console.handleUpgrade(pathOf(request), request, socket, head);
     const target = parseRoomTarget(request.url ?? '/', this.limits.maxRoomNameLength);
     if ('status' in target) return refuse(target);
     if (!originAllowed(request, this.options.allowedOrigins)) return refuse({ status: 403, reason: 'origin not allowed' }, 'warn');

@@ -23,6 +23,7 @@ interface ServeOptions {
   allowedOrigin?: string[];
   heartbeatInterval?: number;
   perMessageDeflate: boolean;
+  console: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeout: number;
   [limit: string]: unknown;
@@ -39,6 +40,7 @@ export function serveCommand(): Command {
     .option('--allowed-origin <origin...>', 'browser Origins allowed to connect (default: all)')
     .addOption(new Option('--heartbeat-interval <duration>', 'server ping interval (default: 30s)').argParser(durationOption('--heartbeat-interval')))
     .option('--per-message-deflate', 'negotiate permessage-deflate with clients that ask for it', false)
+    .option('--console', 'serve the live console at /console (open it with a token from "roomstate token --admin")', false)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(
       new Option('--shutdown-timeout <duration>', 'how long SIGINT/SIGTERM waits for clients to go before closing them')
@@ -79,6 +81,7 @@ async function serve(options: ServeOptions): Promise<void> {
       allowedOrigins: options.allowedOrigin,
       heartbeatIntervalMs: options.heartbeatInterval,
       perMessageDeflate: options.perMessageDeflate,
+      console: options.console,
       limits: limitsFrom(options),
     });
   } catch (error) {
@@ -99,6 +102,7 @@ async function serve(options: ServeOptions): Promise<void> {
   roomstate token --room lobby --name alice
   roomstate room messaging list --url ${url} --room lobby`);
   }
+  if (options.console) note(`console at ${url.replace(/^ws/, 'http')}/console (admin token: roomstate token --admin)`);
   await writeLine(process.stdout, `roomstate listening on ${url}`);
 
   const reason = await stop.stopped;
