@@ -4,7 +4,7 @@
  * address), checks it, then follows the server's feed. Read-only: it never
  * acts in a room.
  */
-import { CONSOLE_FEED_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../../server/console/feed-protocol.js';
+import { CONSOLE_FEED_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../feed-protocol.js';
 import { h } from './dom.js';
 import { CONSOLE_CSS } from './style.js';
 import { forgetToken, rememberToken, takeToken } from './token.js';

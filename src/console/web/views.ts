@@ -4,7 +4,7 @@
  * clients' actors. Diagrams are the server's SVG (ELK layout), inserted once
  * per panel; updates only move the highlight and append to logs.
  */
-import type { ClientActorView, InspectedClientView, LogEntry, RoomView } from '../../server/console/feed-protocol.js';
+import type { ClientActorView, InspectedClientView, LogEntry, RoomView } from '../feed-protocol.js';
 import { clock, compact, h, highlight } from './dom.js';
 
 /** Asks the feed for a machine's diagram and resolves with its SVG. */

@@ -15,7 +15,7 @@ import { MACHINE_NAMES, layoutStatechart, machineStatechart, toSvg } from '../..
 import type { ServerObserver } from '../core/observer.js';
 import { refuseUpgrade } from '../upgrade.js';
 import { sendJson, servePageAsset } from './console-page.js';
-import { CONSOLE_FEED_PATH, CONSOLE_INSPECT_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from './feed-protocol.js';
+import { CONSOLE_FEED_PATH, CONSOLE_INSPECT_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../../console/feed-protocol.js';
 import { InspectedClients, parseInspectMessage } from './inspected-clients.js';
 import { ParticipantTracker } from './participant-tracker.js';
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { activeStateIds } from '../../diagram/statechart.js';
 import { MACHINES, machineNameById } from '../../diagram/machines.js';
-import type { ClientActorView, InspectedClientView, InspectMessage, LogEntry } from './feed-protocol.js';
+import type { ClientActorView, InspectedClientView, InspectMessage, LogEntry } from '../../console/feed-protocol.js';
 
 /** Events kept per client actor. */
 export const CLIENT_LOG_LENGTH = 50;

@@ -8,7 +8,7 @@ import type { StateValue } from 'xstate';
 import { activeStateIds } from '../../diagram/statechart.js';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import type { ObservedSession, RequestKind, ServerObserver } from '../core/observer.js';
-import type { LogEntry, ParticipantView, RoomView } from './feed-protocol.js';
+import type { LogEntry, ParticipantView, RoomView } from '../../console/feed-protocol.js';
 
 /** Events kept per participant. */
 export const LOG_LENGTH = 200;
