@@ -20,12 +20,13 @@ tr[data-participant-id]:hover{background:#f1f5f9}
 tr.selected{background:#fef3c7 !important}
 .rates{color:#475569;font-size:12px;font-weight:normal}
 .diagram{overflow:auto;max-height:520px;border:1px solid #e2e8f0;border-radius:4px}
-.diagram svg{display:block}
+.diagram svg{display:block;max-width:100%;height:auto}
 .log{font:11px ui-monospace,monospace;max-height:220px;overflow:auto;background:#0f172a;color:#e2e8f0;padding:6px;border-radius:4px;margin-top:6px}
 .log div{white-space:nowrap}
 #clients{grid-column:1/-1}
 .actors{display:flex;flex-wrap:wrap;gap:10px}
 .actor{border:1px solid #e2e8f0;border-radius:4px;padding:6px;max-width:100%}
-.actor .diagram{max-height:360px;max-width:860px}
+.actor{flex:1 1 420px}
+.actor[data-client-actor="connection"],.actor[data-client-actor="messaging"]{flex-basis:100%}
 .muted{color:#64748b}
 `;
