@@ -60,13 +60,15 @@ function follow(token: string): void {
   const session = new SessionPanel(sessionRoot, diagram);
   const clients = new ClientsPanel(clientsRoot, diagram);
   let selected: string | null = null;
+  // Each participant's current states, from the latest state push.
+  let states = new Map<string, readonly string[]>();
   roomsRoot.onclick = (event) => {
     const row = (event.target as Element).closest('tr[data-participant-id]');
     if (row === null) return;
     selected = row.getAttribute('data-participant-id');
     for (const other of roomsRoot.querySelectorAll('tr.selected')) other.classList.remove('selected');
     row.classList.add('selected');
-    void session.select(selected!, row.firstElementChild?.textContent ?? selected!);
+    void session.select(selected!, row.firstElementChild?.textContent ?? selected!, states.get(selected!) ?? []);
     ask({ type: 'select', participantId: selected });
   };
   ws.onopen = () => setStatus('live', 'live');
@@ -76,7 +78,8 @@ function follow(token: string): void {
     else if (message.type === 'log') session.log(message.participantId, message.entries, message.reset);
     else {
       renderRooms(roomsRoot, message.rooms, selected);
-      for (const room of message.rooms) for (const p of room.participants) session.update(p.id, p.states);
+      states = new Map(message.rooms.flatMap((room) => room.participants.map((p) => [p.id, p.states] as const)));
+      for (const [id, current] of states) session.update(id, current);
       clients.render(message.clients);
     }
   };

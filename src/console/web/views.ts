@@ -60,9 +60,10 @@ export class SessionPanel {
     root.replaceChildren(h('p', { class: 'muted' }, 'Select a participant to see its server-side session.'));
   }
 
-  /** Shows participant `id` (its statechart, an empty log until the history arrives). */
-  async select(id: string, title: string): Promise<void> {
+  /** Shows participant `id`, now in `states` (its statechart; an empty log until the history arrives). */
+  async select(id: string, title: string, states: readonly string[]): Promise<void> {
     this.participantId = id;
+    this.states = states;
     const holder = h('div', { class: 'diagram', id: 'session-diagram' });
     this.root.replaceChildren(h('h3', {}, `participant-session of ${title}`), holder, h('div', { class: 'log', id: 'session-log' }));
     const svg = await this.diagrams('participant-session');
