@@ -26,7 +26,8 @@ export type {
 } from './messaging-client.js';
 export { LocalParticipant, RemoteParticipant, sameAttributes } from './participants.js';
 export type { Attributes } from './participants.js';
-export { ParticipantNotFoundError, RoomClosedError, MessagingDisabledError } from './errors.js';
+export { ParticipantNotFoundError, RoomClosedError, ConnectTimeoutError, MessagingDisabledError, describeClose } from './errors.js';
+export type { UpgradeRefusal } from './socket-failure.js';
 export { LinkLostError } from './requests.js';
 export { select, emitted } from './observe.js';
 export { roomUrl, resolveWebSocket, ReadyState } from './websocket.js';
@@ -34,5 +35,5 @@ export type { WebSocketConstructor, WebSocketLike, WebSocketLikeEventMap } from 
 export type { RoomMessage } from './wire.js';
 export type { RoomMessageEvent, RoomMessageLike, MessagingEventName, MessagingEventListener } from './events.js';
 export type { ClientLogger } from './pipeline.js';
-export { connectionMachine, messagingMachine, presenceMachine } from '../../machines/index.js';
-export type { ConnectionStateName, MessagingStateName, ConnectionEnd, MessagingFailure } from '../../machines/index.js';
+export { connectionMachine, messagingMachine, presenceMachine, USER_END } from '../../machines/index.js';
+export type { ConnectionStateName, MessagingStateName, ConnectionEnd, AttemptFailure, TransportClose, MessagingFailure } from '../../machines/index.js';

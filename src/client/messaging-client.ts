@@ -8,7 +8,7 @@ import { Observable, filter, firstValueFrom, map, merge, type Subscription } fro
 import type { ActorOptions, AnyActorLogic } from 'xstate';
 import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
-import { MessagingDisabledError, RoomClosedError } from './errors.js';
+import { MessagingDisabledError, closedError } from './errors.js';
 import {
   Listeners,
   addedMessage,
@@ -71,6 +71,8 @@ export interface MessagingClientParts {
   readonly command: (event: MessagingEvent) => void;
   readonly outbox: Outbox;
   readonly messages: Observable<RoomMessage>;
+  /** Presence control messages as received, for `on('message')`. */
+  readonly controlMessages: Observable<RoomMessage>;
   /** The inspector given to every presence actor. */
   readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
@@ -196,23 +198,45 @@ export class MessagingClient {
     }
   }
 
+  /**
+   * The official client's events, event by event: `participant_added`,
+   * `participant_removed` and `participant_attributes_updated` fire only for
+   * the server's `participant.*` pushes (never for members of a
+   * `messaging.enabled` snapshot, which fire only `messaging_enabled`), and
+   * `message` fires for every message received, presence control messages
+   * included.
+   */
   private source(name: MessagingEventName): Observable<RoomMessageEvent> {
+    const { actor } = this.parts;
     switch (name) {
       case 'message':
-        return this.messages$.pipe(map((message) => messageEvent(message)));
+        return merge(this.messages$, this.parts.controlMessages).pipe(map((message) => messageEvent(message)));
       case 'participant_added':
-        return emitted(this.parts.actor, 'participant.added').pipe(
+        return emitted(actor, 'participant.added').pipe(
+          filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
             return messageEvent(addedMessage(participant, event.participant.attributes), participant);
           }),
         );
       case 'participant_removed':
-        return this.participantRemoved$.pipe(map((participant) => messageEvent(removedMessage(participant), participant)));
+        return emitted(actor, 'participant.removed').pipe(
+          filter((event) => event.origin === 'event'),
+          map((event) => {
+            const participant = this.wrap(event.participant);
+            return messageEvent(removedMessage(participant), participant);
+          }),
+        );
       case 'participant_attributes_updated':
-        return this.participantAttributesUpdated$.pipe(map((u) => messageEvent(attributesMessage(u.participant, u.changed), u.participant)));
+        return emitted(actor, 'participant.attributes_updated').pipe(
+          filter((event) => event.origin === 'event'),
+          map((event) => {
+            const participant = this.wrap(event.participant);
+            return messageEvent(attributesMessage(participant, event.changed), participant);
+          }),
+        );
       case 'messaging_enabled':
-        return emitted(this.parts.actor, 'presence.loaded').pipe(
+        return emitted(actor, 'presence.loaded').pipe(
           map((event) => messageEvent(enabledMessage(this.parts.connection.getSnapshot().context.participantId, event.participants))),
         );
     }
@@ -268,7 +292,7 @@ export class MessagingClient {
       select(this.parts.actor, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('enabled') || s.matches('disabled') || s.matches('disabling'))),
     );
     if (snapshot.status === 'active' && snapshot.matches('enabled')) return;
-    if (snapshot.status !== 'active') throw new RoomClosedError(this.parts.connection.getSnapshot().context.end ?? { kind: 'user' }, 'messaging was enabled');
+    if (snapshot.status !== 'active') throw closedError(this.parts.connection.getSnapshot().context.end, 'messaging was enabled');
     const failure = snapshot.context.failure;
     if (failure?.kind === 'refused') throw new RoomServerError(failure.message, failure.code);
     if (failure?.kind === 'timeout') throw new RoomStateError(RoomStateErrorCode.Timeout, `${failure.message}.`);

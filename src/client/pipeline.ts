@@ -12,7 +12,7 @@ import type { ActorRefFrom } from 'xstate';
 import type { ConnectionEvent, MessagingEvent, connectionMachine, messagingMachine } from '../../machines/index.js';
 import { MessageType } from '../protocol/message-types.js';
 import { RoomServerError } from '../errors.js';
-import { MessagingDisabledError, RoomClosedError } from './errors.js';
+import { MessagingDisabledError, closedError } from './errors.js';
 import type { Link, LinkEvent } from './link.js';
 import { LinkLostError } from './requests.js';
 import { emitted as emittedOf } from './observe.js';
@@ -26,7 +26,11 @@ export type ConnectionActor = ActorRefFrom<typeof connectionMachine>;
 export type MessagingActor = ActorRefFrom<typeof messagingMachine>;
 
 /** Where a routed event goes. */
-type Routed = { to: 'connection'; event: ConnectionEvent } | { to: 'messaging'; event: MessagingEvent } | { to: 'user'; message: RoomMessage };
+type Routed =
+  | { to: 'connection'; event: ConnectionEvent }
+  /** `control`: the presence control message the event was decoded from, repeated on `controlMessages` after the machine has it. */
+  | { to: 'messaging'; event: MessagingEvent; control?: RoomMessage }
+  | { to: 'user'; message: RoomMessage };
 
 /** Where warnings go. */
 export interface ClientLogger {
@@ -48,6 +52,8 @@ export interface PipelineParts {
   readonly outbox: Outbox;
   /** User messages. */
   readonly messages: Subject<RoomMessage>;
+  /** Presence control messages as received (built only while observed). */
+  readonly controlMessages: Subject<RoomMessage>;
   readonly logger: ClientLogger;
 }
 
@@ -84,8 +90,7 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
       return { to: 'connection', event: { type: 'transport.opened' } };
     case 'transport.closed': {
       if (parts.link.current === event.link) parts.link.current = undefined;
-      const { code, reason, httpStatus } = event;
-      const closed: ConnectionEvent = httpStatus === undefined ? { type: 'transport.closed', code, reason } : { type: 'transport.closed', code, reason, httpStatus };
+      const { link: _link, ...closed } = event;
       return { to: 'connection', event: closed };
     }
     case 'transport.failed':
@@ -97,7 +102,7 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
         switch (type) {
           case MessageType.MessagingSend: {
             const push = decodeMessagingPush(data);
-            return push.kind === 'presence' ? { to: 'messaging', event: push.event } : { to: 'user', message: push.message };
+            return push.kind === 'presence' ? { to: 'messaging', event: push.event, control: push.message } : { to: 'user', message: push.message };
           }
           case MessageType.RoomReady:
             return { to: 'connection', event: { type: 'room.ready_received', ...decodeRoomReady(data) } };
@@ -160,8 +165,7 @@ function effects(parts: PipelineParts): Observable<never> {
       map((effect) => {
         switch (effect.reason) {
           case 'closed': {
-            const end = connection.getSnapshot().context.end ?? { kind: 'user' as const };
-            outbox.rejectAll(new RoomClosedError(end, 'the message was sent'));
+            outbox.rejectAll(closedError(connection.getSnapshot().context.end, 'the message was sent'));
             return;
           }
           case 'disabled':
@@ -209,6 +213,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
           return;
         case 'messaging':
           messaging.send(item.event);
+          if (item.control !== undefined && parts.controlMessages.observed) parts.controlMessages.next(item.control);
           return;
         case 'user':
           parts.messages.next(item.message);

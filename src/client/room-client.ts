@@ -5,23 +5,25 @@
  *
  * @packageDocumentation
  */
-import { Observable, Subject, filter, firstValueFrom, merge } from 'rxjs';
+import { Observable, Subject, filter, firstValueFrom, map, merge, take } from 'rxjs';
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
   HANDSHAKE_TIMEOUT_MS,
   connectionMachine,
   messagingMachine,
   ENABLE_TIMEOUT_MS,
+  type AttemptFailure,
+  type ConnectionEnd,
   type ConnectionEvent,
   type ConnectionStateName,
   type MessagingEvent,
   type RoomInfo,
 } from '../../machines/index.js';
 import { ValidationError, describeValue } from '../errors.js';
-import { RoomClosedError } from './errors.js';
+import { closedError } from './errors.js';
 import { openLink, type Link } from './link.js';
 import { MessagingClient } from './messaging-client.js';
-import { select } from './observe.js';
+import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
 import { invokeTool, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
@@ -52,6 +54,15 @@ export interface RoomClientOptions {
    * @defaultValue null
    */
   reconnectTimeout?: number | null;
+  /**
+   * Longest time in ms from `start()` to the first successful connection,
+   * over all attempts; then `start()` rejects with
+   * {@link ConnectTimeoutError}, which says why the last attempt failed.
+   * `null` for no limit. Reconnecting after a first success is governed by
+   * `reconnectTimeout` instead.
+   * @defaultValue 30000
+   */
+  connectTimeout?: number | null;
   /**
    * Time in ms allowed for one connection attempt, from opening the socket
    * to receiving both `room_ready` and `connected`.
@@ -91,6 +102,10 @@ function validateOptions(options: RoomClientOptions): void {
   if (timeout !== undefined && timeout !== null && !(Number.isFinite(timeout) && timeout >= 0)) {
     throw new ValidationError('reconnectTimeout', `reconnectTimeout must be null or a non-negative number of ms, got ${describeValue(timeout)}.`);
   }
+  const connect = options.connectTimeout;
+  if (connect !== undefined && connect !== null && !(Number.isFinite(connect) && connect > 0)) {
+    throw new ValidationError('connectTimeout', `connectTimeout must be null or a positive number of ms, got ${describeValue(connect)}.`);
+  }
   for (const field of ['handshakeTimeout', 'enableTimeout'] as const) {
     const value = options[field];
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
@@ -129,12 +144,26 @@ export class RoomClient {
   readonly localParticipant: LocalParticipant;
   /** 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed', replayed. */
   readonly connectionState$: Observable<ConnectionStateName>;
+  /**
+   * Why the connection ended for good (kind, close code and reason, HTTP
+   * status and network failure when known): emits once, when the client
+   * closes, replayed to late subscribers, then completes.
+   */
+  readonly closeReason$: Observable<ConnectionEnd>;
+  /**
+   * Every failed attempt to connect, while connecting for the first time
+   * and while reconnecting: its close code and reason, HTTP status (with the
+   * server's reason in Node) or network failure. Hot: only attempts after
+   * subscribing.
+   */
+  readonly attemptFailed$: Observable<AttemptFailure>;
 
   private readonly connection: ConnectionActor;
   private readonly messagingActor: MessagingActor;
   private readonly connectionCommands = new Subject<ConnectionEvent>();
   private readonly messagingCommands = new Subject<MessagingEvent>();
   private readonly messages = new Subject<RoomMessage>();
+  private readonly controlMessages = new Subject<RoomMessage>();
   private readonly closing = new Set<Promise<void>>();
   private readonly finished: Promise<void>;
   private started: Promise<void> | undefined;
@@ -152,7 +181,10 @@ export class RoomClient {
           ...(retryDelay === undefined ? {} : { retryDelay: ({ context }) => retryDelay(context.attempt) }),
         },
       }),
-      { input: { reconnectTimeout: options.reconnectTimeout ?? null }, inspect: options.inspect },
+      {
+        input: { reconnectTimeout: options.reconnectTimeout ?? null, ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }) },
+        inspect: options.inspect,
+      },
     );
     this.messagingActor = createActor(messagingMachine.provide({ delays: { enableTimeout: options.enableTimeout ?? ENABLE_TIMEOUT_MS } }), {
       inspect: options.inspect,
@@ -165,7 +197,7 @@ export class RoomClient {
       refusal: () =>
         messagingActor.getSnapshot().status === 'active'
           ? undefined
-          : new RoomClosedError(this.connection.getSnapshot().context.end ?? { kind: 'user' }, 'the message was sent'),
+          : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
       resolveTarget: (to) => resolveTarget(messagingActor, to),
       invoke: (tool, json) => invokeTool(link, tool, json),
       notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
@@ -181,9 +213,15 @@ export class RoomClient {
       link,
       outbox,
       messages: this.messages,
+      controlMessages: this.controlMessages,
       logger,
     });
     this.connectionState$ = select(this.connection, connectionStateName);
+    this.closeReason$ = select(this.connection, (snapshot) => snapshot.context.end).pipe(
+      filter((end): end is ConnectionEnd => end !== undefined),
+      take(1),
+    );
+    this.attemptFailed$ = emitted(this.connection, 'connection.attempt_failed').pipe(map(({ type: _type, ...failure }) => failure));
     this.localParticipant = new LocalParticipant(this.connection, (attributes) => this.connectionCommands.next({ type: 'attributes.set', attributes }));
     this.messaging = new MessagingClient({
       actor: this.messagingActor,
@@ -191,6 +229,7 @@ export class RoomClient {
       command: (event) => this.messagingCommands.next(event),
       outbox,
       messages: this.messages.asObservable(),
+      controlMessages: this.controlMessages.asObservable(),
       ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     });
     // Messaging reaches its final state right after the connection does, once
@@ -202,6 +241,7 @@ export class RoomClient {
           queueMicrotask(() => {
             pipeline.unsubscribe();
             this.messages.complete();
+            this.controlMessages.complete();
             this.messaging.dispose();
             resolve();
           });
@@ -230,6 +270,11 @@ export class RoomClient {
     return this.connectionState === 'closed';
   }
 
+  /** Why the connection ended for good (see {@link closeReason$}); undefined until closed. */
+  get closeReason(): ConnectionEnd | undefined {
+    return this.connection.getSnapshot().context.end;
+  }
+
   /** What `room_ready` said on the current (or last) connection. */
   get roomInfo(): RoomInfo | undefined {
     return this.connection.getSnapshot().context.room;
@@ -249,14 +294,17 @@ export class RoomClient {
    * Connects and resolves once the room is ready (`room_ready` and
    * `connected` received). Failed attempts are retried with backoff, except
    * a close with 1000 or an HTTP 403/404, which reject with
-   * {@link RoomClosedError}. Calling it again returns the same promise.
+   * {@link RoomClosedError} (in Node its message and `end.reason` carry the
+   * server's reason, e.g. "invalid signature"). Rejects with
+   * {@link ConnectTimeoutError} when no attempt succeeds within
+   * `connectTimeout`. Calling it again returns the same promise.
    */
   start(): Promise<void> {
     this.started ??= (async () => {
       const settled = firstValueFrom(select(this.connection, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('connected'))));
       this.connectionCommands.next({ type: 'connection.start' });
       const snapshot = await settled;
-      if (snapshot.status !== 'active') throw new RoomClosedError(snapshot.context.end ?? { kind: 'user' }, 'the room became ready');
+      if (snapshot.status !== 'active') throw closedError(snapshot.context.end, 'the room became ready');
     })();
     return this.started;
   }

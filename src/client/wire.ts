@@ -154,7 +154,7 @@ function participantOf(value: unknown, field: string): PresenceParticipant {
 }
 
 /** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message. */
-export type MessagingPush = { kind: 'presence'; event: MessagingEvent } | { kind: 'message'; message: RoomMessage };
+export type MessagingPush = { kind: 'presence'; event: MessagingEvent; message: RoomMessage } | { kind: 'message'; message: RoomMessage };
 
 const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
 
@@ -166,7 +166,9 @@ export function isControlType(type: string): boolean {
 /**
  * Decodes a `messaging.send` push. Control types (`messaging.enabled`,
  * `participant.enabled`, `participant.disabled`, `participant.attributes`)
- * become machine events and never user messages. Throws {@link CodecError}.
+ * become machine events and never user messages (`message` keeps the
+ * control message as received, for the official `on('message')`). Throws
+ * {@link CodecError}.
  */
 export function decodeMessagingPush(data: Uint8Array): MessagingPush {
   const { header, payload } = unpackEnvelope(data);
@@ -174,23 +176,24 @@ export function decodeMessagingPush(data: Uint8Array): MessagingPush {
   if (typeof type !== 'string') throw new CodecError(`messaging.send.type: expected a string, got ${describeValue(type)}.`);
   const from = typeof header.from_participant_id === 'string' ? header.from_participant_id : '';
   const body = header.message;
+  const push = (event: MessagingEvent): MessagingPush => ({ kind: 'presence', event, message: { fromParticipantId: from, type, message: body } });
   switch (type) {
     case MessagingControlType.Enabled: {
       const list = isRecord(body) ? body.participants : undefined;
       if (!Array.isArray(list)) throw new CodecError(`messaging.enabled.participants: expected an array, got ${describeValue(list)}.`);
-      return { kind: 'presence', event: { type: 'messaging.enabled', participants: list.map((p, i) => participantOf(p, `messaging.enabled.participants.${i}`)) } };
+      return push({ type: 'messaging.enabled', participants: list.map((p, i) => participantOf(p, `messaging.enabled.participants.${i}`)) });
     }
     case MessagingControlType.ParticipantEnabled:
-      return { kind: 'presence', event: { type: 'participant.enabled', participant: participantOf(body, 'participant.enabled') } };
+      return push({ type: 'participant.enabled', participant: participantOf(body, 'participant.enabled') });
     case MessagingControlType.ParticipantDisabled: {
       const id = isRecord(body) ? body.id : undefined;
       if (typeof id !== 'string') throw new CodecError(`participant.disabled.id: expected a string, got ${describeValue(id)}.`);
-      return { kind: 'presence', event: { type: 'participant.disabled', participantId: id } };
+      return push({ type: 'participant.disabled', participantId: id });
     }
     case MessagingControlType.ParticipantAttributes: {
       const attributes = isRecord(body) ? body.attributes : undefined;
       if (!isRecord(attributes)) throw new CodecError(`participant.attributes.attributes: expected an object, got ${describeValue(attributes)}.`);
-      return { kind: 'presence', event: { type: 'participant.attributes_changed', participantId: from, attributes } };
+      return push({ type: 'participant.attributes_changed', participantId: from, attributes });
     }
     default: {
       const message: RoomMessage =

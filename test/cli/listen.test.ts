@@ -8,7 +8,7 @@ import { expectExitCode, runCli, startCli, type CliProcess } from '../helpers/cl
 import { useCliRoom } from '../helpers/cli-room.js';
 import { startServer, uniqueRoom } from '../helpers/server.js';
 
-const WAIT = 15_000;
+const WAIT = 60_000;
 const READY = /listening in room ".*" as participant (\S+) \(Ctrl-C to stop\)\./;
 
 const room$ = useCliRoom();

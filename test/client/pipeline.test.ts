@@ -130,7 +130,7 @@ describe('Outbox', () => {
     state.canSend = false;
     const queued = outbox.submit({ tool: 'broadcast', type: 't', message: {}, ignoreOffline: false });
     const quiet = outbox.submit({ tool: 'send', to: 'bob', type: 't', message: {}, ignoreOffline: true });
-    const closed = new RoomClosedError({ kind: 'user' }, 'the message was sent');
+    const closed = new RoomClosedError(undefined, 'the message was sent');
     state.refusal = closed;
     outbox.rejectAll(closed);
     calls[0]!.reject(new LinkLostError());
@@ -204,7 +204,11 @@ describe('wire decoding', () => {
     [{ type: 'participant.disabled', from_participant_id: 'b', message: { id: 'b' } }, { type: 'participant.disabled', participantId: 'b' }],
     [{ type: 'participant.attributes', from_participant_id: 'b', message: { attributes: { s: 1 } } }, { type: 'participant.attributes_changed', participantId: 'b', attributes: { s: 1 } }],
   ])('turns presence control type %# into a machine event, never a user message', (header, event) => {
-    expect(decodeMessagingPush(push(header))).toEqual({ kind: 'presence', event });
+    expect(decodeMessagingPush(push(header))).toEqual({
+      kind: 'presence',
+      event,
+      message: { fromParticipantId: header.from_participant_id ?? '', type: header.type, message: header.message },
+    });
   });
 
   it('turns other types into user messages with the attachment bytes', () => {

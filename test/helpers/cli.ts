@@ -1,12 +1,17 @@
 /**
- * Runs the `roomstate` CLI as a child process (`node --import tsx
- * src/cli/main.ts ...`) and watches its output with deadlines. Every child is
+ * Runs the `roomstate` CLI as a child process (`node dist/src/cli/main.js
+ * ...`, the compiled bin users run; the global setup keeps `dist/` current)
+ * and watches its output with deadlines. Every child is
  * tracked so that {@link killAllClis} can end stragglers in `afterEach`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The compiled bin, relative to the repository root. */
+export const CLI_ENTRY = 'dist/src/cli/main.js';
+/** Default deadline of every wait on a CLI process: generous, for a loaded machine. */
+export const CLI_TIMEOUT_MS = 60_000;
 
 /** How a CLI process ended. */
 export interface CliExit {
@@ -59,7 +64,7 @@ export function startCli(
   args: readonly string[],
   options: { env?: Record<string, string | undefined>; stdin?: string | 'pipe' | NodeJS.ReadableStream } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
     cwd: ROOT,
     env: cleanEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -127,9 +132,9 @@ export function startCli(
     stdout: () => out,
     stderr: () => err,
     lines,
-    waitForLine: (predicate, timeoutMs = 15_000) => waitUntil(() => lines().find(predicate), 'a matching stdout line', timeoutMs),
-    waitForStderr: (pattern, timeoutMs = 15_000) => waitUntil(() => (pattern.test(err) ? err : undefined), `stderr matching ${pattern}`, timeoutMs),
-    exited: (timeoutMs = 20_000) =>
+    waitForLine: (predicate, timeoutMs = CLI_TIMEOUT_MS) => waitUntil(() => lines().find(predicate), 'a matching stdout line', timeoutMs),
+    waitForStderr: (pattern, timeoutMs = CLI_TIMEOUT_MS) => waitUntil(() => (pattern.test(err) ? err : undefined), `stderr matching ${pattern}`, timeoutMs),
+    exited: (timeoutMs = CLI_TIMEOUT_MS) =>
       Promise.race([
         exit,
         new Promise<never>((_, reject) => {

@@ -25,7 +25,7 @@ import {
 } from '../../src/protocol/index.js';
 
 /** Default deadline of every wait, in ms. */
-export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** One message received from the server, decoded as far as possible. */
 export interface ReceivedMessage extends ProtocolMessage {

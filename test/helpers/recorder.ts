@@ -60,7 +60,7 @@ export class Recorder<T> {
     const found = this.items.find(matches);
     if (found !== undefined) return Promise.resolve(found);
     if (this.closedWith) return Promise.reject(this.closedWith);
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = {
         matches,
@@ -99,7 +99,7 @@ export class Recorder<T> {
  * has no event to wait on (a presence map, server stats).
  */
 export async function waitUntil(check: () => boolean | Promise<boolean>, options: WaitOptions & { intervalMs?: number } = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

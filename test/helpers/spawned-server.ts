@@ -1,9 +1,10 @@
 /**
- * Runs `roomstate serve` from the CLI source as a child process, for tests
+ * Runs `roomstate serve` from the compiled bin as a child process, for tests
  * that must exercise the server exactly as users start it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY, CLI_TIMEOUT_MS } from './cli.js';
 
 /** The repository root (this file lives in test/helpers). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,17 +31,17 @@ export interface SpawnCliServerOptions {
   args?: readonly string[];
   /**
    * How long to wait for the listening line.
-   * @defaultValue 20000
+   * @defaultValue 60000
    */
   startTimeoutMs?: number;
 }
 
 /**
- * Starts `node --import tsx src/cli/main.ts serve --port 0 --secret S` and
+ * Starts `node dist/src/cli/main.js serve --port 0 --secret S` and
  * resolves once it prints `roomstate listening on ws://HOST:PORT`.
  */
 export function spawnCliServer(options: SpawnCliServerOptions): Promise<SpawnedServer> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--secret', options.secret, ...(options.args ?? [])];
+  const args = [CLI_ENTRY, 'serve', '--port', '0', '--secret', options.secret, ...(options.args ?? [])];
   const env = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('MESHAGENT_')) delete env[name];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,7 +63,7 @@ export function spawnCliServer(options: SpawnCliServerOptions): Promise<SpawnedS
   };
 
   return new Promise<SpawnedServer>((resolve, reject) => {
-    const timeoutMs = options.startTimeoutMs ?? 20_000;
+    const timeoutMs = options.startTimeoutMs ?? CLI_TIMEOUT_MS;
     const fail = (why: string): void => {
       clearTimeout(timer);
       void close().finally(() => reject(new Error(`roomstate serve ${why}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr.slice(-2000))}`)));
