@@ -6,6 +6,8 @@
  * inspector shows its machines, and a participant token is refused.
  * Screenshots of each step go to the system temp dir.
  */
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAdminToken } from '../../src/auth/token.js';
 import { RoomClient } from '../../src/client/node.js';
@@ -128,6 +130,51 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
 
     await bob.messaging.disable();
     await presence.waitFor({ state: 'detached', ...WAIT });
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('shows a client running in a browser page with the console inspector on the global WebSocket', async () => {
+    const bundle = await build({
+      stdin: {
+        contents: `
+          import { RoomClient } from './src/client/index.ts';
+          import { consoleInspector } from './src/inspect/index.ts';
+          globalThis.startInspected = async (url, room, token, admin) => {
+            const inspect = consoleInspector({ url, token: admin, name: 'browser-dave' });
+            const client = new RoomClient({ url, room, token, inspect });
+            await client.start();
+            await client.messaging.enable();
+            return client.localParticipant.id;
+          };`,
+        resolveDir: fileURLToPath(new URL('../..', import.meta.url)),
+        loader: 'ts',
+      },
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      format: 'iife',
+      logLevel: 'silent',
+    });
+    const app = await browser.context.newPage();
+    const appErrors: string[] = [];
+    app.on('pageerror', (error) => appErrors.push(error.message));
+    await app.goto(`${fx.httpUrl}/`);
+    await app.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    const id = await app.evaluate(
+      ([url, roomName, token, adminToken]) => (globalThis as unknown as { startInspected(...args: string[]): Promise<string> }).startInspected(url!, roomName!, token!, adminToken!),
+      [fx.url, room, await fx.token(room, 'browser-dave'), admin],
+    );
+    const card = browser.page.locator('[data-client]', { hasText: 'client browser-dave' });
+    await card.locator('[data-client-actor="connection"] [data-state="connection.connected"].rs-active').waitFor(WAIT);
+    await card.locator('[data-client-actor="messaging"] [data-state="messaging.enabled"].rs-active').waitFor(WAIT);
+    expect(await card.locator('[data-client-actor="connection"] .label').textContent()).toBe(id);
+    await row('browser-dave').waitFor(WAIT);
+    await browser.screenshot('7-browser-client');
+    await app.close();
+    // The page closed: its client and its inspector are gone from the console.
+    await card.waitFor({ state: 'detached', ...WAIT });
+    await row('browser-dave').waitFor({ state: 'detached', ...WAIT });
+    expect(appErrors).toEqual([]);
     expect(browser.errors).toEqual([]);
     expect(guard.errors).toEqual([]);
   });

@@ -24,6 +24,8 @@ export function chromiumAvailability(): { run: true } | { run: false; why: strin
 
 /** A running Chromium with one page, console errors recorded, screenshots under the temp dir. */
 export interface Chromium {
+  /** The browser context (one profile), for more pages. */
+  readonly context: BrowserContext;
   readonly page: Page;
   /** Console errors and uncaught page errors, in order. */
   readonly errors: string[];
@@ -58,6 +60,7 @@ export async function launchChromium(): Promise<Chromium> {
   });
   page.on('pageerror', (error) => errors.push(error.message));
   return {
+    context,
     page,
     errors,
     async screenshot(step) {
