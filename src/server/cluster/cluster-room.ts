@@ -75,6 +75,7 @@ export class ClusterRoom implements Room {
   readonly ids = new Set<string>();
   /** Local messaging-enabled members. */
   readonly local = new EnabledSet();
+  presenceEpoch = 0;
   /** Set once the replica is seeded. */
   ready: Promise<void> | undefined;
   private readonly enabled = new Map<string, RoomMember>();
@@ -110,6 +111,7 @@ export class ClusterRoom implements Room {
   }
 
   announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
+    this.presenceEpoch++;
     this.local.apply(member, change);
     if (change === 'enabled') this.enabled.set(member.id, member);
     else if (change === 'disabled') this.enabled.delete(member.id);
@@ -132,6 +134,7 @@ export class ClusterRoom implements Room {
     this.ids.delete(id);
     const member = this.local.members.get(id);
     if (member === undefined) return;
+    this.presenceEpoch++;
     this.local.apply(member, 'disabled');
     this.enabled.delete(id);
   }
@@ -189,6 +192,7 @@ export class ClusterRoom implements Room {
     const prefix = messagingPrefix(event.id);
     if (event.c === 'disabled') {
       if (current === undefined) return;
+      this.presenceEpoch++;
       this.enabled.delete(event.id);
       this.remote--;
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantDisabled, { id: event.id }));
@@ -197,12 +201,14 @@ export class ClusterRoom implements Room {
     const record: MemberRecord = { n: event.n, id: event.id, role: event.role ?? current?.role ?? '', attributes: event.attributes ?? {} };
     if (current === undefined) {
       if (event.c !== 'enabled') return;
+      this.presenceEpoch++;
       this.enabled.set(record.id, new RemoteMember(record, this.name, this.link));
       this.remote++;
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantEnabled, { id: record.id, role: record.role, attributes: record.attributes }));
       return;
     }
     if (JSON.stringify(current.attributes) === JSON.stringify(record.attributes)) return;
+    this.presenceEpoch++;
     current.record.attributes = record.attributes;
     this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantAttributes, { attributes: record.attributes }));
   }

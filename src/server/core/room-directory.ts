@@ -37,6 +37,11 @@ export interface Room {
   readonly size: number;
   /** Members with messaging enabled (on every node the directory spans). */
   readonly enabledCount: number;
+  /**
+   * Changes with every presence change in the room (enable, disable,
+   * attributes; on any node), so an encoded snapshot can be reused until then.
+   */
+  readonly presenceEpoch: number;
   /** The messaging-enabled member with this id, if any. */
   enabledMember(id: string): RoomMember | undefined;
   /** Messaging-enabled members, in the order they enabled. */
@@ -127,6 +132,7 @@ export class EnabledSet {
 class InMemoryRoom implements Room {
   /** Ids of members and reserved places. */
   readonly ids = new Set<string>();
+  presenceEpoch = 0;
   private readonly enabled = new EnabledSet();
 
   constructor(readonly name: string) {}
@@ -148,6 +154,7 @@ class InMemoryRoom implements Room {
   }
 
   announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
+    this.presenceEpoch++;
     this.enabled.apply(member, change);
     this.enabled.deliver(announcement, member);
   }
@@ -158,7 +165,10 @@ class InMemoryRoom implements Room {
 
   remove(id: string): void {
     const member = this.enabled.members.get(id);
-    if (member) this.enabled.apply(member, 'disabled');
+    if (member) {
+      this.presenceEpoch++;
+      this.enabled.apply(member, 'disabled');
+    }
     this.ids.delete(id);
   }
 }

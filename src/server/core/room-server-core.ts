@@ -4,13 +4,14 @@
  */
 import type { Logger } from 'pino';
 import type { VerifiedToken } from '../../auth/token.js';
-import type { RoomServerLimits } from '../options.js';
+import type { RoomServerLimits } from './limits.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
+import { IdentityLimits } from './identity-limits.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
-import { monotonicClock, type Clock } from './token-bucket.js';
+import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
 export interface RoomServerCoreOptions {
@@ -39,6 +40,11 @@ export interface RoomServerCoreOptions {
    */
   clock?: Clock;
   /**
+   * Timers for rate-limit pauses and timeouts (with {@link RoomServerCoreOptions.clock}, a test can drive time).
+   * @defaultValue Node's timers, unref'd
+   */
+  timers?: Timers;
+  /**
    * Listener of requests, deliveries, errors and lifecycle (metrics, console).
    * @defaultValue {@link noopObserver}
    */
@@ -51,6 +57,8 @@ export interface Admission {
   readonly room: Room;
   /** The participant id the place is reserved for. */
   readonly id: string;
+  /** The token name, counted against the per-identity limits. */
+  readonly identity: string;
 }
 
 /** A verified participant joining a room. */
@@ -71,16 +79,17 @@ export interface JoinRequest {
  * @example
  * ```ts
  * const core = new RoomServerCore({ limits: resolveLimits(), logger });
- * const admission = await core.admit(roomName);
+ * const admission = await core.admit(roomName, token.name);
  * if (isRefusal(admission)) return refuse(admission);
  * const session = core.join({ admission, roomUrl, token, connection });
- * socket.on('message', (frame) => session.receive(frame));
+ * if (!isRefusal(session)) socket.on('message', (frame) => session.receive(frame));
  * ```
  */
 export class RoomServerCore {
   /** Shared state of every session. */
   readonly context: CoreContext;
   private readonly createId: () => string;
+  private readonly identities: IdentityLimits;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -91,30 +100,42 @@ export class RoomServerCore {
       directory: options.directory ?? new InMemoryRoomDirectory(limits),
       broadcastToSender: options.broadcastToSender ?? false,
       clock: options.clock ?? monotonicClock,
+      timers: options.timers ?? realTimers,
       observer: options.observer ?? noopObserver,
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
+    this.identities = new IdentityLimits(limits);
   }
 
   /**
-   * Reserves a place in `roomName` for a new participant (counted against the
-   * limits across the whole directory), or says why not. A reservation is
+   * Reserves a place in `roomName` for a new participant of `identity` (a
+   * token name), counted against the room limits across the whole directory
+   * and against the per-identity limits, or says why not. A reservation is
    * either joined or released.
    */
-  async admit(roomName: string): Promise<Admission | AdmissionRefusal> {
+  async admit(roomName: string, identity: string): Promise<Admission | AdmissionRefusal> {
+    const refusal = this.identities.admission(identity, roomName);
+    if (refusal) return refusal;
+    // Counted before the await, so concurrent joins of one identity cannot overshoot.
+    this.identities.add(identity, roomName);
     const id = this.createId();
     const room = await this.context.directory.reserve(roomName, id);
-    return isRefusal(room) ? room : { room, id };
+    if (isRefusal(room)) {
+      this.identities.remove(identity, roomName);
+      return room;
+    }
+    return { room, id, identity };
   }
 
   /** Gives back a place that was not joined (the handshake failed). */
   release(admission: Admission): void {
+    this.identities.remove(admission.identity, admission.room.name);
     this.context.directory.leave(admission.room, admission);
   }
 
   /** Starts a participant's session in its reserved place: sends `room_ready` and `connected`. */
   join(request: JoinRequest): ParticipantSession {
-    const { room, id } = request.admission;
+    const { room, id, identity } = request.admission;
     const session = new ParticipantSession(this.context, {
       id,
       sessionId: this.createId(),
@@ -122,12 +143,13 @@ export class RoomServerCore {
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
+      onClosed: () => this.identities.remove(identity, room.name),
     });
     session.start(room);
     return session;
   }
 
-  /** Room, participant and messaging-enabled counts on this node. */
+  /** Room, participant and messaging-enabled counts. */
   stats(): DirectoryStats {
     return this.context.directory.stats();
   }
