@@ -1,19 +1,20 @@
 /**
  * The connection statechart: one room connection over successive
- * websockets. `idle` until started, `connecting` for the first attempt,
- * `connected` once both `room_ready` and `connected` have arrived,
- * `reconnecting` (backoff 0.5 s doubling to 30 s, an optional overall
- * `reconnectTimeout`) after a failure, and the final `closed`.
+ * websockets. `idle` until started, `connecting` until the first success
+ * (attempts with backoff, within an overall `connectTimeout`), `connected`
+ * once both `room_ready` and `connected` have arrived, `reconnecting`
+ * (backoff 0.5 s doubling to 30 s, an optional overall `reconnectTimeout`)
+ * after an established connection failed, and the final `closed`.
  *
  * A close with code 1000, or an HTTP 403/404 answer at the upgrade, is final;
- * anything else reconnects. The machine also holds the local participant's
+ * anything else retries. The machine also holds the local participant's
  * identity: its id (new on every connection) and its attributes, which it
  * re-sends whole after a reconnect.
  *
  * Pure: imports only `xstate`. Effects leave as emitted events the runtime
  * listens to with `actor.on()`: `socket.open`, `socket.close`,
  * `attributes.send`, and the notifications `connection.established`,
- * `connection.lost`, `connection.ended`.
+ * `connection.attempt_failed`, `connection.lost`, `connection.ended`.
  *
  * @packageDocumentation
  */
@@ -25,6 +26,8 @@ export const RECONNECT_BASE_DELAY_MS = 500;
 export const RECONNECT_MAX_DELAY_MS = 30_000;
 /** Default time allowed for one attempt, from opening the socket to `connected`. */
 export const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Default time allowed from `connection.start` to the first successful connection, over all attempts. */
+export const CONNECT_TIMEOUT_MS = 30_000;
 /** Longest delay a timer can take (setTimeout's limit); stands for "never". */
 export const NEVER_MS = 2_147_483_647;
 
@@ -35,11 +38,24 @@ export interface RoomInfo {
   readonly sessionId: string | undefined;
 }
 
-/** How a websocket ended: its close code and reason, and the HTTP status if the upgrade was refused. */
+/**
+ * How a websocket ended: its close code and reason, the HTTP status if the
+ * upgrade was refused (`reason` is then the server's refusal reason, when the
+ * runtime can read it), and what failed below the websocket, when known.
+ */
 export interface TransportClose {
   readonly code: number;
   readonly reason: string;
   readonly httpStatus?: number;
+  /** The network failure, e.g. "connection refused (ECONNREFUSED)"; absent when unknown (browsers hide it). */
+  readonly error?: string;
+}
+
+/** One attempt to connect failed. `attempt` counts the failures since the last success, from 1. */
+export interface AttemptFailure extends TransportClose {
+  readonly attempt: number;
+  /** Whether a connection had been established before (false while connecting for the first time). */
+  readonly established: boolean;
 }
 
 /**
@@ -47,17 +63,28 @@ export interface TransportClose {
  * - `user`: `close()` was called.
  * - `server`: the server closed with code 1000.
  * - `refused`: the upgrade was answered with HTTP 403 or 404.
+ * - `connect_timeout`: no connection succeeded within `connectTimeout` of `start()`.
  * - `timeout`: reconnecting took longer than `reconnectTimeout`.
  * - `lost`: the connection failed and reconnecting is disabled (`reconnectTimeout` 0).
+ *
+ * `code` and `reason` are those of the last websocket (1000 and '' for
+ * `user`; 1006 and '' when no attempt had ended yet).
  */
 export interface ConnectionEnd {
-  readonly kind: 'user' | 'server' | 'refused' | 'timeout' | 'lost';
-  readonly code?: number;
-  readonly reason?: string;
+  readonly kind: 'user' | 'server' | 'refused' | 'connect_timeout' | 'timeout' | 'lost';
+  readonly code: number;
+  readonly reason: string;
   readonly httpStatus?: number;
+  /** The network failure of the last attempt, when known (see {@link TransportClose.error}). */
+  readonly error?: string;
   /** The configured reconnect timeout, for `timeout`. */
   readonly reconnectTimeout?: number;
+  /** The configured connect timeout, for `connect_timeout`. */
+  readonly connectTimeout?: number;
 }
+
+/** The end recorded when the user closes the room. */
+export const USER_END: ConnectionEnd = { kind: 'user', code: 1000, reason: '' };
 
 /** Input of the connection machine. */
 export interface ConnectionInput {
@@ -67,6 +94,12 @@ export interface ConnectionInput {
    * @defaultValue null
    */
   reconnectTimeout?: number | null;
+  /**
+   * Longest time in ms from `connection.start` to the first successful
+   * connection, over all attempts; `null` for no limit.
+   * @defaultValue 30000
+   */
+  connectTimeout?: number | null;
 }
 
 /** What the connection machine knows. */
@@ -76,6 +109,7 @@ export interface ConnectionContext {
   /** Whether any connection has ever been established. */
   readonly established: boolean;
   readonly reconnectTimeout: number | null;
+  readonly connectTimeout: number | null;
   /** `room_ready` of the current attempt. */
   readonly pendingRoom: RoomInfo | undefined;
   /** `connected` of the current attempt. */
@@ -110,6 +144,7 @@ export type ConnectionEmitted =
   | { type: 'socket.close' }
   | { type: 'attributes.send'; attributes: Readonly<Record<string, unknown>> }
   | { type: 'connection.established'; participantId: string; reconnected: boolean }
+  | ({ type: 'connection.attempt_failed' } & AttemptFailure)
   | ({ type: 'connection.lost' } & TransportClose)
   | { type: 'connection.ended'; end: ConnectionEnd };
 
@@ -121,9 +156,34 @@ function isFinal(close: TransportClose): boolean {
 
 function closeOf(event: ConnectionEvent): TransportClose {
   if (event.type !== 'transport.closed') return { code: 1006, reason: 'the handshake timed out' };
-  return event.httpStatus === undefined
-    ? { code: event.code, reason: event.reason }
-    : { code: event.code, reason: event.reason, httpStatus: event.httpStatus };
+  const { code, reason, httpStatus, error } = event;
+  return { code, reason, ...(httpStatus === undefined ? {} : { httpStatus }), ...(error === undefined ? {} : { error }) };
+}
+
+/** What an attempt records on its way to `connected`. */
+const handshakeSteps = {
+  'transport.opened': {},
+  'room.ready_received': { actions: 'recordRoom' },
+  'room.joined': { actions: 'recordJoin' },
+} as const;
+
+/** An attempt failed for good: the connection ends. */
+const attemptEnds = { target: '#connection.closed', actions: ['recordClose', 'announceAttemptFailed', 'endByClose'] } as const;
+/** An attempt failed: back off, then try again. */
+const attemptRetries = { target: 'waiting', actions: ['recordClose', 'announceAttemptFailed', 'countFailure'] } as const;
+/** A failed attempt's socket still open (the handshake timed out) is closed before retrying. */
+const attemptAbandoned = { target: 'waiting', actions: ['closeSocket', ...attemptRetries.actions] } as const;
+/** Commands while not connected: closing ends it; attributes are kept for the next connection. */
+const offlineCommands = {
+  'connection.close': { target: '#connection.closed', actions: 'endByUser' },
+  'attributes.set': { actions: 'setLocalAttributes' },
+} as const;
+/** Waiting out the backoff before the next attempt. */
+const backoff = { after: { retryDelay: { target: 'attempting' } } } as const;
+
+/** The last websocket's close, or "nothing came back" when no attempt has ended yet. */
+function lastCloseOf(context: ConnectionContext): TransportClose {
+  return context.lastClose ?? { code: 1006, reason: '' };
 }
 
 /**
@@ -151,12 +211,15 @@ export const connectionMachine = setup({
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     /** Overall limit on reconnecting; guarded by `hasReconnectTimeout`. */
     reconnectTimeout: ({ context }) => context.reconnectTimeout ?? NEVER_MS,
+    /** Overall limit on connecting for the first time; guarded by `hasConnectTimeout`. */
+    connectTimeout: ({ context }) => context.connectTimeout ?? NEVER_MS,
   },
   guards: {
     handshakeComplete: ({ context }) => context.pendingRoom !== undefined && context.pendingJoin !== undefined,
     isFinalClose: ({ event }) => event.type === 'transport.closed' && isFinal(event),
     reconnectDisabled: ({ context }) => context.reconnectTimeout === 0,
     hasReconnectTimeout: ({ context }) => context.reconnectTimeout !== null && context.reconnectTimeout > 0,
+    hasConnectTimeout: ({ context }) => context.connectTimeout !== null,
   },
   actions: {
     openSocket: emit(({ context }) => ({ type: 'socket.open' as const, attempt: context.attempt })),
@@ -195,6 +258,12 @@ export const connectionMachine = setup({
       reconnected: context.established,
     })),
     markEstablished: assign({ established: true }),
+    announceAttemptFailed: emit(({ context, event }) => ({
+      type: 'connection.attempt_failed' as const,
+      ...closeOf(event),
+      attempt: context.attempt + 1,
+      established: context.established,
+    })),
     announceLost: emit(({ event }) => ({ type: 'connection.lost' as const, ...closeOf(event) })),
     setLocalAttributes: assign(({ context, event }) =>
       event.type === 'attributes.set'
@@ -208,7 +277,7 @@ export const connectionMachine = setup({
       type: 'attributes.send' as const,
       attributes: event.type === 'attributes.set' ? event.attributes : {},
     })),
-    endByUser: assign({ end: { kind: 'user' } as ConnectionEnd }),
+    endByUser: assign({ end: USER_END }),
     endByClose: assign({
       end: ({ event }) => {
         const close = closeOf(event);
@@ -217,9 +286,12 @@ export const connectionMachine = setup({
       },
     }),
     endByTimeout: assign({
-      end: ({ context }) => ({ kind: 'timeout', reconnectTimeout: context.reconnectTimeout ?? undefined, ...context.lastClose }) as ConnectionEnd,
+      end: ({ context }): ConnectionEnd => ({ kind: 'timeout', ...lastCloseOf(context), reconnectTimeout: context.reconnectTimeout ?? NEVER_MS }),
     }),
-    announceEnded: emit(({ context }) => ({ type: 'connection.ended' as const, end: context.end ?? { kind: 'user' } })),
+    endByConnectTimeout: assign({
+      end: ({ context }): ConnectionEnd => ({ kind: 'connect_timeout', ...lastCloseOf(context), connectTimeout: context.connectTimeout ?? NEVER_MS }),
+    }),
+    announceEnded: emit(({ context }) => ({ type: 'connection.ended' as const, end: context.end ?? USER_END })),
   },
 }).createMachine({
   id: 'connection',
@@ -227,6 +299,7 @@ export const connectionMachine = setup({
     attempt: 0,
     established: false,
     reconnectTimeout: input.reconnectTimeout ?? null,
+    connectTimeout: input.connectTimeout === undefined ? CONNECT_TIMEOUT_MS : input.connectTimeout,
     pendingRoom: undefined,
     pendingJoin: undefined,
     room: undefined,
@@ -246,25 +319,24 @@ export const connectionMachine = setup({
       },
     },
     connecting: {
-      entry: ['clearHandshake', 'openSocket'],
-      always: { guard: 'handshakeComplete', target: 'connected' },
+      initial: 'attempting',
       after: {
-        handshakeTimeout: [
-          { guard: 'reconnectDisabled', target: 'closed', actions: ['recordClose', 'endByClose'] },
-          { target: 'reconnecting', actions: ['closeSocket', 'recordClose'] },
-        ],
+        connectTimeout: { guard: 'hasConnectTimeout', target: 'closed', actions: 'endByConnectTimeout' },
       },
-      on: {
-        'transport.opened': {},
-        'room.ready_received': { actions: 'recordRoom' },
-        'room.joined': { actions: 'recordJoin' },
-        'transport.closed': [
-          { guard: 'isFinalClose', target: 'closed', actions: 'endByClose' },
-          { guard: 'reconnectDisabled', target: 'closed', actions: 'endByClose' },
-          { target: 'reconnecting', actions: 'recordClose' },
-        ],
-        'connection.close': { target: 'closed', actions: 'endByUser' },
-        'attributes.set': { actions: 'setLocalAttributes' },
+      on: offlineCommands,
+      states: {
+        waiting: backoff,
+        attempting: {
+          entry: ['clearHandshake', 'openSocket'],
+          always: { guard: 'handshakeComplete', target: '#connection.connected' },
+          after: {
+            handshakeTimeout: [{ guard: 'reconnectDisabled', ...attemptEnds }, attemptAbandoned],
+          },
+          on: {
+            ...handshakeSteps,
+            'transport.closed': [{ guard: 'isFinalClose', ...attemptEnds }, { guard: 'reconnectDisabled', ...attemptEnds }, attemptRetries],
+          },
+        },
       },
     },
     connected: {
@@ -285,28 +357,16 @@ export const connectionMachine = setup({
       after: {
         reconnectTimeout: { guard: 'hasReconnectTimeout', target: 'closed', actions: 'endByTimeout' },
       },
-      on: {
-        'connection.close': { target: 'closed', actions: 'endByUser' },
-        'attributes.set': { actions: 'setLocalAttributes' },
-      },
+      on: offlineCommands,
       states: {
-        waiting: {
-          after: { retryDelay: { target: 'attempting' } },
-        },
+        waiting: backoff,
         attempting: {
           entry: ['clearHandshake', 'openSocket'],
           always: { guard: 'handshakeComplete', target: '#connection.connected' },
-          after: {
-            handshakeTimeout: { target: 'waiting', actions: ['closeSocket', 'recordClose', 'countFailure'] },
-          },
+          after: { handshakeTimeout: attemptAbandoned },
           on: {
-            'transport.opened': {},
-            'room.ready_received': { actions: 'recordRoom' },
-            'room.joined': { actions: 'recordJoin' },
-            'transport.closed': [
-              { guard: 'isFinalClose', target: '#connection.closed', actions: 'endByClose' },
-              { target: 'waiting', actions: ['recordClose', 'countFailure'] },
-            ],
+            ...handshakeSteps,
+            'transport.closed': [{ guard: 'isFinalClose', ...attemptEnds }, attemptRetries],
           },
         },
       },

@@ -73,6 +73,15 @@ export type MessagingEvent =
   | { type: 'participant.attributes_changed'; participantId: string; attributes: Readonly<Record<string, unknown>> }
   | { type: 'participant.not_found'; participantId: string };
 
+/**
+ * What caused a presence notification: a server `participant.*` push
+ * (`event`), a `messaging.enabled` snapshot reconciled with the roster kept
+ * across an outage (`snapshot`), or the client itself (`local`: messaging
+ * disabled, the room closed, a send answered "not found"). The official
+ * client's `on()` events fire only for `event`.
+ */
+export type PresenceOrigin = 'event' | 'snapshot' | 'local';
+
 /** Events the messaging machine emits. */
 export type MessagingEmitted =
   | { type: 'request.enable' }
@@ -80,11 +89,11 @@ export type MessagingEmitted =
   | { type: 'outbox.flush' }
   | ({ type: 'outbox.reject' } & OutboxRejection)
   /** A participant appeared: its roster entry. */
-  | { type: 'participant.added'; participant: PresenceEntry }
+  | { type: 'participant.added'; participant: PresenceEntry; origin: PresenceOrigin }
   /** A participant left: its last roster entry. */
-  | { type: 'participant.removed'; participant: PresenceEntry }
+  | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin }
   /** A participant's attributes changed: its new roster entry and the changed keys. */
-  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>> }
+  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin }
   | { type: 'presence.loaded'; participants: readonly PresenceParticipant[] };
 
 function describe(entry: PresenceEntry): PresenceParticipant {
@@ -164,7 +173,7 @@ export const messagingMachine = setup({
         const fresh = incoming.get(entry.id);
         if (fresh === undefined) {
           membershipChanged = true;
-          enqueue.emit({ type: 'participant.removed', participant: entry });
+          enqueue.emit({ type: 'participant.removed', participant: entry, origin: 'snapshot' });
           continue;
         }
         const changed = changedKeys(entry.attributes, fresh.attributes);
@@ -174,7 +183,7 @@ export const messagingMachine = setup({
         }
         const updated: PresenceEntry = { ...entry, attributes: { ...fresh.attributes } };
         kept.push(updated);
-        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed });
+        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
       }
       let appeared = context.appeared;
       const added: PresenceEntry[] = [];
@@ -185,7 +194,7 @@ export const messagingMachine = setup({
       if (added.length > 0) membershipChanged = true;
       const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
       enqueue.assign({ participants, appeared });
-      for (const entry of added) enqueue.emit({ type: 'participant.added', participant: entry });
+      for (const entry of added) enqueue.emit({ type: 'participant.added', participant: entry, origin: 'snapshot' });
     }),
     /** `participant.enabled`: adds the participant; a known id only has its attributes refreshed. */
     addParticipant: enqueueActions(({ context, event, enqueue }) => {
@@ -197,12 +206,12 @@ export const messagingMachine = setup({
         if (changed === undefined) return;
         const updated: PresenceEntry = { ...known, attributes: { ...participant.attributes } };
         enqueue.assign({ participants: context.participants.with(updated) });
-        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed });
+        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
         return;
       }
       const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: context.appeared };
       enqueue.assign({ participants: context.participants.with(entry), appeared: context.appeared + 1 });
-      enqueue.emit({ type: 'participant.added', participant: entry });
+      enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
     }),
     /** `participant.disabled` or a send answered "not found": the participant is removed. */
     removeParticipant: enqueueActions(({ context, event, enqueue }) => {
@@ -210,7 +219,7 @@ export const messagingMachine = setup({
       const entry = context.participants.get(event.participantId);
       if (entry === undefined) return;
       enqueue.assign({ participants: context.participants.without(entry.id) });
-      enqueue.emit({ type: 'participant.removed', participant: entry });
+      enqueue.emit({ type: 'participant.removed', participant: entry, origin: event.type === 'participant.disabled' ? 'event' : 'local' });
     }),
     /** `participant.attributes`: merges the changed keys into the participant's attributes. */
     updateParticipant: enqueueActions(({ context, event, enqueue }) => {
@@ -219,12 +228,12 @@ export const messagingMachine = setup({
       if (entry === undefined) return;
       const updated: PresenceEntry = { ...entry, attributes: { ...entry.attributes, ...event.attributes } };
       enqueue.assign({ participants: context.participants.with(updated) });
-      enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...event.attributes } });
+      enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...event.attributes }, origin: 'event' });
     }),
     /** Everyone is removed (messaging disabled, or the room closed). */
     clearPresence: enqueueActions(({ context, enqueue }) => {
       if (context.participants.size === 0) return;
-      for (const entry of context.participants.list()) enqueue.emit({ type: 'participant.removed', participant: entry });
+      for (const entry of context.participants.list()) enqueue.emit({ type: 'participant.removed', participant: entry, origin: 'local' });
       enqueue.assign({ participants: context.participants.cleared() });
     }),
   },

@@ -33,6 +33,12 @@ export interface VerifiedToken {
   readonly messaging: MessagingPermissions | undefined;
   /** All claims of the payload. */
   readonly claims: Record<string, unknown>;
+  /**
+   * When the token expires (its `exp`), in milliseconds since the epoch;
+   * `undefined` for a token without `exp`. The server closes a session at
+   * this time with 4001 "token expired".
+   */
+  readonly expiresAt: number | undefined;
 }
 
 /** Options of {@link mintToken}. */
@@ -87,11 +93,65 @@ export async function mintToken(options: MintTokenOptions): Promise<string> {
     }
     grants.push({ name: 'api', scope: { messaging } });
   }
-  const payload = { ...options.extraClaims, name: options.name, grants, version: TOKEN_VERSION };
+  return sign({ ...options.extraClaims, name: options.name, grants, version: TOKEN_VERSION }, options.secret, options.ttlSeconds);
+}
+
+/** Signs `payload` with HS256; `ttlSeconds` (default 3600; 0 for none) sets `exp`. */
+function sign(payload: Record<string, unknown>, secret: string, ttlSeconds = 3600): Promise<string> {
   const jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
-  const ttl = options.ttlSeconds ?? 3600;
-  if (ttl > 0) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + Math.ceil(ttl));
-  return jwt.sign(new TextEncoder().encode(options.secret));
+  if (ttlSeconds > 0) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + Math.ceil(ttlSeconds));
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** Name of the grant that admin tokens carry. */
+export const ADMIN_GRANT = 'admin';
+
+/**
+ * What an admin token allows: `console` opens the live console and may send
+ * client inspection events; `inspect` may only send inspection events.
+ */
+export type AdminScope = 'console' | 'inspect';
+
+/** Options of {@link mintAdminToken}. */
+export interface MintAdminTokenOptions {
+  /** The server's HS256 secret. */
+  secret: string;
+  /**
+   * What the token allows.
+   * @defaultValue 'console'
+   */
+  scope?: AdminScope;
+  /**
+   * Who holds it (the `name` claim, shown in logs).
+   * @defaultValue 'admin'
+   */
+  name?: string;
+  /**
+   * Lifetime in seconds; 0 for a token without `exp`.
+   * @defaultValue 3600
+   */
+  ttlSeconds?: number;
+}
+
+/**
+ * Mints an admin token: a JWT with an `admin` grant and no `room` grant, so
+ * no room accepts it as a participant.
+ *
+ * @example
+ * ```ts
+ * const token = await mintAdminToken({ secret }); // opens /console
+ * ```
+ */
+export async function mintAdminToken(options: MintAdminTokenOptions): Promise<string> {
+  if (!options.secret) throw new RoomStateError(RoomStateErrorCode.Auth, 'an admin token needs a non-empty secret.');
+  const grants: ParticipantGrant[] = [{ name: ADMIN_GRANT, scope: options.scope ?? 'console' }];
+  return sign({ name: options.name ?? 'admin', grants, version: TOKEN_VERSION }, options.secret, options.ttlSeconds);
+}
+
+/** A verified admin token. */
+export interface VerifiedAdminToken {
+  readonly name: string;
+  readonly scope: AdminScope;
 }
 
 /** Why a token was refused; stable strings, safe to show (they never echo the token). */
@@ -103,7 +163,8 @@ export type TokenRefusal =
   | 'token expired'
   | 'token not yet valid'
   | 'token has no name'
-  | 'token is not for this room';
+  | 'token is not for this room'
+  | 'token has no admin grant';
 
 /** Thrown by {@link verifyToken}; `reason` is a short, safe refusal. */
 export class TokenError extends RoomStateError {
@@ -160,35 +221,53 @@ function asGrants(value: unknown): ParticipantGrant[] {
   );
 }
 
-/**
- * Verifies a participant token for a room: HS256 signature, `exp`/`nbf`, a
- * non-empty `name`, and a `room` grant equal to `room`. Throws a
- * {@link TokenError} with a short reason otherwise.
- */
-export async function verifyToken(token: string | undefined, options: VerifyTokenOptions): Promise<VerifiedToken> {
+/** Checks size, HS256 signature and `exp`/`nbf`; the payload, or a {@link TokenError}. */
+async function verifiedPayload(token: string | undefined, options: Omit<VerifyTokenOptions, 'room'>): Promise<Record<string, unknown>> {
   if (!token) throw new TokenError('missing token');
   if (token.length > (options.maxTokenLength ?? 8192)) throw new TokenError('token too large');
   const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-  let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: ['HS256'],
-      clockTolerance: options.clockToleranceSeconds ?? 0,
-    }));
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: options.clockToleranceSeconds ?? 0 });
+    return payload;
   } catch (cause) {
     if (cause instanceof joseErrors.JWTExpired) throw new TokenError('token expired', { cause });
     if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') throw new TokenError('token not yet valid', { cause });
     if (cause instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenError('invalid signature', { cause });
     throw new TokenError('invalid token', { cause });
   }
+}
+
+/**
+ * Verifies a participant token for a room: HS256 signature, `exp`/`nbf`, a
+ * non-empty `name`, and a `room` grant equal to `room`. Throws a
+ * {@link TokenError} with a short reason otherwise.
+ */
+export async function verifyToken(token: string | undefined, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  const payload = await verifiedPayload(token, options);
   if (typeof payload.name !== 'string' || payload.name.length === 0) throw new TokenError('token has no name');
   const grants = asGrants(payload.grants);
-  if (!grants.some((g) => g.name === 'room' && g.scope === options.room)) throw new TokenError('token is not for this room');
+  // Room names are compared in NFC, the form the server normalises request paths to.
+  if (!grants.some((g) => g.name === 'room' && typeof g.scope === 'string' && g.scope.normalize('NFC') === options.room.normalize('NFC'))) {
+    throw new TokenError('token is not for this room');
+  }
   return {
     name: payload.name,
     role: roleFromGrants(grants),
     room: options.room,
     messaging: messagingFromGrants(grants),
     claims: payload,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
   };
+}
+
+/**
+ * Verifies an admin token that allows `need`: signature, `exp`/`nbf`, and an
+ * `admin` grant whose scope is `console`, or `inspect` when only `inspect` is
+ * needed. Participant tokens are refused with "token has no admin grant".
+ */
+export async function verifyAdminToken(token: string | undefined, need: AdminScope, options: Omit<VerifyTokenOptions, 'room'>): Promise<VerifiedAdminToken> {
+  const payload = await verifiedPayload(token, options);
+  const scope = asGrants(payload.grants).find((grant) => grant.name === ADMIN_GRANT)?.scope;
+  if (scope !== 'console' && !(scope === 'inspect' && need === 'inspect')) throw new TokenError('token has no admin grant');
+  return { name: typeof payload.name === 'string' ? payload.name : 'admin', scope };
 }

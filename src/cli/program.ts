@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { roomCommand } from './commands/room.js';
+import { machinesCommand } from './commands/machines.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { writeLine } from './output.js';
 import { CLI_VERSION } from './version.js';
@@ -25,6 +26,7 @@ export function createProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(tokenCommand())
     .addCommand(roomCommand())
+    .addCommand(machinesCommand())
     .addCommand(versionCommand())
     .addHelpText(
       'after',

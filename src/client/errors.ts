@@ -4,9 +4,10 @@
  *
  * @packageDocumentation
  */
-import type { ConnectionEnd, MessagingFailure } from '../../machines/index.js';
+import { USER_END, type ConnectionEnd, type MessagingFailure, type TransportClose } from '../../machines/index.js';
 import { PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
 import { RoomStateError, RoomStateErrorCode } from '../errors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 
 /**
  * The addressed participant is unknown, gone, or has messaging disabled. The
@@ -16,12 +17,22 @@ import { RoomStateError, RoomStateErrorCode } from '../errors.js';
 export class ParticipantNotFoundError extends RoomStateError {
   /** The id the message was addressed to. */
   readonly participantId: string;
+  /** The protocol's numeric code of this error, 1003 (as on {@link RoomServerError}). */
+  readonly protocolCode = ErrorCode.NotFound;
 
   constructor(participantId: string, options?: { cause?: unknown }) {
     super(RoomStateErrorCode.ParticipantNotFound, PARTICIPANT_NOT_FOUND_TEXT, options);
     this.name = 'ParticipantNotFoundError';
     this.participantId = participantId;
   }
+}
+
+/** What went wrong with one websocket, in words: the network failure, the HTTP refusal, or the close. */
+export function describeClose(close: TransportClose): string {
+  if (close.httpStatus !== undefined) return `HTTP ${close.httpStatus}${close.reason ? `: ${close.reason}` : ''}`;
+  if (close.error !== undefined) return close.error;
+  if (close.code === 1006 && !close.reason) return 'no answer from the server';
+  return `code ${close.code}${close.reason ? `: ${close.reason}` : ''}`;
 }
 
 function describeEnd(end: ConnectionEnd): string {
@@ -31,30 +42,50 @@ function describeEnd(end: ConnectionEnd): string {
     case 'server':
       return `the server closed the room connection with code 1000${end.reason ? ` (${end.reason})` : ''}`;
     case 'refused':
-      return `the server refused the websocket upgrade with HTTP ${end.httpStatus}; check the token and the room name`;
-    case 'timeout': {
-      const seconds = (end.reconnectTimeout ?? 0) / 1000;
-      return `room reconnect timed out after ${seconds}s${end.reason ? ` (${end.reason})` : ''}`;
-    }
+      return `the server refused the websocket upgrade with ${describeClose(end)}${end.reason ? '' : '; check the token and the room name'}`;
+    case 'connect_timeout':
+      return `could not connect to the room within ${(end.connectTimeout ?? 0) / 1000}s (last attempt: ${describeClose(end)})`;
+    case 'timeout':
+      return `room reconnect timed out after ${(end.reconnectTimeout ?? 0) / 1000}s (last attempt: ${describeClose(end)})`;
     case 'lost':
-      return `the room connection was lost (code ${end.code ?? 1006}${end.reason ? `, ${end.reason}` : ''}) and reconnecting is disabled`;
+      return `the room connection failed (${describeClose(end)}) and reconnecting is disabled`;
   }
 }
 
 /**
  * The room connection ended for good (closed by the user or the server,
- * refused at the upgrade, or out of reconnect time) while an operation was
- * pending or before it started. `end` says how.
+ * refused at the upgrade, or out of connect or reconnect time) while an
+ * operation was pending or before it started. `end` says how, with the
+ * close code and reason.
  */
 export class RoomClosedError extends RoomStateError {
   /** How the connection ended. */
   readonly end: ConnectionEnd;
 
-  constructor(end: ConnectionEnd, operation: string) {
-    super(RoomStateErrorCode.Closed, `${describeEnd(end)} before ${operation}.`);
+  constructor(end: ConnectionEnd | undefined, operation: string, code: RoomStateErrorCode = RoomStateErrorCode.Closed) {
+    const known = end ?? USER_END;
+    super(code, `${describeEnd(known)} before ${operation}.`);
     this.name = 'RoomClosedError';
-    this.end = end;
+    this.end = known;
   }
+}
+
+/**
+ * No connection succeeded within `connectTimeout` of `start()`. A
+ * {@link RoomClosedError} with code `ROOM_ERR_TIMEOUT`; `end.kind` is
+ * `connect_timeout` and the message says why the last attempt failed
+ * (connection refused, DNS, TLS, an HTTP status, no answer).
+ */
+export class ConnectTimeoutError extends RoomClosedError {
+  constructor(end: ConnectionEnd, operation: string) {
+    super(end, operation, RoomStateErrorCode.Timeout);
+    this.name = 'ConnectTimeoutError';
+  }
+}
+
+/** The error for an operation cut short by the end of the connection: {@link ConnectTimeoutError} or {@link RoomClosedError}. */
+export function closedError(end: ConnectionEnd | undefined, operation: string): RoomClosedError {
+  return end?.kind === 'connect_timeout' ? new ConnectTimeoutError(end, operation) : new RoomClosedError(end, operation);
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 export { RoomClient, connectionStateName } from './room-client.js';
 export type { RoomClientOptions } from './room-client.js';
-export { MessagingClient, messagingStateName } from './messaging-client.js';
+export { MessagingClient, messagingStateName, DEFAULT_WAIT_MS } from './messaging-client.js';
 export type {
   MessageTarget,
   SendMessageOptions,
@@ -26,13 +26,16 @@ export type {
 } from './messaging-client.js';
 export { LocalParticipant, RemoteParticipant, sameAttributes } from './participants.js';
 export type { Attributes } from './participants.js';
-export { ParticipantNotFoundError, RoomClosedError, MessagingDisabledError } from './errors.js';
+export { ParticipantNotFoundError, RoomClosedError, ConnectTimeoutError, MessagingDisabledError, describeClose } from './errors.js';
+export type { UpgradeRefusal } from './socket-failure.js';
 export { LinkLostError } from './requests.js';
 export { select, emitted } from './observe.js';
+export type { MessageValidator, SafeParser, TypedRoomMessage, InvalidMessage, MessagesOfOptions } from './agent-helpers.js';
+export { DEFAULT_URL, CONNECTION_ENV } from './environment.js';
 export { roomUrl, resolveWebSocket, ReadyState } from './websocket.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketLikeEventMap } from './websocket.js';
 export type { RoomMessage } from './wire.js';
 export type { RoomMessageEvent, RoomMessageLike, MessagingEventName, MessagingEventListener } from './events.js';
 export type { ClientLogger } from './pipeline.js';
-export { connectionMachine, messagingMachine, presenceMachine } from '../../machines/index.js';
-export type { ConnectionStateName, MessagingStateName, ConnectionEnd, MessagingFailure } from '../../machines/index.js';
+export { connectionMachine, messagingMachine, presenceMachine, USER_END } from '../../machines/index.js';
+export type { ConnectionStateName, MessagingStateName, ConnectionEnd, AttemptFailure, TransportClose, MessagingFailure } from '../../machines/index.js';

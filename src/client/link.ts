@@ -12,22 +12,27 @@ import { CodecError } from '../errors.js';
 import { encodePacketsWithTypeBytes, encodeType, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
 import type { Content } from '../protocol/content.js';
 import { MessageType } from '../protocol/message-types.js';
-import { LinkLostError, RequestTracker } from './requests.js';
+import { LinkLostError, RequestTracker, type Pending } from './requests.js';
+import { socketFailureOf, type SocketFailure } from './socket-failure.js';
 import { ReadyState, type WebSocketConstructor, type WebSocketLike, type WebSocketLikeEventMap } from './websocket.js';
 
 /** Writing to and requesting over one open websocket. */
 export interface Link {
   /** Sends a one-way message; returns the message id it used, or -1 when the socket is not open. */
   send(type: string, data: Uint8Array): number;
-  /** Sends a request and resolves with the content of its `__response__`. */
-  request(type: string, data: Uint8Array): Promise<Content>;
+  /**
+   * Sends a request; `pending` is settled with the content of its
+   * `__response__`, or rejected with {@link LinkLostError} (at once when the
+   * socket is not open).
+   */
+  request(type: string, data: Uint8Array, pending: Pending): void;
 }
 
 /** What one websocket reports. `link` is the same object for all events of one socket. */
 export type LinkEvent =
   | { type: 'transport.opened'; link: Link }
   | { type: 'transport.message'; link: Link; message: ProtocolMessage }
-  | { type: 'transport.closed'; link: Link; code: number; reason: string; httpStatus?: number }
+  | { type: 'transport.closed'; link: Link; code: number; reason: string; httpStatus?: number; error?: string }
   | { type: 'transport.failed'; link: Link; error: CodecError };
 
 /** Options of {@link openLink}. */
@@ -38,18 +43,6 @@ export interface OpenLinkOptions {
   url: string;
   /** Called with a promise that settles when a socket closed by unsubscribing has finished closing. */
   onClosing?: (closed: Promise<void>) => void;
-}
-
-// `ws` reports a refused upgrade as an error event "Unexpected server response: 403".
-const UPGRADE_REFUSED = /Unexpected server response: (\d{3})/;
-
-function httpStatusOf(event: WebSocketLikeEventMap['error']): number | undefined {
-  const texts = [event.message, event.error instanceof Error ? event.error.message : undefined];
-  for (const text of texts) {
-    const match = typeof text === 'string' ? UPGRADE_REFUSED.exec(text) : null;
-    if (match) return Number(match[1]);
-  }
-  return undefined;
 }
 
 function bytesOf(data: unknown): Uint8Array | undefined {
@@ -89,7 +82,8 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
     socket.addEventListener('error', noop);
     const tracker = new RequestTracker();
     const reassembler = new PacketReassembler();
-    let httpStatus: number | undefined;
+    // The first error event that says anything is the one that explains the close.
+    let failure: SocketFailure = {};
 
     const write = (type: string, data: Uint8Array): number => {
       // A one-way message on a socket that is no longer open is moot: the
@@ -102,12 +96,15 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
     };
     const link: Link = {
       send: write,
-      request(type, data) {
-        if (socket.readyState !== ReadyState.Open) return Promise.reject(new LinkLostError());
+      request(type, data, pending) {
+        if (socket.readyState !== ReadyState.Open) {
+          // Never settled synchronously: the caller may be iterating its queue.
+          queueMicrotask(() => pending.reject(new LinkLostError()));
+          return;
+        }
         const id = tracker.nextId();
-        const answer = tracker.expect(id);
+        tracker.expect(id, pending);
         for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
-        return answer;
       },
     };
 
@@ -143,7 +140,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
           return;
         }
         case 'error':
-          httpStatus ??= httpStatusOf(event.event);
+          if (failure.httpStatus === undefined && failure.error === undefined) failure = socketFailureOf(event.event);
           return;
         case 'close':
           closed = true;
@@ -152,8 +149,10 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
             type: 'transport.closed',
             link,
             code: event.code,
-            reason: typeof event.reason === 'string' ? event.reason : String(event.reason ?? ''),
-            ...(httpStatus === undefined ? {} : { httpStatus }),
+            // A refused upgrade has no close reason; the server's refusal reason stands in.
+            reason: failure.httpReason ?? (typeof event.reason === 'string' ? event.reason : String(event.reason ?? '')),
+            ...(failure.httpStatus === undefined ? {} : { httpStatus: failure.httpStatus }),
+            ...(failure.error === undefined ? {} : { error: failure.error }),
           });
           subscriber.complete();
           return;

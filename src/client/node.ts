@@ -13,12 +13,28 @@
  *
  * @packageDocumentation
  */
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket as WsWebSocket } from 'ws';
 import { RoomClient as BrowserRoomClient, type RoomClientOptions } from './room-client.js';
+import type { UpgradeRefusal } from './socket-failure.js';
 import type { WebSocketConstructor } from './websocket.js';
 
 export * from './index.js';
+
+/** The most of a refused upgrade's body read for its reason. */
+const MAX_REFUSAL_BODY_BYTES = 4096;
+
+/** The server's reason for refusing: `error` of a JSON body, else the status line's text. */
+function refusalReason(body: string, statusMessage: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string' && parsed.error !== '') return parsed.error;
+  } catch {
+    // Not JSON: the status line says it.
+  }
+  return statusMessage;
+}
 
 /**
  * The `ws` WebSocket as the client wants it in Node:
@@ -30,7 +46,10 @@ export * from './index.js';
  *   when `binaryType` is set to `'arraybuffer'`, which would copy each frame
  *   into a fresh ArrayBuffer;
  * - no permessage-deflate offer (the protocol's frames are small and mostly
- *   incompressible; the room server does not enable it by default either).
+ *   incompressible; the room server does not enable it by default either);
+ * - a refused upgrade reports the server's reason: the error event's `error`
+ *   carries `statusCode` and `statusReason` (the JSON body's `error`, else
+ *   the status line's text), see {@link UpgradeRefusal}.
  */
 export class NodeWebSocket extends WsWebSocket {
   private corked = false;
@@ -41,6 +60,36 @@ export class NodeWebSocket extends WsWebSocket {
 
   constructor(url: string, protocols?: string | string[]) {
     super(url, protocols, { perMessageDeflate: false });
+    this.once('unexpected-response', (request: ClientRequest, response: IncomingMessage) => this.refused(request, response));
+  }
+
+  /** Reads the refusal's reason from its body (the server sends `{"error": reason}`), then fails the socket with it. */
+  private refused(request: ClientRequest, response: IncomingMessage): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      response.destroy();
+      const refusal = Object.assign(new Error(`Unexpected server response: ${response.statusCode}`), {
+        statusCode: response.statusCode ?? 0,
+        statusReason: refusalReason(Buffer.concat(chunks).toString('utf8'), response.statusMessage ?? ''),
+      } satisfies UpgradeRefusal);
+      // Still connecting unless close() was called meanwhile (which has already failed the socket).
+      if (this.readyState !== WsWebSocket.CONNECTING) return;
+      this.emit('error', refusal);
+      this.terminate();
+    };
+    response.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_REFUSAL_BODY_BYTES) finish();
+    });
+    response.once('end', finish);
+    response.once('error', finish);
+    response.once('close', finish);
+    request.once('error', finish);
   }
 
   // ws keeps its net.Socket private; corking it is the only way to batch frames (src/server/ws-binding.ts does the same).
@@ -79,7 +128,7 @@ if (wsBinaryType?.get !== undefined && wsBinaryType.set !== undefined) {
 
 /** {@link BrowserRoomClient} with `WebSocket` defaulting to {@link NodeWebSocket}. */
 export class RoomClient extends BrowserRoomClient {
-  constructor(options: RoomClientOptions) {
+  constructor(options: RoomClientOptions = {}) {
     super({ ...options, WebSocket: options.WebSocket ?? (NodeWebSocket as unknown as WebSocketConstructor) });
   }
 }

@@ -5,37 +5,55 @@
  *
  * @packageDocumentation
  */
-import { Observable, Subject, filter, firstValueFrom, merge } from 'rxjs';
+import { Observable, Subject, filter, firstValueFrom, map, merge, take } from 'rxjs';
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
   HANDSHAKE_TIMEOUT_MS,
   connectionMachine,
   messagingMachine,
   ENABLE_TIMEOUT_MS,
+  type AttemptFailure,
+  type ConnectionEnd,
   type ConnectionEvent,
   type ConnectionStateName,
   type MessagingEvent,
   type RoomInfo,
 } from '../../machines/index.js';
 import { ValidationError, describeValue } from '../errors.js';
-import { RoomClosedError } from './errors.js';
+import { closedError } from './errors.js';
 import { openLink, type Link } from './link.js';
 import { MessagingClient } from './messaging-client.js';
-import { select } from './observe.js';
+import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
+import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
+import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
-import { invokeTool, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
+import { invokeToolWith, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
 import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
 import type { RoomMessage } from './wire.js';
 
-/** Options of {@link RoomClient}. */
+/**
+ * Options of {@link RoomClient}. `url`, `room` and `token` fall back on the
+ * environment in Node, as the official client's do: `ROOMSTATE_URL`,
+ * `MESHAGENT_ROOM_URL`, `MESHAGENT_API_URL`; `ROOMSTATE_ROOM`,
+ * `MESHAGENT_ROOM`; `ROOMSTATE_TOKEN`, `MESHAGENT_TOKEN`.
+ */
 export interface RoomClientOptions {
-  /** The server's base URL, e.g. `ws://127.0.0.1:8080` (http(s) is turned into ws(s)). */
-  url: string;
-  /** The room name; the client connects to `<url>/rooms/<room>`. */
-  room: string;
-  /** The participant token (sent as `?token=`, as the official 0.39.9 client does). */
-  token: string;
+  /**
+   * The server's base URL, e.g. `ws://127.0.0.1:8080` (http(s) is turned into ws(s)).
+   * @defaultValue `ROOMSTATE_URL`, else `MESHAGENT_ROOM_URL`, else `MESHAGENT_API_URL`, else `ws://127.0.0.1:8080`
+   */
+  url?: string;
+  /**
+   * The room name; the client connects to `<url>/rooms/<room>`.
+   * @defaultValue `ROOMSTATE_ROOM`, else `MESHAGENT_ROOM` (one is required)
+   */
+  room?: string;
+  /**
+   * The participant token (sent as `?token=`, as the official 0.39.9 client does).
+   * @defaultValue `ROOMSTATE_TOKEN`, else `MESHAGENT_TOKEN` (one is required)
+   */
+  token?: string;
   /**
    * An XState inspector (e.g. `createBrowserInspector().inspect` from
    * `@statelyai/inspect`), passed to every actor the client creates.
@@ -52,6 +70,15 @@ export interface RoomClientOptions {
    * @defaultValue null
    */
   reconnectTimeout?: number | null;
+  /**
+   * Longest time in ms from `start()` to the first successful connection,
+   * over all attempts; then `start()` rejects with
+   * {@link ConnectTimeoutError}, which says why the last attempt failed.
+   * `null` for no limit. Reconnecting after a first success is governed by
+   * `reconnectTimeout` instead.
+   * @defaultValue 30000
+   */
+  connectTimeout?: number | null;
   /**
    * Time in ms allowed for one connection attempt, from opening the socket
    * to receiving both `room_ready` and `connected`.
@@ -70,11 +97,22 @@ export interface RoomClientOptions {
    */
   retryDelay?: (attempt: number) => number;
   /**
+   * Most sends and broadcasts written and awaiting the server's answer at
+   * once; later ones wait in the outbox, in order, and go out as answers
+   * arrive. Bounds what a burst puts in the socket's buffer; a burst of any
+   * size is paced, never refused.
+   * @defaultValue 256
+   */
+  sendWindow?: number;
+  /**
    * Where warnings (undecodable frames, failed one-way requests) go.
    * @defaultValue console
    */
   logger?: ClientLogger;
 }
+
+/** Default of {@link RoomClientOptions.sendWindow}. */
+export const SEND_WINDOW = 256;
 
 /** The name `connectionState$` reports for a connection snapshot. */
 export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSnapshot']>): ConnectionStateName {
@@ -83,13 +121,31 @@ export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSna
   return (typeof value === 'string' ? value : Object.keys(value)[0]) as ConnectionStateName;
 }
 
-function validateOptions(options: RoomClientOptions): void {
-  if (typeof options.token !== 'string' || options.token.length === 0) {
-    throw new ValidationError('token', `token must be a non-empty string, got ${describeValue(options.token)}.`);
+/** The url, room and token to use: the options', else the environment's. */
+function resolveTarget(options: RoomClientOptions): { url: string; room: string; token: string } {
+  const url = options.url ?? fromEnvironment(CONNECTION_ENV.url) ?? DEFAULT_URL;
+  const room = options.room ?? fromEnvironment(CONNECTION_ENV.room);
+  if (room === undefined) throw new ValidationError('room', `no room: pass the room option or set ${CONNECTION_ENV.room.join(' or ')}.`);
+  const token = options.token ?? fromEnvironment(CONNECTION_ENV.token);
+  if (token === undefined) throw new ValidationError('token', `no token: pass the token option or set ${CONNECTION_ENV.token.join(' or ')}.`);
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new ValidationError('token', `token must be a non-empty string, got ${describeValue(token)}.`);
   }
+  return { url, room, token };
+}
+
+function validateOptions(options: RoomClientOptions): void {
   const timeout = options.reconnectTimeout;
   if (timeout !== undefined && timeout !== null && !(Number.isFinite(timeout) && timeout >= 0)) {
     throw new ValidationError('reconnectTimeout', `reconnectTimeout must be null or a non-negative number of ms, got ${describeValue(timeout)}.`);
+  }
+  const connect = options.connectTimeout;
+  if (connect !== undefined && connect !== null && !(Number.isFinite(connect) && connect > 0)) {
+    throw new ValidationError('connectTimeout', `connectTimeout must be null or a positive number of ms, got ${describeValue(connect)}.`);
+  }
+  const window = options.sendWindow;
+  if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
+    throw new ValidationError('sendWindow', `sendWindow must be a positive integer, got ${describeValue(window)}.`);
   }
   for (const field of ['handshakeTimeout', 'enableTimeout'] as const) {
     const value = options[field];
@@ -99,7 +155,7 @@ function validateOptions(options: RoomClientOptions): void {
   }
 }
 
-function resolveTarget(messaging: MessagingActor, to: unknown): string | undefined {
+function resolveRecipient(messaging: MessagingActor, to: unknown): string | undefined {
   if (to instanceof RemoteParticipant) {
     // As the official client: a participant object no longer present is not found.
     return to.online && messaging.getSnapshot().context.participants.get(to.id) !== undefined ? to.id : undefined;
@@ -129,20 +185,35 @@ export class RoomClient {
   readonly localParticipant: LocalParticipant;
   /** 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed', replayed. */
   readonly connectionState$: Observable<ConnectionStateName>;
+  /**
+   * Why the connection ended for good (kind, close code and reason, HTTP
+   * status and network failure when known): emits once, when the client
+   * closes, replayed to late subscribers, then completes.
+   */
+  readonly closeReason$: Observable<ConnectionEnd>;
+  /**
+   * Every failed attempt to connect, while connecting for the first time
+   * and while reconnecting: its close code and reason, HTTP status (with the
+   * server's reason in Node) or network failure. Hot: only attempts after
+   * subscribing.
+   */
+  readonly attemptFailed$: Observable<AttemptFailure>;
 
   private readonly connection: ConnectionActor;
   private readonly messagingActor: MessagingActor;
   private readonly connectionCommands = new Subject<ConnectionEvent>();
   private readonly messagingCommands = new Subject<MessagingEvent>();
   private readonly messages = new Subject<RoomMessage>();
+  private readonly controlMessages = new Subject<RoomMessage>();
   private readonly closing = new Set<Promise<void>>();
   private readonly finished: Promise<void>;
   private started: Promise<void> | undefined;
 
-  constructor(options: RoomClientOptions) {
+  constructor(options: RoomClientOptions = {}) {
     validateOptions(options);
+    const target = resolveTarget(options);
     const WebSocket = resolveWebSocket(options.WebSocket);
-    const url = roomUrl(options.url, options.room, options.token);
+    const url = roomUrl(target.url, target.room, target.token);
     const logger = options.logger ?? console;
     const retryDelay = options.retryDelay;
     this.connection = createActor(
@@ -152,7 +223,10 @@ export class RoomClient {
           ...(retryDelay === undefined ? {} : { retryDelay: ({ context }) => retryDelay(context.attempt) }),
         },
       }),
-      { input: { reconnectTimeout: options.reconnectTimeout ?? null }, inspect: options.inspect },
+      {
+        input: { reconnectTimeout: options.reconnectTimeout ?? null, ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }) },
+        inspect: options.inspect,
+      },
     );
     this.messagingActor = createActor(messagingMachine.provide({ delays: { enableTimeout: options.enableTimeout ?? ENABLE_TIMEOUT_MS } }), {
       inspect: options.inspect,
@@ -161,15 +235,17 @@ export class RoomClient {
     const notFound = new Subject<MessagingEvent>();
     const messagingActor = this.messagingActor;
     const outbox = new Outbox({
+      window: options.sendWindow ?? SEND_WINDOW,
       canSend: () => messagingActor.getSnapshot().hasTag('canSend'),
       refusal: () =>
         messagingActor.getSnapshot().status === 'active'
           ? undefined
-          : new RoomClosedError(this.connection.getSnapshot().context.end ?? { kind: 'user' }, 'the message was sent'),
-      resolveTarget: (to) => resolveTarget(messagingActor, to),
-      invoke: (tool, json) => invokeTool(link, tool, json),
+          : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
+      resolveTarget: (to) => resolveRecipient(messagingActor, to),
+      invoke: (tool, json, attachment, pending) => invokeToolWith(link, tool, json, pending, attachment),
       notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
+    const presenceActors = new PresenceActors(options.inspect);
     this.connection.start();
     this.messagingActor.start();
     const pipeline = runPipeline({
@@ -180,10 +256,17 @@ export class RoomClient {
       messagingCommands: merge(this.messagingCommands, notFound),
       link,
       outbox,
+      presenceActors,
       messages: this.messages,
+      controlMessages: this.controlMessages,
       logger,
     });
     this.connectionState$ = select(this.connection, connectionStateName);
+    this.closeReason$ = select(this.connection, (snapshot) => snapshot.context.end).pipe(
+      filter((end): end is ConnectionEnd => end !== undefined),
+      take(1),
+    );
+    this.attemptFailed$ = emitted(this.connection, 'connection.attempt_failed').pipe(map(({ type: _type, ...failure }) => failure));
     this.localParticipant = new LocalParticipant(this.connection, (attributes) => this.connectionCommands.next({ type: 'attributes.set', attributes }));
     this.messaging = new MessagingClient({
       actor: this.messagingActor,
@@ -191,7 +274,9 @@ export class RoomClient {
       command: (event) => this.messagingCommands.next(event),
       outbox,
       messages: this.messages.asObservable(),
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+      controlMessages: this.controlMessages.asObservable(),
+      logger,
+      presenceActors,
     });
     // Messaging reaches its final state right after the connection does, once
     // its last effects (clearing presence, rejecting the outbox) have run.
@@ -202,6 +287,7 @@ export class RoomClient {
           queueMicrotask(() => {
             pipeline.unsubscribe();
             this.messages.complete();
+            this.controlMessages.complete();
             this.messaging.dispose();
             resolve();
           });
@@ -230,6 +316,11 @@ export class RoomClient {
     return this.connectionState === 'closed';
   }
 
+  /** Why the connection ended for good (see {@link closeReason$}); undefined until closed. */
+  get closeReason(): ConnectionEnd | undefined {
+    return this.connection.getSnapshot().context.end;
+  }
+
   /** What `room_ready` said on the current (or last) connection. */
   get roomInfo(): RoomInfo | undefined {
     return this.connection.getSnapshot().context.room;
@@ -249,14 +340,17 @@ export class RoomClient {
    * Connects and resolves once the room is ready (`room_ready` and
    * `connected` received). Failed attempts are retried with backoff, except
    * a close with 1000 or an HTTP 403/404, which reject with
-   * {@link RoomClosedError}. Calling it again returns the same promise.
+   * {@link RoomClosedError} (in Node its message and `end.reason` carry the
+   * server's reason, e.g. "invalid signature"). Rejects with
+   * {@link ConnectTimeoutError} when no attempt succeeds within
+   * `connectTimeout`. Calling it again returns the same promise.
    */
   start(): Promise<void> {
     this.started ??= (async () => {
       const settled = firstValueFrom(select(this.connection, (s) => s).pipe(filter((s) => s.status !== 'active' || s.matches('connected'))));
       this.connectionCommands.next({ type: 'connection.start' });
       const snapshot = await settled;
-      if (snapshot.status !== 'active') throw new RoomClosedError(snapshot.context.end ?? { kind: 'user' }, 'the room became ready');
+      if (snapshot.status !== 'active') throw closedError(snapshot.context.end, 'the room became ready');
     })();
     return this.started;
   }

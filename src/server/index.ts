@@ -19,7 +19,8 @@ export type { RoomServerCoreOptions, JoinRequest } from './core/room-server-core
 export { InMemoryRoomDirectory } from './core/room-directory.js';
 export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLimits } from './core/room-directory.js';
 export type { ParticipantConnection } from './core/context.js';
-export { ParticipantSession, CloseCode } from './core/participant-session.js';
+export { ParticipantSession, CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON } from './core/participant-session.js';
+export type { Clock, Timers } from './core/token-bucket.js';
 export { SLOW_CONSUMER_REASON } from './ws-binding.js';
 export { combineObservers, noopObserver, requestKind } from './core/observer.js';
-export type { ServerObserver, DeliveryKind, RequestKind } from './core/observer.js';
+export type { ServerObserver, ObservedSession, DeliveryKind, RequestKind } from './core/observer.js';

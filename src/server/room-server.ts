@@ -199,6 +199,8 @@ class NodeRoomServer implements RoomServer {
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
+        // Pongs of a peer paused for its rate limit wait unread; the pause ends by itself.
+        if (connection.paused) continue;
         if (!connection.alive) {
           this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
           connection.terminate();
@@ -234,15 +236,17 @@ class NodeRoomServer implements RoomServer {
     }
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
     if (socket.destroyed) return;
-    const refusal = this.core.admission(target.roomName);
+    const refusal = this.core.admission(target.roomName, token.name);
     if (refusal) return refuse(refusal, 'warn');
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, target.roomName, token, found?.source));
   }
 
   private accept(ws: WebSocket, request: IncomingMessage, roomName: string, token: VerifiedToken, tokenSource: string | undefined): void {
-    const logger = this.logger.child({ room: roomName, name: token.name });
+    // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
+    const logger = this.logger.child({ room: roomName, participantName: token.name });
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
+      slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
       observer: this.core.context.observer,

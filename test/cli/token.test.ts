@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import { expectExitCode, killAllClis, runCli } from '../helpers/cli.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
-import { verifyToken } from '../../src/auth/token.js';
+import { verifyAdminToken, verifyToken } from '../../src/auth/token.js';
 
 interface OfficialToken {
   name: string;
@@ -97,9 +97,28 @@ describe('roomstate token', () => {
     expect(refused.status).toBe(403);
   });
 
+  it('--admin mints an admin token that verifies as such and that no room admits', async () => {
+    const exit = await runCli(['token', '--admin', '--secret', fx.secret]);
+    expectExitCode(exit, 0);
+    const token = exit.stdout.trim();
+    expect(decodeJwt(token).grants).toEqual([{ name: 'admin', scope: 'console' }]);
+    await expect(verifyAdminToken(token, 'console', { secret: fx.secret })).resolves.toEqual({ name: 'admin', scope: 'console' });
+    const refused = await expectUpgradeRefused(fx.url, uniqueRoom(), token);
+    expect([refused.status, refused.statusText]).toEqual([403, 'token is not for this room']);
+  });
+
+  it('--inspect mints a token for inspection events only; participant tokens have no admin grant', async () => {
+    const inspect = (await runCli(['token', '--inspect', '--secret', fx.secret])).stdout.trim();
+    await expect(verifyAdminToken(inspect, 'inspect', { secret: fx.secret })).resolves.toEqual({ name: 'admin', scope: 'inspect' });
+    await expect(verifyAdminToken(inspect, 'console', { secret: fx.secret })).rejects.toThrow('token has no admin grant.');
+    const participant = (await runCli(['token', '--room', 'r', '--name', 'n', '--secret', fx.secret])).stdout.trim();
+    await expect(verifyAdminToken(participant, 'inspect', { secret: fx.secret })).rejects.toThrow('token has no admin grant.');
+  });
+
   it.each([
     [['--room', 'r', '--name', 'n'], 'roomstate: no secret: pass --secret or set ROOMSTATE_SECRET (the secret the server was started with).\n'],
     [['--name', 'n', '--secret', 's'], 'roomstate: no room: pass --room or set ROOMSTATE_ROOM.\n'],
+    [['--room', 'r', '--secret', 's'], 'roomstate: no name: pass --name (or --admin for a console token).\n'],
     [['--room', 'r', '--name', 'n', '--secret', 's', '--ttl', '1y'], 'roomstate: --ttl "1y" is not a duration; use a number of seconds or a number with a unit, e.g. 30s, 15m, 1h, 7d.\n'],
   ])('exits 1 with one line for %j', async (args, stderr) => {
     const exit = await runCli(['token', ...args]);
@@ -109,7 +128,7 @@ describe('roomstate token', () => {
   });
 
   it.each([
-    [['--room', 'r', '--secret', 's'], /required option '--name <name>' not specified/],
+    [['--admin', '--room', 'r', '--secret', 's'], /option '--admin' cannot be used with option '--room <room>'/],
     [['--room', 'r', '--name', 'n', '--secret', 's', '--role', 'admin'], /argument 'admin' is invalid.*user, agent, tool/],
   ])('exits 1 on commander usage errors %j', async (args, stderr) => {
     const exit = await runCli(['token', ...args]);

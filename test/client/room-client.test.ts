@@ -65,7 +65,7 @@ describe('RoomClient: connecting', () => {
     expect(error).toBeInstanceOf(RoomClosedError);
     expect((error as RoomClosedError).code).toBe('ROOM_ERR_CLOSED');
     expect((error as RoomClosedError).end).toMatchObject({ kind: 'refused', httpStatus: 403 });
-    expect((error as Error).message).toBe('the server refused the websocket upgrade with HTTP 403; check the token and the room name before the room became ready.');
+    expect((error as Error).message).toBe('the server refused the websocket upgrade with HTTP 403: token is not for this room before the room became ready.');
     expect(states.items).toEqual(['idle', 'connecting', 'closed']);
   });
 
@@ -265,8 +265,9 @@ describe('RoomClient: presence and attributes', () => {
     await waitUntil(() => bob.messaging.getParticipantByName('alice')?.getAttribute('status') === 'early', { what: 'bob to see status early' });
   });
 
-  it('on() uses the official event names and returns an unsubscribe function', async () => {
+  it('on() fires the official events, event by event, and returns an unsubscribe function', async () => {
     const room = uniqueRoom();
+    await pool.enabled(room, 'carol');
     const alice = await pool.client(room, 'alice');
     const events: RoomMessageEvent[] = [];
     const seen = (name: string) => (event: RoomMessageEvent) => events.push({ ...event, name: `${name}:${event.name}` });
@@ -291,17 +292,22 @@ describe('RoomClient: presence and attributes', () => {
     alice.messaging.off('message', onMessage);
     await bob.messaging.enable();
     await bob.messaging.sendMessage({ to: alice.localParticipant.id, type: 'chat', message: { text: 'unheard' } });
+    // carol, already in the room, is in the snapshot: messaging_enabled only, no participant_added.
     expect(events.map((e) => e.name)).toEqual([
       'messaging_enabled:messaging.enabled',
+      'message:messaging.enabled',
       'participant_added:participant.enabled',
+      'message:participant.enabled',
       'participant_attributes_updated:participant.attributes',
+      'message:participant.attributes',
       'message:chat',
       'participant_removed:participant.disabled',
+      'message:participant.disabled',
     ]);
     const bobId = bob.localParticipant.id;
-    expect(events[1]!.message).toEqual({ fromParticipantId: bobId, type: 'participant.enabled', message: { id: bobId, role: 'user', attributes: { name: 'bob' } }, local: false });
-    expect(events[2]!.message.message).toEqual({ attributes: { status: 'busy' } });
-    expect(events[3]!.message).toEqual({ fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, local: false });
+    expect(events[2]!.message).toEqual({ fromParticipantId: bobId, type: 'participant.enabled', message: { id: bobId, role: 'user', attributes: { name: 'bob' } }, local: false });
+    expect(events[4]!.message.message).toEqual({ attributes: { status: 'busy' } });
+    expect(events[6]!.message).toEqual({ fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, local: false });
   });
 });
 

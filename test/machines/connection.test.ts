@@ -11,9 +11,9 @@ const closed = (code: number, httpStatus?: number): ConnectionEvent =>
   httpStatus === undefined ? { type: 'transport.closed', code, reason: `closed ${code}` } : { type: 'transport.closed', code, reason: '', httpStatus };
 
 /** A running actor with a simulated clock and every emitted event recorded. */
-function run(input: ConnectionInput = {}) {
+function run(input: ConnectionInput = {}, delays: { handshakeTimeout?: number } = {}) {
   const clock = new SimulatedClock();
-  const actor = createActor(connectionMachine, { input, clock });
+  const actor = createActor(connectionMachine.provide({ delays }), { input, clock });
   const emitted: ConnectionEmitted[] = [];
   actor.on('*', (event) => emitted.push(event));
   actor.start();
@@ -43,21 +43,23 @@ describe('connection machine: every transition', () => {
       closed(1000),
       closed(1012),
       closed(1006, 403),
-      { type: 'xstate.after.handshakeTimeout.connection.connecting' } as never,
+      { type: 'xstate.after.handshakeTimeout.connection.connecting.attempting' } as never,
+      { type: 'xstate.after.retryDelay.connection.connecting.waiting' } as never,
+      { type: 'xstate.after.connectTimeout.connection.connecting' } as never,
       { type: 'xstate.after.handshakeTimeout.connection.reconnecting.attempting' } as never,
       { type: 'xstate.after.retryDelay.connection.reconnecting.waiting' } as never,
       { type: 'xstate.after.reconnectTimeout.connection.reconnecting' } as never,
     ];
     const coverage = coverTransitions(connectionMachine, {
       events,
-      inputs: [{}, { reconnectTimeout: 0 }, { reconnectTimeout: 5000 }],
+      inputs: [{}, { reconnectTimeout: 0 }, { reconnectTimeout: 5000 }, { connectTimeout: null }],
       serializeState: (snapshot) => {
         const s = snapshot as Snapshot;
         return JSON.stringify([s.status, s.value, s.context.established, !!s.context.pendingRoom, !!s.context.pendingJoin, s.context.end?.kind]);
       },
     });
     expect(coverage.missing).toEqual([]);
-    expect(coverage.total).toBeGreaterThanOrEqual(28);
+    expect(coverage.total).toBeGreaterThanOrEqual(32);
   });
 });
 
@@ -66,7 +68,7 @@ describe('connection machine: connecting', () => {
     const [idle] = initialTransition(connectionMachine, {});
     expect(idle.value).toBe('idle');
     const [connecting, actions] = transition(connectionMachine, idle, { type: 'connection.start' });
-    expect(connecting.value).toBe('connecting');
+    expect(connecting.value).toEqual({ connecting: 'attempting' });
     const effects = (actions as { type: string; params?: { event?: ConnectionEmitted } }[]).filter((a) => a.type === 'xstate.emit').map((a) => a.params?.event);
     expect(effects).toEqual([{ type: 'socket.open', attempt: 0 }]);
   });
@@ -79,7 +81,7 @@ describe('connection machine: connecting', () => {
     actor.send({ type: 'connection.start' });
     actor.send({ type: 'transport.opened' });
     actor.send(handshake[0]);
-    expect(state()).toBe('"connecting"');
+    expect(state()).toBe('{"connecting":"attempting"}');
     actor.send(handshake[1]);
     expect(state()).toBe('"connected"');
     expect(actor.getSnapshot().hasTag('online')).toBe(true);
@@ -107,11 +109,51 @@ describe('connection machine: connecting', () => {
     [1013, undefined],
     [1006, 500],
     [1006, 401],
-  ])('retries after close %i / HTTP %s before ready', (code, status) => {
-    const { actor, state } = run();
+  ])('retries after close %i / HTTP %s before ready, still connecting', (code, status) => {
+    const { actor, state, clock, emitted } = run();
     actor.send({ type: 'connection.start' });
     actor.send(closed(code, status));
-    expect(state()).toBe('{"reconnecting":"waiting"}');
+    expect(state()).toBe('{"connecting":"waiting"}');
+    expect(emitted.at(-1)).toMatchObject({ type: 'connection.attempt_failed', attempt: 1, established: false, code });
+    clock.increment(999);
+    expect(state()).toBe('{"connecting":"waiting"}');
+    clock.increment(1);
+    expect(state()).toBe('{"connecting":"attempting"}');
+    expect(emitted.at(-1)).toEqual({ type: 'socket.open', attempt: 1 });
+  });
+
+  it('gives up after connectTimeout, however many attempts failed, saying why the last one did', () => {
+    const { actor, state, clock, emitted } = run({ connectTimeout: 4000 });
+    actor.send({ type: 'connection.start' });
+    actor.send({ type: 'transport.closed', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)' });
+    clock.increment(1000);
+    actor.send({ type: 'transport.closed', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)' });
+    clock.increment(2999);
+    expect(state()).toBe('{"connecting":"attempting"}');
+    clock.increment(1);
+    expect(state()).toBe('closed');
+    const end = { kind: 'connect_timeout', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)', connectTimeout: 4000 };
+    expect(actor.getSnapshot().context.end).toEqual(end);
+    expect(emitted.filter((e) => e.type === 'connection.attempt_failed').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2]);
+    expect(emitted.slice(-2)).toEqual([{ type: 'socket.close' }, { type: 'connection.ended', end }]);
+  });
+
+  it('reports "nothing came back" when the connect timeout ends the very first attempt', () => {
+    const { actor, state, clock } = run({ connectTimeout: 1000 });
+    actor.send({ type: 'connection.start' });
+    clock.increment(1000);
+    expect(state()).toBe('closed');
+    expect(actor.getSnapshot().context.end).toEqual({ kind: 'connect_timeout', code: 1006, reason: '', connectTimeout: 1000 });
+  });
+
+  it('keeps trying without limit with connectTimeout null', () => {
+    const { actor, state, clock } = run({ connectTimeout: null });
+    actor.send({ type: 'connection.start' });
+    for (let i = 0; i < 20; i++) {
+      actor.send(closed(1006));
+      clock.increment(30_000);
+    }
+    expect(state()).toBe('{"connecting":"attempting"}');
   });
 
   it('gives up at once when reconnectTimeout is 0', () => {
@@ -123,14 +165,14 @@ describe('connection machine: connecting', () => {
   });
 
   it('abandons an attempt after the handshake timeout and closes its socket', () => {
-    const { actor, clock, state, types } = run();
+    const { actor, clock, state, types } = run({}, { handshakeTimeout: 10_000 });
     actor.send({ type: 'connection.start' });
     actor.send({ type: 'transport.opened' });
-    clock.increment(29_999);
-    expect(state()).toBe('"connecting"');
+    clock.increment(9_999);
+    expect(state()).toBe('{"connecting":"attempting"}');
     clock.increment(1);
-    expect(state()).toBe('{"reconnecting":"waiting"}');
-    expect(types()).toEqual(['socket.open', 'socket.close']);
+    expect(state()).toBe('{"connecting":"waiting"}');
+    expect(types()).toEqual(['socket.open', 'socket.close', 'connection.attempt_failed']);
   });
 });
 
@@ -230,8 +272,8 @@ describe('connection machine: reconnecting', () => {
       setup(actor);
       actor.send({ type: 'connection.close' });
       expect(state()).toBe('closed');
-      expect(actor.getSnapshot().context.end).toEqual({ kind: 'user' });
-      expect(emitted.slice(-2)).toEqual([{ type: 'socket.close' }, { type: 'connection.ended', end: { kind: 'user' } }]);
+      expect(actor.getSnapshot().context.end).toEqual({ kind: 'user', code: 1000, reason: '' });
+      expect(emitted.slice(-2)).toEqual([{ type: 'socket.close' }, { type: 'connection.ended', end: { kind: 'user', code: 1000, reason: '' } }]);
     }
   });
 });

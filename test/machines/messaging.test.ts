@@ -170,7 +170,24 @@ describe('messaging machine: presence', () => {
     actor.send({ type: 'participant.not_found', participantId: bob.id });
     expect(ids()).toEqual([]);
     expect(actor.getSnapshot().context.participants.get(bob.id)).toBeUndefined();
-    expect(emitted.at(-1)).toEqual({ type: 'participant.removed', participant: entry });
+    expect(emitted.at(-1)).toEqual({ type: 'participant.removed', participant: entry, origin: 'local' });
+  });
+
+  it('tags each presence notification with its origin: a push, a snapshot, or the client', () => {
+    const { actor, emitted } = enabledWith(bob);
+    const origins = (): string[] => emitted.filter((e) => e.type.startsWith('participant.')).map((e) => `${e.type}:${(e as { origin: string }).origin}`);
+    expect(origins()).toEqual(['participant.added:snapshot']);
+    actor.send({ type: 'participant.attributes_changed', participantId: bob.id, attributes: { status: 'busy' } });
+    actor.send({ type: 'participant.disabled', participantId: bob.id });
+    actor.send({ type: 'participant.enabled', participant: bob });
+    actor.send({ type: 'messaging.disable' });
+    expect(origins()).toEqual([
+      'participant.added:snapshot',
+      'participant.attributes_updated:event',
+      'participant.removed:event',
+      'participant.added:event',
+      'participant.removed:local',
+    ]);
   });
 
   it('gives a participant that comes back a new appearance key', () => {

@@ -50,10 +50,14 @@ describe('ServerObserver', () => {
     expect(first).toContainEqual(['messagingEnabled', room, bob.participantId]);
     expect(first).toContainEqual(['messageDelivered', 'direct', expect.any(Number), 1]);
     expect(first).toContainEqual(['messageDelivered', 'broadcast', expect.any(Number), 1]);
-    expect(first).toContainEqual(['requestReceived', 'direct', expect.any(Number)]);
-    expect(first).toContainEqual(['requestReceived', 'broadcast', expect.any(Number)]);
-    expect(first).toContainEqual(['requestReceived', 'presence', expect.any(Number)]);
+    expect(first).toContainEqual(['requestReceived', 'direct', expect.any(Number), room]);
+    expect(first).toContainEqual(['requestReceived', 'broadcast', expect.any(Number), room]);
+    expect(first).toContainEqual(['requestReceived', 'presence', expect.any(Number), room]);
     expect(first).toContainEqual(['errorResponse', 1003]);
+    // The session actor's transitions, with the live session.
+    expect(first).toContainEqual(['sessionTransition', expect.objectContaining({ id: bob.participantId }), 'xstate.init', { connected: 'disabled' }]);
+    expect(first).toContainEqual(['sessionTransition', expect.objectContaining({ id: bob.participantId }), 'messaging.enable', { connected: 'enabled' }]);
+    expect(first).toContainEqual(['sessionTransition', expect.objectContaining({ id: bob.participantId }), 'transport.closed', 'gone']);
     expect(first).toContainEqual(['messagingDisabled', room, bob.participantId]);
     expect(first).toContainEqual(['participantLeft', room, bob.participantId]);
     // Bob's enable announced him to alice: one presence push to one recipient.

@@ -3,7 +3,7 @@
  * MeshAgent clients accept.
  */
 import { Command, Option } from 'commander';
-import { mintToken } from '../../auth/token.js';
+import { mintAdminToken, mintToken } from '../../auth/token.js';
 import { durationOption } from '../duration.js';
 import { usageError } from '../exit-codes.js';
 import { SECRET_ENV, secretFrom } from '../secret.js';
@@ -11,7 +11,9 @@ import { writeLine } from '../output.js';
 
 interface TokenOptions {
   room?: string;
-  name: string;
+  name?: string;
+  admin: boolean;
+  inspect: boolean;
   role: 'user' | 'agent' | 'tool';
   ttl: number;
   secret?: string;
@@ -23,9 +25,11 @@ export const TOKEN_ROLES = ['user', 'agent', 'tool'] as const;
 /** Builds the `token` command. */
 export function tokenCommand(): Command {
   return new Command('token')
-    .description('print a participant token (JWT) for a room, signed with the shared secret')
+    .description('print a participant token (JWT) for a room, or an admin token for the console, signed with the shared secret')
     .addOption(new Option('--room <room>', 'room the token admits to (env: ROOMSTATE_ROOM)'))
-    .requiredOption('--name <name>', 'participant name, published as the "name" attribute')
+    .option('--name <name>', 'participant name, published as the "name" attribute (required unless --admin or --inspect)')
+    .addOption(new Option('--admin', 'mint an admin token instead: opens the console of "serve --console"').default(false).conflicts(['room', 'role', 'inspect']))
+    .addOption(new Option('--inspect', 'mint a token that may only send client inspection events to the console').default(false).conflicts(['room', 'role']))
     .addOption(new Option('--role <role>', 'participant role').choices(TOKEN_ROLES).default('user'))
     .addOption(
       new Option('--ttl <duration>', 'lifetime: seconds, or 30s, 15m, 1h, 7d; 0 for no expiry')
@@ -40,16 +44,25 @@ Example:
   $ export ${SECRET_ENV}=s3cret
   $ roomstate token --room lobby --name alice --ttl 15m
   eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...
+  $ roomstate token --admin
+  eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...
 
   The token works with roomstate's client and CLI (--token) and with the
   official MeshAgent clients (MESHAGENT_TOKEN).`,
     )
     .action(async (options: TokenOptions) => {
-      const room = options.room ?? process.env.ROOMSTATE_ROOM;
-      if (!room) throw usageError('no room: pass --room or set ROOMSTATE_ROOM.');
       const secret = secretFrom(options.secret);
       if (!secret) throw usageError(`no secret: pass --secret or set ${SECRET_ENV} (the secret the server was started with).`);
-      const token = await mintToken({ secret, room, name: options.name, role: options.role, ttlSeconds: options.ttl / 1000 });
+      const ttlSeconds = options.ttl / 1000;
+      if (options.admin || options.inspect) {
+        const scope = options.admin ? 'console' : 'inspect';
+        await writeLine(process.stdout, await mintAdminToken({ secret, scope, ttlSeconds, ...(options.name === undefined ? {} : { name: options.name }) }));
+        return;
+      }
+      const room = options.room ?? process.env.ROOMSTATE_ROOM;
+      if (!room) throw usageError('no room: pass --room or set ROOMSTATE_ROOM.');
+      if (options.name === undefined) throw usageError('no name: pass --name (or --admin for a console token).');
+      const token = await mintToken({ secret, room, name: options.name, role: options.role, ttlSeconds });
       await writeLine(process.stdout, token);
     });
 }

@@ -4,6 +4,7 @@
  * participant lifecycle. Metrics and the console listen here; the core calls
  * it with one line at each place and never depends on who listens.
  */
+import type { StateValue } from 'xstate';
 import { MessageType } from '../../protocol/index.js';
 
 /** What a relayed message was: a `send`, a `broadcast`, or a presence push. */
@@ -12,18 +13,29 @@ export type DeliveryKind = 'direct' | 'broadcast' | 'presence';
 /** What a request was: a messaging relay, a presence change, or anything else. */
 export type RequestKind = DeliveryKind | 'other';
 
+/** What an observer can read of one participant session; the fields are live. */
+export interface ObservedSession {
+  readonly id: string;
+  readonly name: string;
+  readonly role: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /** Whether messaging is enabled. */
+  readonly enabled: boolean;
+  readonly room: { readonly name: string };
+}
+
 /**
  * Listener of server events. Every method is called synchronously on the hot
  * path, so implementations must be cheap and must not throw.
  */
 export interface ServerObserver {
-  /** A complete request arrived (after rate limiting); `bytes` is its data size. */
-  requestReceived(kind: RequestKind, bytes: number): void;
+  /** A complete request arrived (after rate limiting) in `room`; `bytes` is its data size. */
+  requestReceived(kind: RequestKind, bytes: number, room: string): void;
   /** One encoded message of `bytes` wire bytes went out to `recipients` connections. */
   messageDelivered(kind: DeliveryKind, bytes: number, recipients: number): void;
   /** An error response with protocol code `code` (e.g. 1002) was sent. */
   errorResponse(code: number): void;
-  /** A request was refused by the per-participant rate limit. */
+  /** A participant went over a rate limit and reading from it was paused (nothing is refused). */
   rateLimited(): void;
   /** A connection was cut because its outgoing buffer went over the limit. */
   slowConsumerCut(): void;
@@ -39,6 +51,11 @@ export interface ServerObserver {
   messagingDisabled(room: string, participantId: string): void;
   /** A participant's attributes changed; `changed` holds the keys set. */
   attributesChanged(room: string, participantId: string, changed: Readonly<Record<string, unknown>>): void;
+  /**
+   * A participant's `participant-session` actor took `event` (`xstate.init` when it starts)
+   * and is now in `state`. Lifecycle only: never called per relayed message.
+   */
+  sessionTransition(session: ObservedSession, event: string, state: StateValue): void;
 }
 
 const ignore = (): void => {};
@@ -56,6 +73,7 @@ export const noopObserver: ServerObserver = Object.freeze({
   messagingEnabled: ignore,
   messagingDisabled: ignore,
   attributesChanged: ignore,
+  sessionTransition: ignore,
 });
 
 /**

@@ -4,6 +4,9 @@
  * deadline and misses none.
  */
 import type { Observable, Subscription } from 'rxjs';
+import { afterEach, beforeEach } from 'vitest';
+import type { RoomServerOptions } from '../../../src/server/index.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
 import { mintToken, type MintTokenOptions } from '../../../src/auth/token.js';
 import { RoomClient, type RoomClientOptions } from '../../../src/client/node.js';
 import { Recorder } from '../../helpers/recorder.js';
@@ -58,4 +61,22 @@ export class ClientPool {
     await Promise.all([...this.clients].map((client) => client.close()));
     this.clients.clear();
   }
+}
+
+/**
+ * A real server and a client pool for every test of the calling file: started
+ * before each test, every client then the server closed after it. Read the
+ * fields inside tests (they change per test).
+ */
+export function useClientRoom(options: Partial<RoomServerOptions> = {}): { readonly fx: TestServer; readonly pool: ClientPool } {
+  const current = {} as { fx: TestServer; pool: ClientPool };
+  beforeEach(async () => {
+    current.fx = await startServer(options);
+    current.pool = new ClientPool({ url: current.fx.url, secret: current.fx.secret });
+  });
+  afterEach(async () => {
+    await current.pool.close();
+    await current.fx.close();
+  });
+  return current;
 }

@@ -7,11 +7,11 @@ import { Command, Option } from 'commander';
 import { merge, map, filter, type Observable, type Subscription } from 'rxjs';
 import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } from '../../connection-options.js';
 import { durationOption } from '../../duration.js';
-import { CliError, ExitCode } from '../../exit-codes.js';
 import { note } from '../../output.js';
 import { watchForStop } from '../../shutdown.js';
 import { addedEvent, attributesEvent, messageEvent, removedEvent } from './participant-json.js';
-import { cliErrorFrom, enableMessaging, openRoom, type OpenRoom } from './session.js';
+import { USER_END } from '../../../client/node.js';
+import { closedError, enableMessaging, openRoom, type OpenRoom } from './session.js';
 
 interface ListenOptions extends ConnectionOptionValues {
   type?: string[];
@@ -64,7 +64,7 @@ Example:
         note(`listening in room ${JSON.stringify(settings.room)} as participant ${room.client.localParticipant.id} (Ctrl-C to stop).`);
         const outcome = await Promise.race([stop.stopped.then(() => 'stopped' as const), room.client.waitForClose().then(() => 'closed' as const)]);
         subscription.unsubscribe();
-        if (outcome === 'closed') throw await whyClosed(room);
+        if (outcome === 'closed') throw closedError(room.client.closeReason ?? USER_END, settings, 'listening');
       } finally {
         await room.leave();
         stop.dispose();
@@ -101,18 +101,4 @@ function events(room: OpenRoom, options: ListenOptions): Observable<Record<strin
     messaging.participantRemoved$.pipe(map(removedEvent)),
     messaging.participantAttributesUpdated$.pipe(map(attributesEvent)),
   );
-}
-
-/**
- * Why the room closed under us. The client reports how a connection ended
- * on the operations that fail because of it, so ask for one.
- */
-async function whyClosed(room: OpenRoom): Promise<CliError> {
-  try {
-    await room.client.messaging.enable();
-  } catch (error) {
-    const mapped = cliErrorFrom(error, room.settings, 'listening');
-    return new CliError(mapped.exitCode === ExitCode.Failure ? ExitCode.Connection : mapped.exitCode, mapped.message, { cause: error });
-  }
-  return new CliError(ExitCode.Connection, 'the room connection ended.');
 }

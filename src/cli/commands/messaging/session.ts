@@ -5,7 +5,7 @@
  */
 import type { Subscription } from 'rxjs';
 import { RoomServerError, RoomStateError, RoomStateErrorCode } from '../../../errors.js';
-import { RoomClient, RoomClosedError, ParticipantNotFoundError, type ConnectionEnd } from '../../../client/node.js';
+import { RoomClient, RoomClosedError, ParticipantNotFoundError, describeClose, type ConnectionEnd } from '../../../client/node.js';
 import type { ConnectionSettings } from '../../connection-options.js';
 import { CliError, ExitCode, fromServerError } from '../../exit-codes.js';
 
@@ -34,6 +34,20 @@ function describeRefusal(end: ConnectionEnd, settings: ConnectionSettings): CliE
   return new CliError(ExitCode.Connection, `the server at ${settings.url} refused the connection (HTTP ${status}${why}).`);
 }
 
+/** Why the room connection ended, for the user; `what` names the operation it cut short. */
+export function closedError(end: ConnectionEnd, settings: ConnectionSettings, what: string, cause?: unknown): CliError {
+  if (end.kind === 'refused') return describeRefusal(end, settings);
+  const within = end.kind === 'connect_timeout' ? ` within ${(end.connectTimeout ?? 0) / 1000}s` : '';
+  const detail = `${describeClose(end)}${within}`;
+  if (end.kind === 'server') return new CliError(ExitCode.Connection, `the server closed the room connection (${detail}).`, { cause });
+  if (what === 'connecting') {
+    const silent = end.error === undefined && end.httpStatus === undefined && !end.reason;
+    const hint = silent || end.error?.startsWith('connection refused') ? '; is the server running?' : '';
+    return new CliError(ExitCode.Connection, `cannot connect to room ${JSON.stringify(settings.room)} at ${settings.url} (${detail})${hint}`, { cause });
+  }
+  return new CliError(ExitCode.Connection, `the room connection was lost while ${what} (${detail}).`, { cause });
+}
+
 /**
  * Maps an error from the room client to a {@link CliError}. `what` names the
  * operation for the message, e.g. "sending the message".
@@ -44,16 +58,7 @@ export function cliErrorFrom(error: unknown, settings: ConnectionSettings, what:
     return new CliError(ExitCode.NotFound, `${what} failed: participant ${JSON.stringify(error.participantId)} was not found or is not messaging-enabled.`, { cause: error });
   }
   if (error instanceof RoomServerError) return fromServerError(error, what);
-  if (error instanceof RoomClosedError) {
-    const end = error.end;
-    if (end.httpStatus !== undefined) return describeRefusal(end, settings);
-    const detail = `code ${end.code ?? 1006}${end.reason ? `: ${end.reason}` : ''}`;
-    if (end.kind === 'server') return new CliError(ExitCode.Connection, `the server closed the room connection (${detail}).`, { cause: error });
-    if (what === 'connecting') {
-      return new CliError(ExitCode.Connection, `cannot connect to room ${JSON.stringify(settings.room)} at ${settings.url} (${detail})${end.reason ? '' : '; is the server running?'}`, { cause: error });
-    }
-    return new CliError(ExitCode.Connection, `the room connection was lost while ${what} (${detail}).`, { cause: error });
-  }
+  if (error instanceof RoomClosedError) return closedError(error.end, settings, what, error);
   if (error instanceof RoomStateError && error.code === RoomStateErrorCode.Timeout) {
     return new CliError(ExitCode.Connection, `${what} timed out: ${error.message}`, { cause: error });
   }
@@ -79,6 +84,7 @@ export async function openRoom(settings: ConnectionSettings, options: OpenRoomOp
     room: settings.room,
     token: settings.token,
     reconnectTimeout: options.reconnectTimeoutMs ?? 0,
+    connectTimeout: settings.connectTimeoutMs,
     handshakeTimeout: settings.connectTimeoutMs,
     enableTimeout: settings.connectTimeoutMs,
     logger: { warn: (message) => process.stderr.write(`roomstate: warning: ${message}\n`) },
