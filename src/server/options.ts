@@ -92,6 +92,13 @@ export interface RoomServerOptions {
    * @defaultValue built from the request's Host header, with `wss://` when `tls` is set
    */
   publicUrl?: string;
+  /**
+   * Serve the live console at `/console` (rooms, participants, their
+   * statecharts, inspected clients); it needs an admin token
+   * (`mintAdminToken`, `roomstate token --admin`).
+   * @defaultValue false
+   */
+  console?: boolean;
 }
 
 /** Where metrics are served when not on the server's own port. */

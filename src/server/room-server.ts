@@ -13,11 +13,12 @@ import { CloseCode } from './core/participant-session.js';
 import { RoomServerCore, isRefusal } from './core/room-server-core.js';
 import { checkPublicUrl, formatUrl, requestBaseUrl, roomUrlUnder } from './addresses.js';
 import { combineObservers } from './core/observer.js';
+import { ConsoleServer } from './console/console-server.js';
 import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRoute } from './http-routes.js';
 import { listenMetrics, metricsRoute, type MetricsListener } from './metrics/metrics-endpoint.js';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.js';
 import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
-import { extractToken, originAllowed, parseRoomTarget, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
+import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
 
 /** Where a listening server is. */
@@ -78,6 +79,7 @@ class NodeRoomServer implements RoomServer {
   private readonly metrics: ServerMetrics | undefined;
   private readonly publicUrl: string | undefined;
   private metricsListener: MetricsListener | undefined;
+  private readonly console: ConsoleServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private bound: RoomServerAddress | undefined;
   private closing: Promise<void> | undefined;
@@ -90,7 +92,9 @@ class NodeRoomServer implements RoomServer {
     this.logger = options.logger ? options.logger : pino({ enabled: false });
     this.publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
     if (options.metrics) this.metrics = createServerMetrics({ connections: () => this.connections.size, stats: () => this.core.stats() });
-    const observer = this.metrics && options.observer ? combineObservers(this.metrics.observer, options.observer) : (this.metrics?.observer ?? options.observer);
+    if (options.console) this.console = new ConsoleServer({ secret: options.secret, maxTokenLength: this.limits.maxTokenLength, logger: this.logger.child({ console: true }) });
+    const observers = [this.metrics?.observer, this.console?.observer, options.observer].filter((observer) => observer !== undefined);
+    const observer = observers.length === 0 ? undefined : combineObservers(...observers);
     this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer, clock: options.clock });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
@@ -104,6 +108,7 @@ class NodeRoomServer implements RoomServer {
     });
     const routes: HttpRoute[] = [statusRoute(() => this.core.stats()), roomsWithoutUpgradeRoute];
     if (this.metrics && this.metricsPort() === undefined) routes.push(metricsRoute(this.metrics));
+    if (this.console) routes.unshift(this.console.route);
     const onRequest: RequestListener = (request, response) => void handleHttpRequest(request, response, routes);
     this.http = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -183,6 +188,7 @@ class NodeRoomServer implements RoomServer {
     // ws.close, not connection.close: the binding would terminate a slow peer
     // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
     for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
+    this.console?.close(code, reason);
     const deadline = setTimeout(() => {
       for (const connection of this.connections) connection.terminate();
       this.http.closeAllConnections();
@@ -222,6 +228,7 @@ class NodeRoomServer implements RoomServer {
       refuseUpgrade(socket, refusal);
     };
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    if (this.console?.ownsUpgrade(pathOf(request))) return this.console.handleUpgrade(pathOf(request), request, socket, head);
     const target = parseRoomTarget(request.url ?? '/', this.limits.maxRoomNameLength);
     if ('status' in target) return refuse(target);
     if (!originAllowed(request, this.options.allowedOrigins)) return refuse({ status: 403, reason: 'origin not allowed' }, 'warn');

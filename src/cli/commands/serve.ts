@@ -24,6 +24,7 @@ interface ServeOptions {
   allowedOrigin?: string[];
   heartbeatInterval?: number;
   perMessageDeflate: boolean;
+  console: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeout: number;
   metrics: boolean;
@@ -45,6 +46,7 @@ export function serveCommand(): Command {
     .option('--allowed-origin <origin...>', 'browser Origins allowed to connect (default: all)')
     .addOption(new Option('--heartbeat-interval <duration>', 'server ping interval (default: 30s)').argParser(durationOption('--heartbeat-interval')))
     .option('--per-message-deflate', 'negotiate permessage-deflate with clients that ask for it', false)
+    .option('--console', 'serve the live console at /console (open it with a token from "roomstate token --admin")', false)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(
       new Option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long clients get to finish the close handshake (code 1012) before they are dropped (ws drops a silent peer after 30s at most)')
@@ -96,6 +98,7 @@ async function serve(options: ServeOptions): Promise<void> {
       allowedOrigins: options.allowedOrigin,
       heartbeatIntervalMs: options.heartbeatInterval,
       perMessageDeflate: options.perMessageDeflate,
+      console: options.console,
       limits: limitsFrom(options),
       metrics: options.metrics && (options.metricsPort === undefined ? true : { port: options.metricsPort }),
       tls: tlsFrom(options),
@@ -120,6 +123,7 @@ async function serve(options: ServeOptions): Promise<void> {
   roomstate token --room lobby --name alice
   roomstate room messaging list --url ${url} --room lobby`);
   }
+  if (options.console) note(`console at ${url.replace(/^ws/, 'http')}/console (admin token: roomstate token --admin)`);
   await writeLine(process.stdout, `roomstate listening on ${url}`);
 
   const reason = await stop.stopped;
