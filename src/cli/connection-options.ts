@@ -5,26 +5,29 @@
  *
  * | setting | option | environment (in order) | default |
  * |---|---|---|---|
- * | server URL | `--url` | `ROOMSTATE_URL`, `MESHAGENT_ROOM_URL` | `ws://127.0.0.1:8080` |
+ * | server URL | `--url` | `ROOMSTATE_URL`, `MESHAGENT_ROOM_URL`, `MESHAGENT_API_URL` | `ws://127.0.0.1:8080` |
  * | room | `--room` | `ROOMSTATE_ROOM`, `MESHAGENT_ROOM` | (required) |
  * | token | `--token` | `ROOMSTATE_TOKEN`, `MESHAGENT_TOKEN` | minted from the secret |
  * | secret | `--secret` | `ROOMSTATE_SECRET` | |
  * | name (minted tokens) | `--name` | | `roomstate-cli` |
  *
  * `--name` or `--secret` on the command line means "mint a token" and wins
- * over a token in the environment.
+ * over a token in the environment. `--project-id` is accepted so that scripts
+ * written for `meshagent room messaging` run unchanged; a self-hosted server
+ * has no projects, so it is ignored (with a note on stderr).
  */
 import { Command, Option } from 'commander';
 import { decodeJwt } from 'jose';
 import { mintToken } from '../auth/token.js';
 import { describeValue } from '../errors.js';
+import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from '../client/environment.js';
 import { durationOption } from './duration.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
+import { note } from './output.js';
 import { SECRET_ENV, secretFrom } from './secret.js';
 import { TOKEN_ROLES } from './commands/token.js';
 
-/** Server URL used when neither `--url` nor an environment variable gives one. */
-export const DEFAULT_URL = 'ws://127.0.0.1:8080';
+export { DEFAULT_URL };
 /** Participant name of minted tokens when `--name` is not given. */
 export const DEFAULT_NAME = 'roomstate-cli';
 /** How long to wait for the room connection by default, in ms. */
@@ -39,6 +42,7 @@ export interface ConnectionOptionValues {
   secret?: string;
   role: (typeof TOKEN_ROLES)[number];
   connectTimeout: number;
+  projectId?: string;
 }
 
 /** Resolved settings: everything needed to open a room connection. */
@@ -56,9 +60,9 @@ export interface ConnectionSettings {
 /** Adds the shared connection options to a command. */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('--url <url>', `room server base URL; http(s) becomes ws(s) (env: ROOMSTATE_URL, MESHAGENT_ROOM_URL) (default: "${DEFAULT_URL}")`)
-    .option('--room <room>', 'room name (env: ROOMSTATE_ROOM, MESHAGENT_ROOM)')
-    .option('--token <jwt>', 'participant token (env: ROOMSTATE_TOKEN, MESHAGENT_TOKEN)')
+    .option('--url <url>', `room server base URL; http(s) becomes ws(s) (env: ${CONNECTION_ENV.url.join(', ')}) (default: "${DEFAULT_URL}")`)
+    .option('--room <room>', `room name (env: ${CONNECTION_ENV.room.join(', ')})`)
+    .option('--token <jwt>', `participant token (env: ${CONNECTION_ENV.token.join(', ')})`)
     .option('--name <name>', `mint a token for this participant name (default: "${DEFAULT_NAME}")`)
     .option('--secret <secret>', `mint a token signed with this secret (env: ${SECRET_ENV})`)
     .addOption(new Option('--role <role>', 'role of a minted token').choices(TOKEN_ROLES).default('user'))
@@ -66,11 +70,8 @@ export function addConnectionOptions(command: Command): Command {
       new Option('--connect-timeout <duration>', 'how long to wait for the room connection')
         .default(DEFAULT_CONNECT_TIMEOUT_MS, '10s')
         .argParser(durationOption('--connect-timeout')),
-    );
-}
-
-function firstSet(...values: Array<string | undefined>): string | undefined {
-  return values.find((value) => value !== undefined && value !== '');
+    )
+    .option('--project-id <id>', 'accepted for MeshAgent CLI compatibility; a self-hosted server ignores it');
 }
 
 /**
@@ -116,15 +117,16 @@ function checkTokenLocally(token: string, room: string): void {
  * room or expired.
  */
 export async function resolveConnection(options: ConnectionOptionValues, env: NodeJS.ProcessEnv = process.env): Promise<ConnectionSettings> {
-  const room = firstSet(options.room, env.ROOMSTATE_ROOM, env.MESHAGENT_ROOM);
+  const room = options.room || fromEnvironment(CONNECTION_ENV.room, env);
   if (!room) throw usageError('no room: pass --room or set ROOMSTATE_ROOM.');
 
-  const urlText = options.url ?? firstSet(env.ROOMSTATE_URL, env.MESHAGENT_ROOM_URL) ?? DEFAULT_URL;
+  if (options.projectId !== undefined) note(`--project-id ${JSON.stringify(options.projectId)} is ignored: a self-hosted roomstate server has no projects.`);
+  const urlText = options.url ?? fromEnvironment(CONNECTION_ENV.url, env) ?? DEFAULT_URL;
   const url = normaliseBaseUrl(urlText, options.url !== undefined ? '--url' : 'the server URL');
 
   let token: string | undefined = options.token;
   const mintRequested = options.name !== undefined || options.secret !== undefined;
-  if (token === undefined && !mintRequested) token = firstSet(env.ROOMSTATE_TOKEN, env.MESHAGENT_TOKEN);
+  if (token === undefined && !mintRequested) token = fromEnvironment(CONNECTION_ENV.token, env);
   if (token === undefined) {
     const secret = secretFrom(options.secret, env);
     if (!secret) {

@@ -16,7 +16,7 @@
  */
 export { RoomClient, connectionStateName } from './room-client.js';
 export type { RoomClientOptions } from './room-client.js';
-export { MessagingClient, messagingStateName } from './messaging-client.js';
+export { MessagingClient, messagingStateName, DEFAULT_WAIT_MS } from './messaging-client.js';
 export type {
   MessageTarget,
   SendMessageOptions,
@@ -30,6 +30,8 @@ export { ParticipantNotFoundError, RoomClosedError, ConnectTimeoutError, Messagi
 export type { UpgradeRefusal } from './socket-failure.js';
 export { LinkLostError } from './requests.js';
 export { select, emitted } from './observe.js';
+export type { MessageValidator, SafeParser, TypedRoomMessage, InvalidMessage, MessagesOfOptions } from './agent-helpers.js';
+export { DEFAULT_URL, CONNECTION_ENV } from './environment.js';
 export { roomUrl, resolveWebSocket, ReadyState } from './websocket.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketLikeEventMap } from './websocket.js';
 export type { RoomMessage } from './wire.js';

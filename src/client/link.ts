@@ -12,7 +12,7 @@ import { CodecError } from '../errors.js';
 import { encodePacketsWithTypeBytes, encodeType, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
 import type { Content } from '../protocol/content.js';
 import { MessageType } from '../protocol/message-types.js';
-import { LinkLostError, RequestTracker } from './requests.js';
+import { LinkLostError, RequestTracker, type Pending } from './requests.js';
 import { socketFailureOf, type SocketFailure } from './socket-failure.js';
 import { ReadyState, type WebSocketConstructor, type WebSocketLike, type WebSocketLikeEventMap } from './websocket.js';
 
@@ -20,8 +20,12 @@ import { ReadyState, type WebSocketConstructor, type WebSocketLike, type WebSock
 export interface Link {
   /** Sends a one-way message; returns the message id it used, or -1 when the socket is not open. */
   send(type: string, data: Uint8Array): number;
-  /** Sends a request and resolves with the content of its `__response__`. */
-  request(type: string, data: Uint8Array): Promise<Content>;
+  /**
+   * Sends a request; `pending` is settled with the content of its
+   * `__response__`, or rejected with {@link LinkLostError} (at once when the
+   * socket is not open).
+   */
+  request(type: string, data: Uint8Array, pending: Pending): void;
 }
 
 /** What one websocket reports. `link` is the same object for all events of one socket. */
@@ -92,12 +96,15 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
     };
     const link: Link = {
       send: write,
-      request(type, data) {
-        if (socket.readyState !== ReadyState.Open) return Promise.reject(new LinkLostError());
+      request(type, data, pending) {
+        if (socket.readyState !== ReadyState.Open) {
+          // Never settled synchronously: the caller may be iterating its queue.
+          queueMicrotask(() => pending.reject(new LinkLostError()));
+          return;
+        }
         const id = tracker.nextId();
-        const answer = tracker.expect(id);
+        tracker.expect(id, pending);
         for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
-        return answer;
       },
     };
 

@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 import { Observable, filter, firstValueFrom, map, merge, type Subscription } from 'rxjs';
-import type { ActorOptions, AnyActorLogic } from 'xstate';
 import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
@@ -22,10 +21,14 @@ import {
 } from './events.js';
 import { emitted, select } from './observe.js';
 import type { Outbox } from './outbox.js';
-import { PresenceActors } from './presence-actors.js';
+import type { PresenceActors } from './presence-actors.js';
 import { RemoteParticipant, type Attributes, type LocalParticipant, type PresenceSource } from './participants.js';
-import type { ConnectionActor, MessagingActor } from './pipeline.js';
+import type { ClientLogger, ConnectionActor, MessagingActor } from './pipeline.js';
+import { messagesOfType, waitForParticipantIn, type MessageValidator, type MessagesOfOptions, type TypedRoomMessage } from './agent-helpers.js';
 import type { RoomMessage } from './wire.js';
+
+/** How long {@link MessagingClient.waitForParticipant} waits by default, in ms. */
+export const DEFAULT_WAIT_MS = 30_000;
 
 /** A message target: a participant (remote or local, from any client) or a participant id. */
 export type MessageTarget = RemoteParticipant | LocalParticipant | { readonly id: string } | string;
@@ -73,8 +76,10 @@ export interface MessagingClientParts {
   readonly messages: Observable<RoomMessage>;
   /** Presence control messages as received, for `on('message')`. */
   readonly controlMessages: Observable<RoomMessage>;
-  /** The inspector given to every presence actor. */
-  readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
+  /** Where warnings go (messages refused by a {@link MessagingClient.messagesOf} validator). */
+  readonly logger: ClientLogger;
+  /** The presence actors (fed by the pipeline), handed out by `RemoteParticipant.presence`. */
+  readonly presenceActors: PresenceActors;
 }
 
 /** The name `state$` reports for a messaging snapshot. */
@@ -138,9 +143,6 @@ export class MessagingClient {
   private departed: number[] = [];
   private readonly presence: PresenceSource;
   private readonly departures: Subscription;
-  /** One presence actor per remote participant, following the roster's changes. */
-  private readonly presenceActors: PresenceActors;
-  private readonly presenceUpdates: Subscription;
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
 
   constructor(private readonly parts: MessagingClientParts) {
@@ -150,7 +152,7 @@ export class MessagingClient {
       roster: () => actor.getSnapshot().context.participants,
       actorOf: (id) => {
         const entry = actor.getSnapshot().context.participants.get(id);
-        return entry === undefined ? undefined : this.presenceActors.actorOf(entry);
+        return entry === undefined ? undefined : parts.presenceActors.actorOf(entry);
       },
     };
     this.state$ = select(actor, messagingStateName);
@@ -166,12 +168,6 @@ export class MessagingClient {
     );
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
     this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.depart(event.participant));
-    this.presenceActors = new PresenceActors(parts.inspect);
-    this.presenceUpdates = merge(
-      emitted(actor, 'participant.added'),
-      emitted(actor, 'participant.attributes_updated'),
-      emitted(actor, 'participant.removed'),
-    ).subscribe((change) => this.presenceActors.apply(change));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
@@ -258,6 +254,16 @@ export class MessagingClient {
     return this.state === 'enabled';
   }
 
+  /** Sends and broadcasts written and awaiting the server's answer (at most `sendWindow`). */
+  get sendsInFlight(): number {
+    return this.parts.outbox.pending;
+  }
+
+  /** Sends and broadcasts waiting in the outbox to go out. */
+  get sendsQueued(): number {
+    return this.parts.outbox.queued;
+  }
+
   /** The current remote participants. */
   get remoteParticipants(): RemoteParticipant[] {
     return this.presence.roster().list().map((entry) => this.wrap(entry));
@@ -272,6 +278,53 @@ export class MessagingClient {
   getParticipant(id: string): RemoteParticipant | null {
     const entry = this.presence.roster().get(id);
     return entry === undefined ? null : this.wrap(entry);
+  }
+
+  /**
+   * Resolves with the remote participant named `name` as soon as it is
+   * present (at once if it already is). Rejects with a `ROOM_ERR_TIMEOUT`
+   * {@link RoomStateError} after `timeout` ms, or with
+   * {@link RoomClosedError} if the room closes first. Needs messaging
+   * enabled (presence is empty otherwise).
+   *
+   * @example
+   * ```ts
+   * const planner = await room.messaging.waitForParticipant('planner', { timeout: 10_000 });
+   * await room.messaging.sendMessage({ to: planner, type: 'task', message: { goal } });
+   * ```
+   */
+  waitForParticipant(name: string, options: { /** @defaultValue 30000 */ timeout?: number } = {}): Promise<RemoteParticipant> {
+    const timeout = options.timeout ?? DEFAULT_WAIT_MS;
+    if (!(Number.isFinite(timeout) && timeout > 0)) {
+      return Promise.reject(new ValidationError('timeout', `timeout must be a positive number of ms, got ${describeValue(timeout)}.`));
+    }
+    const what = `participant ${JSON.stringify(name)}`;
+    return waitForParticipantIn(
+      this.participants$,
+      (participants) => participants.find((participant) => participant.getAttribute('name') === name),
+      what,
+      timeout,
+      () => closedError(this.parts.connection.getSnapshot().context.end, `${what} appeared`),
+    );
+  }
+
+  /**
+   * The messages of one `type` whose body `validator` accepts, typed: a
+   * type guard `(x: unknown) => x is T` or a schema with `safeParse` (zod).
+   * A schema's parsed output replaces the body. Refused bodies go to
+   * `onInvalid` (by default a warning to the logger), never to the stream.
+   *
+   * @example
+   * ```ts
+   * const Task = z.object({ goal: z.string() });
+   * room.messaging.messagesOf('task', Task).subscribe(({ message }) => plan(message.goal));
+   * ```
+   */
+  messagesOf<T>(type: string, validator: MessageValidator<T>, options: MessagesOfOptions = {}): Observable<TypedRoomMessage<T>> {
+    const onInvalid =
+      options.onInvalid ??
+      (({ message }) => this.parts.logger.warn(`roomstate client: dropped a ${JSON.stringify(type)} message from ${message.fromParticipantId}: its body failed validation.`));
+    return this.messages$.pipe(messagesOfType(type, validator, onInvalid));
   }
 
   /** The first remote participant whose `name` attribute is `name`, or null. */
@@ -378,7 +431,6 @@ export class MessagingClient {
   dispose(): void {
     this.listeners.clear();
     this.departures.unsubscribe();
-    this.presenceUpdates.unsubscribe();
-    this.presenceActors.stop();
+    this.parts.presenceActors.stop();
   }
 }

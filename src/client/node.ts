@@ -128,7 +128,7 @@ if (wsBinaryType?.get !== undefined && wsBinaryType.set !== undefined) {
 
 /** {@link BrowserRoomClient} with `WebSocket` defaulting to {@link NodeWebSocket}. */
 export class RoomClient extends BrowserRoomClient {
-  constructor(options: RoomClientOptions) {
+  constructor(options: RoomClientOptions = {}) {
     super({ ...options, WebSocket: options.WebSocket ?? (NodeWebSocket as unknown as WebSocketConstructor) });
   }
 }

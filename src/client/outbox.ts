@@ -14,13 +14,18 @@
  * - the target is resolved when the send goes out, so a participant that
  *   left while the send waited fails with {@link ParticipantNotFoundError}.
  *
+ * At most `window` sends are written and unanswered at a time; the rest wait
+ * in the queue, in order, and go out as answers come back. A burst of any
+ * size is therefore paced by the server's answers (which a rate-limited
+ * server delays), never refused by the client, and what sits in the
+ * socket's buffer stays bounded.
+ *
  * @packageDocumentation
  */
 import { RoomServerError } from '../errors.js';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
-import type { Content } from '../protocol/content.js';
 import { ParticipantNotFoundError } from './errors.js';
-import { LinkLostError } from './requests.js';
+import { LinkLostError, type Pending } from './requests.js';
 import { messageArguments } from './wire.js';
 
 /** One queued or in-flight send. */
@@ -36,10 +41,13 @@ export interface OutboxItem {
   readonly ignoreOffline: boolean;
 }
 
-interface Entry extends OutboxItem {
+interface Entry {
+  readonly item: OutboxItem;
   readonly seq: number;
   resolve(): void;
   reject(error: unknown): void;
+  /** The resolved target of the send in flight. */
+  target: string | undefined;
 }
 
 /** What the outbox needs from the client. */
@@ -48,10 +56,12 @@ export interface OutboxDeps {
   canSend(): boolean;
   /** The error to refuse sends with when messaging has ended for good, else undefined. */
   refusal(): Error | undefined;
+  /** Most sends written and awaiting their answer at once. */
+  readonly window: number;
   /** The participant id a target resolves to, or undefined when it is not (or no longer) present. */
   resolveTarget(to: unknown): string | undefined;
-  /** Invokes a messaging tool on the current connection. */
-  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>): Promise<Content>;
+  /** Invokes a messaging tool on the current connection; `pending` is settled with the answer. */
+  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>, attachment: Uint8Array | undefined, pending: Pending): void;
   /** The server answered "not found" for this participant. */
   notFound(participantId: string): void;
 }
@@ -82,14 +92,14 @@ export class Outbox {
   /** Queues a send; it goes out now if allowed. Settles with the server's answer. */
   submit(item: OutboxItem): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const entry: Entry = { ...item, seq: this.seq++, resolve, reject };
+      const entry: Entry = { item, seq: this.seq++, resolve, reject, target: undefined };
       const refusal = this.deps.refusal();
       if (refusal !== undefined) {
         this.fail(entry, refusal);
         return;
       }
-      // Nothing waiting and sending allowed: straight out, order is kept.
-      if (this.queue.length === 0 && this.deps.canSend()) this.dispatch(entry);
+      // Nothing waiting, room in the window and sending allowed: straight out, order is kept.
+      if (this.queue.length === 0 && this.inFlight.size < this.deps.window && this.deps.canSend()) this.dispatch(entry);
       else {
         this.queue.push(entry);
         this.flush();
@@ -97,9 +107,9 @@ export class Outbox {
     });
   }
 
-  /** Sends everything queued, in order, while sending is allowed. */
+  /** Sends what is queued, in order, while sending is allowed and the window has room. */
   flush(): void {
-    while (this.queue.length > 0 && this.deps.canSend()) this.dispatch(this.queue.shift()!);
+    while (this.queue.length > 0 && this.inFlight.size < this.deps.window && this.deps.canSend()) this.dispatch(this.queue.shift()!);
   }
 
   /** Rejects every queued send with `error` (resolving those sent with `ignoreOffline`). */
@@ -110,37 +120,43 @@ export class Outbox {
   }
 
   private fail(entry: Entry, error: unknown): void {
-    if (entry.ignoreOffline) entry.resolve();
+    if (entry.item.ignoreOffline) entry.resolve();
     else entry.reject(error);
   }
 
   private dispatch(entry: Entry): void {
+    const item = entry.item;
     let json: Record<string, unknown>;
-    let target: string | undefined;
-    if (entry.tool === 'send') {
-      target = this.deps.resolveTarget(entry.to);
+    if (item.tool === 'send') {
+      const target = this.deps.resolveTarget(item.to);
       if (target === undefined) {
-        this.fail(entry, new ParticipantNotFoundError(typeof entry.to === 'string' ? entry.to : String((entry.to as { id?: unknown })?.id ?? '')));
+        this.fail(entry, new ParticipantNotFoundError(typeof item.to === 'string' ? item.to : String((item.to as { id?: unknown })?.id ?? '')));
         return;
       }
-      json = messageArguments({ toParticipantId: target, type: entry.type, message: entry.message, messageJson: entry.messageJson, attachment: entry.attachment });
+      entry.target = target;
+      json = messageArguments({ toParticipantId: target, type: item.type, message: item.message, messageJson: item.messageJson });
     } else {
-      json = messageArguments({ type: entry.type, message: entry.message, messageJson: entry.messageJson, attachment: entry.attachment });
+      json = messageArguments({ type: item.type, message: item.message, messageJson: item.messageJson });
     }
     this.inFlight.add(entry);
-    this.deps.invoke(entry.tool, json).then(
-      () => {
+    // The entry's own promise is settled from the answer: one promise per send, not two.
+    this.deps.invoke(item.tool, json, item.attachment, {
+      resolve: () => {
         this.inFlight.delete(entry);
         entry.resolve();
+        this.flush();
       },
-      (error: unknown) => {
+      reject: (error: unknown) => {
         this.inFlight.delete(entry);
-        this.failed(entry, target, error);
+        this.failed(entry, error);
+        // A lost link puts the entry back; the next connection's `outbox.flush` sends it.
+        if (!(error instanceof LinkLostError)) this.flush();
       },
-    );
+    });
   }
 
-  private failed(entry: Entry, target: string | undefined, error: unknown): void {
+  private failed(entry: Entry, error: unknown): void {
+    const target = entry.target;
     if (error instanceof LinkLostError) {
       const refusal = this.deps.refusal();
       if (refusal !== undefined) {

@@ -36,9 +36,11 @@ export interface PresenceSource {
 }
 
 /**
- * A remote participant with messaging enabled, backed by its entry in the
- * messaging machine's presence roster. Once it leaves, `online` is false,
- * `attributes` keeps the last known values and `attributes$` completes.
+ * A remote participant with messaging enabled: a handle on its entry in the
+ * messaging machine's presence roster, the one truth of presence; it keeps
+ * no copy of it while present. Once it leaves, `online` is false,
+ * `attributes` keeps the last known values (its final entry, the only thing
+ * it holds) and `attributes$` completes.
  */
 export class RemoteParticipant {
   /** The participant id. */
@@ -47,8 +49,8 @@ export class RemoteParticipant {
   readonly role: string;
   /** @internal Which appearance of the participant this is (see {@link PresenceEntry.key}). */
   readonly key: number;
-  private last: PresenceEntry;
-  private gone = false;
+  /** Its final roster entry, once it left. */
+  private departed: PresenceEntry | undefined;
   private attributesStream: Observable<Attributes> | undefined;
 
   /**
@@ -63,7 +65,6 @@ export class RemoteParticipant {
     this.id = entry.id;
     this.role = entry.role;
     this.key = entry.key;
-    this.last = entry;
   }
 
   /** The attributes, replayed to late subscribers; completes when the participant leaves. */
@@ -81,17 +82,18 @@ export class RemoteParticipant {
   }
 
   private entryIn(roster: PresenceRoster): PresenceEntry | undefined {
-    if (this.gone) return undefined;
+    if (this.departed !== undefined) return undefined;
     const current = roster.get(this.id);
-    if (current === undefined || current.key !== this.key) return undefined;
-    this.last = current;
-    return current;
+    return current !== undefined && current.key === this.key ? current : undefined;
   }
 
-  /** @internal The participant left; `entry` is its last state. */
+  /**
+   * @internal The participant left; `entry` is its final state. (Marked
+   * from the removal notification, which runs before the roster snapshot
+   * without it is published.)
+   */
   markGone(entry: PresenceEntry): void {
-    this.last = entry;
-    this.gone = true;
+    this.departed = entry;
   }
 
   /** True while the participant is present. */
@@ -101,7 +103,7 @@ export class RemoteParticipant {
 
   /** The current attributes (the last known ones once gone). */
   get attributes(): Attributes {
-    return (this.entryIn(this.source.roster()) ?? this.last).attributes;
+    return (this.departed ?? this.entryIn(this.source.roster()))?.attributes ?? {};
   }
 
   /** One attribute, e.g. `getAttribute('name')`. */

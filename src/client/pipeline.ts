@@ -14,9 +14,10 @@ import { MessageType } from '../protocol/message-types.js';
 import { RoomServerError } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import type { Link, LinkEvent } from './link.js';
-import { LinkLostError } from './requests.js';
+import { LinkLostError, type Pending } from './requests.js';
 import { emitted as emittedOf } from './observe.js';
 import type { Outbox } from './outbox.js';
+import type { PresenceActors, PresenceChange, PresenceDelivery } from './presence-actors.js';
 import type { Content } from '../protocol/content.js';
 import { decodeConnected, decodeMessagingPush, decodeRoomReady, encodeInvoke, encodeSetAttributes, type MessagingTool, type RoomMessage } from './wire.js';
 
@@ -30,7 +31,8 @@ type Routed =
   | { to: 'connection'; event: ConnectionEvent }
   /** `control`: the presence control message the event was decoded from, repeated on `controlMessages` after the machine has it. */
   | { to: 'messaging'; event: MessagingEvent; control?: RoomMessage }
-  | { to: 'user'; message: RoomMessage };
+  | { to: 'user'; message: RoomMessage }
+  | { to: 'presence'; deliveries: readonly PresenceDelivery[] };
 
 /** Where warnings go. */
 export interface ClientLogger {
@@ -50,6 +52,8 @@ export interface PipelineParts {
   /** The current open websocket, kept up to date by the pipeline. */
   readonly link: { current: Link | undefined };
   readonly outbox: Outbox;
+  /** The presence actors, fed here with the roster's changes. */
+  readonly presenceActors: PresenceActors;
   /** User messages. */
   readonly messages: Subject<RoomMessage>;
   /** Presence control messages as received (built only while observed). */
@@ -69,13 +73,31 @@ function connectionNotices(connection: ConnectionActor): Observable<Routed> {
 // Makes tool_call_ids unique within this runtime; no randomness needed.
 let toolCalls = 0;
 
-/** Invokes a messaging tool on the current websocket; rejects with {@link LinkLostError} when there is none. */
-export function invokeTool(link: { current: Link | undefined }, tool: MessagingTool, json: Record<string, unknown>): Promise<Content> {
+/**
+ * Invokes a messaging tool on the current websocket; `pending` is settled
+ * with the answer, or rejected with {@link LinkLostError} when there is none.
+ */
+export function invokeToolWith(
+  link: { current: Link | undefined },
+  tool: MessagingTool,
+  json: Record<string, unknown>,
+  pending: Pending,
+  attachment?: Uint8Array,
+): void {
   const current = link.current;
-  if (current === undefined) return Promise.reject(new LinkLostError());
+  if (current === undefined) {
+    // Never settled synchronously: the outbox may be iterating its queue.
+    queueMicrotask(() => pending.reject(new LinkLostError()));
+    return;
+  }
   // 0.39.9 gives one-way invocations (enable, disable) a tool_call_id.
   const toolCallId = tool === 'enable' || tool === 'disable' ? `${Date.now()}-${++toolCalls}` : undefined;
-  return current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId));
+  current.request(MessageType.InvokeTool, encodeInvoke(tool, json, toolCallId, attachment), pending);
+}
+
+/** {@link invokeToolWith}, as a promise. */
+export function invokeTool(link: { current: Link | undefined }, tool: MessagingTool, json: Record<string, unknown>): Promise<Content> {
+  return new Promise<Content>((resolve, reject) => invokeToolWith(link, tool, json, { resolve, reject }));
 }
 
 /**
@@ -119,6 +141,21 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
       }
     }
   }
+}
+
+/** The roster's changes, as events for the presence actors that stand for the participants concerned. */
+function presenceDeliveries(parts: PipelineParts): Observable<Routed> {
+  const { messaging, presenceActors } = parts;
+  const changes: Observable<PresenceChange> = merge(
+    emittedOf(messaging, 'participant.added'),
+    emittedOf(messaging, 'participant.attributes_updated'),
+    emittedOf(messaging, 'participant.removed'),
+  );
+  return changes.pipe(
+    map((change) => presenceActors.deliveriesFor(change)),
+    filter((deliveries) => deliveries.length > 0),
+    map((deliveries) => ({ to: 'presence', deliveries }) as const),
+  );
 }
 
 /** Answers to `enable` and `disable`, as messaging events. Answers from a closed socket are moot. */
@@ -202,6 +239,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
     linkEvents,
     connectionNotices(connection),
     toolAnswers(parts),
+    presenceDeliveries(parts),
   );
   const subscription = new Subscription();
   subscription.add(effects(parts).subscribe());
@@ -217,6 +255,9 @@ export function runPipeline(parts: PipelineParts): Subscription {
           return;
         case 'user':
           parts.messages.next(item.message);
+          return;
+        case 'presence':
+          for (const { actor, event } of item.deliveries) actor.send(event);
           return;
       }
     }),

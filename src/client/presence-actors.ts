@@ -7,18 +7,30 @@
  * The actors are standalone (not children of the messaging actor): XState
  * copies a parent's `children` on every spawn and stop, which would make each
  * presence event O(n). Here an event costs one map lookup and one `send`.
- * The messaging machine's roster stays the membership truth (it reconciles
- * presence after a reconnect); these actors follow its emitted events.
+ * The messaging machine's roster is the one truth of presence (it reconciles
+ * presence after a reconnect); these actors are a view of it for
+ * inspectors, fed by the RxJS pipeline (the only caller of `actor.send`)
+ * with the deliveries {@link PresenceActors.deliveriesFor} computes from the
+ * roster's emitted changes.
  *
  * @packageDocumentation
  */
 import { createActor, type ActorOptions, type ActorRefFrom, type AnyActorLogic } from 'xstate';
-import { presenceMachine, type MessagingEmitted, type PresenceEntry } from '../../machines/index.js';
+import { presenceMachine, type MessagingEmitted, type PresenceEntry, type PresenceEvent } from '../../machines/index.js';
 
 /** The actor of one remote participant's presence. */
 export type PresenceActor = ActorRefFrom<typeof presenceMachine>;
 
-type PresenceChange = Extract<MessagingEmitted, { type: 'participant.added' | 'participant.removed' | 'participant.attributes_updated' }>;
+/** A presence change the messaging machine emits. */
+export type PresenceChange = Extract<MessagingEmitted, { type: 'participant.added' | 'participant.removed' | 'participant.attributes_updated' }>;
+
+/** An event for one presence actor, for the pipeline to send. */
+export interface PresenceDelivery {
+  readonly actor: PresenceActor;
+  readonly event: PresenceEvent;
+}
+
+const NONE: readonly PresenceDelivery[] = [];
 
 /**
  * The presence actors of one messaging client, keyed by participant id.
@@ -36,24 +48,28 @@ export class PresenceActors {
 
   constructor(private readonly inspect?: ActorOptions<AnyActorLogic>['inspect']) {}
 
-  /** Applies one presence change the messaging machine emitted. */
-  apply(change: PresenceChange): void {
+  /**
+   * Follows one presence change the messaging machine emitted: updates which
+   * actor stands for which appearance, and returns the events the pipeline
+   * must send (none when no actor exists for the participant).
+   */
+  deliveriesFor(change: PresenceChange): readonly PresenceDelivery[] {
     const { participant } = change;
     switch (change.type) {
-      case 'participant.added':
+      case 'participant.added': {
         // A participant re-added by a fresh snapshot replaces its previous appearance.
-        this.leave(participant.id);
+        const left = this.leave(participant.id);
         if (this.inspect !== undefined) this.create(participant);
-        return;
+        return left;
+      }
       case 'participant.attributes_updated': {
         const current = this.byId.get(participant.id);
         // The entry carries the whole attribute set after the change: exact even when a snapshot dropped keys.
-        if (current?.key === participant.key) current.actor.send({ type: 'attributes.replaced', attributes: participant.attributes });
-        return;
+        if (current?.key !== participant.key) return NONE;
+        return [{ actor: current.actor, event: { type: 'attributes.replaced', attributes: participant.attributes } }];
       }
       case 'participant.removed':
-        if (this.byId.get(participant.id)?.key === participant.key) this.leave(participant.id);
-        return;
+        return this.byId.get(participant.id)?.key === participant.key ? this.leave(participant.id) : NONE;
     }
   }
 
@@ -61,7 +77,8 @@ export class PresenceActors {
   actorOf(entry: PresenceEntry): PresenceActor {
     const current = this.byId.get(entry.id);
     if (current?.key === entry.key) return current.actor;
-    this.leave(entry.id);
+    // A stale appearance (its departure is delivered by the pipeline in order) is not reused.
+    this.byId.delete(entry.id);
     return this.create(entry);
   }
 
@@ -87,10 +104,10 @@ export class PresenceActors {
     return actor;
   }
 
-  private leave(id: string): void {
+  private leave(id: string): readonly PresenceDelivery[] {
     const current = this.byId.get(id);
-    if (current === undefined) return;
+    if (current === undefined) return NONE;
     this.byId.delete(id);
-    current.actor.send({ type: 'participant.left' });
+    return [{ actor: current.actor, event: { type: 'participant.left' } }];
   }
 }

@@ -33,7 +33,8 @@ export class LinkLostError extends RoomStateError {
   }
 }
 
-interface Pending {
+/** Who is told a request's answer: callbacks, so a caller that already holds a promise (a queued send) adds none. */
+export interface Pending {
   resolve(content: Content): void;
   reject(error: unknown): void;
 }
@@ -53,9 +54,9 @@ export class RequestTracker {
     return this.pending.size;
   }
 
-  /** Registers request `id`; the promise settles with its answer. */
-  expect(id: number): Promise<Content> {
-    return new Promise<Content>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  /** Registers request `id`; `pending` is settled with its answer. */
+  expect(id: number, pending: Pending): void {
+    this.pending.set(id, pending);
   }
 
   /**

@@ -23,21 +23,37 @@ import { ValidationError, describeValue } from '../errors.js';
 import { closedError } from './errors.js';
 import { openLink, type Link } from './link.js';
 import { MessagingClient } from './messaging-client.js';
+import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
 import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
+import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
-import { invokeTool, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
+import { invokeToolWith, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
 import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
 import type { RoomMessage } from './wire.js';
 
-/** Options of {@link RoomClient}. */
+/**
+ * Options of {@link RoomClient}. `url`, `room` and `token` fall back on the
+ * environment in Node, as the official client's do: `ROOMSTATE_URL`,
+ * `MESHAGENT_ROOM_URL`, `MESHAGENT_API_URL`; `ROOMSTATE_ROOM`,
+ * `MESHAGENT_ROOM`; `ROOMSTATE_TOKEN`, `MESHAGENT_TOKEN`.
+ */
 export interface RoomClientOptions {
-  /** The server's base URL, e.g. `ws://127.0.0.1:8080` (http(s) is turned into ws(s)). */
-  url: string;
-  /** The room name; the client connects to `<url>/rooms/<room>`. */
-  room: string;
-  /** The participant token (sent as `?token=`, as the official 0.39.9 client does). */
-  token: string;
+  /**
+   * The server's base URL, e.g. `ws://127.0.0.1:8080` (http(s) is turned into ws(s)).
+   * @defaultValue `ROOMSTATE_URL`, else `MESHAGENT_ROOM_URL`, else `MESHAGENT_API_URL`, else `ws://127.0.0.1:8080`
+   */
+  url?: string;
+  /**
+   * The room name; the client connects to `<url>/rooms/<room>`.
+   * @defaultValue `ROOMSTATE_ROOM`, else `MESHAGENT_ROOM` (one is required)
+   */
+  room?: string;
+  /**
+   * The participant token (sent as `?token=`, as the official 0.39.9 client does).
+   * @defaultValue `ROOMSTATE_TOKEN`, else `MESHAGENT_TOKEN` (one is required)
+   */
+  token?: string;
   /**
    * An XState inspector (e.g. `createBrowserInspector().inspect` from
    * `@statelyai/inspect`), passed to every actor the client creates.
@@ -81,11 +97,22 @@ export interface RoomClientOptions {
    */
   retryDelay?: (attempt: number) => number;
   /**
+   * Most sends and broadcasts written and awaiting the server's answer at
+   * once; later ones wait in the outbox, in order, and go out as answers
+   * arrive. Bounds what a burst puts in the socket's buffer; a burst of any
+   * size is paced, never refused.
+   * @defaultValue 256
+   */
+  sendWindow?: number;
+  /**
    * Where warnings (undecodable frames, failed one-way requests) go.
    * @defaultValue console
    */
   logger?: ClientLogger;
 }
+
+/** Default of {@link RoomClientOptions.sendWindow}. */
+export const SEND_WINDOW = 256;
 
 /** The name `connectionState$` reports for a connection snapshot. */
 export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSnapshot']>): ConnectionStateName {
@@ -94,10 +121,20 @@ export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSna
   return (typeof value === 'string' ? value : Object.keys(value)[0]) as ConnectionStateName;
 }
 
-function validateOptions(options: RoomClientOptions): void {
-  if (typeof options.token !== 'string' || options.token.length === 0) {
-    throw new ValidationError('token', `token must be a non-empty string, got ${describeValue(options.token)}.`);
+/** The url, room and token to use: the options', else the environment's. */
+function resolveTarget(options: RoomClientOptions): { url: string; room: string; token: string } {
+  const url = options.url ?? fromEnvironment(CONNECTION_ENV.url) ?? DEFAULT_URL;
+  const room = options.room ?? fromEnvironment(CONNECTION_ENV.room);
+  if (room === undefined) throw new ValidationError('room', `no room: pass the room option or set ${CONNECTION_ENV.room.join(' or ')}.`);
+  const token = options.token ?? fromEnvironment(CONNECTION_ENV.token);
+  if (token === undefined) throw new ValidationError('token', `no token: pass the token option or set ${CONNECTION_ENV.token.join(' or ')}.`);
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new ValidationError('token', `token must be a non-empty string, got ${describeValue(token)}.`);
   }
+  return { url, room, token };
+}
+
+function validateOptions(options: RoomClientOptions): void {
   const timeout = options.reconnectTimeout;
   if (timeout !== undefined && timeout !== null && !(Number.isFinite(timeout) && timeout >= 0)) {
     throw new ValidationError('reconnectTimeout', `reconnectTimeout must be null or a non-negative number of ms, got ${describeValue(timeout)}.`);
@@ -105,6 +142,10 @@ function validateOptions(options: RoomClientOptions): void {
   const connect = options.connectTimeout;
   if (connect !== undefined && connect !== null && !(Number.isFinite(connect) && connect > 0)) {
     throw new ValidationError('connectTimeout', `connectTimeout must be null or a positive number of ms, got ${describeValue(connect)}.`);
+  }
+  const window = options.sendWindow;
+  if (window !== undefined && !(Number.isInteger(window) && window > 0)) {
+    throw new ValidationError('sendWindow', `sendWindow must be a positive integer, got ${describeValue(window)}.`);
   }
   for (const field of ['handshakeTimeout', 'enableTimeout'] as const) {
     const value = options[field];
@@ -114,7 +155,7 @@ function validateOptions(options: RoomClientOptions): void {
   }
 }
 
-function resolveTarget(messaging: MessagingActor, to: unknown): string | undefined {
+function resolveRecipient(messaging: MessagingActor, to: unknown): string | undefined {
   if (to instanceof RemoteParticipant) {
     // As the official client: a participant object no longer present is not found.
     return to.online && messaging.getSnapshot().context.participants.get(to.id) !== undefined ? to.id : undefined;
@@ -168,10 +209,11 @@ export class RoomClient {
   private readonly finished: Promise<void>;
   private started: Promise<void> | undefined;
 
-  constructor(options: RoomClientOptions) {
+  constructor(options: RoomClientOptions = {}) {
     validateOptions(options);
+    const target = resolveTarget(options);
     const WebSocket = resolveWebSocket(options.WebSocket);
-    const url = roomUrl(options.url, options.room, options.token);
+    const url = roomUrl(target.url, target.room, target.token);
     const logger = options.logger ?? console;
     const retryDelay = options.retryDelay;
     this.connection = createActor(
@@ -193,15 +235,17 @@ export class RoomClient {
     const notFound = new Subject<MessagingEvent>();
     const messagingActor = this.messagingActor;
     const outbox = new Outbox({
+      window: options.sendWindow ?? SEND_WINDOW,
       canSend: () => messagingActor.getSnapshot().hasTag('canSend'),
       refusal: () =>
         messagingActor.getSnapshot().status === 'active'
           ? undefined
           : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
-      resolveTarget: (to) => resolveTarget(messagingActor, to),
-      invoke: (tool, json) => invokeTool(link, tool, json),
+      resolveTarget: (to) => resolveRecipient(messagingActor, to),
+      invoke: (tool, json, attachment, pending) => invokeToolWith(link, tool, json, pending, attachment),
       notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
+    const presenceActors = new PresenceActors(options.inspect);
     this.connection.start();
     this.messagingActor.start();
     const pipeline = runPipeline({
@@ -212,6 +256,7 @@ export class RoomClient {
       messagingCommands: merge(this.messagingCommands, notFound),
       link,
       outbox,
+      presenceActors,
       messages: this.messages,
       controlMessages: this.controlMessages,
       logger,
@@ -230,7 +275,8 @@ export class RoomClient {
       outbox,
       messages: this.messages.asObservable(),
       controlMessages: this.controlMessages.asObservable(),
-      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+      logger,
+      presenceActors,
     });
     // Messaging reaches its final state right after the connection does, once
     // its last effects (clearing presence, rejecting the outbox) have run.

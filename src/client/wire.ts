@@ -8,7 +8,7 @@
  */
 import type { MessagingEvent, PresenceParticipant, RoomInfo } from '../../machines/index.js';
 import { CodecError, describeValue } from '../errors.js';
-import { packEnvelope, unpackEnvelope } from '../protocol/envelope.js';
+import { packEnvelope, packEnvelopeAscii, unpackEnvelope } from '../protocol/envelope.js';
 import { MessagingControlType } from '../protocol/message-types.js';
 
 /** A user message as received. Presence control messages never take this shape. */
@@ -28,12 +28,18 @@ export type MessagingTool = 'enable' | 'disable' | 'send' | 'broadcast';
 
 /**
  * Encodes a `room.invoke_tool` request of the messaging toolkit. `enable`
- * and `disable` carry a `tool_call_id`, as 0.39.9 sends them.
+ * and `disable` carry a `tool_call_id`, as 0.39.9 sends them. An
+ * `attachment` becomes `arguments.json.attachment_base64`, its base64
+ * written straight into the output buffer.
  */
-export function encodeInvoke(tool: MessagingTool, json: Record<string, unknown>, toolCallId?: string): Uint8Array {
+export function encodeInvoke(tool: MessagingTool, json: Record<string, unknown>, toolCallId?: string, attachment?: Uint8Array): Uint8Array {
   const header: Record<string, unknown> = { toolkit: 'messaging', tool, arguments: { type: 'json', json } };
   if (toolCallId !== undefined) header.tool_call_id = toolCallId;
-  return packEnvelope(header);
+  if (attachment === undefined) return packEnvelope(header);
+  // `{...,"json":{...}}}` becomes `{...,"json":{...,"attachment_base64":"<base64>"}}}` (the header ends with the json object).
+  const text = JSON.stringify(header);
+  const head = `${text.slice(0, -3)},"attachment_base64":"`;
+  return packEnvelopeAscii(head, base64Length(attachment.byteLength), (out, offset) => writeBase64(attachment, out, offset), `"${text.slice(-3)}`);
 }
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -54,9 +60,11 @@ function base64Pairs(): Uint16Array {
   return pairs;
 }
 
-type BufferLike = { from(buffer: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64'): string } };
+type BufferLike = {
+  from(buffer: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64'): string; latin1Write(text: string, offset?: number): number };
+};
 // Node's Buffer when present (native base64); the client itself never imports it.
-const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+const NodeBuffer = (globalThis as unknown as { Buffer?: BufferLike }).Buffer;
 
 /**
  * Standard base64 of bytes. Uses the runtime's native encoder where there
@@ -68,11 +76,35 @@ export function toBase64(bytes: Uint8Array): string {
   return toBase64Portable(bytes);
 }
 
+/** Length of the base64 of `byteLength` bytes. */
+export function base64Length(byteLength: number): number {
+  return Math.ceil(byteLength / 3) * 4;
+}
+
+/**
+ * Writes the base64 of `bytes` into `out` at `offset` (ASCII, {@link
+ * base64Length} bytes). In Node the native encoder's text is copied in as
+ * latin1; elsewhere the portable encoder writes it.
+ */
+export function writeBase64(bytes: Uint8Array, out: Uint8Array, offset: number): void {
+  if (NodeBuffer !== undefined) {
+    NodeBuffer.from(out.buffer, out.byteOffset + offset, base64Length(bytes.byteLength)).latin1Write(toBase64(bytes));
+    return;
+  }
+  const ascii = base64Ascii(bytes);
+  out.set(ascii, offset);
+}
+
 /** {@link toBase64} without any runtime encoder (browsers). Exported for tests. */
 export function toBase64Portable(bytes: Uint8Array): string {
+  return ascii.decode(base64Ascii(bytes));
+}
+
+/** The base64 of `bytes` as ASCII bytes, table-driven. */
+function base64Ascii(bytes: Uint8Array): Uint8Array {
   const table = base64Pairs();
   const length = bytes.byteLength;
-  const out = new Uint8Array(Math.ceil(length / 3) * 4);
+  const out = new Uint8Array(base64Length(length));
   const words = new Uint16Array(out.buffer);
   const whole = length - (length % 3);
   let w = 0;
@@ -90,23 +122,24 @@ export function toBase64Portable(bytes: Uint8Array): string {
     out[o + 2] = rest === 2 ? BASE64_ALPHABET.charCodeAt((n >> 6) & 63) : EQUALS;
     out[o + 3] = EQUALS;
   }
-  return ascii.decode(out);
+  return out;
 }
 
-/** The `arguments.json` of `send` (with a target) or `broadcast` (without). */
+/**
+ * The `arguments.json` of `send` (with a target) or `broadcast` (without),
+ * without the attachment: {@link encodeInvoke} adds `attachment_base64`.
+ */
 export function messageArguments(input: {
   toParticipantId?: string;
   type: string;
   message: unknown;
   /** `JSON.stringify(message)`, when the caller already has it (validation computes it). */
   messageJson?: string;
-  attachment?: Uint8Array;
 }): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   if (input.toParticipantId !== undefined) json.to_participant_id = input.toParticipantId;
   json.type = input.type;
   json.message_json = input.messageJson ?? JSON.stringify(input.message);
-  if (input.attachment !== undefined) json.attachment_base64 = toBase64(input.attachment);
   return json;
 }
 

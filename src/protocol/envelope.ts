@@ -57,6 +57,24 @@ export function packEnvelopeJson(headerJson: string, payload: Uint8Array = EMPTY
   return out;
 }
 
+/**
+ * Packs an envelope (no payload) whose header JSON is `head`, then
+ * `valueLength` ASCII bytes that `fill` writes straight into the output
+ * buffer at `offset`, then `tail`. Lets a long ASCII value (an attachment's
+ * base64) skip the intermediate JSON text and its UTF-8 encoding.
+ */
+export function packEnvelopeAscii(head: string, valueLength: number, fill: (out: Uint8Array, offset: number) => void, tail: string): Uint8Array {
+  const headBytes = utf8Encoder.encode(head);
+  const tailBytes = utf8Encoder.encode(tail);
+  const headerLength = headBytes.byteLength + valueLength + tailBytes.byteLength;
+  const out = new Uint8Array(ENVELOPE_LENGTH_SIZE + headerLength);
+  writeLength(out, headerLength);
+  out.set(headBytes, ENVELOPE_LENGTH_SIZE);
+  fill(out, ENVELOPE_LENGTH_SIZE + headBytes.byteLength);
+  out.set(tailBytes, ENVELOPE_LENGTH_SIZE + headBytes.byteLength + valueLength);
+  return out;
+}
+
 /** Writes the 8-byte big-endian length prefix. */
 function writeLength(out: Uint8Array, length: number): void {
   const high = Math.floor(length / TWO_POW_32);

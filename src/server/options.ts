@@ -2,9 +2,11 @@
  * Options of the room server. Limits live in the core (core/limits.ts) and
  * are re-exported here.
  */
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { RoomServerLimits } from './core/limits.js';
 import type { ServerObserver } from './core/observer.js';
+import type { Clock } from './core/token-bucket.js';
 
 export { DEFAULT_LIMITS, resolveLimits } from './core/limits.js';
 export type { RoomServerLimits } from './core/limits.js';
@@ -65,4 +67,55 @@ export interface RoomServerOptions {
    * @defaultValue an observer that ignores everything
    */
   observer?: ServerObserver;
+  /**
+   * Millisecond clock of the rate limits (tests drive it by hand).
+   * @defaultValue `performance.now`
+   */
+  clock?: Clock;
+  /**
+   * Prometheus metrics (prom-client, in a registry of this server's own):
+   * `true` serves `GET /metrics` on the server's port; `{ port }` serves it on
+   * a separate plain-HTTP port instead (0 picks a free one), on `host` (default:
+   * the server's host). The CLI turns metrics on; see README "Metrics".
+   * @defaultValue false
+   */
+  metrics?: boolean | RoomServerMetricsOptions;
+  /**
+   * Serve `wss://` and `https://` directly with this certificate and key (PEM).
+   * Any other `tls.createSecureContext` option (e.g. `ca`, `passphrase`) may be added.
+   * @defaultValue undefined (plain `ws://` and `http://`)
+   */
+  tls?: RoomServerTlsOptions;
+  /**
+   * The public base URL clients reach this server at (e.g. `wss://rooms.example.com`
+   * behind a TLS proxy): `room_url` in `room_ready` is `<publicUrl>/rooms/<room>`.
+   * @defaultValue built from the request's Host header, with `wss://` when `tls` is set
+   */
+  publicUrl?: string;
+  /**
+   * Serve the live console at `/console` (rooms, participants, their
+   * statecharts, inspected clients); it needs an admin token
+   * (`mintAdminToken`, `roomstate token --admin`).
+   * @defaultValue false
+   */
+  console?: boolean;
+}
+
+/** Where metrics are served when not on the server's own port. */
+export interface RoomServerMetricsOptions {
+  /** Port of a separate plain-HTTP metrics listener; 0 picks a free one. */
+  port?: number;
+  /**
+   * Interface of the separate listener.
+   * @defaultValue the server's `host`
+   */
+  host?: string;
+}
+
+/** Certificate and key (PEM strings or buffers) and other TLS context options. */
+export interface RoomServerTlsOptions extends SecureContextOptions {
+  /** The certificate chain, PEM. */
+  cert: string | Buffer;
+  /** The private key, PEM. */
+  key: string | Buffer;
 }

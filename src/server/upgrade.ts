@@ -27,6 +27,13 @@ export interface RoomTarget {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** The path of a request target, without its query. */
+export function pathOf(request: IncomingMessage): string {
+  const target = request.url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
 /**
  * Parses a request target of the form `/rooms/<name>[?query]`. The name is
  * percent-decoded, normalised to Unicode NFC (so NFC and NFD spellings of

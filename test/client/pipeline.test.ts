@@ -4,6 +4,9 @@
  * through an in-memory websocket that a test plays the server on, with the
  * real codec.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { createActor } from 'xstate';
@@ -14,7 +17,7 @@ import { PacketReassembler, encodeContent, encodePackets, packEnvelope, unpackEn
 import { RoomClient, RoomClosedError, ParticipantNotFoundError, emitted, select } from '../../src/client/index.js';
 import { Outbox, type OutboxDeps } from '../../src/client/outbox.js';
 import { LinkLostError, RequestTracker } from '../../src/client/requests.js';
-import { decodeMessagingPush, messageArguments, toBase64, toBase64Portable } from '../../src/client/wire.js';
+import { decodeMessagingPush, encodeInvoke, messageArguments, toBase64, toBase64Portable } from '../../src/client/wire.js';
 import { ReadyState, type WebSocketLike, type WebSocketLikeEventMap } from '../../src/client/websocket.js';
 import { Recorder, waitUntil } from '../helpers/recorder.js';
 import { record } from './helpers/clients.js';
@@ -72,10 +75,11 @@ function outboxUnderTest(overrides: Partial<OutboxDeps> = {}) {
   const state = { canSend: false, refusal: undefined as Error | undefined, present: new Set(['bob']) };
   const notFound: string[] = [];
   const outbox = new Outbox({
+    window: 100,
     canSend: () => state.canSend,
     refusal: () => state.refusal,
     resolveTarget: (to) => (typeof to === 'string' && state.present.has(to) ? to : undefined),
-    invoke: (tool, json) => new Promise<Content>((resolve, reject) => calls.push({ tool, json, resolve, reject })),
+    invoke: (tool, json, _attachment, pending) => void calls.push({ tool, json, resolve: pending.resolve, reject: pending.reject }),
     notFound: (id) => notFound.push(id),
     ...overrides,
   });
@@ -103,6 +107,27 @@ describe('Outbox', () => {
     state.canSend = true;
     void outbox.submit({ tool: 'broadcast', type: 'second', message: {}, ignoreOffline: false });
     expect(calls.map((c) => c.json.type)).toEqual(['first', 'second']);
+  });
+
+  it('keeps at most `window` sends unanswered; the rest go out in order as answers come back', async () => {
+    const { outbox, calls, state } = outboxUnderTest({ window: 2 });
+    state.canSend = true;
+    const sends = [1, 2, 3, 4, 5].map((n) => outbox.submit({ tool: 'broadcast', type: 't', message: { n }, ignoreOffline: false }));
+    const settled = Promise.allSettled(sends);
+    const sent = () => calls.map((c) => (JSON.parse(c.json.message_json as string) as { n: number }).n);
+    expect(sent()).toEqual([1, 2]);
+    expect([outbox.pending, outbox.queued]).toEqual([2, 3]);
+    calls[1]!.resolve({ type: 'empty' });
+    await flushPromises();
+    expect(sent()).toEqual([1, 2, 3]);
+    calls[0]!.reject(new RoomServerError('refused', 1008));
+    await flushPromises();
+    expect(sent()).toEqual([1, 2, 3, 4]);
+    for (const call of calls.slice(2)) call.resolve({ type: 'empty' });
+    await flushPromises();
+    expect(sent()).toEqual([1, 2, 3, 4, 5]);
+    calls[4]!.resolve({ type: 'empty' });
+    expect((await settled).map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
   });
 
   it('puts sends lost with their socket back in their original places', async () => {
@@ -156,12 +181,17 @@ describe('Outbox', () => {
   });
 });
 
+/** A request registered with the tracker, as a promise. */
+function expecting(tracker: RequestTracker, id: number): Promise<Content> {
+  return new Promise<Content>((resolve, reject) => tracker.expect(id, { resolve, reject }));
+}
+
 describe('RequestTracker', () => {
   it('numbers messages from 0 and settles requests by id', async () => {
     const tracker = new RequestTracker();
     expect([tracker.nextId(), tracker.nextId()]).toEqual([0, 1]);
-    const ok = tracker.expect(1);
-    const failed = tracker.expect(0);
+    const ok = expecting(tracker, 1);
+    const failed = expecting(tracker, 0);
     expect(tracker.settle(7, encodeContent({ type: 'empty' }))).toBe(false);
     tracker.settle(1, encodeContent({ type: 'json', json: { a: 1 } }));
     tracker.settle(0, encodeContent({ type: 'error', text: 'the participant was not found', code: 1003 }));
@@ -172,8 +202,8 @@ describe('RequestTracker', () => {
 
   it('settles the common empty answer without parsing it, and a same-length other answer by parsing', async () => {
     const tracker = new RequestTracker();
-    const empty = tracker.expect(tracker.nextId());
-    const other = tracker.expect(tracker.nextId());
+    const empty = expecting(tracker, tracker.nextId());
+    const other = expecting(tracker, tracker.nextId());
     const emptyBytes = encodeContent({ type: 'empty' });
     tracker.settle(0, emptyBytes);
     // Same length as the empty answer, different bytes: must go through the decoder (and fail here).
@@ -186,8 +216,8 @@ describe('RequestTracker', () => {
 
   it('rejects everything pending when the socket goes, and undecodable answers with CodecError', async () => {
     const tracker = new RequestTracker();
-    const a = tracker.expect(tracker.nextId());
-    const b = tracker.expect(tracker.nextId());
+    const a = expecting(tracker, tracker.nextId());
+    const b = expecting(tracker, tracker.nextId());
     tracker.settle(1, new Uint8Array([1, 2, 3]));
     tracker.failAll(new LinkLostError());
     await expect(a).rejects.toBeInstanceOf(LinkLostError);
@@ -234,7 +264,12 @@ describe('wire decoding', () => {
     }
     expect(messageArguments({ type: 't', message: { a: 1 }, messageJson: '{"a":1}' })).toEqual({ type: 't', message_json: '{"a":1}' });
     expect(messageArguments({ toParticipantId: 'b', type: 't', message: { a: 1 } })).toEqual({ to_participant_id: 'b', type: 't', message_json: '{"a":1}' });
-    expect(messageArguments({ type: 't', message: null, attachment: new Uint8Array([1]) })).toEqual({ type: 't', message_json: 'null', attachment_base64: 'AQ==' });
+    const withAttachment = encodeInvoke('send', messageArguments({ toParticipantId: 'b', type: 't', message: null }), undefined, new Uint8Array([1, 2, 3, 4]));
+    expect(unpackEnvelope(withAttachment).header).toEqual({
+      toolkit: 'messaging',
+      tool: 'send',
+      arguments: { type: 'json', json: { to_participant_id: 'b', type: 't', message_json: 'null', attachment_base64: 'AQIDBA==' } },
+    });
   });
 });
 
@@ -401,5 +436,15 @@ describe('the pipeline over an in-memory websocket', () => {
     await client.close();
     expect(await allStates).toEqual(['idle', 'connecting', 'connected', 'reconnecting', 'connected', 'closed']);
     expect(await enabling).toBeInstanceOf(RoomClosedError); // never confirmed by this scripted server
+  });
+});
+
+describe('the pipeline is the only caller of actor.send', () => {
+  it('no client module but pipeline.ts sends to an actor (socket and link writes aside)', () => {
+    const dir = fileURLToPath(new URL('../../src/client/', import.meta.url));
+    const senders = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => readFileSync(join(dir, file), 'utf8').split('\n').some((line) => /\.send\(/.test(line) && !/(socket|link\.current\?)\.send\(/.test(line)));
+    expect(senders).toEqual(['pipeline.ts']);
   });
 });

@@ -3,6 +3,7 @@
  * before anything listens.
  */
 import { Option } from 'commander';
+import { formatUrl } from '../../server/addresses.js';
 import { usageError } from '../exit-codes.js';
 
 /** Server limit names, as accepted by `createRoomServer({ limits })`, with their flags. */
@@ -71,5 +72,5 @@ export function limitsFrom(options: Record<string, unknown>): Partial<Record<Lim
 
 /** Formats a listening address as a websocket URL (IPv6 hosts in brackets). */
 export function wsUrl(host: string, port: number): string {
-  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return formatUrl('ws', host, port);
 }
