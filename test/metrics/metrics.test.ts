@@ -105,7 +105,9 @@ describe('GET /metrics', () => {
     await expect.poll(async () => (await scrape(url)).get('roomstate_rate_limit_pauses_total'), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     now = 60_000;
     expect(await replies).toEqual(Array.from({ length: 5 }, () => ({ type: 'empty' })));
-    expect((await scrape(url)).get('roomstate_messages_received_total{kind="broadcast"}')).toBe(5);
+    const samples = await scrape(url);
+    expect(samples.get('roomstate_messages_received_total{kind="broadcast"}')).toBe(5);
+    expect(samples.get('roomstate_error_responses_total{code="1008"}') ?? 0).toBe(0);
   });
 
   it('counts a slow consumer cut', async () => {
