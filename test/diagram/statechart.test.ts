@@ -49,10 +49,10 @@ describe('statechartOf', () => {
   });
 
   it('connection: delays and eventless transitions are named with their guards', () => {
-    const labels = machineStatechart('connection')!.transitions.filter((t) => t.source === 'connection.connecting').map(transitionLabel);
-    expect(labels).toContain('after handshakeTimeout [reconnectDisabled] / recordClose, endByClose');
+    const labels = machineStatechart('connection')!.transitions.filter((t) => t.source === 'connection.connecting.attempting').map(transitionLabel);
+    expect(labels).toContain('after handshakeTimeout [reconnectDisabled] / recordClose, announceAttemptFailed, endByClose');
     expect(labels).toContain('always [handshakeComplete]');
-    expect(labels).toContain('transport.closed [isFinalClose] / endByClose');
+    expect(labels).toContain('transport.closed [isFinalClose] / recordClose, announceAttemptFailed, endByClose');
   });
 
   it('a machine that changes changes the chart and its Mermaid text', () => {
