@@ -24,6 +24,8 @@ export interface ConsoleServerOptions {
   readonly secret: string;
   readonly maxTokenLength: number;
   readonly logger: Logger;
+  /** This server's cluster node id, shown beside its participants; null when not clustered. */
+  readonly node?: () => string | null;
 }
 
 /** Close code for a message the console cannot use (policy violation). */
@@ -50,7 +52,7 @@ function tokenOf(request: IncomingMessage): string | undefined {
 
 /** The console of one room server. */
 export class ConsoleServer {
-  private readonly tracker = new ParticipantTracker();
+  private readonly tracker: ParticipantTracker;
   private readonly clients = new InspectedClients(() => this.schedule());
   private readonly viewers = new Set<Viewer>();
   private readonly sockets = new Set<WebSocket>();
@@ -60,9 +62,11 @@ export class ConsoleServer {
   private pending: NodeJS.Timeout | undefined;
 
   /** The observer the server core reports to. */
-  readonly observer: Partial<ServerObserver> = this.tracker.observer;
+  readonly observer: Partial<ServerObserver>;
 
   constructor(private readonly options: ConsoleServerOptions) {
+    this.tracker = new ParticipantTracker(Date.now, options.node);
+    this.observer = this.tracker.observer;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
