@@ -151,7 +151,10 @@ export class ConsoleServer {
         ws.close(CLOSE_INVALID, 'expected a JSON text message');
         return;
       }
-      void this.viewerAsked(viewer, message);
+      this.viewerAsked(viewer, message).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'console request failed');
+        ws.close(1011, 'console request failed');
+      });
     });
     this.send(viewer, this.state());
   }
