@@ -80,7 +80,15 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
-    if (options.console) this.console = new ConsoleServer({ secret: options.secret, maxTokenLength: this.limits.maxTokenLength, logger: this.logger.child({ console: true }) });
+    if (options.console) {
+      this.console = new ConsoleServer({
+        secret: options.secret,
+        maxTokenLength: this.limits.maxTokenLength,
+        logger: this.logger.child({ console: true }),
+        // A cluster directory has a node id; the in-memory one has none.
+        node: () => (this.core.context.directory as { readonly nodeId?: string }).nodeId ?? null,
+      });
+    }
     const observer = this.console ? combineObservers(options.observer ?? {}, this.console.observer) : options.observer;
     this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
