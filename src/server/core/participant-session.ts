@@ -7,6 +7,7 @@ import { participantSessionMachine } from '../../../machines/participant-session
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
+import { noopObserver } from './observer.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { Room, RoomMember } from './room-directory.js';
@@ -81,12 +82,18 @@ export class ParticipantSession implements RoomMember {
     });
     this.messageRate = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, context.clock);
     this.byteRate = new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond, limits.maxMessageBytes), context.clock);
-    // Lifecycle transitions only (join, enable, disable, attributes, leave), so inspecting costs nothing per message.
-    this.actor = createActor(participantSessionMachine, {
-      inspect: (inspection) => {
-        if (inspection.type === '@xstate.snapshot') context.observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
-      },
-    });
+    // Inspected only when someone listens (the console); lifecycle events only, never per message.
+    const { observer } = context;
+    this.actor = createActor(
+      participantSessionMachine,
+      observer.sessionTransition === noopObserver.sessionTransition
+        ? {}
+        : {
+            inspect: (inspection) => {
+              if (inspection.type === '@xstate.snapshot') observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
+            },
+          },
+    );
     this.actor.on('presence.snapshot', () => this.sendSnapshot());
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
