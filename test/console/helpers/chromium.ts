@@ -48,6 +48,7 @@ export async function launchChromium(): Promise<Chromium> {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1400, height: 1000 },
+      timeout: 120_000,
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
