@@ -71,7 +71,15 @@ export type MessagingEvent =
   | { type: 'participant.enabled'; participant: PresenceParticipant }
   | { type: 'participant.disabled'; participantId: string }
   | { type: 'participant.attributes_changed'; participantId: string; attributes: Readonly<Record<string, unknown>> }
-  | { type: 'participant.not_found'; participantId: string };
+  | { type: 'participant.not_found'; participantId: string }
+  /** Several presence pushes received together (one socket read), applied in order in one step. */
+  | { type: 'presence.changed'; events: readonly PresencePush[] };
+
+/** A server presence push about one participant. */
+export type PresencePush = Extract<
+  MessagingEvent,
+  { type: 'participant.enabled' | 'participant.disabled' | 'participant.attributes_changed' | 'participant.not_found' }
+>;
 
 /**
  * What caused a presence notification: a server `participant.*` push
@@ -196,39 +204,54 @@ export const messagingMachine = setup({
       enqueue.assign({ participants, appeared });
       for (const entry of added) enqueue.emit({ type: 'participant.added', participant: entry, origin: 'snapshot' });
     }),
-    /** `participant.enabled`: adds the participant; a known id only has its attributes refreshed. */
-    addParticipant: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'participant.enabled') return;
-      const participant = event.participant;
-      const known = context.participants.get(participant.id);
-      if (known !== undefined) {
-        const changed = changedKeys(known.attributes, participant.attributes);
-        if (changed === undefined) return;
-        const updated: PresenceEntry = { ...known, attributes: { ...participant.attributes } };
-        enqueue.assign({ participants: context.participants.with(updated) });
-        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
-        return;
+    /**
+     * Presence pushes, one or a batch, applied in order: `participant.enabled`
+     * adds the participant (a known id only has its attributes refreshed);
+     * `participant.disabled` (or a send answered "not found") removes it;
+     * `participant.attributes` merges the changed keys. The roster is
+     * assigned once, however many pushes.
+     */
+    applyPresence: enqueueActions(({ context, event, enqueue }) => {
+      const pushes: readonly MessagingEvent[] = event.type === 'presence.changed' ? event.events : [event];
+      let participants = context.participants;
+      let appeared = context.appeared;
+      for (const push of pushes) {
+        switch (push.type) {
+          case 'participant.enabled': {
+            const participant = push.participant;
+            const known = participants.get(participant.id);
+            if (known === undefined) {
+              const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: appeared++ };
+              participants = participants.with(entry);
+              enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
+              break;
+            }
+            const changed = changedKeys(known.attributes, participant.attributes);
+            if (changed === undefined) break;
+            const updated: PresenceEntry = { ...known, attributes: { ...participant.attributes } };
+            participants = participants.with(updated);
+            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
+            break;
+          }
+          case 'participant.disabled':
+          case 'participant.not_found': {
+            const entry = participants.get(push.participantId);
+            if (entry === undefined) break;
+            participants = participants.without(entry.id);
+            enqueue.emit({ type: 'participant.removed', participant: entry, origin: push.type === 'participant.disabled' ? 'event' : 'local' });
+            break;
+          }
+          case 'participant.attributes_changed': {
+            const entry = participants.get(push.participantId);
+            if (entry === undefined) break;
+            const updated: PresenceEntry = { ...entry, attributes: { ...entry.attributes, ...push.attributes } };
+            participants = participants.with(updated);
+            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event' });
+            break;
+          }
+        }
       }
-      const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: context.appeared };
-      enqueue.assign({ participants: context.participants.with(entry), appeared: context.appeared + 1 });
-      enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
-    }),
-    /** `participant.disabled` or a send answered "not found": the participant is removed. */
-    removeParticipant: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'participant.disabled' && event.type !== 'participant.not_found') return;
-      const entry = context.participants.get(event.participantId);
-      if (entry === undefined) return;
-      enqueue.assign({ participants: context.participants.without(entry.id) });
-      enqueue.emit({ type: 'participant.removed', participant: entry, origin: event.type === 'participant.disabled' ? 'event' : 'local' });
-    }),
-    /** `participant.attributes`: merges the changed keys into the participant's attributes. */
-    updateParticipant: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'participant.attributes_changed') return;
-      const entry = context.participants.get(event.participantId);
-      if (entry === undefined) return;
-      const updated: PresenceEntry = { ...entry, attributes: { ...entry.attributes, ...event.attributes } };
-      enqueue.assign({ participants: context.participants.with(updated) });
-      enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...event.attributes }, origin: 'event' });
+      if (participants !== context.participants) enqueue.assign({ participants, appeared });
     }),
     /** Everyone is removed (messaging disabled, or the room closed). */
     clearPresence: enqueueActions(({ context, enqueue }) => {
@@ -299,10 +322,11 @@ export const messagingMachine = setup({
       tags: ['canSend', 'presenceLive'],
       entry: 'flushOutbox',
       on: {
-        'participant.enabled': { actions: 'addParticipant' },
-        'participant.disabled': { actions: 'removeParticipant' },
-        'participant.not_found': { actions: 'removeParticipant' },
-        'participant.attributes_changed': { actions: 'updateParticipant' },
+        'participant.enabled': { actions: 'applyPresence' },
+        'participant.disabled': { actions: 'applyPresence' },
+        'participant.not_found': { actions: 'applyPresence' },
+        'participant.attributes_changed': { actions: 'applyPresence' },
+        'presence.changed': { actions: 'applyPresence' },
         'messaging.enabled': { actions: ['reconcilePresence', 'announcePresence'] },
         'messaging.disable': { target: 'disabling', actions: 'clearPresence' },
         // Presence is kept through the outage and reconciled with the next snapshot.

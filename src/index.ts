@@ -6,7 +6,7 @@
  */
 export * from './protocol/index.js';
 export { RoomStateError, RoomStateErrorCode, CodecError, ValidationError, RoomServerError } from './errors.js';
-export { mintToken, verifyToken, TokenError, roleFromGrants, messagingFromGrants, TOKEN_VERSION } from './auth/token.js';
+export { mintToken, verifyToken, TokenError, roleFromGrants, messagingFromGrants, TOKEN_VERSION, mintAdminToken, verifyAdminToken, ADMIN_GRANT } from './auth/token.js';
 export type {
   MintTokenOptions,
   VerifyTokenOptions,
@@ -15,7 +15,12 @@ export type {
   ParticipantRole,
   MessagingPermissions,
   TokenRefusal,
+  AdminScope,
+  MintAdminTokenOptions,
+  VerifiedAdminToken,
 } from './auth/token.js';
+export { statechartOf, machineStatechart, MACHINE_NAMES, toMermaid, layoutStatechart, toSvg } from './diagram/index.js';
+export type { Statechart, StatechartState, StatechartTransition, StatechartLayout } from './diagram/index.js';
 // Server and client exports are appended below by their modules.
 export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT, CloseCode, SLOW_CONSUMER_REASON, combineObservers, noopObserver } from './server/index.js';
 export type {
@@ -36,6 +41,7 @@ export type {
   RedisClusterOptions,
   ParticipantConnection,
   ServerObserver,
+  ObservedSession,
   DeliveryKind,
   RequestKind,
 } from './server/index.js';

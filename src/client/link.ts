@@ -144,7 +144,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
           return;
         case 'close':
           closed = true;
-          tracker.failAll(new LinkLostError());
+          if (tracker.size > 0) tracker.failAll(new LinkLostError());
           subscriber.next({
             type: 'transport.closed',
             link,
@@ -161,7 +161,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
 
     return () => {
       subscription.unsubscribe();
-      tracker.failAll(new LinkLostError());
+      if (tracker.size > 0) tracker.failAll(new LinkLostError());
       if (closed || socket.readyState === ReadyState.Closed) return;
       const finished = new Promise<void>((resolve) => {
         const done = (): void => {

@@ -18,6 +18,7 @@ import { LinkLostError, type Pending } from './requests.js';
 import { emitted as emittedOf } from './observe.js';
 import type { Outbox } from './outbox.js';
 import type { PresenceActors, PresenceChange, PresenceDelivery } from './presence-actors.js';
+import { PresenceBatch, isPresencePush } from './presence-batch.js';
 import type { Content } from '../protocol/content.js';
 import { decodeConnected, decodeMessagingPush, decodeRoomReady, encodeInvoke, encodeSetAttributes, type MessagingTool, type RoomMessage } from './wire.js';
 
@@ -202,7 +203,7 @@ function effects(parts: PipelineParts): Observable<never> {
       map((effect) => {
         switch (effect.reason) {
           case 'closed': {
-            outbox.rejectAll(closedError(connection.getSnapshot().context.end, 'the message was sent'));
+            if (outbox.queued > 0) outbox.rejectAll(closedError(connection.getSnapshot().context.end, 'the message was sent'));
             return;
           }
           case 'disabled':
@@ -242,9 +243,18 @@ export function runPipeline(parts: PipelineParts): Subscription {
     presenceDeliveries(parts),
   );
   const subscription = new Subscription();
+  const batch = new PresenceBatch((pushes) => messaging.send(pushes.length === 1 ? pushes[0]! : { type: 'presence.changed', events: pushes }));
+  subscription.add(() => batch.close());
   subscription.add(effects(parts).subscribe());
   subscription.add(
     routed.subscribe((item) => {
+      // Presence pushes from the socket are collected while nobody needs them one by one
+      // (on('message') repeats each control message right after its own event).
+      if (item.to === 'messaging' && item.control !== undefined && isPresencePush(item.event) && !parts.controlMessages.observed) {
+        batch.add(item.event);
+        return;
+      }
+      batch.flush();
       switch (item.to) {
         case 'connection':
           connection.send(item.event);

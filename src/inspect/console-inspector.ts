@@ -38,7 +38,8 @@ export interface ConsoleInspectorOptions {
    */
   WebSocket?: InspectorSocketConstructor;
   /**
-   * Delay before reconnecting after the console connection dropped, in ms.
+   * First delay before reconnecting after the console connection dropped or
+   * was refused, in ms; it doubles on each failure up to 30 s.
    * @defaultValue 1000
    */
   retryDelayMs?: number;
@@ -52,6 +53,7 @@ export interface ConsoleInspector {
 }
 
 const OPEN = 1;
+const MAX_RETRY_DELAY_MS = 30_000;
 
 /** The websocket URL of the console's inspector endpoint under `base`. */
 export function inspectUrl(base: string): string {
@@ -89,6 +91,7 @@ export function consoleInspector(options: ConsoleInspectorOptions): ConsoleInspe
   let socket: InspectorSocket | undefined;
   let closed = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
 
   const send = (message: InspectMessage): void => {
     if (socket?.readyState === OPEN) socket.send(JSON.stringify(message));
@@ -97,6 +100,7 @@ export function consoleInspector(options: ConsoleInspectorOptions): ConsoleInspe
     const current = new Socket(url, [`${CONSOLE_TOKEN_PROTOCOL}${options.token}`]);
     socket = current;
     current.addEventListener('open', () => {
+      failures = 0;
       send(hello);
       for (const { actor, snapshot } of actors.values()) {
         send(actor);
@@ -107,7 +111,8 @@ export function consoleInspector(options: ConsoleInspectorOptions): ConsoleInspe
     current.addEventListener('close', () => {
       if (closed || socket !== current) return;
       socket = undefined;
-      retry = setTimeout(connect, options.retryDelayMs ?? 1000);
+      const delay = Math.min(MAX_RETRY_DELAY_MS, (options.retryDelayMs ?? 1000) * 2 ** failures++);
+      retry = setTimeout(connect, delay);
     });
   };
 

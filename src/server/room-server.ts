@@ -94,7 +94,15 @@ class NodeRoomServer implements RoomServer {
     this.logger = options.logger ? options.logger : pino({ enabled: false });
     this.publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
     if (options.metrics) this.metrics = createServerMetrics({ connections: () => this.connections.size, stats: () => this.core.stats() });
-    if (options.console) this.console = new ConsoleServer({ secret: options.secret, maxTokenLength: this.limits.maxTokenLength, logger: this.logger.child({ console: true }) });
+    if (options.console) {
+      this.console = new ConsoleServer({
+        secret: options.secret,
+        maxTokenLength: this.limits.maxTokenLength,
+        logger: this.logger.child({ console: true }),
+        // A cluster directory has a node id; the in-memory one has none.
+        node: () => (this.core.context.directory as { readonly nodeId?: string }).nodeId ?? null,
+      });
+    }
     const observers = [this.metrics?.observer, this.console?.observer, options.observer].filter((observer) => observer !== undefined);
     const observer = observers.length === 0 ? undefined : combineObservers(...observers);
     const directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);

@@ -137,7 +137,7 @@ describe('one-line errors and version', () => {
   it.each([
     [['serve', '--prot', '1'], 'roomstate: unknown option \'--prot\' (Did you mean --port?); see "roomstate serve --help".'],
     [['bogus'], 'roomstate: unknown command \'bogus\'; see "roomstate --help".'],
-    [['token', '--room', 'r', '--secret', 's'], 'roomstate: required option \'--name <name>\' not specified; see "roomstate token --help".'],
+    [['room', 'messaging', 'broadcast', '--room', 'r', '--secret', 's'], 'roomstate: required option \'--data <json>\' not specified; see "roomstate room messaging broadcast --help".'],
   ])('commander errors %j are one line starting with roomstate:', async (args, message) => {
     expectOneErrorLine(await runCli(args), 1, message);
   });

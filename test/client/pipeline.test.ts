@@ -439,6 +439,38 @@ describe('the pipeline over an in-memory websocket', () => {
   });
 });
 
+describe('presence pushes of one socket read', () => {
+  it('are applied in one machine step, and always before a message that follows them', async () => {
+    const { client } = memoryClient();
+    const started = client.start();
+    const socket = MemorySocket.last!;
+    socket.handshake('p1');
+    await started;
+    const enabled = client.messaging.enable();
+    const enable = await socket.received.waitFor((m) => m.type === 'room.invoke_tool');
+    socket.push(enable.id, '__response__', encodeContent({ type: 'empty' }));
+    socket.push(50, 'messaging.send', packEnvelope({ type: 'messaging.enabled', from_participant_id: 'p1', message: { participants: [] } }));
+    await enabled;
+    const steps: number[] = [];
+    const sizes = client.messaging.participants$.subscribe((list) => steps.push(list.length));
+    const seen: string[] = [];
+    client.messaging.messages$.subscribe((m) => seen.push(`${m.type} from ${String(client.messaging.getParticipant(m.fromParticipantId)?.getAttribute('name'))}`));
+    // One synchronous run of pushes, as ws delivers the messages of one socket read.
+    for (const [n, name] of ['bob', 'carol', 'dave'].entries()) {
+      socket.push(60 + n, 'messaging.send', packEnvelope({ type: 'participant.enabled', from_participant_id: name, message: { id: name, role: 'user', attributes: { name } } }));
+    }
+    socket.push(70, 'messaging.send', packEnvelope({ type: 'chat', from_participant_id: 'dave', message: {} }));
+    socket.push(71, 'messaging.send', packEnvelope({ type: 'participant.disabled', from_participant_id: 'bob', message: { id: 'bob' } }));
+    socket.push(72, 'messaging.send', packEnvelope({ type: 'participant.disabled', from_participant_id: 'carol', message: { id: 'carol' } }));
+    await flushPromises();
+    expect(seen).toEqual(['chat from dave']);
+    // 0 (replayed), then all three at once (flushed by the message), then both leavers at once.
+    expect(steps).toEqual([0, 3, 1]);
+    sizes.unsubscribe();
+    await client.close();
+  });
+});
+
 describe('the pipeline is the only caller of actor.send', () => {
   it('no client module but pipeline.ts sends to an actor (socket and link writes aside)', () => {
     const dir = fileURLToPath(new URL('../../src/client/', import.meta.url));

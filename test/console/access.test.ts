@@ -77,7 +77,7 @@ describe('console feed', () => {
     await bob.invoke('enable', {});
     const state = await viewer.messages.waitFor(
       (m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'bob' && p.enabled)),
-      { what: 'bob enabled in the feed', timeoutMs: 20_000 },
+      { what: 'bob enabled in the feed', timeoutMs: 60_000 },
     );
     const shown = state.type === 'state' ? state.rooms.find((r) => r.name === room)! : undefined;
     expect(shown!.participants.map((p) => [p.name, p.role, p.id, p.enabled, p.attributes, p.states])).toEqual([
@@ -86,15 +86,15 @@ describe('console feed', () => {
     ]);
 
     viewer.ws.send(JSON.stringify({ type: 'select', participantId: bob.participantId }));
-    const log = await viewer.messages.waitFor((m) => m.type === 'log' && m.reset, { what: "bob's log", timeoutMs: 20_000 });
+    const log = await viewer.messages.waitFor((m) => m.type === 'log' && m.reset, { what: "bob's log", timeoutMs: 60_000 });
     expect(log.type === 'log' && log.entries.map((e) => e.event)).toEqual(['xstate.init', 'messaging.enable']);
     // The feed has no message that acts in a room: anything else is ignored, and the feed goes on.
     viewer.ws.send(JSON.stringify({ type: 'broadcast', room, message: 'spoof' }));
     await alice.invoke('enable', {});
-    await viewer.messages.waitFor((m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'alice' && p.enabled)), { what: 'alice enabled', timeoutMs: 20_000 });
+    await viewer.messages.waitFor((m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'alice' && p.enabled)), { what: 'alice enabled', timeoutMs: 60_000 });
 
     await bob.close();
-    await viewer.messages.waitFor((m) => m.type === 'state' && !m.rooms.some((r) => r.participants.some((p) => p.name === 'bob')), { what: 'bob gone', timeoutMs: 20_000 });
+    await viewer.messages.waitFor((m) => m.type === 'state' && !m.rooms.some((r) => r.participants.some((p) => p.name === 'bob')), { what: 'bob gone', timeoutMs: 60_000 });
   });
 
   it('closes an inspector that sends invalid events with 1008 and keeps serving the rest', async () => {
@@ -106,7 +106,7 @@ describe('console feed', () => {
       expect(await inspector.closed).toBe(1008);
     }
     const viewer = await opened(`${fx.url}/console/feed`, admin);
-    await viewer.messages.waitFor((m) => m.type === 'state', { what: 'a state', timeoutMs: 20_000 });
+    await viewer.messages.waitFor((m) => m.type === 'state', { what: 'a state', timeoutMs: 60_000 });
     expect((await fetch(`${fx.httpUrl}/`)).status).toBe(200);
   });
 });

@@ -18,7 +18,7 @@ import { chromiumAvailability, launchChromium, type Chromium } from './helpers/c
 
 const availability = chromiumAvailability();
 /** Generous: the machine is shared and loaded. */
-const WAIT = { timeout: 20_000 };
+const WAIT = { timeout: 60_000 };
 
 describe.skipIf(!availability.run)('the console in Chromium', () => {
   let fx: TestServer;

@@ -56,3 +56,11 @@ describe('ParticipantTracker', () => {
     expect(tracker.log('a')[0]!.event).toBe('e5');
   });
 });
+
+describe('ParticipantTracker in a cluster', () => {
+  it("shows this node's id beside its participants", () => {
+    const tracker = new ParticipantTracker(Date.now, () => 'node-1');
+    tracker.observer.sessionTransition!(session('a', 'r1'), 'xstate.init', { connected: 'disabled' });
+    expect(tracker.rooms()[0]!.participants[0]!.node).toBe('node-1');
+  });
+});

@@ -58,6 +58,7 @@ describe('messaging machine: every transition', () => {
       { type: 'participant.disabled', participantId: bob.id },
       { type: 'participant.attributes_changed', participantId: bob.id, attributes: { status: 'busy' } },
       { type: 'participant.not_found', participantId: carol.id },
+      { type: 'presence.changed', events: [{ type: 'participant.enabled', participant: carol }, { type: 'participant.disabled', participantId: bob.id }] },
       { type: 'xstate.after.enableTimeout.messaging.enabling.requesting' } as never,
       { type: 'xstate.after.disableTimeout.messaging.disabling' } as never,
     ];
@@ -171,6 +172,25 @@ describe('messaging machine: presence', () => {
     expect(ids()).toEqual([]);
     expect(actor.getSnapshot().context.participants.get(bob.id)).toBeUndefined();
     expect(emitted.at(-1)).toEqual({ type: 'participant.removed', participant: entry, origin: 'local' });
+  });
+
+  it('applies a batch of presence pushes in order, as if sent one by one, in one step', () => {
+    const pushes = [
+      { type: 'participant.enabled', participant: carol },
+      { type: 'participant.attributes_changed', participantId: carol.id, attributes: { status: 'busy' } },
+      { type: 'participant.disabled', participantId: bob.id },
+      { type: 'participant.disabled', participantId: 'nobody' },
+    ] as const;
+    const one = enabledWith(bob);
+    for (const push of pushes) one.actor.send(push);
+    const batch = enabledWith(bob);
+    const snapshots: unknown[] = [];
+    batch.actor.subscribe((snapshot) => snapshots.push(snapshot));
+    batch.actor.send({ type: 'presence.changed', events: pushes });
+    expect(snapshots).toHaveLength(1);
+    expect(batch.since()).toEqual(one.since());
+    expect(batch.ids()).toEqual(one.ids());
+    expect(batch.actor.getSnapshot().context.participants.get(carol.id)?.attributes).toEqual({ ...carol.attributes, status: 'busy' });
   });
 
   it('tags each presence notification with its origin: a push, a snapshot, or the client', () => {

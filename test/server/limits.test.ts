@@ -171,6 +171,14 @@ describe('rates', () => {
     for (let i = 0; i < 60; i++) expect((await bob.waitFor((m) => m.type === 'messaging.send')).header?.message).toBe(i);
   });
 
+  it('keeps a connection paused for its rate through heartbeats (its pongs wait unread)', async () => {
+    const server = await serve({ messagesPerSecond: 20 }, { heartbeatIntervalMs: 200 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const replies = await Promise.all(Array.from({ length: 60 }, () => alice.invoke('broadcast', { type: 't', message_json: '1' })));
+    expect(replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
+    expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+  });
+
   it('serves requests over bytesPerSecond later, none refused', async () => {
     const server = await serve({ bytesPerSecond: 10_000, maxMessageBytes: 4096 });
     const alice = await server.connect(uniqueRoom(), 'alice');

@@ -6,9 +6,8 @@
  * the real port). Logs (pino JSON) and notes go to stderr.
  */
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
-import { createRoomServer, type RoomServerAddress, type RoomServerOptions } from '../../server/index.js';
+import type { RoomServer, RoomServerAddress, RoomServerOptions } from '../../server/index.js';
 import { durationOption } from '../duration.js';
 import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -93,9 +92,11 @@ async function serve(options: ServeOptions): Promise<void> {
   const stop = watchForStop();
   const given = secretFrom(options.secret);
   const secret = given ?? generateSecret();
+  // Loaded here, not at the top: every other command starts without the server, pino and prom-client.
+  const [{ pino }, { createRoomServer }] = await Promise.all([import('pino'), import('../../server/index.js')]);
   const logger = pino({ name: 'roomstate', level: options.logLevel }, pino.destination({ dest: 2, sync: true }));
   const redis = clusterOptions(options.redis, options.redisLease);
-  let server: ReturnType<typeof createRoomServer>;
+  let server: RoomServer;
   try {
     server = createRoomServer({
       secret,

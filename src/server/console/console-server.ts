@@ -25,6 +25,8 @@ export interface ConsoleServerOptions {
   readonly secret: string;
   readonly maxTokenLength: number;
   readonly logger: Logger;
+  /** This server's cluster node id, shown beside its participants; null when not clustered. */
+  readonly node?: () => string | null;
 }
 
 /** Close code for a message the console cannot use (policy violation). */
@@ -51,7 +53,7 @@ function tokenOf(request: IncomingMessage): string | undefined {
 
 /** The console of one room server. */
 export class ConsoleServer {
-  private readonly tracker = new ParticipantTracker();
+  private readonly tracker: ParticipantTracker;
   private readonly clients = new InspectedClients(() => this.schedule());
   private readonly viewers = new Set<Viewer>();
   private readonly sockets = new Set<WebSocket>();
@@ -61,9 +63,11 @@ export class ConsoleServer {
   private pending: NodeJS.Timeout | undefined;
 
   /** The observer the server core reports to. */
-  readonly observer: Partial<ServerObserver> = this.tracker.observer;
+  readonly observer: Partial<ServerObserver>;
 
   constructor(private readonly options: ConsoleServerOptions) {
+    this.tracker = new ParticipantTracker(Date.now, options.node);
+    this.observer = this.tracker.observer;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -156,7 +160,10 @@ export class ConsoleServer {
         ws.close(CLOSE_INVALID, 'expected a JSON text message');
         return;
       }
-      void this.viewerAsked(viewer, message);
+      this.viewerAsked(viewer, message).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'console request failed');
+        ws.close(1011, 'console request failed');
+      });
     });
     this.send(viewer, this.state());
   }

@@ -14,7 +14,7 @@ import type { LogEntry, ParticipantView, RoomView } from '../../console/feed-pro
 export const LOG_LENGTH = 200;
 
 interface Tracked {
-  readonly session: ObservedSession & { readonly nodeId?: string };
+  readonly session: ObservedSession;
   states: string[];
   readonly log: LogEntry[];
 }
@@ -42,7 +42,11 @@ export class ParticipantTracker {
   private readonly traffic = new Map<string, Traffic>();
   private readonly listeners = new Set<TrackerListener>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** This server's cluster node id; null when not clustered. */
+    private readonly node: () => string | null = () => null,
+  ) {}
 
   /** The observer methods the tracker needs. */
   readonly observer: Partial<ServerObserver> = {
@@ -101,7 +105,7 @@ export class ParticipantTracker {
       role: session.role,
       enabled: session.enabled,
       attributes: session.attributes,
-      node: session.nodeId ?? null,
+      node: this.node(),
       states,
     };
   }

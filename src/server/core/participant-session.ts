@@ -7,6 +7,7 @@ import { participantSessionMachine } from '../../../machines/participant-session
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
+import { noopObserver } from './observer.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { attributesJson, memberJson } from './presence-json.js';
@@ -110,12 +111,18 @@ export class ParticipantSession implements RoomMember, RequestScope {
         this.kick(CloseCode.InternalError, 'internal server error');
       },
     });
-    // Lifecycle transitions only (join, enable, disable, attributes, leave), so inspecting costs nothing per message.
-    this.actor = createActor(participantSessionMachine, {
-      inspect: (inspection) => {
-        if (inspection.type === '@xstate.snapshot') context.observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
-      },
-    });
+    // Inspected only when someone listens (the console); lifecycle events only, never per message.
+    const { observer } = context;
+    this.actor = createActor(
+      participantSessionMachine,
+      observer.sessionTransition === noopObserver.sessionTransition
+        ? {}
+        : {
+            inspect: (inspection) => {
+              if (inspection.type === '@xstate.snapshot') observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
+            },
+          },
+    );
     this.actor.on('presence.snapshot', () => this.sendSnapshot());
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());

@@ -50,7 +50,7 @@ export function createServerMetrics(source: MetricsSource): ServerMetrics {
   const errors = counter('error_responses_total', 'Error responses sent, by protocol error code.', ['code']);
   const refused = counter('upgrades_refused_total', 'Websocket upgrades (or joins right after one) refused, by HTTP status and reason.', ['status', 'reason']);
   const slow = counter('slow_consumers_total', 'Connections cut because their outgoing buffer went over the limit.');
-  const limited = counter('rate_limited_requests_total', 'Requests refused by the per-participant rate limit.');
+  const limited = counter('rate_limit_pauses_total', 'Times reading from a participant was paused by its rate limits (nothing is refused).');
   // Label values exist from the start, so a dashboard sees 0 rather than nothing.
   for (const kind of ['direct', 'broadcast', 'presence'] satisfies DeliveryKind[]) {
     for (const metric of [messagesIn, bytesIn, messagesOut, bytesOut]) metric.labels(kind).inc(0);

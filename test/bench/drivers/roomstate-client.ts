@@ -64,7 +64,8 @@ export function roomstateClientDriver(url: string, secret: string): BenchDriver 
       // No reconnects: a benchmark connection that drops is a failure to report, not to hide.
       // Long handshake/enable timeouts: filling a 1000-member room keeps this one process
       // busy with presence for minutes, and a late reply is a figure, not a failure.
-      const client = new RoomClient({ url, room, token, reconnectTimeout: 0, handshakeTimeout: 15 * 60_000, enableTimeout: 15 * 60_000 });
+      const patience = 15 * 60_000;
+      const client = new RoomClient({ url, room, token, reconnectTimeout: 0, connectTimeout: patience, handshakeTimeout: patience, enableTimeout: patience });
       const peer = new RoomstatePeer(client);
       await client.start();
       return peer;

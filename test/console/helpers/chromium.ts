@@ -14,10 +14,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Whether the browser tests can run here; under CI a missing Chromium is an error, not a skip. */
-export function chromiumAvailability(): { run: true } | { run: false; why: string } {
-  if (existsSync(CHROMIUM_PATH)) return { run: true };
-  const why = `${CHROMIUM_PATH} not found: install it with "apt-get install -y chromium" (.ci/run does).`;
-  if (process.env.CI === 'true') throw new Error(`CI=true but the console browser tests cannot run: ${why}`);
+export function chromiumAvailability(path = CHROMIUM_PATH, ci = process.env.CI): { run: true } | { run: false; why: string } {
+  if (existsSync(path)) return { run: true };
+  const why = `${path} not found: install it with "apt-get install -y chromium" (.ci/run does).`;
+  if (ci === 'true') throw new Error(`CI=true but the console browser tests cannot run: ${why}`);
   console.warn(`skipping the console browser tests: ${why}`);
   return { run: false, why };
 }
@@ -48,6 +48,7 @@ export async function launchChromium(): Promise<Chromium> {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1400, height: 1000 },
+      timeout: 120_000,
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
