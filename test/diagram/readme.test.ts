@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MACHINE_NAMES } from '../../src/diagram/index.js';
-import { readmeMachinesBlock, MACHINES_BEGIN, MACHINES_END } from '../../scripts/readme-block.js';
+import { readmeMachinesBlock, MACHINES_BEGIN, MACHINES_END } from './readme-block.js';
 import { expectExitCode, expectOneErrorLine, killAllClis, runCli } from '../helpers/cli.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
