@@ -22,6 +22,8 @@ export type {
   RoomServer,
   RoomServerOptions,
   RoomServerLimits,
+  RoomServerMetricsOptions,
+  RoomServerTlsOptions,
   RoomServerAddress,
   RoomServerCloseOptions,
   RoomServerCoreOptions,

@@ -33,6 +33,12 @@ export interface VerifiedToken {
   readonly messaging: MessagingPermissions | undefined;
   /** All claims of the payload. */
   readonly claims: Record<string, unknown>;
+  /**
+   * When the token expires (its `exp`), in milliseconds since the epoch;
+   * `undefined` for a token without `exp`. The server closes a session at
+   * this time with 4001 "token expired".
+   */
+  readonly expiresAt: number | undefined;
 }
 
 /** Options of {@link mintToken}. */
@@ -240,13 +246,17 @@ export async function verifyToken(token: string | undefined, options: VerifyToke
   const payload = await verifiedPayload(token, options);
   if (typeof payload.name !== 'string' || payload.name.length === 0) throw new TokenError('token has no name');
   const grants = asGrants(payload.grants);
-  if (!grants.some((g) => g.name === 'room' && g.scope === options.room)) throw new TokenError('token is not for this room');
+  // Room names are compared in NFC, the form the server normalises request paths to.
+  if (!grants.some((g) => g.name === 'room' && typeof g.scope === 'string' && g.scope.normalize('NFC') === options.room.normalize('NFC'))) {
+    throw new TokenError('token is not for this room');
+  }
   return {
     name: payload.name,
     role: roleFromGrants(grants),
     room: options.room,
     messaging: messagingFromGrants(grants),
     claims: payload,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
   };
 }
 

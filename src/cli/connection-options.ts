@@ -12,7 +12,9 @@
  * | name (minted tokens) | `--name` | | `roomstate-cli` |
  *
  * `--name` or `--secret` on the command line means "mint a token" and wins
- * over a token in the environment.
+ * over a token in the environment. `--project-id` is accepted so that scripts
+ * written for `meshagent room messaging` run unchanged; a self-hosted server
+ * has no projects, so it is ignored (with a note on stderr).
  */
 import { Command, Option } from 'commander';
 import { decodeJwt } from 'jose';
@@ -21,6 +23,7 @@ import { describeValue } from '../errors.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from '../client/environment.js';
 import { durationOption } from './duration.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
+import { note } from './output.js';
 import { SECRET_ENV, secretFrom } from './secret.js';
 import { TOKEN_ROLES } from './commands/token.js';
 
@@ -39,6 +42,7 @@ export interface ConnectionOptionValues {
   secret?: string;
   role: (typeof TOKEN_ROLES)[number];
   connectTimeout: number;
+  projectId?: string;
 }
 
 /** Resolved settings: everything needed to open a room connection. */
@@ -66,7 +70,8 @@ export function addConnectionOptions(command: Command): Command {
       new Option('--connect-timeout <duration>', 'how long to wait for the room connection')
         .default(DEFAULT_CONNECT_TIMEOUT_MS, '10s')
         .argParser(durationOption('--connect-timeout')),
-    );
+    )
+    .option('--project-id <id>', 'accepted for MeshAgent CLI compatibility; a self-hosted server ignores it');
 }
 
 /**
@@ -115,6 +120,7 @@ export async function resolveConnection(options: ConnectionOptionValues, env: No
   const room = options.room || fromEnvironment(CONNECTION_ENV.room, env);
   if (!room) throw usageError('no room: pass --room or set ROOMSTATE_ROOM.');
 
+  if (options.projectId !== undefined) note(`--project-id ${JSON.stringify(options.projectId)} is ignored: a self-hosted roomstate server has no projects.`);
   const urlText = options.url ?? fromEnvironment(CONNECTION_ENV.url, env) ?? DEFAULT_URL;
   const url = normaliseBaseUrl(urlText, options.url !== undefined ? '--url' : 'the server URL');
 

@@ -11,16 +11,24 @@ import { usageError } from './exit-codes.js';
 export type JsonObject = Record<string, unknown>;
 
 /**
- * Parses `text` as a JSON object; throws a usage {@link CliError} that names
- * `source` (e.g. `--data`) otherwise.
+ * Parses `text` as any JSON value (object, array, string, number, boolean
+ * or null), as MeshAgent's CLI takes `--data`; throws a usage
+ * {@link CliError} that names `source` (e.g. `--data`) otherwise.
  */
-export function parseJsonObject(text: string, source: string): JsonObject {
-  let value: unknown;
+export function parseJsonValue(text: string, source: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw usageError(`${source} is not valid JSON (${(error as Error).message}): ${describeValue(text)}.`);
   }
+}
+
+/**
+ * Parses `text` as a JSON object; throws a usage {@link CliError} that names
+ * `source` otherwise.
+ */
+export function parseJsonObject(text: string, source: string): JsonObject {
+  const value = parseJsonValue(text, source);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw usageError(`${source} must be a JSON object, got ${describeValue(value)}.`);
   }

@@ -8,6 +8,7 @@ import { tokenCommand } from './commands/token.js';
 import { roomCommand } from './commands/room.js';
 import { machinesCommand } from './commands/machines.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { writeLine } from './output.js';
 import { CLI_VERSION } from './version.js';
 
 /**
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     .addCommand(tokenCommand())
     .addCommand(roomCommand())
     .addCommand(machinesCommand())
+    .addCommand(versionCommand())
     .addHelpText(
       'after',
       `
@@ -41,8 +43,27 @@ MESHAGENT_TOKEN, MESHAGENT_ROOM.
 
 ${EXIT_CODES_HELP}`,
     );
-  applyToTree(program, (command) => command.showHelpAfterError('(add --help for usage)').exitOverride());
+  applyToTree(program, (command) =>
+    command.exitOverride().configureOutput({ outputError: (text, write) => write(`${commanderErrorLine(text, command)}\n`) }),
+  );
   return program;
+}
+
+/**
+ * Commander's error text (`error: unknown option '--x'` and maybe a second
+ * line `(Did you mean --y?)`) as the CLI's one line: `roomstate: unknown
+ * option '--x' (Did you mean --y?); see "roomstate serve --help".`
+ */
+export function commanderErrorLine(text: string, command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current; current = current.parent) names.unshift(current.name());
+  const message = text.trim().replace(/^error: /, '').split('\n').map((line) => line.trim()).filter(Boolean).join(' ').replace(/\.$/, '');
+  return `roomstate: ${message}; see "${names.join(' ')} --help".`;
+}
+
+/** `roomstate version`: the package version on stdout (as `--version`). */
+function versionCommand(): Command {
+  return new Command('version').description('print the roomstate version').action(() => writeLine(process.stdout, CLI_VERSION));
 }
 
 /** Applies commander settings that subcommands do not inherit from `addCommand`. */

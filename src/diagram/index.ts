@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { statechartOf, transitionLabel, transitionTrigger } from './statechart.js';
+export { statechartOf, transitionLabel, transitionTrigger, activeStateIds } from './statechart.js';
 export type { Statechart, StatechartState, StatechartTransition } from './statechart.js';
 export { MACHINES, MACHINE_NAMES, machineStatechart, machineNameById } from './machines.js';
 export { toMermaid } from './mermaid.js';

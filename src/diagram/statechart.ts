@@ -135,3 +135,17 @@ export function transitionLabel(transition: StatechartTransition): string {
   const trigger = transitionTrigger(transition);
   return transition.actions.length === 0 ? trigger : `${trigger} / ${transition.actions.join(', ')}`;
 }
+
+/**
+ * The ids of the active leaf states of a state value (`{ connected: 'enabled' }`
+ * under root `participantSession` gives `['participantSession.connected.enabled']`).
+ */
+export function activeStateIds(rootId: string, value: unknown): string[] {
+  if (typeof value === 'string') return [`${rootId}.${value}`];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => {
+    const id = `${rootId}.${key}`;
+    const below = activeStateIds(id, child);
+    return below.length === 0 ? [id] : below;
+  });
+}

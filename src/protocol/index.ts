@@ -11,9 +11,11 @@ export {
   encodePackets,
   encodePacketsWithTypeBytes,
   encodeType,
+  messageIdFromParts,
+  messageIdParts,
   PacketReassembler,
 } from './packets.js';
-export type { ProtocolMessage, PacketReassemblerOptions } from './packets.js';
+export type { MessageId, ProtocolMessage, PacketReassemblerOptions } from './packets.js';
 export { ENVELOPE_LENGTH_SIZE, packEnvelope, packEnvelopeJson, unpackEnvelope, exceedsDepth } from './envelope.js';
 export type { Envelope, UnpackEnvelopeOptions } from './envelope.js';
 export { CONTENT_TYPES, contentFromHeader, contentToHeader, encodeContent, decodeContent, formatIssue } from './content.js';

@@ -16,6 +16,9 @@ export const FIRST_PACKET_HEADER_SIZE = 16;
 export const DATA_PACKET_HEADER_SIZE = 12;
 
 const TWO_POW_32 = 0x1_0000_0000;
+/** Ids whose high word is below this are safe integers (2^53 = 2^21 * 2^32). */
+const SAFE_HIGH_LIMIT = 0x20_0000;
+const MAX_ID = (1n << 64n) - 1n;
 
 /** First allocation for reassembling a multi-packet message (grows by doubling). */
 const INITIAL_CAPACITY = 128 * 1024;
@@ -23,10 +26,39 @@ const INITIAL_CAPACITY = 128 * 1024;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * A 64-bit message id: a number up to `Number.MAX_SAFE_INTEGER` (the usual
+ * case, kept fast), a bigint above it, so every id is exact.
+ */
+export type MessageId = number | bigint;
+
+/** The id whose big-endian halves are `high` and `low`, exactly. */
+export function messageIdFromParts(high: number, low: number): MessageId {
+  return high < SAFE_HIGH_LIMIT ? high * TWO_POW_32 + low : (BigInt(high) << 32n) | BigInt(low);
+}
+
+/**
+ * The big-endian u32 halves of `id`; throws a {@link CodecError} for an id
+ * that is not an integer in 0..2^64-1.
+ */
+export function messageIdParts(id: MessageId): readonly [high: number, low: number] {
+  if (typeof id === 'number') {
+    if (!Number.isSafeInteger(id) || id < 0) throw new CodecError(`message id ${id} is not a non-negative safe integer (use a bigint above 2^53).`);
+    return [Math.floor(id / TWO_POW_32), id >>> 0];
+  }
+  if (id < 0n || id > MAX_ID) throw new CodecError(`message id ${id} is outside the 64-bit range 0..2^64-1.`);
+  return [Number(id >> 32n), Number(id & 0xffff_ffffn)];
+}
+
 /** A whole protocol message: its id, its type string and its data bytes. */
 export interface ProtocolMessage {
-  /** The message id (64-bit on the wire, exact in JS up to 2^53). */
+  /**
+   * The message id as a number: exact up to `Number.MAX_SAFE_INTEGER`,
+   * rounded above it. Answer a message with {@link ProtocolMessage.exactId}.
+   */
   readonly id: number;
+  /** The exact 64-bit id: equal to `id` when that is a safe integer, a bigint otherwise. */
+  readonly exactId: MessageId;
   /** The message type, e.g. `room.invoke_tool` or `__response__`. */
   readonly type: string;
   /** The reassembled data; empty when N = 0. */
@@ -52,17 +84,13 @@ function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
  * @param typeBytes - the type string, already UTF-8 encoded; see {@link encodeType}
  *   (hot paths encode a type once and reuse it).
  */
-export function encodePacketsWithTypeBytes(id: number, typeBytes: Uint8Array, data: Uint8Array): Uint8Array[] {
-  if (!Number.isSafeInteger(id) || id < 0) {
-    throw new CodecError(`message id ${id} is not a non-negative safe integer.`);
-  }
+export function encodePacketsWithTypeBytes(id: MessageId, typeBytes: Uint8Array, data: Uint8Array): Uint8Array[] {
+  const [high, low] = messageIdParts(id);
   const count = Math.ceil(data.byteLength / PACKET_DATA_SIZE);
   const frames = new Array<Uint8Array>(count + 1);
   const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
   // One allocation for all the frames; each frame is a view into it.
   const buffer = new Uint8Array(firstLength + count * DATA_PACKET_HEADER_SIZE + data.byteLength);
-  const high = Math.floor(id / TWO_POW_32);
-  const low = id >>> 0;
   writeUint32(buffer, 0, high);
   writeUint32(buffer, 4, low);
   writeUint32(buffer, 12, count);
@@ -96,7 +124,7 @@ export function encodeType(type: string): Uint8Array {
  * for (const frame of encodePackets(7, '__response__', data)) socket.send(frame);
  * ```
  */
-export function encodePackets(id: number, type: string, data: Uint8Array): Uint8Array[] {
+export function encodePackets(id: MessageId, type: string, data: Uint8Array): Uint8Array[] {
   return encodePacketsWithTypeBytes(id, encodeType(type), data);
 }
 
@@ -152,7 +180,7 @@ export class PacketReassembler {
   private discarding = false;
   private discardHigh = 0;
   private discardLow = 0;
-  private lastRejectedId: number | undefined;
+  private lastRejectedId: MessageId | undefined;
   private lastRejectedByLimit = false;
 
   constructor(options: PacketReassemblerOptions = {}) {
@@ -167,8 +195,8 @@ export class PacketReassembler {
   }
 
   /** The id of the message being reassembled, if any (for error responses). */
-  get pendingId(): number | undefined {
-    return this.inMessage ? this.idHigh * TWO_POW_32 + this.idLow : undefined;
+  get pendingId(): MessageId | undefined {
+    return this.inMessage ? messageIdFromParts(this.idHigh, this.idLow) : undefined;
   }
 
   /**
@@ -176,7 +204,7 @@ export class PacketReassembler {
    * error rejected or lost, so a server can answer that request; `undefined`
    * when the bad packet identifies none (e.g. a stray data packet).
    */
-  get rejectedId(): number | undefined {
+  get rejectedId(): MessageId | undefined {
     return this.lastRejectedId;
   }
 
@@ -208,20 +236,20 @@ export class PacketReassembler {
       throw new CodecError(`data packet ${index} arrived with no message in progress.`);
     }
     if (high !== this.idHigh || low !== this.idLow) {
-      const expectedId = this.idHigh * TWO_POW_32 + this.idLow;
+      const expectedId = messageIdFromParts(this.idHigh, this.idLow);
       this.abandon();
-      throw this.fail(`packet for message ${high * TWO_POW_32 + low} arrived while message ${expectedId} was in progress.`, expectedId);
+      throw this.fail(`packet for message ${messageIdFromParts(high, low)} arrived while message ${expectedId} was in progress.`, expectedId);
     }
     if (index !== this.next) {
       const next = this.next;
-      const id = this.idHigh * TWO_POW_32 + this.idLow;
+      const id = messageIdFromParts(this.idHigh, this.idLow);
       this.abandon();
       throw this.fail(`packet ${index} arrived out of order; expected packet ${next}.`, id);
     }
     const length = frame.byteLength - DATA_PACKET_HEADER_SIZE;
     const size = this.size + length;
     if (size > this.maxMessageBytes) {
-      const id = this.idHigh * TWO_POW_32 + this.idLow;
+      const id = messageIdFromParts(this.idHigh, this.idLow);
       this.abandon();
       throw this.fail(`message data exceeds the limit of ${this.maxMessageBytes} bytes.`, id, undefined, true);
     }
@@ -263,7 +291,7 @@ export class PacketReassembler {
     buffer.set(frame.subarray(DATA_PACKET_HEADER_SIZE), this.size);
   }
 
-  private fail(message: string, id: number | undefined, cause?: unknown, limit = false): CodecError {
+  private fail(message: string, id: MessageId | undefined, cause?: unknown, limit = false): CodecError {
     this.lastRejectedId = id;
     this.lastRejectedByLimit = limit;
     return cause === undefined ? new CodecError(message) : new CodecError(message, { cause });
@@ -287,11 +315,11 @@ export class PacketReassembler {
     this.reset();
     this.discarding = false;
     if (frame.byteLength < FIRST_PACKET_HEADER_SIZE) {
-      throw this.fail(`first packet of ${frame.byteLength} bytes is shorter than the ${FIRST_PACKET_HEADER_SIZE}-byte header.`, high * TWO_POW_32 + low);
+      throw this.fail(`first packet of ${frame.byteLength} bytes is shorter than the ${FIRST_PACKET_HEADER_SIZE}-byte header.`, messageIdFromParts(high, low));
     }
     const count = readUint32(frame, 12);
     const typeLength = frame.byteLength - FIRST_PACKET_HEADER_SIZE;
-    const id = high * TWO_POW_32 + low;
+    const id = messageIdFromParts(high, low);
     if (typeLength > this.maxTypeBytes) {
       this.discardFrom(high, low);
       throw this.fail(`message type of ${typeLength} bytes exceeds the limit of ${this.maxTypeBytes} bytes.`, id, undefined, true);
@@ -308,7 +336,7 @@ export class PacketReassembler {
       this.discardFrom(high, low);
       throw this.fail('message type is not valid UTF-8.', id, cause);
     }
-    if (count === 0) return { id, type, data: new Uint8Array(0) };
+    if (count === 0) return { id: Number(id), exactId: id, type, data: new Uint8Array(0) };
     this.inMessage = true;
     this.idHigh = high;
     this.idLow = low;
@@ -320,7 +348,8 @@ export class PacketReassembler {
 
   private complete(): ProtocolMessage {
     const data = this.expected === 1 ? this.single! : this.buffer!.subarray(0, this.size);
-    const message = { id: this.idHigh * TWO_POW_32 + this.idLow, type: this.type, data };
+    const exactId = messageIdFromParts(this.idHigh, this.idLow);
+    const message = { id: Number(exactId), exactId, type: this.type, data };
     this.reset();
     return message;
   }

@@ -13,13 +13,14 @@
 export { createRoomServer } from './room-server.js';
 export type { RoomServer, RoomServerAddress, RoomServerCloseOptions } from './room-server.js';
 export { DEFAULT_LIMITS, resolveLimits } from './options.js';
-export type { RoomServerOptions, RoomServerLimits } from './options.js';
+export type { RoomServerOptions, RoomServerLimits, RoomServerMetricsOptions, RoomServerTlsOptions } from './options.js';
 export { RoomServerCore } from './core/room-server-core.js';
 export type { RoomServerCoreOptions, JoinRequest } from './core/room-server-core.js';
 export { InMemoryRoomDirectory } from './core/room-directory.js';
 export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLimits } from './core/room-directory.js';
 export type { ParticipantConnection } from './core/context.js';
-export { ParticipantSession, CloseCode } from './core/participant-session.js';
+export { ParticipantSession, CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON } from './core/participant-session.js';
+export type { Clock, Timers } from './core/token-bucket.js';
 export { SLOW_CONSUMER_REASON } from './ws-binding.js';
 export { combineObservers, noopObserver, requestKind } from './core/observer.js';
 export type { ServerObserver, ObservedSession, DeliveryKind, RequestKind } from './core/observer.js';

@@ -2,17 +2,23 @@
  * The room server: an HTTP server whose upgrades are authenticated and handed
  * to `ws` (noServer), a heartbeat, and graceful shutdown around the core.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
 import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
 import { CloseCode } from './core/participant-session.js';
 import { RoomServerCore, isRefusal } from './core/room-server-core.js';
-import { handleHttpRequest } from './http-routes.js';
+import { checkPublicUrl, formatUrl, requestBaseUrl, roomUrlUnder } from './addresses.js';
+import { combineObservers } from './core/observer.js';
+import { ConsoleServer } from './console/console-server.js';
+import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRoute } from './http-routes.js';
+import { listenMetrics, metricsRoute, type MetricsListener } from './metrics/metrics-endpoint.js';
+import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.js';
 import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
-import { extractToken, originAllowed, parseRoomTarget, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
+import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
 
 /** Where a listening server is. */
@@ -21,8 +27,10 @@ export interface RoomServerAddress {
   host: string;
   /** The port it listens on. */
   port: number;
-  /** Base websocket URL, e.g. `ws://127.0.0.1:8080`; rooms are at `/rooms/:room`. */
+  /** Base websocket URL, e.g. `ws://127.0.0.1:8080` (`wss://` with TLS); rooms are at `/rooms/:room`. */
   url: string;
+  /** Where metrics are served (`http[s]://HOST:PORT/metrics`), when they are on. */
+  metricsUrl?: string;
 }
 
 /** Options of {@link RoomServer.close}. */
@@ -38,7 +46,8 @@ export interface RoomServerCloseOptions {
    */
   reason?: string;
   /**
-   * Time clients get to finish the close handshake before they are terminated.
+   * Time clients get to finish the close handshake before they are terminated
+   * (ws itself drops a peer that never answers after 30 s).
    * @defaultValue 5000
    */
   timeoutMs?: number;
@@ -67,6 +76,10 @@ class NodeRoomServer implements RoomServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
+  private readonly metrics: ServerMetrics | undefined;
+  private readonly publicUrl: string | undefined;
+  private metricsListener: MetricsListener | undefined;
+  private readonly console: ConsoleServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private bound: RoomServerAddress | undefined;
   private closing: Promise<void> | undefined;
@@ -77,7 +90,12 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer: options.observer });
+    this.publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
+    if (options.metrics) this.metrics = createServerMetrics({ connections: () => this.connections.size, stats: () => this.core.stats() });
+    if (options.console) this.console = new ConsoleServer({ secret: options.secret, maxTokenLength: this.limits.maxTokenLength, logger: this.logger.child({ console: true }) });
+    const observers = [this.metrics?.observer, this.console?.observer, options.observer].filter((observer) => observer !== undefined);
+    const observer = observers.length === 0 ? undefined : combineObservers(...observers);
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer, clock: options.clock });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -88,10 +106,20 @@ class NodeRoomServer implements RoomServer {
       maxPayload: Number.isFinite(this.limits.maxMessageBytes) ? this.limits.maxMessageBytes + FIRST_PACKET_HEADER_SIZE + maxTypeBytes : 0,
       handleProtocols: (protocols) => tokenSubprotocol(protocols) ?? false,
     });
-    this.http = createServer((request, response) => handleHttpRequest(request, response, () => this.core.stats()));
+    const routes: HttpRoute[] = [statusRoute(() => this.core.stats()), roomsWithoutUpgradeRoute];
+    if (this.metrics && this.metricsPort() === undefined) routes.push(metricsRoute(this.metrics));
+    if (this.console) routes.unshift(this.console.route);
+    const onRequest: RequestListener = (request, response) => void handleHttpRequest(request, response, routes);
+    this.http = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.upgrade(request, socket, head);
     });
+  }
+
+  /** The separate metrics port, when metrics are on and have one. */
+  private metricsPort(): number | undefined {
+    const { metrics } = this.options;
+    return typeof metrics === 'object' ? metrics.port : undefined;
   }
 
   get address(): RoomServerAddress | undefined {
@@ -102,24 +130,38 @@ class NodeRoomServer implements RoomServer {
     return this.core.stats();
   }
 
-  listen(): Promise<RoomServerAddress> {
-    if (this.closing) return Promise.reject(new Error('the room server was closed; create a new one.'));
-    if (this.bound) return Promise.resolve(this.bound);
+  async listen(): Promise<RoomServerAddress> {
+    if (this.closing) throw new Error('the room server was closed; create a new one.');
+    if (this.bound) return this.bound;
     const host = this.options.host ?? '127.0.0.1';
-    return new Promise((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.http.once('error', onError);
       this.http.listen(this.options.port ?? 8080, host, () => {
         this.http.off('error', onError);
         const info = this.http.address();
-        const port = typeof info === 'object' && info ? info.port : (this.options.port ?? 8080);
-        const urlHost = host.includes(':') ? `[${host}]` : host;
-        this.bound = { host, port, url: `ws://${urlHost}:${port}` };
-        this.startHeartbeat();
-        this.logger.info({ url: this.bound.url }, 'room server listening');
-        resolve(this.bound);
+        resolve(typeof info === 'object' && info ? info.port : (this.options.port ?? 8080));
       });
     });
+    const secure = this.options.tls !== undefined;
+    const bound: RoomServerAddress = { host, port, url: formatUrl(secure ? 'wss' : 'ws', host, port) };
+    if (this.metrics) {
+      const metricsPort = this.metricsPort();
+      if (metricsPort === undefined) bound.metricsUrl = `${formatUrl(secure ? 'https' : 'http', host, port)}/metrics`;
+      else {
+        try {
+          this.metricsListener = await listenMetrics(this.metrics, (this.options.metrics as { host?: string }).host ?? host, metricsPort);
+        } catch (error) {
+          await new Promise<void>((resolve) => this.http.close(() => resolve()));
+          throw error;
+        }
+        bound.metricsUrl = this.metricsListener.url;
+      }
+    }
+    this.bound = bound;
+    this.startHeartbeat();
+    this.logger.info({ url: bound.url, metrics: bound.metricsUrl }, 'room server listening');
+    return bound;
   }
 
   close(options: RoomServerCloseOptions = {}): Promise<void> {
@@ -143,12 +185,15 @@ class NodeRoomServer implements RoomServer {
     // Leave presence quietly: everyone is going, so nobody is told about anybody.
     for (const connection of this.connections) connection.mute();
     for (const connection of this.connections) connection.session?.closed();
-    for (const connection of this.connections) connection.close(code, reason);
+    // ws.close, not connection.close: the binding would terminate a slow peer
+    // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
+    for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
+    this.console?.close(code, reason);
     const deadline = setTimeout(() => {
       for (const connection of this.connections) connection.terminate();
       this.http.closeAllConnections();
     }, timeoutMs);
-    await Promise.all([httpClosed, ...socketsClosed]);
+    await Promise.all([httpClosed, this.metricsListener?.close(), ...socketsClosed]);
     clearTimeout(deadline);
     this.wss.close();
     this.bound = undefined;
@@ -160,6 +205,8 @@ class NodeRoomServer implements RoomServer {
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
+        // Pongs of a peer paused for its rate limit wait unread; the pause ends by itself.
+        if (connection.paused) continue;
         if (!connection.alive) {
           this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
           connection.terminate();
@@ -181,6 +228,7 @@ class NodeRoomServer implements RoomServer {
       refuseUpgrade(socket, refusal);
     };
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    if (this.console?.ownsUpgrade(pathOf(request))) return this.console.handleUpgrade(pathOf(request), request, socket, head);
     const target = parseRoomTarget(request.url ?? '/', this.limits.maxRoomNameLength);
     if ('status' in target) return refuse(target);
     if (!originAllowed(request, this.options.allowedOrigins)) return refuse({ status: 403, reason: 'origin not allowed' }, 'warn');
@@ -195,23 +243,25 @@ class NodeRoomServer implements RoomServer {
     }
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
     if (socket.destroyed) return;
-    const refusal = this.core.admission(target.roomName);
+    const refusal = this.core.admission(target.roomName, token.name);
     if (refusal) return refuse(refusal, 'warn');
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, target.roomName, token, found?.source));
   }
 
   private accept(ws: WebSocket, request: IncomingMessage, roomName: string, token: VerifiedToken, tokenSource: string | undefined): void {
-    const logger = this.logger.child({ room: roomName, name: token.name });
+    // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
+    const logger = this.logger.child({ room: roomName, participantName: token.name });
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
+      slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
       observer: this.core.context.observer,
     });
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));
-    const host = request.headers.host ?? `${this.bound?.host ?? '127.0.0.1'}:${this.bound?.port ?? 0}`;
-    const session = this.core.join({ roomName, roomUrl: `ws://${host}/rooms/${encodeURIComponent(roomName)}`, token, connection });
+    const base = this.publicUrl ?? requestBaseUrl(request, this.options.tls !== undefined, this.bound?.url ?? 'ws://127.0.0.1');
+    const session = this.core.join({ roomName, roomUrl: roomUrlUnder(base, roomName), token, connection });
     if (isRefusal(session)) {
       // Raced past the admission check: the room filled up meanwhile.
       logger.warn({ reason: session.reason }, 'join refused after upgrade');

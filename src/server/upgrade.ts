@@ -27,10 +27,18 @@ export interface RoomTarget {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** The path of a request target, without its query. */
+export function pathOf(request: IncomingMessage): string {
+  const target = request.url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
 /**
  * Parses a request target of the form `/rooms/<name>[?query]`. The name is
- * percent-decoded and must be 1..`maxLength` characters without control
- * characters; anything else is a 404 (the TS client does not retry a 404).
+ * percent-decoded, normalised to Unicode NFC (so NFC and NFD spellings of
+ * one name are one room) and must be 1..`maxLength` characters without
+ * control characters; anything else is a 404 (the TS client does not retry a 404).
  */
 export function parseRoomTarget(target: string, maxLength: number): RoomTarget | UpgradeRefusal {
   // Split by hand: `new URL('//x', base)` would read "//x" as a host.
@@ -42,7 +50,7 @@ export function parseRoomTarget(target: string, maxLength: number): RoomTarget |
   if (raw.length === 0 || raw.includes('/')) return { status: 404, reason: 'Not Found' };
   let roomName: string;
   try {
-    roomName = decodeURIComponent(raw);
+    roomName = decodeURIComponent(raw).normalize('NFC');
   } catch {
     return { status: 404, reason: 'invalid room name' };
   }

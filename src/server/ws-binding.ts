@@ -13,8 +13,10 @@ import { CloseCode, type ParticipantSession } from './core/participant-session.j
 
 /** Settings of a {@link WsConnection}. */
 export interface WsConnectionOptions {
-  /** Largest `bufferedAmount` before the peer is dropped as a slow consumer. */
+  /** `bufferedAmount` above which the peer must be draining (see `slowConsumerTimeoutMs`). */
   maxBufferedBytes: number;
+  /** How long the peer may stay over `maxBufferedBytes` with no progress before it is dropped. */
+  slowConsumerTimeoutMs: number;
   /** Time a server-initiated close may take before the socket is terminated. */
   closeTimeoutMs: number;
   /** Connection-scoped logger. */
@@ -25,6 +27,9 @@ export interface WsConnectionOptions {
 
 /** Close reason sent to a consumer that stopped reading. */
 export const SLOW_CONSUMER_REASON = 'slow consumer: outgoing buffer limit exceeded';
+
+/** Close reason sent when handling a connection's frame threw. */
+export const INTERNAL_ERROR_REASON = 'internal server error';
 
 function flush(connection: WsConnection): void {
   connection.flush();
@@ -39,6 +44,9 @@ export class WsConnection implements ParticipantConnection {
   private corked = false;
   private muted = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** `bufferedAmount` when the drain timer was armed. */
+  private drainMark = 0;
   private readonly socket: Socket | undefined;
   /**
    * Whether messages go to the net.Socket as pre-framed bytes. Safe when no
@@ -64,13 +72,22 @@ export class WsConnection implements ParticipantConnection {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const session = this.session;
       if (session === undefined) return;
-      if (isBinary) session.receive(data as Buffer);
-      else session.receiveText();
+      try {
+        if (isBinary) session.receive(data as Buffer);
+        else session.receiveText();
+      } catch (error) {
+        this.failed(error);
+      }
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
+      if (this.drainTimer) clearTimeout(this.drainTimer);
       options.logger.info({ code, reason: reason.toString() }, 'connection closed');
-      this.session?.closed();
+      try {
+        this.session?.closed();
+      } catch (error) {
+        options.logger.error({ err: error }, 'leaving the room failed');
+      }
     });
     ws.on('error', (error: Error) => {
       options.logger.warn({ err: error }, 'connection error');
@@ -102,12 +119,63 @@ export class WsConnection implements ParticipantConnection {
     if (!this.corked) return;
     this.corked = false;
     this.socket?.uncork();
-    if (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      this.options.logger.warn({ bufferedAmount: this.ws.bufferedAmount }, 'dropping slow consumer');
+    if (this.drainTimer === undefined && this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.watchDrain();
+    }
+  }
+
+  /**
+   * Over the buffer limit: the peer gets `slowConsumerTimeoutMs` to make
+   * progress. A reader draining a large burst shrinks its buffer and is
+   * watched again; one whose buffer did not shrink is not reading and is dropped.
+   */
+  private watchDrain(): void {
+    if (!Number.isFinite(this.options.slowConsumerTimeoutMs)) return;
+    this.drainMark = this.ws.bufferedAmount;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      const buffered = this.ws.bufferedAmount;
+      if (this.ws.readyState !== WebSocket.OPEN || buffered <= this.options.maxBufferedBytes) return;
+      if (buffered < this.drainMark) {
+        this.watchDrain();
+        return;
+      }
+      this.options.logger.warn({ bufferedAmount: buffered }, 'dropping slow consumer');
       this.options.observer.slowConsumerCut();
       if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
       else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
+    }, this.options.slowConsumerTimeoutMs);
+    this.drainTimer.unref();
+  }
+
+  /**
+   * An exception escaped the core while it handled this connection's input:
+   * a bug, never the peer's fault alone. It costs this connection only
+   * (closed with 1011), never the process or the room.
+   */
+  private failed(error: unknown): void {
+    this.options.logger.error({ err: error }, 'handling a frame failed; closing the connection');
+    try {
+      if (this.session) this.session.kick(CloseCode.InternalError, INTERNAL_ERROR_REASON);
+      else this.close(CloseCode.InternalError, INTERNAL_ERROR_REASON);
+    } catch {
+      this.terminate();
     }
+  }
+
+  /** True while reading is paused for rate limits (a paused peer cannot answer pings). */
+  get paused(): boolean {
+    return this.ws.isPaused;
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    // A peer whose pongs we did not read while paused is not dead.
+    this.alive = true;
+    this.ws.resume();
   }
 
   /** Drops every later frame (shutdown: nobody needs presence news any more). */

@@ -54,10 +54,12 @@ describe('room messaging list', () => {
     expect(exit.stdout).toContain('\n  {\n    "id": ');
   });
 
-  it('prints [] for an empty room once --wait has passed', async () => {
-    const exit = await runCli(['room', 'messaging', 'list', ...conn(uniqueRoom()), '--wait', '200ms']);
+  it('prints [] for an empty room once --wait has passed, and says so on stderr', async () => {
+    const room = uniqueRoom('lobyy');
+    const exit = await runCli(['room', 'messaging', 'list', ...conn(room), '--wait', '200ms']);
     expectExitCode(exit, 0);
     expect(exit.stdout).toBe('[]\n');
+    expect(exit.stderr).toBe(`roomstate: nobody in room ${JSON.stringify(room)} has messaging enabled (waited 0.2s); is the room name right?\n`);
   });
 
   it('waits for presence instead of printing an early empty list', async () => {
@@ -133,6 +135,37 @@ describe('room messaging send', () => {
     expectExitCode(exit, 0);
     expect(exit.stderr).toContain('sent 3 messages');
     for (const n of [1, 2, 3]) expect((await alice.waitForPush('seq', () => true, WAIT)).message).toEqual({ n });
+  });
+
+  it('sends any JSON value as --data, as MeshAgent\'s CLI does', async () => {
+    const room = uniqueRoom();
+    const alice = await enabled(room, 'alice');
+    for (const [index, data] of ['"hello"', '[1,2]', '42', 'null', 'true'].entries()) {
+      const exit = await runCli(['room', 'messaging', 'broadcast', ...conn(room), '--type', `v${index}`, '--data', data]);
+      expectExitCode(exit, 0);
+      expect((await alice.waitForPush(`v${index}`, () => true, WAIT)).message).toEqual(JSON.parse(data));
+    }
+  });
+
+  it('runs a meshagent script unchanged: --project-id is accepted and ignored, MESHAGENT_API_URL is the base URL', async () => {
+    const room = uniqueRoom();
+    const alice = await enabled(room, 'alice');
+    const exit = await runCli(['room', 'messaging', 'send', '--project-id', 'proj-1', '--to-participant-name', 'alice', '--type', 'api', '--data', '{}'], {
+      env: { MESHAGENT_API_URL: room$.fx.httpUrl, MESHAGENT_ROOM: room, MESHAGENT_TOKEN: await room$.fx.token(room, 'meshagent-user') },
+    });
+    expectExitCode(exit, 0);
+    expect(exit.stderr).toContain('roomstate: --project-id "proj-1" is ignored: a self-hosted roomstate server has no projects.\n');
+    await alice.waitForPush('api', () => true, WAIT);
+  });
+
+  it('prefers MESHAGENT_ROOM_URL over MESHAGENT_API_URL', async () => {
+    const room = uniqueRoom();
+    const alice = await enabled(room, 'alice');
+    const exit = await runCli(['room', 'messaging', 'send', '--to-participant-name', 'alice', '--type', 'order', '--data', '{}'], {
+      env: { MESHAGENT_ROOM_URL: room$.fx.url, MESHAGENT_API_URL: 'http://127.0.0.1:1', MESHAGENT_ROOM: room, MESHAGENT_TOKEN: await room$.fx.token(room, 'm') },
+    });
+    expectExitCode(exit, 0);
+    await alice.waitForPush('order', () => true, WAIT);
   });
 
   it('takes the connection from ROOMSTATE_* variables', async () => {

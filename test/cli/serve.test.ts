@@ -47,7 +47,7 @@ describe('roomstate serve', () => {
 
     cli.kill('SIGTERM');
     expect(await client.closed).toMatchObject({ code: 1012 });
-    const exit = await cli.exited(15_000);
+    const exit = await cli.exited();
     expectExitCode(exit, 0);
     // stdout carries exactly the one listening line; logs went to stderr.
     expect(exit.stdout).toBe(`roomstate listening on ${url}\n`);
@@ -73,7 +73,7 @@ describe('roomstate serve', () => {
 
     cli.kill('SIGINT');
     expect(await client.closed).toMatchObject({ code: 1012 });
-    const exit = await cli.exited(15_000);
+    const exit = await cli.exited();
     expectExitCode(exit, 0);
     expect(exit.stderr).not.toContain('ROOMSTATE_SECRET=');
     // --log-level warn keeps info logs out.

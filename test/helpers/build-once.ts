@@ -33,5 +33,6 @@ export function distIsStale(): boolean {
 /** Vitest global setup entry point. */
 export default function setup(): void {
   if (!distIsStale()) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  // The package's own build script: the compiled sources and the console page bundle.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }

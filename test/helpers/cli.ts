@@ -42,11 +42,11 @@ export interface CliProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Environment for a child: the parent's, minus every ROOMSTATE_* and MESHAGENT_* variable, plus `env`. */
+/** Environment for a child: the parent's, minus every ROOMSTATE_* and MESHAGENT_* variable and PORT and HOST (serve reads them), plus `env`. */
 export function cleanEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('ROOMSTATE_') && !key.startsWith('MESHAGENT_')) out[key] = value;
+    if (!key.startsWith('ROOMSTATE_') && !key.startsWith('MESHAGENT_') && key !== 'PORT' && key !== 'HOST') out[key] = value;
   }
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete out[key];

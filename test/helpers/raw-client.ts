@@ -21,6 +21,7 @@ import {
   packEnvelope,
   unpackEnvelope,
   type Content,
+  type MessageId,
   type ProtocolMessage,
 } from '../../src/protocol/index.js';
 
@@ -230,7 +231,7 @@ export class RawClient {
   }
 
   /** Encodes and sends one message with an explicit id and raw data. */
-  sendMessage(id: number, type: string, data: Uint8Array): void {
+  sendMessage(id: MessageId, type: string, data: Uint8Array): void {
     for (const frame of encodePackets(id, type, data)) this.ws.send(frame);
   }
 

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLI_ENTRY, CLI_TIMEOUT_MS } from './cli.js';
+import { CLI_ENTRY, CLI_TIMEOUT_MS, cleanEnv } from './cli.js';
 
 /** The repository root (this file lives in test/helpers). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,9 +42,7 @@ export interface SpawnCliServerOptions {
  */
 export function spawnCliServer(options: SpawnCliServerOptions): Promise<SpawnedServer> {
   const args = [CLI_ENTRY, 'serve', '--port', '0', '--secret', options.secret, ...(options.args ?? [])];
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('MESHAGENT_')) delete env[name];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8');

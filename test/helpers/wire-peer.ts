@@ -16,12 +16,15 @@ import {
   packEnvelope,
   unpackEnvelope,
   type Content,
+  type MessageId,
 } from '../../src/protocol/index.js';
 import { Recorder, type WaitOptions } from './recorder.js';
 
 /** One complete message received from the server. */
 export interface WireMessage {
   readonly id: number;
+  /** The exact 64-bit id (a bigint above 2^53). */
+  readonly exactId: MessageId;
   readonly type: string;
   /** The envelope header, or undefined when the data is no envelope. */
   readonly header: Record<string, unknown> | undefined;
@@ -114,7 +117,7 @@ export class WirePeer {
       }
       try {
         const message = this.reassembler.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        if (message) this.dispatch(message.id, message.type, message.data);
+        if (message) this.dispatch(message.id, message.exactId, message.type, message.data);
       } catch (error) {
         this.violations.push(`undecodable server message: ${(error as Error).message}`);
       }
@@ -226,7 +229,7 @@ export class WirePeer {
     this.socket?.destroy();
   }
 
-  private dispatch(id: number, type: string, data: Uint8Array): void {
+  private dispatch(id: number, exactId: MessageId, type: string, data: Uint8Array): void {
     let header: Record<string, unknown> | undefined;
     let payload: Uint8Array = data;
     try {
@@ -234,7 +237,7 @@ export class WirePeer {
     } catch {
       header = undefined;
     }
-    const message: WireMessage = { id, type, header, payload };
+    const message: WireMessage = { id, exactId, type, header, payload };
     if (type === MessageType.Response) {
       const waiter = this.pending.get(id);
       if (waiter) {

@@ -318,8 +318,8 @@ describe('official client 0.39.9 across a server restart', () => {
     let server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0 });
     const { port, url } = await server.listen();
     const room = `restart-${randomUUID()}`;
-    const alice = await OfficialPeer.connect({ baseUrl: url, room, name: 'alice', secret: SECRET, reconnectTimeout: 20_000 });
-    const bob = await OfficialPeer.connect({ baseUrl: url, room, name: 'bob', secret: SECRET, reconnectTimeout: 20_000 });
+    const alice = await OfficialPeer.connect({ baseUrl: url, room, name: 'alice', secret: SECRET, reconnectTimeout: 60_000 });
+    const bob = await OfficialPeer.connect({ baseUrl: url, room, name: 'bob', secret: SECRET, reconnectTimeout: 60_000 });
     try {
       await alice.enable();
       await bob.enable();
@@ -334,13 +334,13 @@ describe('official client 0.39.9 across a server restart', () => {
       server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port });
       await server.listen();
       await waitUntilReconnected(alice, oldAliceId);
-      const seen = await bob.participantByName('alice', { timeoutMs: 20_000 });
+      const seen = await bob.participantByName('alice', { timeoutMs: 60_000 });
       expect(seen.id).toBe(alice.id);
       expect(seen.id).not.toBe(oldAliceId);
       // The whole merged attribute set was re-sent after the reconnect.
       await waitForAttribute(bob, 'alice', 'status', 'before-restart');
       expect(statuses).toEqual(['reconnected']);
-      await alice.client.messaging.sendMessage({ to: await alice.participantByName('bob', { timeoutMs: 20_000 }), type: 'after-restart', message: {} });
+      await alice.client.messaging.sendMessage({ to: await alice.participantByName('bob', { timeoutMs: 60_000 }), type: 'after-restart', message: {} });
       await bob.messages.waitFor((m) => m.type === 'after-restart');
     } finally {
       await Promise.all([alice.leave(), bob.leave()]);
@@ -348,14 +348,14 @@ describe('official client 0.39.9 across a server restart', () => {
       guard.dispose();
     }
     expect(guard.errors).toEqual([]);
-  }, 45_000);
+  }, 180_000);
 });
 
 /** Waits until the official client is connected again, under a new id, with messaging back online. */
 function waitUntilReconnected(peer: OfficialPeer, oldId: string): Promise<void> {
   return waitUntil(() => peer.client.isConnected && peer.client.localParticipant?.id !== oldId && peer.client.messaging.online, {
     what: `${peer.name} to reconnect`,
-    timeoutMs: 20_000,
+    timeoutMs: 60_000,
   });
 }
 
@@ -363,6 +363,6 @@ function waitUntilReconnected(peer: OfficialPeer, oldId: string): Promise<void> 
 function waitForAttribute(peer: OfficialPeer, name: string, key: string, value: unknown): Promise<void> {
   return waitUntil(() => peer.client.messaging.getParticipantByName(name)?.getAttribute(key) === value, {
     what: `${peer.name} to see ${name}.${key} = ${JSON.stringify(value)}`,
-    timeoutMs: 20_000,
+    timeoutMs: 60_000,
   });
 }

@@ -31,6 +31,8 @@ describe('the published package', () => {
       expect(files.has(entry.types.replace(/^\.\//, '')), `${name} types`).toBe(true);
     }
     expect([...files].filter((f) => f.startsWith('test/'))).toEqual([]);
+    // The console page is bundled at build time and shipped; nothing is fetched at run time.
+    expect(files.has('dist/console/app.js')).toBe(true);
     expect(readFileSync(`${root}${pkg.bin.roomstate}`, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
   });
 
@@ -40,12 +42,14 @@ describe('the published package', () => {
       const client = await import('roomstate/client');
       const machines = await import('roomstate/machines');
       const protocol = await import('roomstate/protocol');
+      const inspect = await import('roomstate/inspect');
       console.log(JSON.stringify({
         createRoomServer: typeof main.createRoomServer,
         mintToken: typeof main.mintToken,
         RoomClient: typeof client.RoomClient,
         machines: Object.keys(machines).length,
         encodePackets: typeof protocol.encodePackets,
+        consoleInspector: typeof inspect.consoleInspector,
       }));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
     expect(JSON.parse(stdout)).toEqual({
@@ -54,6 +58,7 @@ describe('the published package', () => {
       RoomClient: 'function',
       machines: expect.any(Number),
       encodePackets: 'function',
+      consoleInspector: 'function',
     });
     expect(JSON.parse(stdout).machines).toBeGreaterThanOrEqual(3);
   });

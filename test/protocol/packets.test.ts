@@ -8,6 +8,9 @@ import {
   encodePackets,
   encodePacketsWithTypeBytes,
   encodeType,
+  messageIdFromParts,
+  messageIdParts,
+  type MessageId,
   type ProtocolMessage,
 } from '../../src/protocol/index.js';
 import { CodecError } from '../../src/errors.js';
@@ -35,7 +38,7 @@ function feed(reassembler: PacketReassembler, frames: readonly Uint8Array[]): Pr
   return out;
 }
 
-function roundTrip(id: number, type: string, data: Uint8Array): ProtocolMessage {
+function roundTrip(id: MessageId, type: string, data: Uint8Array): ProtocolMessage {
   const reassembler = new PacketReassembler();
   const frames = encodePackets(id, type, data);
   const messages = feed(reassembler, frames);
@@ -119,6 +122,22 @@ describe('encodePackets framing', () => {
   it.each([-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1, Infinity])('rejects message id %s', (id) => {
     expect(() => encodePackets(id, 't', new Uint8Array(0))).toThrow(CodecError);
     expect(() => encodePackets(id, 't', new Uint8Array(0))).toThrow(/message id .* is not a non-negative safe integer/);
+  });
+
+  it.each([-1n, 1n << 64n])('rejects bigint message id %s outside 0..2^64-1', (id) => {
+    expect(() => encodePackets(id, 't', new Uint8Array(0))).toThrow(/outside the 64-bit range/);
+  });
+
+  it('round-trips every 64-bit id exactly: a number when safe, a bigint above', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 2100 }), (big, size) => {
+        const id = big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+        const message = roundTrip(id, 't', pattern(size));
+        expect(message.exactId).toBe(id);
+        expect(messageIdParts(id)).toEqual([Number(big >> 32n), Number(big & 0xffffffffn)]);
+        expect(messageIdFromParts(...messageIdParts(id))).toBe(id);
+      }),
+    );
   });
 
   it('encodePacketsWithTypeBytes gives the same frames as encodePackets', () => {

@@ -114,7 +114,7 @@ describe('dead peers', () => {
 
   it('drops a consumer that stops reading once its outgoing buffer passes the limit, without a heartbeat', async () => {
     // Heartbeat off: only the outgoing-buffer limit can notice this peer.
-    const limited = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits: { maxBufferedBytes: 256 * 1024 } });
+    const limited = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits: { maxBufferedBytes: 256 * 1024, slowConsumerTimeoutMs: 300 } });
     const { url } = await limited.listen();
     const room = `slow-${randomUUID()}`;
     const connect = async (name: string): Promise<WirePeer> => {

@@ -131,6 +131,13 @@ const brokenEnvelope = fc.oneof(
   }),
   // Huge u64 length.
   fc.constant(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7b, 0x7d])),
+  // Any u64 length, before a short body.
+  fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.uint8Array({ maxLength: 40 })).map(([length, body]) => {
+    const out = new Uint8Array(8 + body.length);
+    new DataView(out.buffer).setBigUint64(0, length);
+    out.set(body, 8);
+    return out;
+  }),
   // Shorter than the length prefix, or empty.
   fc.uint8Array({ maxLength: 7 }),
   // Invalid JSON, invalid UTF-8, non-object JSON.
@@ -193,7 +200,7 @@ export const requestChunk: fc.Arbitrary<RequestChunk> = fc.oneof(
 /** A valid multi-packet message, mutated so it must not be delivered. */
 const mutatedMessage: fc.Arbitrary<FramesChunk> = fc
   .tuple(
-    fc.integer({ min: 1, max: 2 ** 32 }),
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
     fc.integer({ min: 1100, max: 5000 }),
     fc.constantFrom('truncate', 'reorder', 'foreign-id', 'duplicate', 'short-frame', 'bad-count', 'flip', 'lone-data'),
     fc.nat(),
@@ -213,7 +220,7 @@ const mutatedMessage: fc.Arbitrary<FramesChunk> = fc
         [frames[1], frames[last]] = [frames[last], frames[1]];
         break;
       case 'foreign-id':
-        new DataView(frames[pickData].buffer).setUint32(4, (id + 1 + n) >>> 0);
+        new DataView(frames[pickData].buffer).setUint32(4, (Number(id & 0xffff_ffffn) + 1 + n) >>> 0);
         break;
       case 'duplicate':
         frames.splice(pickData, 0, frames[pickData]);
@@ -235,6 +242,8 @@ const mutatedMessage: fc.Arbitrary<FramesChunk> = fc
     return { kind: 'frames', label: `mutated:${mutation}`, frames };
   });
 
+const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+
 /** Frames that carry no request the server could answer. */
 export const framesChunk: fc.Arbitrary<FramesChunk> = fc.oneof(
   { weight: 6, arbitrary: fc.uint8Array({ maxLength: 64 }).map((frame): FramesChunk => ({ kind: 'frames', label: 'random-bytes', frames: [frame] })) },
@@ -250,6 +259,23 @@ export const framesChunk: fc.Arbitrary<FramesChunk> = fc.oneof(
       frame.set(junk, 16);
       return { kind: 'frames', label: 'huge-count', frames: [frame] };
     }),
+  },
+  {
+    weight: 3,
+    // A packet header whose every field comes from its full range: id (both
+    // u32 words), index (often 0: a packet 0), packet count, then junk.
+    arbitrary: fc
+      .tuple(u32, u32, fc.oneof(fc.constant(0), u32), u32, fc.uint8Array({ maxLength: 24 }))
+      .map(([high, low, index, count, junk]): FramesChunk => {
+        const frame = new Uint8Array(16 + junk.length);
+        const view = new DataView(frame.buffer);
+        view.setUint32(0, high);
+        view.setUint32(4, low);
+        view.setUint32(8, index);
+        view.setUint32(12, count);
+        frame.set(junk, 16);
+        return { kind: 'frames', label: 'random-header', frames: [frame] };
+      }),
   },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((text): FramesChunk => ({ kind: 'frames', label: 'text', frames: [text] })) },
 );

@@ -1,9 +1,11 @@
 /**
  * Nothing lost: many senders pipeline sequenced direct messages and
  * broadcasts to two recipients while other participants churn in the same
- * room. Every send the server acknowledged must reach a recipient that stays
- * connected exactly once and in per-sender order; nothing unacknowledged may
- * arrive.
+ * room. Every send must be acknowledged (over the rate limit the server
+ * slows a sender by pausing its socket, it refuses nothing) and must reach a
+ * recipient that stays connected exactly once and in per-sender order.
+ * Deadlines are generous and nothing depends on timing, so a loaded machine
+ * only takes longer.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,30 +39,18 @@ function attachmentFor(sender: number, seq: number): Uint8Array | undefined {
   return bytes;
 }
 
-/** Retries an operation the rate limiter refused (code 1008) until it is accepted. */
-async function untilAccepted(operation: () => Promise<void>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 1008 || attempt >= 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 /** Routes message `seq`: every third is a broadcast, the rest alternate recipients. */
 function routeOf(seq: number): number {
   return seq % 3 === 0 ? -1 : seq % 2;
 }
 
-/** Server configurations: the defaults, and a rate limit tight enough to refuse some sends. */
+/** Server configurations: the defaults, and a rate limit every raw sender runs into. */
 const CONFIGS = [
-  { label: 'default limits', limits: {}, expectRefusals: false },
-  { label: 'a tight rate limit (50 requests/s)', limits: { messagesPerSecond: 50 }, expectRefusals: true },
+  { label: 'default limits', limits: {} },
+  { label: 'a tight rate limit (300 requests/s)', limits: { messagesPerSecond: 300 } },
 ] as const;
 
-describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits, expectRefusals }) => {
+describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits }) => {
   let server: RoomServer;
   let baseUrl: string;
   let guard: ProcessGuard;
@@ -68,7 +58,7 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits, 
   beforeAll(async () => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 1000, limits });
+    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 10_000, limits });
     ({ url: baseUrl } = await server.listen());
   });
 
@@ -164,18 +154,16 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits, 
     // Barrier: a final direct message from every sender to every recipient;
     // per-sender order puts everything it sent before it.
     const senderIds = [...rawSenders.map((s) => s.participantId), ...officialSenders.map((p) => p.id)];
-    await Promise.all(rawSenders.flatMap((s) => recipients.map((r) => untilAccepted(async () => {
-      const reply = await s.send(r.participantId, 'end', {});
-      if (reply.type !== 'empty') throw Object.assign(new Error('refused'), reply);
-    }))));
-    await Promise.all(officialSenders.flatMap((p) => recipients.map((r) => untilAccepted(() => p.client.messaging.sendMessage({
+    const endReplies = await Promise.all(rawSenders.flatMap((s) => recipients.map((r) => s.send(r.participantId, 'end', {}))));
+    expect(endReplies.filter((reply) => reply.type !== 'empty')).toEqual([]);
+    await Promise.all(officialSenders.flatMap((p) => recipients.map((r) => p.client.messaging.sendMessage({
       to: new meshagent.LocalParticipant(p.client, r.participantId),
       type: 'end',
       message: {},
-    })))));
+    }))));
     for (const recipient of recipients) {
       for (const id of senderIds) {
-        await recipient.messages.waitFor((m) => m.type === 'end' && m.from === id, { what: `the end marker from ${id}`, timeoutMs: 30_000 });
+        await recipient.messages.waitFor((m) => m.type === 'end' && m.from === id, { what: `the end marker from ${id}`, timeoutMs: 120_000 });
       }
     }
 
@@ -211,19 +199,18 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits, 
       expect(recipient.isOpen).toBe(true);
     });
 
-    // Only the rate limiter may refuse a well-formed send, with 1008.
-    for (const failure of rawFailures) expect(failure).toMatchObject({ type: 'error', code: 1008 });
-    for (const failure of officialFailures) expect(failure).toMatchObject({ name: 'RoomServerException', code: 1008 });
+    // Nothing is refused, not even over the rate limit.
+    expect(rawFailures).toEqual([]);
+    expect(officialFailures).toEqual([]);
     const refused = rawFailures.length + officialFailures.length;
-    if (expectRefusals) expect(refused).toBeGreaterThan(0);
     const acked = allRecords.flat().filter((rec) => rec.acked).length;
     // Console output is the figure quoted in the README.
     console.log(`[nothing-lost] ${label}: senders=${senderIds.length} sends=${allRecords.flat().length} acknowledged=${acked} refused=${refused} deliveries checked=${checked}`);
-    expect(acked).toBeGreaterThan(0);
+    expect(acked).toBe(allRecords.flat().length);
     expect(checked).toBeGreaterThanOrEqual(acked);
 
     await Promise.all([...recipients, ...rawSenders].map((peer) => peer.close()));
     await Promise.all(officialSenders.map((peer) => peer.leave()));
     expect(guard.errors).toEqual([]);
-  }, 60_000);
+  }, 300_000);
 });

@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketReassembler, encodeType, packEnvelopeJson, unpackEnvelope } from '../../src/protocol/index.js';
 import { FrameEncoder, encodeDataFrames, encodeEnvelopeFrames, messagingPrefix } from '../../src/server/core/frame-encoder.js';
-import { TokenBucket } from '../../src/server/core/token-bucket.js';
 import {
   broadcastArgumentsSchema,
   checkJsonText,
@@ -154,30 +153,6 @@ describe('validation fast paths', () => {
       ),
       { seed: 11, numRuns: 500 },
     );
-  });
-});
-
-describe('TokenBucket', () => {
-  it('allows a burst of capacity, then refills at the rate', () => {
-    let now = 0;
-    const bucket = new TokenBucket(10, 10, () => now);
-    for (let i = 0; i < 10; i++) expect(bucket.take()).toBe(true);
-    expect(bucket.take()).toBe(false);
-    now += 100;
-    expect(bucket.take()).toBe(true);
-    expect(bucket.take()).toBe(false);
-    now += 10_000;
-    for (let i = 0; i < 10; i++) expect(bucket.take()).toBe(true);
-    expect(bucket.take()).toBe(false);
-  });
-
-  it('spends nothing on a refused take, and never limits at Infinity', () => {
-    let now = 0;
-    const bucket = new TokenBucket(100, 100, () => now);
-    expect(bucket.take(150)).toBe(false);
-    expect(bucket.take(100)).toBe(true);
-    const unlimited = new TokenBucket(Infinity, Infinity, () => now);
-    for (let i = 0; i < 1000; i++) expect(unlimited.take(1e9)).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
-import { DEFAULT_LIMITS, SLOW_CONSUMER_REASON, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
+import { DEFAULT_LIMITS, PARTIAL_MESSAGE_TIMEOUT_REASON, SLOW_CONSUMER_REASON, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 
@@ -152,31 +152,49 @@ describe('attributes', () => {
 });
 
 describe('rates', () => {
-  it('answers requests over messagesPerSecond with 1008 "rate limit exceeded"', async () => {
-    const server = await serve({ messagesPerSecond: 5 });
-    const alice = await server.connect(uniqueRoom(), 'alice');
-    const replies = await Promise.all(Array.from({ length: 50 }, () => alice.invoke('broadcast', { type: 't', message_json: '1' })));
-    // The burst is five; however slow the machine, 50 pipelined requests outrun 5 per second.
-    expect(replies.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ type: 'empty' })));
-    const limited = replies.filter((r) => r.type === 'error');
-    expect(limited.length).toBeGreaterThan(0);
-    expect(limited[0]).toEqual({ type: 'error', text: 'rate limit exceeded: at most 5 requests and 16777216 bytes per second.', code: 1008 });
+  // Backpressure: nothing over the rate is refused; reading pauses until the
+  // bucket refills, so requests are served later and in order. The elapsed
+  // time has a lower bound only (a slow machine just takes longer).
+  it('serves requests over messagesPerSecond later, in order, none refused', async () => {
+    const server = await serve({ messagesPerSecond: 20 });
+    const room = uniqueRoom();
+    const alice = await server.connect(room, 'alice');
+    const bob = await enabled(server, room, 'bob');
+    const started = performance.now();
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => alice.invoke('send', { to_participant_id: bob.participantId, type: 't', message_json: String(i) })),
+    );
+    const elapsed = performance.now() - started;
+    expect(replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
+    // A burst of 20, then 40 more at 20 per second.
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    for (let i = 0; i < 60; i++) expect((await bob.waitFor((m) => m.type === 'messaging.send')).header?.message).toBe(i);
   });
 
-  it('answers requests over bytesPerSecond with 1008', async () => {
+  it('keeps a connection paused for its rate through heartbeats (its pongs wait unread)', async () => {
+    const server = await serve({ messagesPerSecond: 20 }, { heartbeatIntervalMs: 200 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const replies = await Promise.all(Array.from({ length: 60 }, () => alice.invoke('broadcast', { type: 't', message_json: '1' })));
+    expect(replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
+    expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+  });
+
+  it('serves requests over bytesPerSecond later, none refused', async () => {
     const server = await serve({ bytesPerSecond: 10_000, maxMessageBytes: 4096 });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const body = JSON.stringify('y'.repeat(3000));
-    const replies = await Promise.all(Array.from({ length: 20 }, () => alice.invoke('broadcast', { type: 't', message_json: body })));
-    expect(replies[0]).toEqual({ type: 'empty' });
-    expect(replies.filter((r) => r.type === 'error')[0]).toMatchObject({ code: 1008, text: expect.stringContaining('10000 bytes per second') });
+    const started = performance.now();
+    const replies = await Promise.all(Array.from({ length: 8 }, () => alice.invoke('broadcast', { type: 't', message_json: body })));
+    expect(replies).toEqual(Array.from({ length: 8 }, () => ({ type: 'empty' })));
+    // Over 24 KB against a 10 KB burst at 10 KB/s.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1300);
   });
 });
 
 describe('outgoing buffer', () => {
   it('disconnects a consumer that stops reading with 1008 "slow consumer" and announces it', async () => {
     const server = await serve(
-      { maxBufferedBytes: 256 * 1024, messagesPerSecond: Infinity, bytesPerSecond: Infinity },
+      { maxBufferedBytes: 256 * 1024, slowConsumerTimeoutMs: 300, messagesPerSecond: Infinity, bytesPerSecond: Infinity },
       { closeTimeoutMs: 30_000 },
     );
     const room = uniqueRoom();
@@ -232,5 +250,102 @@ describe('token size', () => {
     expect(token.length).toBeGreaterThan(100);
     expect(await expectUpgradeRefused(server.url, room, token)).toMatchObject({ status: 403, statusText: 'token too large' });
     await expect(connectRaw(server.url, room, token)).rejects.toThrow(/403/);
+  });
+});
+
+describe('partial messages', () => {
+  it('closes a connection whose message stalls with 1008 "partial message timed out"; others carry on', async () => {
+    const server = await serve({ partialMessageTimeoutMs: 300 });
+    const room = uniqueRoom();
+    const stalling = await server.connect(room, 'stalling');
+    const bob = await enabled(server, room, 'bob');
+    const frames = encodePackets(3, 'room.invoke_tool', new Uint8Array(4 * 1024));
+    stalling.sendFrame(frames[0]);
+    stalling.sendFrame(frames[1]);
+    expect(await stalling.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+    expect(await bob.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+  });
+
+  it('keeps a connection whose messages complete', async () => {
+    const server = await serve({ partialMessageTimeoutMs: 300 });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    const attachment = Buffer.alloc(8 * 1024, 1).toString('base64');
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '1', attachment_base64: attachment })).toEqual({ type: 'empty' });
+    // Past the timeout with nothing pending: still open.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '2' })).toEqual({ type: 'empty' });
+  });
+});
+
+describe('per-identity limits', () => {
+  it('refuses one connection too many for one name in one room with 429', async () => {
+    const server = await serve({ maxConnectionsPerIdentity: 2 });
+    const room = uniqueRoom();
+    await server.connect(room, 'same');
+    await server.connect(room, 'same');
+    expect(await expectUpgradeRefused(server.url, room, await server.token(room, 'same'))).toMatchObject({
+      status: 429,
+      statusText: 'too many connections for this identity in this room',
+    });
+    // Another name, and the same name in another room, still get in.
+    await server.connect(room, 'other');
+    await server.connect(uniqueRoom(), 'same');
+  });
+
+  it('refuses one room too many for one name with 429, and frees the place when a connection leaves', async () => {
+    const server = await serve({ maxRoomsPerIdentity: 2 });
+    const first = await server.connect(uniqueRoom(), 'roamer');
+    await server.connect(uniqueRoom(), 'roamer');
+    const third = uniqueRoom();
+    expect(await expectUpgradeRefused(server.url, third, await server.token(third, 'roamer'))).toMatchObject({
+      status: 429,
+      statusText: 'too many rooms for this identity',
+    });
+    await first.close();
+    await first.closed;
+    await server.connect(third, 'roamer');
+  });
+});
+
+describe('presence snapshots', () => {
+  it('does not drop a reader that receives a snapshot larger than maxBufferedBytes', async () => {
+    const server = await serve({
+      maxBufferedBytes: 64 * 1024,
+      maxMessageBytes: 32 * 1024 * 1024,
+      maxAttributeBytes: 24 * 1024 * 1024,
+      bytesPerSecond: Infinity,
+    });
+    const room = uniqueRoom();
+    const big = await server.connect(room, 'big');
+    // 16 MB of attributes: far more than the socket buffers absorb in one write.
+    const filler = 'z'.repeat(16 * 1024 * 1024);
+    big.notify('set_attributes', { filler });
+    await big.invoke('enable', {});
+    const reader = await server.connect(room, 'reader');
+    await reader.invoke('enable', {});
+    const snapshot = await reader.waitForPush('messaging.enabled', () => true, 60_000);
+    const [entry] = (snapshot.message as { participants: { attributes: { filler: string } }[] }).participants;
+    expect(entry.attributes.filler.length).toBe(filler.length);
+    // Still connected: a reader that drains is never cut as a slow consumer.
+    expect(await reader.invoke('disable', {})).toEqual({ type: 'empty' });
+  });
+
+  it('answers repeated enables from one cached snapshot, rebuilt when presence changes', async () => {
+    const server = await serve({});
+    const room = uniqueRoom();
+    const alice = await enabled(server, room, 'alice');
+    const bob = await enabled(server, room, 'bob');
+    const replies = await Promise.all(Array.from({ length: 20 }, () => bob.invoke('enable', {})));
+    expect(replies).toEqual(Array.from({ length: 20 }, () => ({ type: 'empty' })));
+    const snapshots = await Promise.all(Array.from({ length: 20 }, () => bob.waitForPush('messaging.enabled')));
+    // One encoded message: the same push id every time.
+    expect(new Set(snapshots.map((s) => s.id)).size).toBe(1);
+    expect(snapshots[0].message).toEqual({ participants: [{ id: alice.participantId, role: 'user', attributes: { name: 'alice' } }] });
+    alice.notify('set_attributes', { mood: 'new' });
+    await bob.waitForPush('participant.attributes');
+    await bob.invoke('enable', {});
+    const fresh = await bob.waitForPush('messaging.enabled');
+    expect(fresh.id).not.toBe(snapshots[0].id);
+    expect(fresh.message).toEqual({ participants: [{ id: alice.participantId, role: 'user', attributes: { name: 'alice', mood: 'new' } }] });
   });
 });

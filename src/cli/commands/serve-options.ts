@@ -3,6 +3,7 @@
  * before anything listens.
  */
 import { Option } from 'commander';
+import { formatUrl } from '../../server/addresses.js';
 import { usageError } from '../exit-codes.js';
 
 /** Server limit names, as accepted by `createRoomServer({ limits })`, with their flags. */
@@ -15,11 +16,16 @@ export const LIMIT_FLAGS = [
   ['maxAttributeKeys', '--max-attribute-keys', "keys in a participant's attributes (256)"],
   ['messagesPerSecond', '--messages-per-second', 'requests per second per participant (1000)'],
   ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant (16777216)'],
+  ['handlerMsPerSecond', '--handler-ms-per-second', 'server time per second one participant may use, in ms (250)'],
   ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped (16777216)'],
+  ['slowConsumerTimeoutMs', '--slow-consumer-timeout-ms', 'how long a connection may stay over the outgoing buffer limit without draining, in ms (5000)'],
   ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request (64)'],
   ['maxTokenLength', '--max-token-length', 'longest token, in characters (8192)'],
   ['maxRoomNameLength', '--max-room-name-length', 'longest room name, in characters (256)'],
   ['maxProtocolErrors', '--max-protocol-errors', 'framing errors a connection may make before it is closed (16)'],
+  ['partialMessageTimeoutMs', '--partial-message-timeout-ms', 'longest a started message may go without a new packet, in ms (30000)'],
+  ['maxConnectionsPerIdentity', '--max-connections-per-identity', 'connections one token name may hold in one room (16)'],
+  ['maxRoomsPerIdentity', '--max-rooms-per-identity', 'rooms one token name may be in at once (64)'],
 ] as const;
 
 /** One of the server limit names. */
@@ -66,5 +72,5 @@ export function limitsFrom(options: Record<string, unknown>): Partial<Record<Lim
 
 /** Formats a listening address as a websocket URL (IPv6 hosts in brackets). */
 export function wsUrl(host: string, port: number): string {
-  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return formatUrl('ws', host, port);
 }

@@ -6,12 +6,13 @@
  * the real port). Logs (pino JSON) and notes go to stderr.
  */
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
-import { createRoomServer } from '../../server/index.js';
+import { readFileSync } from 'node:fs';
+import type { RoomServer, RoomServerAddress, RoomServerOptions } from '../../server/index.js';
 import { durationOption } from '../duration.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { note, writeLine } from '../output.js';
 import { SECRET_ENV, generateSecret, secretFrom } from '../secret.js';
+import { withEnvironment } from '../environment.js';
 import { watchForStop } from '../shutdown.js';
 import { LOG_LEVELS, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
 
@@ -23,8 +24,14 @@ interface ServeOptions {
   allowedOrigin?: string[];
   heartbeatInterval?: number;
   perMessageDeflate: boolean;
+  console: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeout: number;
+  metrics: boolean;
+  metricsPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  publicUrl?: string;
   [limit: string]: unknown;
 }
 
@@ -39,13 +46,20 @@ export function serveCommand(): Command {
     .option('--allowed-origin <origin...>', 'browser Origins allowed to connect (default: all)')
     .addOption(new Option('--heartbeat-interval <duration>', 'server ping interval (default: 30s)').argParser(durationOption('--heartbeat-interval')))
     .option('--per-message-deflate', 'negotiate permessage-deflate with clients that ask for it', false)
+    .option('--console', 'serve the live console at /console (open it with a token from "roomstate token --admin")', false)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(
-      new Option('--shutdown-timeout <duration>', 'how long SIGINT/SIGTERM waits for clients to go before closing them')
+      new Option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long clients get to finish the close handshake (code 1012) before they are dropped (ws drops a silent peer after 30s at most)')
         .default(5000, '5s')
         .argParser(durationOption('--shutdown-timeout')),
-    );
+    )
+    .option('--no-metrics', 'do not serve Prometheus metrics at /metrics')
+    .addOption(new Option('--metrics-port <port>', 'serve /metrics on this port (plain HTTP) instead of the server\'s own').argParser(parsePort))
+    .option('--tls-cert <file>', 'PEM certificate (chain): serve wss:// and https:// directly (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--public-url <url>', 'base URL clients reach this server at, e.g. wss://rooms.example.com (room_url in room_ready)');
   for (const option of limitOptions()) command.addOption(option);
+  withEnvironment(command, { port: 'PORT', host: 'HOST' });
   return command
     .addHelpText(
       'after',
@@ -56,7 +70,10 @@ Example:
 
   Clients connect to ws://127.0.0.1:8080/rooms/<room> with a token from
   "roomstate token". SIGINT or SIGTERM closes every connection with code 1012
-  (service restart) and exits 0.`,
+  (service restart) and exits 0.
+
+  Every option can also come from the environment: ROOMSTATE_<OPTION> (e.g.
+  ROOMSTATE_MAX_ROOMS=100, ROOMSTATE_METRICS=false), and PORT and HOST.`,
     )
     .action(async (options: ServeOptions) => {
       await serve(options);
@@ -67,8 +84,10 @@ async function serve(options: ServeOptions): Promise<void> {
   const stop = watchForStop();
   const given = secretFrom(options.secret);
   const secret = given ?? generateSecret();
+  // Loaded here, not at the top: every other command starts without the server, pino and prom-client.
+  const [{ pino }, { createRoomServer }] = await Promise.all([import('pino'), import('../../server/index.js')]);
   const logger = pino({ name: 'roomstate', level: options.logLevel }, pino.destination({ dest: 2, sync: true }));
-  let server: ReturnType<typeof createRoomServer>;
+  let server: RoomServer;
   try {
     server = createRoomServer({
       secret,
@@ -79,12 +98,17 @@ async function serve(options: ServeOptions): Promise<void> {
       allowedOrigins: options.allowedOrigin,
       heartbeatIntervalMs: options.heartbeatInterval,
       perMessageDeflate: options.perMessageDeflate,
+      console: options.console,
       limits: limitsFrom(options),
+      metrics: options.metrics && (options.metricsPort === undefined ? true : { port: options.metricsPort }),
+      tls: tlsFrom(options),
+      publicUrl: options.publicUrl,
     });
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(ExitCode.Usage, `invalid server options: ${(error as Error).message}`, { cause: error });
   }
-  let address: { host: string; port: number };
+  let address: RoomServerAddress;
   try {
     address = await server.listen();
   } catch (error) {
@@ -92,13 +116,14 @@ async function serve(options: ServeOptions): Promise<void> {
     const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new CliError(ExitCode.Connection, `cannot listen on ${wsUrl(options.host, options.port)}: ${why}.`, { cause: error });
   }
-  const url = wsUrl(address.host, address.port);
+  const url = address.url;
   if (!given) {
     note(`no secret given (--secret or ${SECRET_ENV}); this run uses a random one:
   export ${SECRET_ENV}=${secret}
   roomstate token --room lobby --name alice
   roomstate room messaging list --url ${url} --room lobby`);
   }
+  if (options.console) note(`console at ${url.replace(/^ws/, 'http')}/console (admin token: roomstate token --admin)`);
   await writeLine(process.stdout, `roomstate listening on ${url}`);
 
   const reason = await stop.stopped;
@@ -112,4 +137,21 @@ async function serve(options: ServeOptions): Promise<void> {
   await server.close({ timeoutMs: options.shutdownTimeout });
   clearTimeout(deadline);
   logger.info('stopped');
+}
+
+/** Reads `--tls-cert` and `--tls-key` (both or neither). */
+function tlsFrom(options: ServeOptions): RoomServerOptions['tls'] {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined) {
+    throw new CliError(ExitCode.Usage, `--tls-cert and --tls-key go together; got only ${options.tlsCert === undefined ? '--tls-key' : '--tls-cert'}.`);
+  }
+  return { cert: readPem('--tls-cert', options.tlsCert), key: readPem('--tls-key', options.tlsKey) };
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new CliError(ExitCode.Usage, `cannot read ${flag} ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, { cause: error });
+  }
 }

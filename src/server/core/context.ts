@@ -3,12 +3,13 @@
  * room directory, the logger and the observer.
  */
 import type { Logger } from 'pino';
-import type { RoomServerLimits } from '../options.js';
+import type { RoomServerLimits } from './limits.js';
 import type { FrameEncoder } from './frame-encoder.js';
 import type { ServerObserver } from './observer.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import type { PresenceEpochs } from './presence-json.js';
 import type { RoomDirectory } from './room-directory.js';
-import type { Clock } from './token-bucket.js';
+import type { Clock, Timers } from './token-bucket.js';
 
 /**
  * The core's view of one participant's connection. The binding implements
@@ -22,6 +23,13 @@ export interface ParticipantConnection {
   send(message: OutgoingMessage): void;
   /** Closes the connection with a websocket close code and a short reason. */
   close(code: number, reason: string): void;
+  /**
+   * Stops reading from the peer (rate-limit backpressure), so the transport
+   * slows the sender. Frames already read may still arrive.
+   */
+  pause(): void;
+  /** Reads from the peer again. */
+  resume(): void;
 }
 
 /** Shared state of one server core. */
@@ -32,6 +40,8 @@ export interface CoreContext {
   readonly logger: Logger;
   readonly broadcastToSender: boolean;
   readonly clock: Clock;
+  readonly timers: Timers;
+  readonly presence: PresenceEpochs;
   /** Where the core reports what it does (metrics, console). */
   readonly observer: ServerObserver;
 }

@@ -4,7 +4,7 @@
  * {@link OutgoingMessage}). A push is encoded once and the same buffer goes
  * to every recipient.
  */
-import { encodeContent, encodeType, type Content } from '../../protocol/index.js';
+import { encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
 import { OutgoingMessage, encodeMessage } from './outgoing-message.js';
 
 export { OutgoingMessage } from './outgoing-message.js';
@@ -14,22 +14,22 @@ const MESSAGING_SEND_TYPE = encodeType('messaging.send');
 const EMPTY_CONTENT = encodeContent({ type: 'empty' });
 
 /** Encodes an envelope (JSON header text plus payload) as one outgoing message. */
-export function encodeEnvelope(id: number, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): OutgoingMessage {
+export function encodeEnvelope(id: MessageId, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): OutgoingMessage {
   return encodeMessage(id, typeBytes, true, Buffer.from(headerJson, 'utf8'), payload);
 }
 
 /** Encodes already-built message data as one outgoing message. */
-export function encodeData(id: number, typeBytes: Uint8Array, data: Uint8Array): OutgoingMessage {
+export function encodeData(id: MessageId, typeBytes: Uint8Array, data: Uint8Array): OutgoingMessage {
   return encodeMessage(id, typeBytes, false, data);
 }
 
 /** The protocol packets of {@link encodeEnvelope}, as views into one buffer. */
-export function encodeEnvelopeFrames(id: number, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): readonly Uint8Array[] {
+export function encodeEnvelopeFrames(id: MessageId, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): readonly Uint8Array[] {
   return encodeEnvelope(id, typeBytes, headerJson, payload).packets;
 }
 
 /** The protocol packets of {@link encodeData}, as views into one buffer. */
-export function encodeDataFrames(id: number, typeBytes: Uint8Array, data: Uint8Array): readonly Uint8Array[] {
+export function encodeDataFrames(id: MessageId, typeBytes: Uint8Array, data: Uint8Array): readonly Uint8Array[] {
   return encodeData(id, typeBytes, data).packets;
 }
 
@@ -48,17 +48,17 @@ export class FrameEncoder {
   }
 
   /** `__response__` with `empty` content. */
-  empty(requestId: number): OutgoingMessage {
+  empty(requestId: MessageId): OutgoingMessage {
     return encodeData(requestId, RESPONSE_TYPE, EMPTY_CONTENT);
   }
 
   /** `__response__` with `error` content. */
-  error(requestId: number, text: string, code: number): OutgoingMessage {
+  error(requestId: MessageId, text: string, code: number): OutgoingMessage {
     return encodeData(requestId, RESPONSE_TYPE, encodeContent({ type: 'error', text, code }));
   }
 
   /** `__response__` with any content. */
-  response(requestId: number, content: Content): OutgoingMessage {
+  response(requestId: MessageId, content: Content): OutgoingMessage {
     return encodeData(requestId, RESPONSE_TYPE, encodeContent(content));
   }
 

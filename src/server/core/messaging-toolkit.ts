@@ -3,10 +3,10 @@
  * invoked through `room.invoke_tool`. `send` and `broadcast` are the relay
  * hot path: a set lookup, one encode, no actor transitions.
  */
-import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../protocol/index.js';
+import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT, type MessageId } from '../../protocol/index.js';
 import { describeValue } from '../../errors.js';
 import type { z } from 'zod';
-import type { ParticipantSession } from './participant-session.js';
+import type { RequestScope } from './request-scope.js';
 import { RequestError } from './request-error.js';
 import {
   checkJsonText,
@@ -23,8 +23,8 @@ export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as con
 
 /** Runs one messaging tool; throws {@link RequestError} or `ValidationError` to answer with an error. */
 export function invokeMessagingTool(
-  session: ParticipantSession,
-  requestId: number,
+  session: RequestScope,
+  requestId: MessageId,
   tool: string,
   args: { type: string; [key: string]: unknown },
   _payload: Uint8Array,
@@ -89,7 +89,7 @@ export function invokeMessagingTool(
  * bad input is reported as such.
  */
 function checkUserMessage(
-  session: ParticipantSession,
+  session: RequestScope,
   input: { type: string; message_json: string; attachment_base64?: string | null },
 ): Uint8Array | undefined {
   const { limits } = session.context;

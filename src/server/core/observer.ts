@@ -35,7 +35,7 @@ export interface ServerObserver {
   messageDelivered(kind: DeliveryKind, bytes: number, recipients: number): void;
   /** An error response with protocol code `code` (e.g. 1002) was sent. */
   errorResponse(code: number): void;
-  /** A request was refused by the per-participant rate limit. */
+  /** A participant went over a rate limit and reading from it was paused (nothing is refused). */
   rateLimited(): void;
   /** A connection was cut because its outgoing buffer went over the limit. */
   slowConsumerCut(): void;

@@ -7,7 +7,7 @@
  *
  * This file builds bytes only; it knows nothing of sockets or of `ws`.
  */
-import { DATA_PACKET_HEADER_SIZE, ENVELOPE_LENGTH_SIZE, FIRST_PACKET_HEADER_SIZE, PACKET_DATA_SIZE } from '../../protocol/index.js';
+import { DATA_PACKET_HEADER_SIZE, ENVELOPE_LENGTH_SIZE, FIRST_PACKET_HEADER_SIZE, PACKET_DATA_SIZE, messageIdParts, type MessageId } from '../../protocol/index.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
@@ -83,7 +83,7 @@ function splitFrames(wire: Buffer): Uint8Array[] {
  * @param envelope - true to prefix `head` with its 8-byte big-endian length
  *   (envelope header JSON plus payload); false when `head` is already the data.
  */
-export function encodeMessage(id: number, typeBytes: Uint8Array, envelope: boolean, head: Uint8Array, tail: Uint8Array = EMPTY): OutgoingMessage {
+export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: boolean, head: Uint8Array, tail: Uint8Array = EMPTY): OutgoingMessage {
   const prefix = envelope ? ENVELOPE_LENGTH_SIZE : 0;
   const headEnd = prefix + head.byteLength;
   const dataLength = headEnd + tail.byteLength;
@@ -96,8 +96,15 @@ export function encodeMessage(id: number, typeBytes: Uint8Array, envelope: boole
   if (count > 0) size += (count - 1) * (frameHeaderSize(fullLength) + fullLength) + frameHeaderSize(lastLength) + lastLength;
   // Every byte is written below, so the buffer need not be zeroed.
   const wire = Buffer.allocUnsafe(size);
-  const high = Math.floor(id / TWO_POW_32);
-  const low = id >>> 0;
+  // Small ids (nearly all) skip the tuple; bigger ones are split exactly.
+  let high: number;
+  let low: number;
+  if (typeof id === 'number' && id >= 0 && id <= 0xffff_ffff && Number.isInteger(id)) {
+    high = 0;
+    low = id;
+  } else {
+    [high, low] = messageIdParts(id);
+  }
   let offset = writeFrameHeader(wire, 0, firstLength);
   wire.writeUInt32BE(high, offset);
   wire.writeUInt32BE(low, offset + 4);

@@ -4,14 +4,16 @@
  */
 import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
-import { PacketReassembler, ErrorCode, MessagingControlType, MessageType } from '../../protocol/index.js';
+import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import { attributesJson, memberJson } from './presence-json.js';
 import type { Room, RoomMember } from './room-directory.js';
-import { TokenBucket } from './token-bucket.js';
+import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
+import type { LifecycleEvent, RequestScope } from './request-scope.js';
 
 /** WebSocket close codes the core uses. */
 export const CloseCode = {
@@ -21,11 +23,21 @@ export const CloseCode = {
   ProtocolError: 1002,
   /** A text frame arrived; the protocol is binary only. */
   UnsupportedData: 1003,
-  /** Policy: slow consumer over its outgoing buffer limit. */
+  /** Policy: slow consumer over its outgoing buffer limit, or a partial message that stalled. */
   PolicyViolation: 1008,
+  /** An exception escaped while handling this connection's input (a server bug). */
+  InternalError: 1011,
   /** The room became full between the upgrade and the join. */
   TryAgainLater: 1013,
+  /** The token's `exp` passed: reconnect with a fresh token. */
+  TokenExpired: 4001,
 } as const;
+
+/** Close reason of a connection whose partial message stalled. */
+export const PARTIAL_MESSAGE_TIMEOUT_REASON = 'partial message timed out';
+
+/** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a session is created from. */
 export interface SessionInit {
@@ -35,10 +47,12 @@ export interface SessionInit {
   readonly roomUrl: string;
   readonly token: VerifiedToken;
   readonly connection: ParticipantConnection;
+  /** Called once when the session ends. */
+  readonly onClosed?: () => void;
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
-export class ParticipantSession implements RoomMember {
+export class ParticipantSession implements RoomMember, RequestScope {
   /** Participant id, fresh per connection. */
   readonly id: string;
   /** Role from the token's grants. */
@@ -57,11 +71,16 @@ export class ParticipantSession implements RoomMember {
   room!: Room;
 
   private readonly reassembler: PacketReassembler;
-  private readonly messageRate: TokenBucket;
-  private readonly byteRate: TokenBucket;
+  private readonly throttle: InboundThrottle;
   private readonly actor: Actor<typeof participantSessionMachine>;
   private protocolErrors = 0;
   private open = true;
+  private expiryTimer: unknown;
+  /** The last `messaging.enabled` snapshot sent, valid while the room's presence epoch is unchanged. */
+  private snapshot: { readonly epoch: number; readonly message: OutgoingMessage } | undefined;
+  private partialTimer: unknown;
+  /** Clock time of the last frame that arrived. */
+  private lastFrameAt = 0;
 
   constructor(
     readonly context: CoreContext,
@@ -79,8 +98,18 @@ export class ParticipantSession implements RoomMember {
       maxTypeBytes: limits.maxTypeBytes,
       discardRejected: true,
     });
-    this.messageRate = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, context.clock);
-    this.byteRate = new TokenBucket(limits.bytesPerSecond, Math.max(limits.bytesPerSecond, limits.maxMessageBytes), context.clock);
+    this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
+      handle: (frame) => this.handleFrame(frame),
+      pause: () => {
+        context.observer.rateLimited();
+        init.connection.pause();
+      },
+      resume: () => init.connection.resume(),
+      failed: (error) => {
+        context.logger.error({ err: error, participant: this.id }, 'handling a frame failed; closing the connection');
+        this.kick(CloseCode.InternalError, 'internal server error');
+      },
+    });
     // Lifecycle transitions only (join, enable, disable, attributes, leave), so inspecting costs nothing per message.
     this.actor = createActor(participantSessionMachine, {
       inspect: (inspection) => {
@@ -91,7 +120,8 @@ export class ParticipantSession implements RoomMember {
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
-      this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantAttributes, { attributes: changed }));
+      this.context.presence.bump(this.room);
+      this.announce(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, '{"attributes":' + attributesJson(changed) + '}'));
     });
     this.actor.on('session.ended', () => {
       this.context.directory.leave(this.room, this);
@@ -112,6 +142,7 @@ export class ParticipantSession implements RoomMember {
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
+    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
   }
 
   /** Delivers frames to this participant, unless its connection is closing. */
@@ -119,8 +150,17 @@ export class ParticipantSession implements RoomMember {
     if (this.open) this.init.connection.send(message);
   }
 
-  /** Feeds one binary frame from the connection. */
+  /**
+   * Feeds one binary frame from the connection. It is charged to the rate
+   * limits now and handled now or, while reading is paused, in order later.
+   */
   receive(frame: Uint8Array): void {
+    if (!this.open) return;
+    this.lastFrameAt = this.context.clock();
+    this.throttle.receive(frame);
+  }
+
+  private handleFrame(frame: Uint8Array): void {
     if (!this.open) return;
     let message;
     try {
@@ -128,22 +168,15 @@ export class ParticipantSession implements RoomMember {
     } catch (error) {
       const requestId = this.reassembler.rejectedId;
       if (this.reassembler.rejectedByLimit && requestId !== undefined) {
-        // A size limit is not a protocol violation: answer it (within the request rate) and carry on.
-        if (this.messageRate.take(1)) this.replyError(requestId, (error as Error).message, ErrorCode.InvalidRequest);
+        // A size limit is not a protocol violation: answer it and carry on.
+        this.replyError(requestId, (error as Error).message, ErrorCode.InvalidRequest);
       } else {
         this.protocolError((error as Error).message, requestId);
       }
       return;
     }
-    if (message === undefined) return;
-    if (!this.messageRate.take(1) || !this.byteRate.take(message.data.byteLength)) {
-      this.context.observer.rateLimited();
-      if (message.type !== MessageType.Response) {
-        this.replyError(message.id, `rate limit exceeded: at most ${this.context.limits.messagesPerSecond} requests and ${this.context.limits.bytesPerSecond} bytes per second.`, ErrorCode.OperationFailed);
-      }
-      return;
-    }
-    handleMessage(this, message);
+    if (message !== undefined) handleMessage(this, message);
+    else if (this.reassembler.pending && this.partialTimer === undefined) this.armPartialTimeout(this.context.limits.partialMessageTimeoutMs);
   }
 
   /** A text frame arrived: the protocol is binary only, so the connection is closed. */
@@ -156,7 +189,7 @@ export class ParticipantSession implements RoomMember {
    * (when its id is known) with error 1002, and closes the connection once
    * there were more than `maxProtocolErrors`.
    */
-  protocolError(text: string, requestId: number | undefined): void {
+  protocolError(text: string, requestId: MessageId | undefined): void {
     this.protocolErrors++;
     this.context.logger.debug({ participant: this.id, error: text }, 'protocol error');
     if (this.protocolErrors > this.context.limits.maxProtocolErrors) {
@@ -172,13 +205,13 @@ export class ParticipantSession implements RoomMember {
   }
 
   /** Sends an error response with protocol code `code` and reports it. */
-  replyError(requestId: number, text: string, code: number): void {
+  replyError(requestId: MessageId, text: string, code: number): void {
     this.context.observer.errorResponse(code);
     this.deliver(this.context.encoder.error(requestId, text, code));
   }
 
   /** Sends a lifecycle event to the actor (enable, disable, attributes). */
-  lifecycle(event: { type: 'messaging.enable' } | { type: 'messaging.disable' } | { type: 'attributes.changed'; changed: Record<string, unknown> }): void {
+  lifecycle(event: LifecycleEvent): void {
     this.actor.send(event);
   }
 
@@ -193,23 +226,68 @@ export class ParticipantSession implements RoomMember {
   closed(): void {
     if (!this.open) return;
     this.open = false;
+    this.throttle.stop();
+    if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
+    if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
+    this.init.onClosed?.();
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
   }
 
-  private sendSnapshot(): void {
-    const participants: { id: string; role: string; attributes: Readonly<Record<string, unknown>> }[] = [];
-    if (this.messaging?.list !== false) {
-      for (const member of this.room.enabledMembers()) {
-        if (member !== this) participants.push({ id: member.id, role: member.role, attributes: member.attributes });
+  /**
+   * Drops a message whose packets stopped coming: closes with 1008 once no
+   * frame arrived for `partialMessageTimeoutMs` while it was incomplete.
+   * One timer per stalled message, re-armed from the last arrival, so
+   * packets that keep coming cost no timer work.
+   */
+  private armPartialTimeout(delay: number): void {
+    if (!Number.isFinite(delay)) return;
+    this.partialTimer = this.context.timers.setTimeout(() => {
+      this.partialTimer = undefined;
+      if (!this.open || !this.reassembler.pending) return;
+      const limit = this.context.limits.partialMessageTimeoutMs;
+      const idle = this.context.clock() - this.lastFrameAt;
+      if (idle < limit) {
+        this.armPartialTimeout(limit - idle);
+        return;
       }
-    }
-    const snapshot = this.context.encoder.control(this.prefix, MessagingControlType.Enabled, { participants });
-    this.deliver(snapshot);
-    this.context.observer.messageDelivered('presence', snapshot.wire.length, 1);
+      this.reassembler.reset();
+      this.kick(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
+    }, delay);
   }
 
-  /** Tells every other enabled member of the room about this participant. */
+  /** Closes the session with 4001 "token expired" when the token's `exp` passes (wall-clock time). */
+  private armExpiry(expiresAt: number): void {
+    const remaining = expiresAt - Date.now();
+    if (remaining <= 0) {
+      this.kick(CloseCode.TokenExpired, 'token expired');
+      return;
+    }
+    this.expiryTimer = this.context.timers.setTimeout(() => this.armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
+  }
+
+  /**
+   * Sends the `messaging.enabled` snapshot. A repeated enable while nothing
+   * changed in the room's presence re-sends the same encoded message: no
+   * rebuild, and the bytes are shared.
+   */
+  private sendSnapshot(): void {
+    const epoch = this.context.presence.of(this.room);
+    if (this.snapshot === undefined || this.snapshot.epoch !== epoch) {
+      const entries: string[] = [];
+      if (this.messaging?.list !== false) {
+        for (const member of this.room.enabledMembers()) {
+          if (member !== this) entries.push(memberJson(member));
+        }
+      }
+      const message = this.context.encoder.messaging(this.prefix, MessagingControlType.Enabled, '{"participants":[' + entries.join(',') + ']}');
+      this.snapshot = { epoch, message };
+    }
+    this.deliver(this.snapshot.message);
+    this.context.observer.messageDelivered('presence', this.snapshot.message.wire.length, 1);
+  }
+
+  /** Tells every other enabled member of the room about this participant (a presence change). */
   private announce(message: OutgoingMessage): void {
     this.room.fanOut(message, this);
     this.context.observer.messageDelivered('presence', message.wire.length, this.room.enabledCount - (this.enabled ? 1 : 0));
@@ -218,13 +296,15 @@ export class ParticipantSession implements RoomMember {
   private announceEnabled(): void {
     this.enabled = true;
     this.room.setEnabled(this, true);
+    this.context.presence.bump(this.room);
     this.context.observer.messagingEnabled(this.room.name, this.id);
-    this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantEnabled, { id: this.id, role: this.role, attributes: this.attributes }));
+    this.announce(this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, memberJson(this)));
   }
 
   private announceDisabled(): void {
     this.enabled = false;
     this.room.setEnabled(this, false);
+    this.context.presence.bump(this.room);
     this.context.observer.messagingDisabled(this.room.name, this.id);
     this.announce(this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }));
   }

@@ -4,13 +4,15 @@
  */
 import type { Logger } from 'pino';
 import type { VerifiedToken } from '../../auth/token.js';
-import type { RoomServerLimits } from '../options.js';
+import type { RoomServerLimits } from './limits.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
+import { IdentityLimits } from './identity-limits.js';
+import { PresenceEpochs } from './presence-json.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
-import { monotonicClock, type Clock } from './token-bucket.js';
+import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
 export interface RoomServerCoreOptions {
@@ -38,6 +40,11 @@ export interface RoomServerCoreOptions {
    * @defaultValue `performance.now`
    */
   clock?: Clock;
+  /**
+   * Timers for rate-limit pauses and timeouts (with {@link RoomServerCoreOptions.clock}, a test can drive time).
+   * @defaultValue Node's timers, unref'd
+   */
+  timers?: Timers;
   /**
    * Listener of requests, deliveries, errors and lifecycle (metrics, console).
    * @defaultValue {@link noopObserver}
@@ -71,6 +78,7 @@ export class RoomServerCore {
   /** Shared state of every session. */
   readonly context: CoreContext;
   private readonly createId: () => string;
+  private readonly identities: IdentityLimits;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -81,14 +89,17 @@ export class RoomServerCore {
       directory: options.directory ?? new InMemoryRoomDirectory(limits),
       broadcastToSender: options.broadcastToSender ?? false,
       clock: options.clock ?? monotonicClock,
+      timers: options.timers ?? realTimers,
+      presence: new PresenceEpochs(),
       observer: options.observer ?? noopObserver,
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
+    this.identities = new IdentityLimits(limits);
   }
 
-  /** Whether a participant could join `roomName` now. */
-  admission(roomName: string): AdmissionRefusal | undefined {
-    return this.context.directory.admission(roomName);
+  /** Whether `identity` (a token name) could join `roomName` now. */
+  admission(roomName: string, identity: string): AdmissionRefusal | undefined {
+    return this.identities.admission(identity, roomName) ?? this.context.directory.admission(roomName);
   }
 
   /**
@@ -96,6 +107,9 @@ export class RoomServerCore {
    * Returns the session, or a refusal when the room or server is full.
    */
   join(request: JoinRequest): ParticipantSession | AdmissionRefusal {
+    const identity = request.token.name;
+    const refusal = this.identities.admission(identity, request.roomName);
+    if (refusal) return refusal;
     const session = new ParticipantSession(this.context, {
       id: this.createId(),
       sessionId: this.createId(),
@@ -103,9 +117,11 @@ export class RoomServerCore {
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
+      onClosed: () => this.identities.remove(identity, request.roomName),
     });
     const room = this.context.directory.join(request.roomName, session);
     if (isRefusal(room)) return room;
+    this.identities.add(identity, request.roomName);
     session.start(room);
     return session;
   }

@@ -43,7 +43,7 @@ Example:
       const room = await openRoom(settings);
       try {
         let sent = 0;
-        const broadcast = async (message: Record<string, unknown>) => {
+        const broadcast = async (message: unknown) => {
           try {
             await room.client.messaging.broadcastMessage({ type: options.type, message, ...(input.attachment ? { attachment: input.attachment } : {}) });
           } catch (error) {

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } from '../../connection-options.js';
 import { durationOption } from '../../duration.js';
-import { writeLine } from '../../output.js';
+import { note, writeLine } from '../../output.js';
 import { participantJson } from './participant-json.js';
 import { DEFAULT_PRESENCE_WAIT_MS, enableMessaging, openRoom, waitForPresence } from './session.js';
 
@@ -50,6 +50,7 @@ Example:
         const messaging = room.client.messaging;
         await waitForPresence(room, () => (messaging.getParticipants().length > 0 ? true : null), options.wait);
         const participants = messaging.getParticipants().map(participantJson);
+        if (participants.length === 0) note(`nobody in room ${JSON.stringify(settings.room)} has messaging enabled (waited ${options.wait / 1000}s); is the room name right?`);
         await writeLine(process.stdout, JSON.stringify(participants, null, 2));
       } finally {
         await room.leave();

@@ -1,25 +1,25 @@
 /**
- * What `send` and `broadcast` send: the `--data` body (inline JSON, or a
+ * What `send` and `broadcast` send: the `--data` body (any inline JSON value, or a
  * stream of JSON objects from stdin with `--data -`) and the optional
  * `--attachment-file`, all read and checked before connecting.
  */
 import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
-import { parseJsonObject, readJsonObjects, type JsonObject } from '../../json-input.js';
+import { parseJsonValue, readJsonObjects, type JsonObject } from '../../json-input.js';
 import { usageError } from '../../exit-codes.js';
 
 /** The `--data` and `--attachment-file` options. */
 export function messageInputOptions(): Option[] {
   return [
-    new Option('--data <json>', 'message body: a JSON object, or - to read JSON objects from stdin (one message each)').makeOptionMandatory(),
+    new Option('--data <json>', 'message body: any JSON value, or - to read JSON objects from stdin (one message each)').makeOptionMandatory(),
     new Option('--attachment-file <path>', 'file whose bytes are sent as the attachment'),
   ];
 }
 
 /** The bodies to send, in order, and the attachment. */
 export interface MessageInput {
-  /** The first body, already read and checked. */
-  readonly first: JsonObject;
+  /** The first body, already read and checked: any JSON value inline, an object from stdin. */
+  readonly first: unknown;
   /** The bodies after the first (stdin only); each is checked as it arrives. */
   readonly rest: AsyncIterable<JsonObject>;
   /** The attachment bytes, if any. */
@@ -43,7 +43,7 @@ export async function readMessageInput(options: { data: string; attachmentFile?:
       throw usageError(`cannot read --attachment-file ${JSON.stringify(options.attachmentFile)} (${reason}).`);
     }
   }
-  if (options.data !== '-') return { first: parseJsonObject(options.data, '--data'), rest: NONE, attachment };
+  if (options.data !== '-') return { first: parseJsonValue(options.data, '--data'), rest: NONE, attachment };
 
   const values = readJsonObjects(stdin, '--data -');
   const first = await values.next();

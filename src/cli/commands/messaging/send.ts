@@ -69,7 +69,7 @@ Example:
           throw new CliError(ExitCode.NotFound, `no messaging-enabled participant ${who} in room ${JSON.stringify(settings.room)}; nothing sent.`);
         }
         let sent = 0;
-        const send = async (message: Record<string, unknown>) => {
+        const send = async (message: unknown) => {
           try {
             await messaging.sendMessage({ to: target.id, type: options.type, message, ...(input.attachment ? { attachment: input.attachment } : {}) });
           } catch (error) {

@@ -1,0 +1,87 @@
+/**
+ * The messages of the live console: what the server pushes to a viewer page
+ * (`/console/feed`), what a viewer may ask for, and what a client inspector
+ * sends (`/console/inspect`). Types only, shared with the page's source.
+ */
+
+/** One participant as the server holds it. */
+export interface ParticipantView {
+  readonly id: string;
+  readonly room: string;
+  readonly name: string;
+  readonly role: string;
+  readonly enabled: boolean;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  /** The cluster node that holds the connection, when clustered. */
+  readonly node: string | null;
+  /** Active leaf states of its `participant-session` actor. */
+  readonly states: readonly string[];
+}
+
+/** One room: its participants and its user-message traffic. */
+export interface RoomView {
+  readonly name: string;
+  readonly participants: readonly ParticipantView[];
+  /** User messages (sends and broadcasts) received so far. */
+  readonly messages: number;
+  /** Their data bytes so far. */
+  readonly bytes: number;
+  /** Over the last second. */
+  readonly messagesPerSecond: number;
+  /** Over the last second. */
+  readonly bytesPerSecond: number;
+}
+
+/** One event an actor took, and where it went. */
+export interface LogEntry {
+  /** Milliseconds since the epoch, as the server saw it. */
+  readonly at: number;
+  readonly event: string;
+  readonly states: readonly string[];
+}
+
+/** One actor of an inspected client. */
+export interface ClientActorView {
+  /** The actor's session id in the client's actor system. */
+  readonly id: string;
+  /** `connection`, `messaging` or `presence`. */
+  readonly machine: string;
+  /** What it is about: the local participant id, or the remote participant's for presence. */
+  readonly label: string;
+  readonly states: readonly string[];
+  /** The last events it took, oldest first. */
+  readonly log: readonly LogEntry[];
+}
+
+/** A client connected through `consoleInspector`. */
+export interface InspectedClientView {
+  /** Server-assigned id of the inspector connection. */
+  readonly id: string;
+  /** The name the inspector gave, if any. */
+  readonly name: string;
+  readonly actors: readonly ClientActorView[];
+}
+
+/** Server to viewer. */
+export type FeedMessage =
+  | { readonly type: 'state'; readonly rooms: readonly RoomView[]; readonly clients: readonly InspectedClientView[] }
+  | { readonly type: 'diagram'; readonly machine: string; readonly svg: string }
+  | { readonly type: 'log'; readonly participantId: string; readonly entries: readonly LogEntry[]; readonly reset: boolean };
+
+/** Viewer to server: read-only requests; nothing here acts in a room. */
+export type ViewerMessage =
+  | { readonly type: 'select'; readonly participantId: string | null }
+  | { readonly type: 'diagram'; readonly machine: string };
+
+/** Client inspector to server. */
+export type InspectMessage =
+  | { readonly type: 'client'; readonly name: string }
+  | { readonly type: 'actor'; readonly id: string; readonly machine: string; readonly label: string }
+  | { readonly type: 'snapshot'; readonly id: string; readonly event: string; readonly value: unknown; readonly label: string; readonly stopped: boolean };
+
+/** Subprotocol prefix that carries an admin token (`roomstate-console.<jwt>`), for browsers. */
+export const CONSOLE_TOKEN_PROTOCOL = 'roomstate-console.';
+/** Path of the viewer feed websocket. */
+export const CONSOLE_FEED_PATH = '/console/feed';
+/** Path of the client inspector websocket. */
+export const CONSOLE_INSPECT_PATH = '/console/inspect';

@@ -1,0 +1,137 @@
+/**
+ * What the console page draws from the feed: the rooms table, the selected
+ * participant's session statechart and event log, and the inspected
+ * clients' actors. Diagrams are the server's SVG (ELK layout), inserted once
+ * per panel; updates only move the highlight and append to logs.
+ */
+import type { ClientActorView, InspectedClientView, LogEntry, RoomView } from '../feed-protocol.js';
+import { clock, compact, h, highlight } from './dom.js';
+
+/** Asks the feed for a machine's diagram and resolves with its SVG. */
+export type DiagramSource = (machine: string) => Promise<string>;
+
+function svgElement(svg: string): Element {
+  const template = document.createElement('template');
+  template.innerHTML = svg;
+  return template.content.firstElementChild!;
+}
+
+function logLine(entry: LogEntry): HTMLElement {
+  const leaves = entry.states.map((id) => id.slice(id.indexOf('.') + 1)).join(', ');
+  return h('div', {}, `${clock(entry.at)}  ${entry.event}  → ${leaves}`);
+}
+
+/** Renders the rooms and their participants into `root`; `selected` gets a highlight. */
+export function renderRooms(root: HTMLElement, rooms: readonly RoomView[], selected: string | null): void {
+  const sections = rooms.map((room) => {
+    const rows = room.participants.map((p) =>
+      h(
+        'tr',
+        { 'data-participant-id': p.id, 'data-enabled': String(p.enabled), class: p.id === selected ? 'selected' : '' },
+        h('td', {}, p.name),
+        h('td', {}, p.role),
+        h('td', {}, h('code', {}, p.id)),
+        h('td', { class: 'messaging' }, p.enabled ? 'enabled' : 'disabled'),
+        h('td', {}, h('code', { class: 'attributes' }, JSON.stringify(p.attributes))),
+        h('td', {}, p.node ?? ''),
+      ),
+    );
+    const rates = `${room.participants.length} connected · ${compact(room.messagesPerSecond)} msg/s · ${compact(room.bytesPerSecond)} B/s · ${compact(room.messages)} messages, ${compact(room.bytes)} B in total`;
+    return h(
+      'div',
+      { 'data-room': room.name },
+      h('h3', {}, `room ${room.name} `, h('span', { class: 'rates', 'data-messages': String(room.messages) }, rates)),
+      h('table', {}, h('tr', {}, ...['name', 'role', 'id', 'messaging', 'attributes', 'node'].map((title) => h('th', {}, title))), ...rows),
+    );
+  });
+  root.replaceChildren(...(sections.length > 0 ? sections : [h('p', { class: 'muted' }, 'No participants.')]));
+}
+
+/** The selected participant's panel: its session statechart and its log. */
+export class SessionPanel {
+  private participantId: string | null = null;
+  private diagram: Element | undefined;
+  private states: readonly string[] = [];
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly diagrams: DiagramSource,
+  ) {
+    root.replaceChildren(h('p', { class: 'muted' }, 'Select a participant to see its server-side session.'));
+  }
+
+  /** Shows participant `id`, now in `states` (its statechart; an empty log until the history arrives). */
+  async select(id: string, title: string, states: readonly string[]): Promise<void> {
+    this.participantId = id;
+    this.states = states;
+    const holder = h('div', { class: 'diagram', id: 'session-diagram' });
+    this.root.replaceChildren(h('h3', {}, `participant-session of ${title}`), holder, h('div', { class: 'log', id: 'session-log' }));
+    const svg = await this.diagrams('participant-session');
+    if (this.participantId !== id) return;
+    this.diagram = svgElement(svg);
+    holder.replaceChildren(this.diagram);
+    highlight(this.diagram, this.states);
+  }
+
+  /** The participant's current states (from the rooms feed). */
+  update(id: string, states: readonly string[]): void {
+    if (id !== this.participantId) return;
+    this.states = states;
+    if (this.diagram) highlight(this.diagram, states);
+  }
+
+  /** Log entries for participant `id`; `reset` replaces the log. */
+  log(id: string, entries: readonly LogEntry[], reset: boolean): void {
+    const log = this.root.querySelector('#session-log');
+    if (id !== this.participantId || log === null) return;
+    if (reset) log.replaceChildren();
+    log.append(...entries.map(logLine));
+    log.scrollTop = log.scrollHeight;
+  }
+}
+
+/** The inspected clients: one card per actor, kept across updates. */
+export class ClientsPanel {
+  private readonly cards = new Map<string, { card: HTMLElement; diagram: Element | undefined; log: HTMLElement }>();
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly diagrams: DiagramSource,
+  ) {}
+
+  render(clients: readonly InspectedClientView[]): void {
+    const seen = new Set<string>();
+    const blocks = clients.map((client) => {
+      const actors = client.actors.map((actor) => {
+        const key = `${client.id}/${actor.id}`;
+        seen.add(key);
+        return this.card(key, actor);
+      });
+      return h('div', { 'data-client': client.id }, h('h3', {}, `client ${client.name || client.id}`), h('div', { class: 'actors' }, ...actors));
+    });
+    for (const key of [...this.cards.keys()]) if (!seen.has(key)) this.cards.delete(key);
+    this.root.replaceChildren(h('h2', {}, 'Inspected clients'), ...(blocks.length > 0 ? blocks : [h('p', { class: 'muted' }, 'No client is using consoleInspector.')]));
+  }
+
+  private card(key: string, actor: ClientActorView): HTMLElement {
+    let entry = this.cards.get(key);
+    if (entry === undefined) {
+      const holder = h('div', { class: 'diagram' });
+      const log = h('div', { class: 'log' });
+      const card = h('div', { class: 'actor', 'data-client-actor': actor.machine }, h('div', {}, h('b', {}, actor.machine), ' ', h('code', { class: 'label' }, actor.label)), holder, log);
+      const created = { card, diagram: undefined as Element | undefined, log };
+      this.cards.set(key, created);
+      void this.diagrams(actor.machine).then((svg) => {
+        created.diagram = svgElement(svg);
+        holder.replaceChildren(created.diagram);
+        highlight(created.diagram, created.card.dataset.states?.split(' ') ?? []);
+      });
+      entry = created;
+    }
+    entry.card.dataset.states = actor.states.join(' ');
+    entry.card.querySelector('.label')!.textContent = actor.label;
+    if (entry.diagram) highlight(entry.diagram, actor.states);
+    entry.log.replaceChildren(...actor.log.slice(-8).map(logLine));
+    return entry.card;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * What the console knows of this server's participants, kept by listening
+ * to the server observer: each live session (read at each view, so the
+ * fields are what the server holds now), its `participant-session` state,
+ * the events it took, and user-message counts per room.
+ */
+import type { StateValue } from 'xstate';
+import { activeStateIds } from '../../diagram/statechart.js';
+import { participantSessionMachine } from '../../../machines/participant-session.js';
+import type { ObservedSession, RequestKind, ServerObserver } from '../core/observer.js';
+import type { LogEntry, ParticipantView, RoomView } from '../../console/feed-protocol.js';
+
+/** Events kept per participant. */
+export const LOG_LENGTH = 200;
+
+interface Tracked {
+  readonly session: ObservedSession & { readonly nodeId?: string };
+  states: string[];
+  readonly log: LogEntry[];
+}
+
+interface Traffic {
+  /** Participants tracked in the room. */
+  participants: number;
+  messages: number;
+  bytes: number;
+  /** Counts at the last {@link ParticipantTracker.tick}. */
+  lastMessages: number;
+  lastBytes: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+}
+
+/** Listener of tracker changes: `log` carries a new entry of one participant. */
+export type TrackerListener = (change: { kind: 'changed' } | { kind: 'log'; participantId: string; entry: LogEntry }) => void;
+
+const USER_MESSAGES: ReadonlySet<RequestKind> = new Set(['direct', 'broadcast']);
+
+/** Participants and traffic of one server, for the console. */
+export class ParticipantTracker {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly traffic = new Map<string, Traffic>();
+  private readonly listeners = new Set<TrackerListener>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The observer methods the tracker needs. */
+  readonly observer: Partial<ServerObserver> = {
+    sessionTransition: (session, event, value) => this.transition(session, event, value),
+    requestReceived: (kind, bytes, room) => {
+      if (!USER_MESSAGES.has(kind)) return;
+      const traffic = this.trafficOf(room);
+      traffic.messages++;
+      traffic.bytes += bytes;
+    },
+  };
+
+  /** Calls `listener` on every change; returns the unsubscribe. */
+  subscribe(listener: TrackerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Recomputes the per-second rates from the counts since the last tick, `seconds` ago. */
+  tick(seconds: number): void {
+    let changed = false;
+    for (const traffic of this.traffic.values()) {
+      const messagesPerSecond = (traffic.messages - traffic.lastMessages) / seconds;
+      const bytesPerSecond = (traffic.bytes - traffic.lastBytes) / seconds;
+      changed ||= messagesPerSecond !== traffic.messagesPerSecond || bytesPerSecond !== traffic.bytesPerSecond;
+      Object.assign(traffic, { messagesPerSecond, bytesPerSecond, lastMessages: traffic.messages, lastBytes: traffic.bytes });
+    }
+    if (changed) this.emit({ kind: 'changed' });
+  }
+
+  /** Every room with participants, by name, each with its participants in joining order. */
+  rooms(): RoomView[] {
+    const rooms = new Map<string, ParticipantView[]>();
+    for (const tracked of this.tracked.values()) {
+      const view = this.view(tracked);
+      const list = rooms.get(view.room);
+      if (list === undefined) rooms.set(view.room, [view]);
+      else list.push(view);
+    }
+    return [...rooms].sort(([a], [b]) => a.localeCompare(b)).map(([name, participants]) => {
+      const { messages, bytes, messagesPerSecond, bytesPerSecond } = this.trafficOf(name);
+      return { name, participants, messages, bytes, messagesPerSecond, bytesPerSecond };
+    });
+  }
+
+  /** The events participant `id` took, oldest first; empty when unknown. */
+  log(id: string): readonly LogEntry[] {
+    return this.tracked.get(id)?.log ?? [];
+  }
+
+  private view({ session, states }: Tracked): ParticipantView {
+    return {
+      id: session.id,
+      room: session.room.name,
+      name: session.name,
+      role: session.role,
+      enabled: session.enabled,
+      attributes: session.attributes,
+      node: session.nodeId ?? null,
+      states,
+    };
+  }
+
+  private transition(session: ObservedSession, event: string, value: StateValue): void {
+    const states = activeStateIds(participantSessionMachine.id, value);
+    const entry: LogEntry = { at: this.now(), event, states };
+    let tracked = this.tracked.get(session.id);
+    if (tracked === undefined) {
+      tracked = { session, states, log: [] };
+      this.tracked.set(session.id, tracked);
+      this.trafficOf(session.room.name).participants++;
+    }
+    tracked.states = states;
+    tracked.log.push(entry);
+    if (tracked.log.length > LOG_LENGTH) tracked.log.shift();
+    if (states.some((id) => participantSessionMachine.getStateNodeById(id).type === 'final')) {
+      this.tracked.delete(session.id);
+      const traffic = this.trafficOf(session.room.name);
+      if (--traffic.participants === 0) this.traffic.delete(session.room.name);
+    }
+    this.emit({ kind: 'log', participantId: session.id, entry });
+    this.emit({ kind: 'changed' });
+  }
+
+  private trafficOf(room: string): Traffic {
+    let traffic = this.traffic.get(room);
+    if (traffic === undefined) {
+      traffic = { participants: 0, messages: 0, bytes: 0, lastMessages: 0, lastBytes: 0, messagesPerSecond: 0, bytesPerSecond: 0 };
+      this.traffic.set(room, traffic);
+    }
+    return traffic;
+  }
+
+  private emit(change: Parameters<TrackerListener>[0]): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}

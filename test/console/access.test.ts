@@ -1,0 +1,112 @@
+/**
+ * The console's access rules and its feeds, over real sockets: off unless
+ * asked for; admin tokens only (participant tokens get 403); inspection
+ * events need a token and bad ones close only their connection; the feed
+ * shows what the server holds and takes no participant actions.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { mintAdminToken } from '../../src/auth/token.js';
+import type { FeedMessage } from '../../src/console/feed-protocol.js';
+import { Recorder } from '../helpers/recorder.js';
+import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+
+let fx: TestServer | undefined;
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  await fx?.close();
+  fx = undefined;
+});
+
+/** Opens a console websocket; resolves with it once open, or with the HTTP status of a refusal. */
+function open(url: string, token: string | undefined): Promise<{ ws: WebSocket; messages: Recorder<FeedMessage>; closed: Promise<number> } | { status: number; reason: string }> {
+  const ws = new WebSocket(url, token === undefined ? [] : [`roomstate-console.${token}`]);
+  sockets.push(ws);
+  const messages = new Recorder<FeedMessage>();
+  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as FeedMessage));
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, messages, closed }));
+    ws.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0, reason: response.statusMessage ?? '' }));
+    ws.once('error', (error) => reject(error));
+  });
+}
+
+async function opened(url: string, token: string) {
+  const result = await open(url, token);
+  if ('status' in result) throw new Error(`refused: ${result.status} ${result.reason}`);
+  return result;
+}
+
+describe('console access', () => {
+  it('is off unless asked for', async () => {
+    fx = await startServer();
+    expect((await fetch(`${fx.httpUrl}/console`)).status).toBe(404);
+    expect(await open(`${fx.url}/console/feed`, await mintAdminToken({ secret: fx.secret }))).toMatchObject({ status: 404 });
+  });
+
+  it('refuses participant tokens, other secrets and no token with 403; inspect-only tokens may only inspect', async () => {
+    fx = await startServer({ console: true });
+    const participant = await fx.token(uniqueRoom(), 'mallory');
+    const foreign = await mintAdminToken({ secret: 'another-secret' });
+    const inspectOnly = await mintAdminToken({ secret: fx.secret, scope: 'inspect' });
+    expect(await open(`${fx.url}/console/feed`, participant)).toEqual({ status: 403, reason: 'token has no admin grant' });
+    expect(await open(`${fx.url}/console/inspect`, participant)).toEqual({ status: 403, reason: 'token has no admin grant' });
+    expect(await open(`${fx.url}/console/feed`, foreign)).toEqual({ status: 403, reason: 'invalid signature' });
+    expect(await open(`${fx.url}/console/feed`, undefined)).toEqual({ status: 403, reason: 'missing token' });
+    expect(await open(`${fx.url}/console/feed`, inspectOnly)).toEqual({ status: 403, reason: 'token has no admin grant' });
+    expect(await open(`${fx.url}/console/inspect`, inspectOnly)).toHaveProperty('ws');
+    const whoami = await fetch(`${fx.httpUrl}/console/api/whoami`, { headers: { Authorization: `Bearer ${participant}` } });
+    expect([whoami.status, await whoami.json()]).toEqual([403, { error: 'token has no admin grant' }]);
+    // The page itself holds no data; it asks for a token.
+    const page = await fetch(`${fx.httpUrl}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+});
+
+describe('console feed', () => {
+  it("shows the server's participants and the events their session took; viewers cannot act", async () => {
+    fx = await startServer({ console: true });
+    const admin = await mintAdminToken({ secret: fx.secret });
+    const viewer = await opened(`${fx.url}/console/feed`, admin);
+    const room = uniqueRoom();
+    const alice = await fx.connect(room, 'alice');
+    const bob = await fx.connect(room, 'bob');
+    await bob.invoke('enable', {});
+    const state = await viewer.messages.waitFor(
+      (m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'bob' && p.enabled)),
+      { what: 'bob enabled in the feed', timeoutMs: 20_000 },
+    );
+    const shown = state.type === 'state' ? state.rooms.find((r) => r.name === room)! : undefined;
+    expect(shown!.participants.map((p) => [p.name, p.role, p.id, p.enabled, p.attributes, p.states])).toEqual([
+      ['alice', 'user', alice.participantId, false, { name: 'alice' }, ['participantSession.connected.disabled']],
+      ['bob', 'user', bob.participantId, true, { name: 'bob' }, ['participantSession.connected.enabled']],
+    ]);
+
+    viewer.ws.send(JSON.stringify({ type: 'select', participantId: bob.participantId }));
+    const log = await viewer.messages.waitFor((m) => m.type === 'log' && m.reset, { what: "bob's log", timeoutMs: 20_000 });
+    expect(log.type === 'log' && log.entries.map((e) => e.event)).toEqual(['xstate.init', 'messaging.enable']);
+    // The feed has no message that acts in a room: anything else is ignored, and the feed goes on.
+    viewer.ws.send(JSON.stringify({ type: 'broadcast', room, message: 'spoof' }));
+    await alice.invoke('enable', {});
+    await viewer.messages.waitFor((m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'alice' && p.enabled)), { what: 'alice enabled', timeoutMs: 20_000 });
+
+    await bob.close();
+    await viewer.messages.waitFor((m) => m.type === 'state' && !m.rooms.some((r) => r.participants.some((p) => p.name === 'bob')), { what: 'bob gone', timeoutMs: 20_000 });
+  });
+
+  it('closes an inspector that sends invalid events with 1008 and keeps serving the rest', async () => {
+    fx = await startServer({ console: true });
+    const admin = await mintAdminToken({ secret: fx.secret });
+    for (const bad of ['not json', JSON.stringify({ type: 'actor', id: 'x'.repeat(1000), machine: 'connection', label: '' }), JSON.stringify({ type: 'nope' })]) {
+      const inspector = await opened(`${fx.url}/console/inspect`, admin);
+      inspector.ws.send(bad);
+      expect(await inspector.closed).toBe(1008);
+    }
+    const viewer = await opened(`${fx.url}/console/feed`, admin);
+    await viewer.messages.waitFor((m) => m.type === 'state', { what: 'a state', timeoutMs: 20_000 });
+    expect((await fetch(`${fx.httpUrl}/`)).status).toBe(200);
+  });
+});
