@@ -9,7 +9,7 @@
 export interface WaitOptions {
   /**
    * How long to wait before giving up.
-   * @defaultValue 10000
+   * @defaultValue 30000
    */
   timeoutMs?: number;
   /** What is awaited, for the error message. */
