@@ -1,11 +1,14 @@
 /**
  * Dead peers: a peer whose TCP socket is destroyed without a close frame, and
  * one that stops reading (so it never answers pings), are removed from their
- * room and announced to the others with `participant.disabled`. The server
- * runs a 200 ms heartbeat; waits use generous deadlines, never timings.
+ * room and announced to the others with `participant.disabled`. Only the
+ * server's heartbeat `setInterval` is faked: each test runs heartbeats itself
+ * and lets the live peers' pongs reach the server before the next one, so a
+ * live peer survives however slowly the machine schedules; waits use generous
+ * deadlines, never timings.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SLOW_CONSUMER_REASON, createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
 import { waitUntil } from '../helpers/recorder.js';
@@ -13,7 +16,7 @@ import { WirePeer, isControl, pushBody } from '../helpers/wire-peer.js';
 
 const SECRET = 'dead-peers-secret';
 const HEARTBEAT_MS = 200;
-const DEADLINE = { timeoutMs: 15_000 };
+const DEADLINE = { timeoutMs: 60_000 };
 
 describe('dead peers', () => {
   let server: RoomServer;
@@ -21,6 +24,7 @@ describe('dead peers', () => {
   const peers: WirePeer[] = [];
 
   beforeAll(async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: HEARTBEAT_MS });
     ({ url: baseUrl } = await server.listen());
   });
@@ -37,7 +41,25 @@ describe('dead peers', () => {
 
   afterAll(async () => {
     await server?.close();
+    vi.useRealTimers();
   });
+
+  /**
+   * Runs one server heartbeat and waits until every `live` peer's pong has been
+   * read: ws pongs before it emits 'ping', so a reply to a later request proves it.
+   */
+  async function heartbeat(live: WirePeer[]): Promise<void> {
+    const before = live.map((peer) => peer.pings);
+    vi.advanceTimersByTime(HEARTBEAT_MS);
+    await waitUntil(() => live.every((peer, i) => peer.pings > before[i]!), { what: 'every live peer to be pinged', ...DEADLINE });
+    for (const reply of await Promise.all(live.map((peer) => peer.send(peer.participantId, 'pong-read', {})))) expect(reply).toEqual({ type: 'empty' });
+  }
+
+  /** Two heartbeats: the first pings, the second terminates whoever did not pong. */
+  async function missHeartbeat(live: WirePeer[]): Promise<void> {
+    await heartbeat(live);
+    await heartbeat(live);
+  }
 
   async function join(room: string, name: string, enable = true): Promise<WirePeer> {
     const peer = await WirePeer.connect({ baseUrl, room, secret: SECRET, name });
@@ -81,6 +103,7 @@ describe('dead peers', () => {
     // Traffic for the victim keeps flowing until the server gives up on it.
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) sends.push(observer.send(victim.participantId, 'while-paused', { i }));
+    await missHeartbeat([observer, friend]);
     const notice = await disabledNotice(observer, victim.participantId);
     expect(notice.header?.from_participant_id).toBe(victim.participantId);
     const friendNotice = await disabledNotice(friend, victim.participantId);
@@ -95,7 +118,8 @@ describe('dead peers', () => {
 
     // Peers that answer pings survive many heartbeats and still talk.
     const pingsBefore = observer.pings;
-    await waitUntil(() => observer.pings >= pingsBefore + 3 && friend.pings >= 3, { what: 'three more heartbeats', ...DEADLINE });
+    for (let i = 0; i < 3; i++) await heartbeat([observer, friend]);
+    expect(observer.pings).toBe(pingsBefore + 3);
     expect(observer.isOpen && friend.isOpen).toBe(true);
     expect(await observer.send(friend.participantId, 'still-alive', { ok: true })).toEqual({ type: 'empty' });
     const got = await friend.messages.waitFor((m) => m.type === 'still-alive');
@@ -108,6 +132,7 @@ describe('dead peers', () => {
     const silent = await join(room, 'silent', false);
     expect(server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 0 });
     silent.socket.pause();
+    await missHeartbeat([]);
     await waitUntil(() => server.stats().rooms === 0, { what: 'the room to be freed', ...DEADLINE });
     expect(server.stats()).toEqual({ rooms: 0, participants: 0, enabled: 0 });
   });
@@ -163,6 +188,7 @@ describe('dead peers', () => {
     await waitUntil(() => observer.presence.size === victims.length, { what: 'observer to see every victim' });
     // Half are destroyed, half stop reading.
     victims.forEach((victim, i) => (i % 2 === 0 ? victim.kill() : victim.socket.pause()));
+    await missHeartbeat([observer]);
     await Promise.all(victims.map((victim) => disabledNotice(observer, victim.participantId)));
     await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop every victim', ...DEADLINE });
     const notices = observer.received.filter((m) => isControl(m, MessagingControlType.ParticipantDisabled)).map((m) => String(pushBody(m).id));
