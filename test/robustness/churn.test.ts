@@ -1,7 +1,7 @@
 /**
  * Churn soak: hundreds of raw clients join rooms, enable and disable
  * messaging, change attributes, talk, leave and get killed at random (seeded
- * PRNG, bounded in events and time), next to long-lived roomstate and
+ * PRNG, bounded by an event count, never by time), next to long-lived roomstate and
  * official clients. At the end every survivor's presence view must equal the
  * truth, the server's stats() must equal the truth, and once everyone is gone
  * every room must be freed.
@@ -19,13 +19,12 @@ import { WirePeer } from '../helpers/wire-peer.js';
 const SECRET = 'churn-secret';
 const SEED = Number(process.env.CHURN_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MAX_EVENTS = Number(process.env.CHURN_EVENTS ?? 6000);
-const MAX_MS = Number(process.env.CHURN_MS ?? 20_000);
 const ROOMS = Array.from({ length: 6 }, (_, i) => `churn-${SEED}-${i}`);
 const MAX_LIVE_RAW = 80;
 /** Quiescent checkpoints, evenly spread over the events. */
 const PHASES = 6;
 const WORKERS = 12;
-const DEADLINE = { timeoutMs: 20_000 };
+const DEADLINE = { timeoutMs: 60_000 };
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
 function prng(seed: number): () => number {
@@ -72,7 +71,7 @@ describe('churn soak', () => {
   beforeAll(async () => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 500 });
+    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });
     ({ url: baseUrl } = await server.listen());
   });
 
@@ -198,7 +197,7 @@ describe('churn soak', () => {
 
     let phaseEnd = 0;
     const worker = async (): Promise<void> => {
-      while (events < phaseEnd && Date.now() - started < MAX_MS) {
+      while (events < phaseEnd) {
         events++;
         await step();
       }
@@ -269,8 +268,10 @@ describe('churn soak', () => {
     expect(guard.errors).toEqual([]);
 
     console.log(`[churn] seed=${SEED} events=${events} clients=${joined + library.length} (raw ${joined}, roomstate ${roomstateJoined}, official 2) survivors=${survivors.length + stable.length} checkpoints=${checkpoints} presence entries checked=${viewEntries} ops=${JSON.stringify(counts)} in ${Date.now() - started} ms`);
+    // Every event ran however slow the machine: the count bounds the run, not a clock.
+    expect(events).toBe(MAX_EVENTS);
     expect(joined).toBeGreaterThan(100);
-  }, 90_000);
+  }, 300_000);
 });
 
 /** A view with ids and attribute keys in a stable order, for comparison. */
