@@ -13,8 +13,9 @@
  * full 64-bit (ids, envelope lengths) and 32-bit (counts, indexes) ranges.
  *
  * FUZZ_RUNS (default 1000) and FUZZ_SEED make runs reproducible;
- * FUZZ_TIME_LIMIT_MS (default 60 s) caps the property's time.
- * `npm run fuzz:nightly` runs 10x the runs with a 10x time limit.
+ * FUZZ_TIME_LIMIT_MS (unset by default, so every run happens however slow the
+ * machine) caps the property's time. `npm run fuzz:nightly` runs 10x the runs
+ * with a 10-minute time limit.
  */
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -32,8 +33,9 @@ const SECRET = 'fuzz-secret';
 const ROOM = 'fuzz-room';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
-const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 60_000);
-const ANSWER_DEADLINE_MS = 10_000;
+const TIME_LIMIT_MS = process.env.FUZZ_TIME_LIMIT_MS === undefined ? undefined : Number(process.env.FUZZ_TIME_LIMIT_MS);
+/** Only a hang reaches it: a loaded machine answers late, never not at all. */
+const ANSWER_DEADLINE_MS = 60_000;
 /** Close codes a server may use on a hostile connection. */
 const ACCEPTED_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1011]);
 /**
@@ -48,7 +50,7 @@ describe('fuzzing a live server', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 2000 });
+    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });
     ({ url: baseUrl } = await server.listen());
   });
 
@@ -171,10 +173,11 @@ describe('fuzzing a live server', () => {
       `[fuzz] property runs=${runs} (asked ${RUNS}), attacker connections=${cases}, frames=${frames}, attacker requests checked=${checkedRequests}, ` +
         `outcomes=${JSON.stringify(outcomes)}, close codes=${JSON.stringify(closeCodes)}, well-behaved messages delivered=${good}`,
     );
+    if (TIME_LIMIT_MS === undefined) expect(runs).toBe(RUNS);
     expect(cases).toBeGreaterThan(0);
     expect(good).toBeGreaterThan(0);
     await Promise.all([alice.close(), bob.close()]);
-  }, TIME_LIMIT_MS + 60_000);
+  }, (TIME_LIMIT_MS ?? 240_000) + 60_000);
   it('answers every upgrade with 101, 403 or 404 exactly as the path and token deserve', async () => {
     const { port } = server.address!;
     const carriers = ['query', 'bearer', 'subprotocol'] as const;
@@ -251,8 +254,8 @@ function upgradeStatus(port: number, path: string, token: string | undefined, ca
     const request = httpRequest({ host: '127.0.0.1', port, path: target, headers });
     const timer = setTimeout(() => {
       request.destroy();
-      reject(new Error(`no answer to the upgrade of ${path} within 10 s`));
-    }, 10_000);
+      reject(new Error(`no answer to the upgrade of ${path} within ${ANSWER_DEADLINE_MS} ms`));
+    }, ANSWER_DEADLINE_MS);
     request.on('upgrade', (response, socket) => {
       clearTimeout(timer);
       socket.destroy();
