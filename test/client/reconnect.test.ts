@@ -53,7 +53,7 @@ function reEnabled(client: RoomClient): Promise<unknown> {
       if (state === 'enabling') enabling = true;
       return enabling && state === 'enabled';
     },
-    { timeoutMs: 15_000, what: 'messaging to be enabled again' },
+    { timeoutMs: 60_000, what: 'messaging to be enabled again' },
   );
 }
 

@@ -58,7 +58,7 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits }
   beforeAll(async () => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 10_000, limits });
+    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits });
     ({ url: baseUrl } = await server.listen());
   });
 
