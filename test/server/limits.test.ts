@@ -3,9 +3,9 @@
  * its exact error response, HTTP refusal or close code.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
-import { DEFAULT_LIMITS, PARTIAL_MESSAGE_TIMEOUT_REASON, SLOW_CONSUMER_REASON, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
+import { DEFAULT_LIMITS, PARTIAL_MESSAGE_TIMEOUT_REASON, SLOW_CONSUMER_REASON, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 
@@ -153,41 +153,85 @@ describe('attributes', () => {
 
 describe('rates', () => {
   // Backpressure: nothing over the rate is refused; reading pauses until the
-  // bucket refills, so requests are served later and in order. The elapsed
-  // time has a lower bound only (a slow machine just takes longer).
+  // bucket refills, so requests are served later and in order. The rate
+  // limits run on a clock the test moves by hand: while it stands still the
+  // held requests stay held however slow or fast the machine is, and they are
+  // served once the clock has moved past the debt.
+  function handClock() {
+    let now = 0;
+    return { clock: () => now, advance: (ms: number) => void (now += ms) };
+  }
+
+  /** Invokes `count` requests at once; `served` counts the replies so far. */
+  function fire(client: RawClient, count: number, args: (i: number) => unknown, tool = 'send') {
+    const state = { served: 0 };
+    const replies = Promise.all(
+      Array.from({ length: count }, (_, i) => client.invoke(tool, args(i)).then((reply) => (state.served++, reply))),
+    );
+    return { state, replies };
+  }
+
   it('serves requests over messagesPerSecond later, in order, none refused', async () => {
-    const server = await serve({ messagesPerSecond: 20 });
+    const time = handClock();
+    let pauses = 0;
+    const server = await serve({ messagesPerSecond: 20 }, { clock: time.clock, observer: combineObservers({ rateLimited: () => void pauses++ }) });
     const room = uniqueRoom();
     const alice = await server.connect(room, 'alice');
     const bob = await enabled(server, room, 'bob');
-    const started = performance.now();
-    const replies = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => alice.invoke('send', { to_participant_id: bob.participantId, type: 't', message_json: String(i) })),
-    );
-    const elapsed = performance.now() - started;
-    expect(replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
-    // A burst of 20, then 40 more at 20 per second.
-    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    const { state, replies } = fire(alice, 60, (i) => ({ to_participant_id: bob.participantId, type: 't', message_json: String(i) }));
+    // The burst of 20 is served; then reading pauses.
+    await waitUntil(() => state.served === 20 && pauses === 1);
+    // Half the debt paid: still held (bob's round trip gives the server time to misbehave).
+    time.advance(1000);
+    expect(await bob.invoke('broadcast', { type: 'x', message_json: '1' })).toEqual({ type: 'empty' });
+    expect(state.served).toBe(20);
+    // 40 more at 20 per second: all of them once two seconds have passed.
+    time.advance(1000);
+    expect(await replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
     for (let i = 0; i < 60; i++) expect((await bob.waitFor((m) => m.type === 'messaging.send')).header?.message).toBe(i);
   });
 
   it('keeps a connection paused for its rate through heartbeats (its pongs wait unread)', async () => {
-    const server = await serve({ messagesPerSecond: 20 }, { heartbeatIntervalMs: 200 });
-    const alice = await server.connect(uniqueRoom(), 'alice');
-    const replies = await Promise.all(Array.from({ length: 60 }, () => alice.invoke('broadcast', { type: 't', message_json: '1' })));
-    expect(replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
-    expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+    // The heartbeat's setInterval is faked too: the test runs beats while alice is held.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const time = handClock();
+      const server = await serve({ messagesPerSecond: 20 }, { heartbeatIntervalMs: 200, clock: time.clock });
+      const alice = await server.connect(uniqueRoom(), 'alice');
+      let pings = 0;
+      alice.ws.on('ping', () => pings++);
+      const { state, replies } = fire(alice, 60, () => ({ type: 't', message_json: '1' }), 'broadcast');
+      await waitUntil(() => state.served === 20);
+      // Many heartbeats while alice is paused: she is neither pinged nor dropped.
+      for (let i = 0; i < 5; i++) vi.advanceTimersByTime(200);
+      // Well past the debt, so the bucket is full again for the requests below.
+      time.advance(10_000);
+      expect(await replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
+      expect(pings).toBe(0);
+      // Reading again, she answers the next beat and survives the one after it.
+      vi.advanceTimersByTime(200);
+      await waitUntil(() => pings === 1);
+      expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+      vi.advanceTimersByTime(200);
+      expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+      expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('serves requests over bytesPerSecond later, none refused', async () => {
-    const server = await serve({ bytesPerSecond: 10_000, maxMessageBytes: 4096 });
+    const time = handClock();
+    const server = await serve({ bytesPerSecond: 10_000, maxMessageBytes: 4096 }, { clock: time.clock });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const body = JSON.stringify('y'.repeat(3000));
-    const started = performance.now();
-    const replies = await Promise.all(Array.from({ length: 8 }, () => alice.invoke('broadcast', { type: 't', message_json: body })));
-    expect(replies).toEqual(Array.from({ length: 8 }, () => ({ type: 'empty' })));
-    // Over 24 KB against a 10 KB burst at 10 KB/s.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(1300);
+    // Over 24 KB against a 10 KB burst at 10 KB/s: a few are served, the rest wait for the clock.
+    const { state, replies } = fire(alice, 8, () => ({ type: 't', message_json: body }), 'broadcast');
+    await waitUntil(() => state.served >= 3);
+    expect(await (await server.connect(uniqueRoom(), 'bob')).invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+    expect(state.served).toBeLessThan(8);
+    time.advance(2000);
+    expect(await replies).toEqual(Array.from({ length: 8 }, () => ({ type: 'empty' })));
   });
 });
 
