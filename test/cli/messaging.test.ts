@@ -11,7 +11,7 @@ import { expectExitCode, runCli, startCli } from '../helpers/cli.js';
 import { useCliRoom } from '../helpers/cli-room.js';
 import { startServer, uniqueRoom } from '../helpers/server.js';
 
-const WAIT = 15_000;
+const WAIT = 60_000;
 
 const room$ = useCliRoom();
 const { enabled, conn } = room$;
@@ -67,7 +67,7 @@ describe('room messaging list', () => {
     const own = await startServer();
     try {
       const room = uniqueRoom();
-      const list = startCli(['room', 'messaging', 'list', '--url', own.url, '--room', room, '--secret', own.secret, '--wait', '20s']);
+      const list = startCli(['room', 'messaging', 'list', '--url', own.url, '--room', room, '--secret', own.secret, '--wait', '60s']);
       // Once the CLI itself is enabled, a participant arrives.
       await until(() => own.server.stats().enabled === 1, 'the list command to enable messaging');
       const late = await own.connect(room, 'late');
@@ -115,7 +115,7 @@ describe('room messaging send', () => {
     const own = await startServer();
     try {
       const room = uniqueRoom();
-      const send = startCli(['room', 'messaging', 'send', '--url', own.url, '--room', room, '--secret', own.secret, '--to-participant-name', 'slow', '--type', 't', '--data', '{}', '--wait', '20s']);
+      const send = startCli(['room', 'messaging', 'send', '--url', own.url, '--room', room, '--secret', own.secret, '--to-participant-name', 'slow', '--type', 't', '--data', '{}', '--wait', '60s']);
       await until(() => own.server.stats().enabled === 1, 'the send command to enable messaging');
       const slow = await own.connect(room, 'slow');
       await slow.invoke('enable', {});
