@@ -3,7 +3,9 @@
  * generated from their XState definitions, as Mermaid, JSON or SVG.
  */
 import { Command, Option } from 'commander';
-import { MACHINE_NAMES, layoutStatechart, machineStatechart, toMermaid, toSvg, type Statechart } from '../../diagram/index.js';
+import { MACHINE_NAMES, machineStatechart } from '../../diagram/machines.js';
+import { toMermaid } from '../../diagram/mermaid.js';
+import type { Statechart } from '../../diagram/statechart.js';
 import { usageError } from '../exit-codes.js';
 import { writeLine } from '../output.js';
 
@@ -15,7 +17,11 @@ type MachineFormat = (typeof MACHINE_FORMATS)[number];
 /** Renders one chart in `format`. */
 export async function renderMachine(chart: Statechart, format: MachineFormat): Promise<string> {
   if (format === 'json') return JSON.stringify(chart, null, 2);
-  if (format === 'svg') return toSvg(await layoutStatechart(chart));
+  if (format === 'svg') {
+    // ELK is large: loaded only for SVG, so every other command starts without it.
+    const { layoutStatechart, toSvg } = await import('../../diagram/index.js');
+    return toSvg(await layoutStatechart(chart));
+  }
   return toMermaid(chart);
 }
 
