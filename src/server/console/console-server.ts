@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { TokenError, verifyAdminToken, type AdminScope } from '../../auth/token.js';
-import { MACHINE_NAMES, layoutStatechart, machineStatechart, toSvg } from '../../diagram/index.js';
+import { MACHINE_NAMES, machineStatechart } from '../../diagram/machines.js';
 import type { ServerObserver } from '../core/observer.js';
 import type { HttpRoute } from '../http-routes.js';
 import { pathOf, refuseUpgrade } from '../upgrade.js';
@@ -195,7 +195,8 @@ export class ConsoleServer {
   private diagram(machine: string): Promise<string> {
     let svg = this.diagrams.get(machine);
     if (svg === undefined) {
-      svg = layoutStatechart(machineStatechart(machine)!).then(toSvg);
+      // ELK is large: loaded on the first diagram asked for, not with every server.
+      svg = import('../../diagram/index.js').then(async ({ layoutStatechart, toSvg }) => toSvg(await layoutStatechart(machineStatechart(machine)!)));
       this.diagrams.set(machine, svg);
     }
     return svg;
