@@ -289,6 +289,7 @@ class NodeRoomServer implements RoomServer {
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
+      partialMessageTimeoutMs: this.limits.partialMessageTimeoutMs,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
       observer: this.core.context.observer,
