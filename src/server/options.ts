@@ -80,6 +80,12 @@ export interface RoomServerOptions {
    */
   clock?: Clock;
   /**
+   * Wall clock (ms since the epoch) that ends a session at its token's `exp`
+   * with 4001 "token expired" (tests drive it by hand; the upgrade's check is jose's own).
+   * @defaultValue `Date.now`
+   */
+  wallClock?: Clock;
+  /**
    * Timers of the core's timeouts and rate-limit pauses (tests run them by hand).
    * @defaultValue Node's timers, unref'd
    */

@@ -1,13 +1,13 @@
 /**
  * The session's timeouts driven by injected time over real sockets: the
  * partial-message timeout measured from the last packet (a slow but live
- * sender is not cut).
+ * sender is not cut), and the close at the token's `exp`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { PARTIAL_MESSAGE_TIMEOUT_REASON } from '../../src/server/index.js';
 import { manualTime } from '../helpers/manual-time.js';
-import type { RawClient } from '../helpers/raw-client.js';
+import { connectRaw, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 
 let fx: TestServer | undefined;
@@ -64,5 +64,25 @@ describe('partial-message timeout (per progress)', () => {
     await sendAndSettle(alice, frames[2]);
     time.advance(LIMIT_MS);
     expect(await alice.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+  });
+});
+
+/** The `exp` claim of a JWT, in seconds. */
+function expOf(token: string): number {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp as number;
+}
+
+describe('token expiry', () => {
+  it('closes a session with 4001 "token expired" when the injected wall clock reaches exp, not before', async () => {
+    const wall = manualTime(Date.now());
+    const server = (fx = await startServer({ wallClock: wall.clock, timers: wall.timers }));
+    const room = uniqueRoom();
+    const token = await server.token(room, 'alice', { ttlSeconds: 3600 });
+    const alice = await connectRaw(server.url, room, token);
+    const expiresAt = expOf(token) * 1000;
+    wall.advance(expiresAt - 1 - wall.clock());
+    expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+    wall.advance(1);
+    expect(await alice.closed).toEqual({ code: 4001, reason: 'token expired' });
   });
 });
