@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RedisClusterOptions } from './cluster/cluster-options.js';
 import type { RoomServerLimits } from './core/limits.js';
 import type { ServerObserver } from './core/observer.js';
-import type { Clock } from './core/token-bucket.js';
+import type { Clock, Timers } from './core/token-bucket.js';
 
 export { DEFAULT_LIMITS, resolveLimits } from './core/limits.js';
 export type { RoomServerLimits } from './core/limits.js';
@@ -79,6 +79,17 @@ export interface RoomServerOptions {
    * @defaultValue `performance.now`
    */
   clock?: Clock;
+  /**
+   * Wall clock (ms since the epoch) that ends a session at its token's `exp`
+   * with 4001 "token expired" (tests drive it by hand; the upgrade's check is jose's own).
+   * @defaultValue `Date.now`
+   */
+  wallClock?: Clock;
+  /**
+   * Timers of the core's timeouts and rate-limit pauses (tests run them by hand).
+   * @defaultValue Node's timers, unref'd
+   */
+  timers?: Timers;
   /**
    * Prometheus metrics (prom-client, in a registry of this server's own):
    * `true` serves `GET /metrics` on the server's port; `{ port }` serves it on

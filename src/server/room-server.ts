@@ -106,7 +106,7 @@ class NodeRoomServer implements RoomServer {
     const observers = [this.metrics?.observer, this.console?.observer, options.observer].filter((observer) => observer !== undefined);
     const observer = observers.length === 0 ? undefined : combineObservers(...observers);
     const directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer, clock: options.clock, directory });
+    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer, clock: options.clock, wallClock: options.wallClock, timers: options.timers, directory });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -289,6 +289,7 @@ class NodeRoomServer implements RoomServer {
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
+      partialMessageTimeoutMs: this.limits.partialMessageTimeoutMs,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
       logger,
       observer: this.core.context.observer,

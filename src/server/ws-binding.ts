@@ -9,7 +9,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
 import type { ServerObserver } from './core/observer.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
-import { CloseCode, type ParticipantSession } from './core/participant-session.js';
+import { CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON, type ParticipantSession } from './core/participant-session.js';
 
 /** Settings of a {@link WsConnection}. */
 export interface WsConnectionOptions {
@@ -17,6 +17,11 @@ export interface WsConnectionOptions {
   maxBufferedBytes: number;
   /** How long the peer may stay over `maxBufferedBytes` with no progress before it is dropped. */
   slowConsumerTimeoutMs: number;
+  /**
+   * Longest the peer may go, with bytes of a websocket frame (or of a
+   * fragmented message) received, without completing one.
+   */
+  partialMessageTimeoutMs: number;
   /** Time a server-initiated close may take before the socket is terminated. */
   closeTimeoutMs: number;
   /** Connection-scoped logger. */
@@ -35,6 +40,26 @@ function flush(connection: WsConnection): void {
   connection.flush();
 }
 
+/** The parts of ws's (private) frame parser that say whether it holds part of a message. */
+interface ReceiverState {
+  _state: number;
+  _bufferedBytes: number;
+  _fragmented: number;
+}
+
+/**
+ * True when ws's receiver holds no part of a frame nor of a fragmented
+ * message. ws keeps this private; a receiver we cannot read counts as idle,
+ * so a ws upgrade that renames these fields turns the check off rather than
+ * cutting healthy peers (test/server/partial-frames.test.ts would fail).
+ */
+function receiverIdle(ws: WebSocket): boolean {
+  const receiver = (ws as unknown as { _receiver?: ReceiverState })._receiver;
+  if (receiver === undefined || typeof receiver._state !== 'number') return true;
+  // State 0 is GET_INFO: waiting for the first byte of a new frame.
+  return receiver._state === 0 && receiver._bufferedBytes === 0 && receiver._fragmented === 0;
+}
+
 /** A websocket as the core's {@link ParticipantConnection}. */
 export class WsConnection implements ParticipantConnection {
   /** Set by pongs; cleared by each heartbeat ping. */
@@ -47,6 +72,10 @@ export class WsConnection implements ParticipantConnection {
   private drainTimer: NodeJS.Timeout | undefined;
   /** `bufferedAmount` when the drain timer was armed. */
   private drainMark = 0;
+  /** Armed only while ws holds an incomplete frame or fragmented message. */
+  private partialTimer: NodeJS.Timeout | undefined;
+  /** `performance.now()` of the last complete frame (message, ping, pong), of an incomplete one's start, or of a resume. */
+  private progressAt = performance.now();
   private readonly socket: Socket | undefined;
   /**
    * Whether messages go to the net.Socket as pre-framed bytes. Safe when no
@@ -68,8 +97,20 @@ export class WsConnection implements ParticipantConnection {
     this.direct = this.socket !== undefined && ws.extensions === '';
     ws.on('pong', () => {
       this.alive = true;
+      this.progressAt = performance.now();
+    });
+    ws.on('ping', () => {
+      this.progressAt = performance.now();
+    });
+    // Added after ws's own listener: ws has parsed the chunk (and emitted its
+    // complete messages) when this runs. Only an incomplete tail arms a timer.
+    this.socket?.on('data', () => {
+      if (this.partialTimer !== undefined || receiverIdle(ws)) return;
+      this.progressAt = performance.now();
+      this.watchPartial(this.options.partialMessageTimeoutMs);
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.progressAt = performance.now();
       const session = this.session;
       if (session === undefined) return;
       try {
@@ -82,6 +123,7 @@ export class WsConnection implements ParticipantConnection {
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
       if (this.drainTimer) clearTimeout(this.drainTimer);
+      if (this.partialTimer) clearTimeout(this.partialTimer);
       options.logger.info({ code, reason: reason.toString() }, 'connection closed');
       try {
         this.session?.closed();
@@ -149,6 +191,30 @@ export class WsConnection implements ParticipantConnection {
   }
 
   /**
+   * ws holds part of a frame: the peer has `partialMessageTimeoutMs` from its
+   * last complete frame to finish one, or it is closed with 1008 like a
+   * stalled multi-packet message. Time spent paused by the rate limits is
+   * the server's doing and does not count.
+   */
+  private watchPartial(delay: number): void {
+    const limit = this.options.partialMessageTimeoutMs;
+    if (!Number.isFinite(limit)) return;
+    this.partialTimer = setTimeout(() => {
+      this.partialTimer = undefined;
+      if (this.ws.readyState !== WebSocket.OPEN || receiverIdle(this.ws)) return;
+      const idle = performance.now() - this.progressAt;
+      if (this.ws.isPaused || idle < limit) {
+        this.watchPartial(this.ws.isPaused ? limit : limit - idle);
+        return;
+      }
+      this.options.logger.warn({ idleMs: Math.round(idle) }, 'dropping a partial websocket frame');
+      if (this.session) this.session.kick(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
+      else this.close(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
+    }, delay);
+    this.partialTimer.unref();
+  }
+
+  /**
    * An exception escaped the core while it handled this connection's input:
    * a bug, never the peer's fault alone. It costs this connection only
    * (closed with 1011), never the process or the room.
@@ -175,6 +241,7 @@ export class WsConnection implements ParticipantConnection {
   resume(): void {
     // A peer whose pongs we did not read while paused is not dead.
     this.alive = true;
+    this.progressAt = performance.now();
     this.ws.resume();
   }
 

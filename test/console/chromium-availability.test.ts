@@ -12,7 +12,7 @@ describe('chromiumAvailability', () => {
 
   it('skips with a message outside CI when Chromium is missing', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    expect(chromiumAvailability('/nonexistent/chromium', undefined)).toEqual({ run: false, why: expect.stringContaining('apt-get install -y chromium') });
+    expect(chromiumAvailability('/nonexistent/chromium', '')).toEqual({ run: false, why: expect.stringContaining('apt-get install -y chromium') });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('skipping the console browser tests'));
     warn.mockRestore();
   });

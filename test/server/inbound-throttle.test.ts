@@ -6,36 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodePackets } from '../../src/protocol/index.js';
 import { InboundThrottle } from '../../src/server/core/inbound-throttle.js';
-import { TokenBucket, type Timers } from '../../src/server/core/token-bucket.js';
-
-/** A clock and one-shot timers that run only when the test advances time. */
-function manualTime() {
-  let now = 0;
-  const pending = new Map<number, { at: number; callback: () => void }>();
-  let next = 1;
-  const timers: Timers = {
-    setTimeout(callback, ms) {
-      pending.set(next, { at: now + ms, callback });
-      return next++;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-  };
-  return {
-    clock: () => now,
-    timers,
-    pendingCount: () => pending.size,
-    advance(ms: number) {
-      now += ms;
-      for (const [handle, timer] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
-        if (timer.at > now) continue;
-        pending.delete(handle);
-        timer.callback();
-      }
-    },
-  };
-}
+import { TokenBucket } from '../../src/server/core/token-bucket.js';
+import { manualTime } from '../helpers/manual-time.js';
 
 describe('TokenBucket', () => {
   it('allows a burst of capacity, then goes into debt and says how long until it is paid', () => {

@@ -39,6 +39,8 @@ export interface CoreContext {
   readonly logger: Logger;
   readonly broadcastToSender: boolean;
   readonly clock: Clock;
+  /** Milliseconds since the epoch (token expiry). */
+  readonly wallClock: Clock;
   readonly timers: Timers;
   /** Where the core reports what it does (metrics, console). */
   readonly observer: ServerObserver;

@@ -262,9 +262,12 @@ export class ParticipantSession implements RoomMember, RequestScope {
     }, delay);
   }
 
-  /** Closes the session with 4001 "token expired" when the token's `exp` passes (wall-clock time). */
+  /**
+   * Closes the session with 4001 "token expired" once the wall clock reaches
+   * the token's `exp` (the instant jose starts refusing it at the upgrade).
+   */
   private armExpiry(expiresAt: number): void {
-    const remaining = expiresAt - Date.now();
+    const remaining = expiresAt - this.context.wallClock();
     if (remaining <= 0) {
       this.kick(CloseCode.TokenExpired, 'token expired');
       return;

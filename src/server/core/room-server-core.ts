@@ -11,7 +11,7 @@ import { IdentityLimits } from './identity-limits.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
-import { monotonicClock, realTimers, type Clock, type Timers } from './token-bucket.js';
+import { monotonicClock, realTimers, systemWallClock, type Clock, type Timers } from './token-bucket.js';
 
 /** Options of a {@link RoomServerCore}. */
 export interface RoomServerCoreOptions {
@@ -39,6 +39,11 @@ export interface RoomServerCoreOptions {
    * @defaultValue `performance.now`
    */
   clock?: Clock;
+  /**
+   * Wall clock in milliseconds since the epoch, against which a session's token `exp` is checked.
+   * @defaultValue `Date.now`
+   */
+  wallClock?: Clock;
   /**
    * Timers for rate-limit pauses and timeouts (with {@link RoomServerCoreOptions.clock}, a test can drive time).
    * @defaultValue Node's timers, unref'd
@@ -100,6 +105,7 @@ export class RoomServerCore {
       directory: options.directory ?? new InMemoryRoomDirectory(limits),
       broadcastToSender: options.broadcastToSender ?? false,
       clock: options.clock ?? monotonicClock,
+      wallClock: options.wallClock ?? systemWallClock,
       timers: options.timers ?? realTimers,
       observer: options.observer ?? noopObserver,
     };

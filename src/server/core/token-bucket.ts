@@ -9,6 +9,12 @@ export type Clock = () => number;
 /** The default clock: a monotonic millisecond counter. */
 export const monotonicClock: Clock = () => performance.now();
 
+/**
+ * The default wall clock: milliseconds since the epoch, what a token's `exp`
+ * is compared with (as jose does at the upgrade: expired from `exp * 1000` on).
+ */
+export const systemWallClock: Clock = () => Date.now();
+
 /** One-shot timers the core schedules with; injectable for tests. */
 export interface Timers {
   /** Runs `callback` once after `ms` milliseconds; returns a handle for {@link Timers.clearTimeout}. */
