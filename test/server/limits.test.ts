@@ -162,12 +162,19 @@ describe('rates', () => {
     return { clock: () => now, advance: (ms: number) => void (now += ms) };
   }
 
-  /** Invokes `count` requests at once; `served` counts the replies so far. */
+  /**
+   * Invokes `count` requests in one write (the socket is corked), so the server
+   * reads and charges them all before it pauses, however loaded the machine;
+   * `served` counts the replies so far.
+   */
   function fire(client: RawClient, count: number, args: (i: number) => unknown, tool = 'send') {
     const state = { served: 0 };
+    const socket = (client.ws as unknown as { _socket: Socket })._socket;
+    socket.cork();
     const replies = Promise.all(
       Array.from({ length: count }, (_, i) => client.invoke(tool, args(i)).then((reply) => (state.served++, reply))),
     );
+    socket.uncork();
     return { state, replies };
   }
 
