@@ -4,14 +4,12 @@
  * a line (NDJSON) until SIGINT/SIGTERM, then leaves cleanly and exits 0.
  */
 import { Command, Option } from 'commander';
-import { merge, map, filter, type Observable, type Subscription } from 'rxjs';
 import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } from '../../connection-options.js';
 import { durationOption } from '../../duration.js';
 import { note } from '../../output.js';
 import { watchForStop } from '../../shutdown.js';
-import { addedEvent, attributesEvent, messageEvent, removedEvent } from './participant-json.js';
-import { USER_END } from '../../../client/node.js';
-import { closedError, enableMessaging, openRoom, type OpenRoom } from './session.js';
+import { USER_END } from '../../../../machines/index.js';
+import { closedError, enableMessaging, openRoom } from './session.js';
 
 interface ListenOptions extends ConnectionOptionValues {
   type?: string[];
@@ -55,6 +53,8 @@ Example:
       const settings = await resolveConnection(options);
       const stop = watchForStop({ watchStdout: true });
       const room = await openRoom(settings, { reconnectTimeoutMs: options.reconnectTimeout });
+      // RxJS is loaded when listening starts, so other commands start without it.
+      const { events, reconnectNotes } = await import('./listen-events.js');
       try {
         const subscription = events(room, options).subscribe((event) => {
           process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -70,35 +70,4 @@ Example:
         stop.dispose();
       }
     });
-}
-
-/** Notes on stderr when the connection drops and comes back (with --reconnect-timeout). */
-function reconnectNotes(room: OpenRoom): Subscription {
-  let lost = false;
-  return room.client.connectionState$.subscribe((state) => {
-    if (state === 'reconnecting' && !lost) {
-      lost = true;
-      note('connection lost, reconnecting...');
-    } else if (state === 'connected' && lost) {
-      lost = false;
-      note(`reconnected as participant ${room.client.localParticipant.id}.`);
-    }
-  });
-}
-
-/** Every event to print, as NDJSON-ready objects. */
-function events(room: OpenRoom, options: ListenOptions): Observable<Record<string, unknown>> {
-  const messaging = room.client.messaging;
-  const types = options.type === undefined ? undefined : new Set(options.type);
-  const messages = messaging.messages$.pipe(
-    filter((message) => types === undefined || types.has(message.type)),
-    map((message) => messageEvent(message, messaging.getParticipant(message.fromParticipantId))),
-  );
-  if (!options.presence) return messages;
-  return merge(
-    messages,
-    messaging.participantAdded$.pipe(map(addedEvent)),
-    messaging.participantRemoved$.pipe(map(removedEvent)),
-    messaging.participantAttributesUpdated$.pipe(map(attributesEvent)),
-  );
 }

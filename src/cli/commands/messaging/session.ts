@@ -5,7 +5,9 @@
  */
 import type { Subscription } from 'rxjs';
 import { RoomServerError, RoomStateError, RoomStateErrorCode } from '../../../errors.js';
-import { RoomClient, RoomClosedError, ParticipantNotFoundError, describeClose, type ConnectionEnd } from '../../../client/node.js';
+import type { RoomClient } from '../../../client/node.js';
+import { RoomClosedError, ParticipantNotFoundError, describeClose } from '../../../client/errors.js';
+import type { ConnectionEnd } from '../../../../machines/index.js';
 import type { ConnectionSettings } from '../../connection-options.js';
 import { CliError, ExitCode, fromServerError } from '../../exit-codes.js';
 
@@ -79,6 +81,8 @@ export interface OpenRoom {
  * stderr. Rejects with a {@link CliError}.
  */
 export async function openRoom(settings: ConnectionSettings, options: OpenRoomOptions = {}): Promise<OpenRoom> {
+  // Loaded when a messaging command runs, so `token`, `serve` and `--help` start without the client.
+  const { RoomClient } = await import('../../../client/node.js');
   const client = new RoomClient({
     url: settings.url,
     room: settings.room,
