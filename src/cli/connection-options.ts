@@ -17,8 +17,6 @@
  * has no projects, so it is ignored (with a note on stderr).
  */
 import { Command, Option } from 'commander';
-import { decodeJwt } from 'jose';
-import { mintToken } from '../auth/token.js';
 import { describeValue } from '../errors.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from '../client/environment.js';
 import { durationOption } from './duration.js';
@@ -93,7 +91,9 @@ export function normaliseBaseUrl(text: string, source = '--url'): string {
 }
 
 /** Reads the `room` grant of a token without verifying it (the server verifies). */
-function checkTokenLocally(token: string, room: string): void {
+async function checkTokenLocally(token: string, room: string): Promise<void> {
+  // jose loads when a token is used, so commands without one start without it.
+  const { decodeJwt } = await import('jose');
   let claims: Record<string, unknown>;
   try {
     claims = decodeJwt(token);
@@ -134,9 +134,10 @@ export async function resolveConnection(options: ConnectionOptionValues, env: No
     }
     const name = options.name ?? DEFAULT_NAME;
     if (!name) throw usageError('--name must not be empty.');
+    const { mintToken } = await import('../auth/token.js');
     token = await mintToken({ secret, room, name, role: options.role, ttlSeconds: 3600 });
   } else {
-    checkTokenLocally(token, room);
+    await checkTokenLocally(token, room);
   }
   return { url, room, token, connectTimeoutMs: options.connectTimeout };
 }

@@ -12,7 +12,8 @@
  * | 5 | failure: the server answered with another error, or something unexpected happened |
  */
 import { RoomServerError } from '../errors.js';
-import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/index.js';
+// The error-code module alone: the codec's index would load zod into every CLI start.
+import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
 
 /** Exit codes of the `roomstate` CLI; see the table in this module's TSDoc. */
 export const ExitCode = {

@@ -3,7 +3,6 @@
  * MeshAgent clients accept.
  */
 import { Command, Option } from 'commander';
-import { mintAdminToken, mintToken } from '../../auth/token.js';
 import { durationOption } from '../duration.js';
 import { usageError } from '../exit-codes.js';
 import { SECRET_ENV, secretFrom } from '../secret.js';
@@ -56,12 +55,14 @@ Example:
       const ttlSeconds = options.ttl / 1000;
       if (options.admin || options.inspect) {
         const scope = options.admin ? 'console' : 'inspect';
+        const { mintAdminToken } = await import('../../auth/token.js');
         await writeLine(process.stdout, await mintAdminToken({ secret, scope, ttlSeconds, ...(options.name === undefined ? {} : { name: options.name }) }));
         return;
       }
       const room = options.room ?? process.env.ROOMSTATE_ROOM;
       if (!room) throw usageError('no room: pass --room or set ROOMSTATE_ROOM.');
       if (options.name === undefined) throw usageError('no name: pass --name (or --admin for a console token).');
+      const { mintToken } = await import('../../auth/token.js');
       const token = await mintToken({ secret, room, name: options.name, role: options.role, ttlSeconds });
       await writeLine(process.stdout, token);
     });
