@@ -81,9 +81,9 @@ export class ClusterKeys {
   }
 }
 
-function withStrings(kind: number, strings: string[], wire: Uint8Array | undefined): Buffer {
-  const parts = strings.map((text) => Buffer.from(text, 'utf8'));
-  let size = 1 + (wire?.byteLength ?? 0);
+/** `kind`, then each part behind its u32 length, then `tail` as it is. */
+function lengthPrefixed(kind: number, parts: readonly Uint8Array[], tail: Uint8Array | undefined): Buffer {
+  let size = 1 + (tail?.byteLength ?? 0);
   for (const part of parts) size += 4 + part.byteLength;
   const out = Buffer.allocUnsafe(size);
   out[0] = kind;
@@ -93,8 +93,12 @@ function withStrings(kind: number, strings: string[], wire: Uint8Array | undefin
     out.set(part, offset + 4);
     offset += 4 + part.byteLength;
   }
-  if (wire) out.set(wire, offset);
+  if (tail) out.set(tail, offset);
   return out;
+}
+
+function withStrings(kind: number, strings: string[], wire: Uint8Array | undefined): Buffer {
+  return lengthPrefixed(kind, strings.map((text) => Buffer.from(text, 'utf8')), wire);
 }
 
 function readStrings(buffer: Buffer, count: number): { strings: string[]; rest: Buffer } {
@@ -132,17 +136,7 @@ export function encodePresence(event: PresenceEvent, wire?: Uint8Array): Buffer 
 
 /** Several bus messages for one channel, in order, as one. */
 export function encodeBatch(messages: readonly Buffer[]): Buffer {
-  let size = 1;
-  for (const message of messages) size += 4 + message.byteLength;
-  const out = Buffer.allocUnsafe(size);
-  out[0] = BATCH;
-  let offset = 1;
-  for (const message of messages) {
-    out.writeUInt32BE(message.byteLength, offset);
-    out.set(message, offset + 4);
-    offset += 4 + message.byteLength;
-  }
-  return out;
+  return lengthPrefixed(BATCH, messages, undefined);
 }
 
 function splitBatch(buffer: Buffer): Buffer[] {
