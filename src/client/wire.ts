@@ -6,10 +6,11 @@
  *
  * @packageDocumentation
  */
-import type { MessagingEvent, PresenceParticipant, RoomInfo } from '../../machines/index.js';
+import type { MessagingEvent, RoomInfo } from '../../machines/index.js';
 import { CodecError, describeValue } from '../errors.js';
 import { packEnvelope, packEnvelopeAscii, unpackEnvelope } from '../protocol/envelope.js';
 import { MessagingControlType } from '../protocol/message-types.js';
+import { decodePresence, type PresenceMessage } from '../protocol/presence.js';
 
 /** A user message as received. Presence control messages never take this shape. */
 export interface RoomMessage {
@@ -175,25 +176,21 @@ export function decodeConnected(data: Uint8Array): { participantId: string; attr
   return { participantId: header.participantId, attributes: header.attributes };
 }
 
-function participantOf(value: unknown, field: string): PresenceParticipant {
-  if (!isRecord(value) || typeof value.id !== 'string' || !value.id) {
-    throw new CodecError(`${field}: expected a participant {id, role, attributes}, got ${describeValue(value)}.`);
-  }
-  return {
-    id: value.id,
-    role: typeof value.role === 'string' ? value.role : 'user',
-    attributes: isRecord(value.attributes) ? value.attributes : {},
-  };
-}
-
 /** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message. */
 export type MessagingPush = { kind: 'presence'; event: MessagingEvent; message: RoomMessage } | { kind: 'message'; message: RoomMessage };
 
-const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
-
-/** True for the `type`s of presence control messages. */
-export function isControlType(type: string): boolean {
-  return CONTROL_TYPES.has(type);
+/** The messaging machine's event for a decoded presence control message. */
+function presenceEvent(presence: PresenceMessage): MessagingEvent {
+  switch (presence.type) {
+    case MessagingControlType.Enabled:
+      return { type: 'messaging.enabled', participants: presence.participants };
+    case MessagingControlType.ParticipantEnabled:
+      return { type: 'participant.enabled', participant: presence.participant };
+    case MessagingControlType.ParticipantDisabled:
+      return { type: 'participant.disabled', participantId: presence.participantId };
+    case MessagingControlType.ParticipantAttributes:
+      return { type: 'participant.attributes_changed', participantId: presence.participantId, attributes: presence.attributes };
+  }
 }
 
 /**
@@ -209,29 +206,9 @@ export function decodeMessagingPush(data: Uint8Array): MessagingPush {
   if (typeof type !== 'string') throw new CodecError(`messaging.send.type: expected a string, got ${describeValue(type)}.`);
   const from = typeof header.from_participant_id === 'string' ? header.from_participant_id : '';
   const body = header.message;
-  const push = (event: MessagingEvent): MessagingPush => ({ kind: 'presence', event, message: { fromParticipantId: from, type, message: body } });
-  switch (type) {
-    case MessagingControlType.Enabled: {
-      const list = isRecord(body) ? body.participants : undefined;
-      if (!Array.isArray(list)) throw new CodecError(`messaging.enabled.participants: expected an array, got ${describeValue(list)}.`);
-      return push({ type: 'messaging.enabled', participants: list.map((p, i) => participantOf(p, `messaging.enabled.participants.${i}`)) });
-    }
-    case MessagingControlType.ParticipantEnabled:
-      return push({ type: 'participant.enabled', participant: participantOf(body, 'participant.enabled') });
-    case MessagingControlType.ParticipantDisabled: {
-      const id = isRecord(body) ? body.id : undefined;
-      if (typeof id !== 'string') throw new CodecError(`participant.disabled.id: expected a string, got ${describeValue(id)}.`);
-      return push({ type: 'participant.disabled', participantId: id });
-    }
-    case MessagingControlType.ParticipantAttributes: {
-      const attributes = isRecord(body) ? body.attributes : undefined;
-      if (!isRecord(attributes)) throw new CodecError(`participant.attributes.attributes: expected an object, got ${describeValue(attributes)}.`);
-      return push({ type: 'participant.attributes_changed', participantId: from, attributes });
-    }
-    default: {
-      const message: RoomMessage =
-        payload.byteLength > 0 ? { fromParticipantId: from, type, message: body, attachment: payload.slice() } : { fromParticipantId: from, type, message: body };
-      return { kind: 'message', message };
-    }
-  }
+  const presence = decodePresence(type, body, from);
+  if (presence !== undefined) return { kind: 'presence', event: presenceEvent(presence), message: { fromParticipantId: from, type, message: body } };
+  const message: RoomMessage =
+    payload.byteLength > 0 ? { fromParticipantId: from, type, message: body, attachment: payload.slice() } : { fromParticipantId: from, type, message: body };
+  return { kind: 'message', message };
 }

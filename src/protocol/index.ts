@@ -33,3 +33,15 @@ export type {
 } from './content.js';
 export { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from './error-codes.js';
 export { MessageType, MessagingControlType } from './message-types.js';
+export {
+  PRESENCE_TYPES,
+  isPresenceType,
+  attributesJson,
+  memberJson,
+  snapshotBodyJson,
+  participantEnabledBodyJson,
+  participantDisabledBodyJson,
+  participantAttributesBodyJson,
+  decodePresence,
+} from './presence.js';
+export type { PresenceMember, PresenceMessage } from './presence.js';

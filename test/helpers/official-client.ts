@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Mesh from '@meshagent/meshagent';
+import { isPresenceType } from '../../src/protocol/presence.js';
 import { Recorder, waitUntil, type WaitOptions } from './recorder.js';
 
 /** The official client's module type. */
@@ -18,14 +19,6 @@ export type MeshagentModule = typeof Mesh;
 
 /** The official client, loaded through `require` (its ESM build is broken). */
 export const meshagent: MeshagentModule = createRequire(import.meta.url)('@meshagent/meshagent') as MeshagentModule;
-
-/** Message `type`s of presence pushes; everything else is a user message. */
-export const CONTROL_MESSAGE_TYPES: ReadonlySet<string> = new Set([
-  'messaging.enabled',
-  'participant.enabled',
-  'participant.disabled',
-  'participant.attributes',
-]);
 
 /**
  * Environment variables the official client reads; `MESHAGENT_API_KEY` even
@@ -152,7 +145,7 @@ export class OfficialPeer {
     const messaging = client.messaging;
     messaging.on('message', (event: Mesh.RoomMessageEvent) => {
       this.pushes.push(event.message);
-      if (!CONTROL_MESSAGE_TYPES.has(event.message.type)) this.messages.push(event.message);
+      if (!isPresenceType(event.message.type)) this.messages.push(event.message);
     });
     for (const kind of ['messaging_enabled', 'participant_added', 'participant_removed', 'participant_attributes_updated'] as const) {
       messaging.on(kind, (event: Mesh.RoomMessageEvent) => this.presence.push({ kind, message: event.message }));

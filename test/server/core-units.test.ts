@@ -69,7 +69,7 @@ describe('encodeEnvelopeFrames', () => {
   it('numbers pushes from one server-wide counter', () => {
     const encoder = new FrameEncoder();
     const a = reassemble(encoder.push('room_ready', {}).packets).id;
-    const b = reassemble(encoder.control(messagingPrefix('x'), 'participant.disabled', { id: 'x' }).packets).id;
+    const b = reassemble(encoder.messaging(messagingPrefix('x'), 'participant.disabled', '{"id":"x"}').packets).id;
     expect(b).toBe(a + 1);
   });
 });

@@ -7,6 +7,7 @@
  * replaying events and reconciling after an outage idempotent.
  */
 import { MessagingControlType } from '../../protocol/index.js';
+import { participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson } from '../../protocol/presence.js';
 import { messagingPrefix, type FrameEncoder } from '../core/frame-encoder.js';
 import { OutgoingMessage } from '../core/outgoing-message.js';
 import { EnabledSet, type PresenceChange, type Room, type RoomMember } from '../core/room-directory.js';
@@ -195,7 +196,7 @@ export class ClusterRoom implements Room {
       this.presenceEpoch++;
       this.enabled.delete(event.id);
       this.remote--;
-      this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantDisabled, { id: event.id }));
+      this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(event.id)));
       return;
     }
     const record: MemberRecord = { n: event.n, id: event.id, role: event.role ?? current?.role ?? '', attributes: event.attributes ?? {} };
@@ -204,12 +205,12 @@ export class ClusterRoom implements Room {
       this.presenceEpoch++;
       this.enabled.set(record.id, new RemoteMember(record, this.name, this.link));
       this.remote++;
-      this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantEnabled, { id: record.id, role: record.role, attributes: record.attributes }));
+      this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantEnabled, participantEnabledBodyJson(record)));
       return;
     }
     if (JSON.stringify(current.attributes) === JSON.stringify(record.attributes)) return;
     this.presenceEpoch++;
     current.record.attributes = record.attributes;
-    this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.control(prefix, MessagingControlType.ParticipantAttributes, { attributes: record.attributes }));
+    this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(record.attributes)));
   }
 }

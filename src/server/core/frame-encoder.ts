@@ -76,11 +76,6 @@ export class FrameEncoder {
     const headerJson = prefix + JSON.stringify(type) + ',"message":' + messageJson + '}';
     return encodeEnvelope(this.pushId(), MESSAGING_SEND_TYPE, headerJson, payload);
   }
-
-  /** A `messaging.send` push carrying a presence control message object. */
-  control(prefix: string, type: string, message: object): OutgoingMessage {
-    return this.messaging(prefix, type, JSON.stringify(message));
-  }
 }
 
 /** The cached header prefix of the `messaging.send` pushes from `participantId`. */

@@ -3,7 +3,8 @@
  * invoked through `room.invoke_tool`. `send` and `broadcast` are the relay
  * hot path: a set lookup, one encode, no actor transitions.
  */
-import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT, type MessageId } from '../../protocol/index.js';
+import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT, type MessageId } from '../../protocol/index.js';
+import { isPresenceType } from '../../protocol/presence.js';
 import { describeValue } from '../../errors.js';
 import type { z } from 'zod';
 import type { RequestScope } from './request-scope.js';
@@ -110,11 +111,9 @@ function jsonArguments<T extends z.ZodType>(args: { type: string; [key: string]:
   return validate(schema, jsonContent(args), 'arguments.json');
 }
 
-/** Presence control types share the `messaging.send` push; a user message with one would forge presence. */
-const RESERVED_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
-
 function checkType(type: string, maxBytes: number): void {
-  if (RESERVED_TYPES.has(type)) throw new RequestError(`arguments.json.type: ${describeValue(type)} is reserved for presence messages.`, ErrorCode.InvalidRequest);
+  // Presence control types share the `messaging.send` push; a user message with one would forge presence.
+  if (isPresenceType(type)) throw new RequestError(`arguments.json.type: ${describeValue(type)} is reserved for presence messages.`, ErrorCode.InvalidRequest);
   if (type.length > maxBytes / 3 && utf8Length(type) > maxBytes) {
     throw new RequestError(`arguments.json.type: ${utf8Length(type)} bytes exceed the limit of ${maxBytes}.`, ErrorCode.InvalidRequest);
   }

@@ -5,12 +5,12 @@
 import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
+import { memberJson, participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson, snapshotBodyJson } from '../../protocol/presence.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { noopObserver } from './observer.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import { attributesJson, memberJson } from './presence-json.js';
 import type { PresenceChange, Room, RoomMember } from './room-directory.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
@@ -127,7 +127,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
-      this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, '{"attributes":' + attributesJson(changed) + '}'));
+      this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(changed)));
     });
     this.actor.on('session.ended', () => {
       this.context.directory.leave(this.room, this);
@@ -289,7 +289,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
           if (member !== this) entries.push(memberJson(member));
         }
       }
-      const message = this.context.encoder.messaging(this.prefix, MessagingControlType.Enabled, '{"participants":[' + entries.join(',') + ']}');
+      const message = this.context.encoder.messaging(this.prefix, MessagingControlType.Enabled, snapshotBodyJson(entries));
       this.snapshot = { epoch, message };
     }
     this.deliver(this.snapshot.message);
@@ -305,12 +305,12 @@ export class ParticipantSession implements RoomMember, RequestScope {
   private announceEnabled(): void {
     this.enabled = true;
     this.context.observer.messagingEnabled(this.room.name, this.id);
-    this.announce('enabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, memberJson(this)));
+    this.announce('enabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, participantEnabledBodyJson(this)));
   }
 
   private announceDisabled(): void {
     this.enabled = false;
     this.context.observer.messagingDisabled(this.room.name, this.id);
-    this.announce('disabled', this.context.encoder.control(this.prefix, MessagingControlType.ParticipantDisabled, { id: this.id }));
+    this.announce('disabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(this.id)));
   }
 }

@@ -1,0 +1,124 @@
+/**
+ * The four presence control messages that ride inside `messaging.send`
+ * pushes, encoded and decoded in one place for the server and the client:
+ * `messaging.enabled` (the snapshot a participant gets when it enables),
+ * `participant.enabled`, `participant.disabled` and `participant.attributes`.
+ * See PROTOCOL.md, "Messaging". Free of I/O.
+ *
+ * Encoders return the JSON text of the push's `message` body. Attribute maps
+ * are replaced, never mutated, by every holder of presence, so each map's
+ * JSON is computed once and cached by the map object: a snapshot of N members
+ * costs N string concatenations, not N `JSON.stringify` calls.
+ *
+ * @packageDocumentation
+ */
+import { CodecError, describeValue } from '../errors.js';
+import { MessagingControlType } from './message-types.js';
+
+/** A participant as presence messages carry it. */
+export interface PresenceMember {
+  /** The participant id. */
+  readonly id: string;
+  /** The participant's role (`user` when a server leaves it out). */
+  readonly role: string;
+  /** The participant's attributes (`name` among them). */
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** A decoded presence control message. */
+export type PresenceMessage =
+  | { readonly type: typeof MessagingControlType.Enabled; readonly participants: readonly PresenceMember[] }
+  | { readonly type: typeof MessagingControlType.ParticipantEnabled; readonly participant: PresenceMember }
+  | { readonly type: typeof MessagingControlType.ParticipantDisabled; readonly participantId: string }
+  | { readonly type: typeof MessagingControlType.ParticipantAttributes; readonly participantId: string; readonly attributes: Readonly<Record<string, unknown>> };
+
+/** The `type`s of the presence control messages; no user message may carry one. */
+export const PRESENCE_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
+
+/** True for the `type` of a presence control message. */
+export function isPresenceType(type: string): boolean {
+  return PRESENCE_TYPES.has(type);
+}
+
+const attributeJson = new WeakMap<object, string>();
+
+/** The JSON text of an attribute map, computed once per map object. */
+export function attributesJson(attributes: Readonly<Record<string, unknown>>): string {
+  let json = attributeJson.get(attributes);
+  if (json === undefined) {
+    json = JSON.stringify(attributes);
+    attributeJson.set(attributes, json);
+  }
+  return json;
+}
+
+/** `{"id":…,"role":…,"attributes":…}`: one member, as every presence message carries it. */
+export function memberJson(member: PresenceMember): string {
+  return '{"id":' + JSON.stringify(member.id) + ',"role":' + JSON.stringify(member.role) + ',"attributes":' + attributesJson(member.attributes) + '}';
+}
+
+/** The body of `messaging.enabled` from members' JSON texts (see {@link memberJson}). */
+export function snapshotBodyJson(memberJsons: readonly string[]): string {
+  return '{"participants":[' + memberJsons.join(',') + ']}';
+}
+
+/** The body of `participant.enabled`. */
+export function participantEnabledBodyJson(member: PresenceMember): string {
+  return memberJson(member);
+}
+
+/** The body of `participant.disabled`. */
+export function participantDisabledBodyJson(participantId: string): string {
+  return '{"id":' + JSON.stringify(participantId) + '}';
+}
+
+/** The body of `participant.attributes` (the sender is the push's `from_participant_id`). */
+export function participantAttributesBodyJson(attributes: Readonly<Record<string, unknown>>): string {
+  return '{"attributes":' + attributesJson(attributes) + '}';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function memberOf(value: unknown, field: string): PresenceMember {
+  if (!isRecord(value) || typeof value.id !== 'string' || value.id.length === 0) {
+    throw new CodecError(`${field}: expected a participant {id, role, attributes}, got ${describeValue(value)}.`);
+  }
+  return {
+    id: value.id,
+    role: typeof value.role === 'string' ? value.role : 'user',
+    attributes: isRecord(value.attributes) ? value.attributes : {},
+  };
+}
+
+/**
+ * Decodes a presence control message from its push's `type`, `message` body
+ * and `from_participant_id`. Returns `undefined` for any other type (a user
+ * message). Throws {@link CodecError} naming the field when a body is malformed.
+ */
+export function decodePresence(type: string, body: unknown, fromParticipantId: string): PresenceMessage | undefined {
+  switch (type) {
+    case MessagingControlType.Enabled: {
+      const list = isRecord(body) ? body.participants : undefined;
+      if (!Array.isArray(list)) throw new CodecError(`messaging.enabled.participants: expected an array, got ${describeValue(list)}.`);
+      const participants = new Array<PresenceMember>(list.length);
+      for (let i = 0; i < list.length; i++) participants[i] = memberOf(list[i], `messaging.enabled.participants.${i}`);
+      return { type, participants };
+    }
+    case MessagingControlType.ParticipantEnabled:
+      return { type, participant: memberOf(body, 'participant.enabled') };
+    case MessagingControlType.ParticipantDisabled: {
+      const id = isRecord(body) ? body.id : undefined;
+      if (typeof id !== 'string') throw new CodecError(`participant.disabled.id: expected a string, got ${describeValue(id)}.`);
+      return { type, participantId: id };
+    }
+    case MessagingControlType.ParticipantAttributes: {
+      const attributes = isRecord(body) ? body.attributes : undefined;
+      if (!isRecord(attributes)) throw new CodecError(`participant.attributes.attributes: expected an object, got ${describeValue(attributes)}.`);
+      return { type, participantId: fromParticipantId, attributes };
+    }
+    default:
+      return undefined;
+  }
+}
