@@ -6,8 +6,11 @@
  * (backoff 0.5 s doubling to 30 s, an optional overall `reconnectTimeout`)
  * after an established connection failed, and the final `closed`.
  *
- * A close with code 1000, or an HTTP 403/404 answer at the upgrade, is final;
- * anything else retries. The machine also holds the local participant's
+ * A websocket ending the runtime marks `final` (the protocol's rule: an
+ * orderly close, or an upgrade refused with 403/404) ends the connection;
+ * anything else retries. The machine knows no close codes: the runtime
+ * decides which endings are final, and passes in the codes the machine
+ * reports for endings it decides itself (`closeCodes`). The machine also holds the local participant's
  * identity: its id (new on every connection) and its attributes, which it
  * re-sends whole after a reconnect.
  *
@@ -61,14 +64,14 @@ export interface AttemptFailure extends TransportClose {
 /**
  * Why the connection ended for good.
  * - `user`: `close()` was called.
- * - `server`: the server closed with code 1000.
+ * - `server`: the server closed the connection for good (a `final` close without an HTTP status).
  * - `refused`: the upgrade was answered with HTTP 403 or 404.
  * - `connect_timeout`: no connection succeeded within `connectTimeout` of `start()`.
  * - `timeout`: reconnecting took longer than `reconnectTimeout`.
  * - `lost`: the connection failed and reconnecting is disabled (`reconnectTimeout` 0).
  *
- * `code` and `reason` are those of the last websocket (1000 and '' for
- * `user`; 1006 and '' when no attempt had ended yet).
+ * `code` and `reason` are those of the last websocket (`closeCodes.user` and ''
+ * for `user`; `closeCodes.abandoned` and '' when no attempt had ended yet).
  */
 export interface ConnectionEnd {
   readonly kind: 'user' | 'server' | 'refused' | 'connect_timeout' | 'timeout' | 'lost';
@@ -83,11 +86,21 @@ export interface ConnectionEnd {
   readonly connectTimeout?: number;
 }
 
-/** The end recorded when the user closes the room. */
-export const USER_END: ConnectionEnd = { kind: 'user', code: 1000, reason: '' };
+/**
+ * The close codes the machine reports for endings it decides itself; the
+ * runtime passes the protocol's (roomstate's client: 1000 and 1006).
+ */
+export interface ConnectionCloseCodes {
+  /** The code of a `connection.close` (the runtime closes the websocket with it). */
+  readonly user: number;
+  /** The code of an attempt the machine gave up on (handshake timeout), or of an end before any attempt ended. */
+  readonly abandoned: number;
+}
 
 /** Input of the connection machine. */
 export interface ConnectionInput {
+  /** The close codes to report for endings the machine decides itself. */
+  closeCodes: ConnectionCloseCodes;
   /**
    * Longest time in ms to keep reconnecting after a failure; `null` for no
    * limit, 0 to never reconnect.
@@ -104,6 +117,7 @@ export interface ConnectionInput {
 
 /** What the connection machine knows. */
 export interface ConnectionContext {
+  readonly closeCodes: ConnectionCloseCodes;
   /** Failed attempts since the last successful connection; sets the backoff. */
   readonly attempt: number;
   /** Whether any connection has ever been established. */
@@ -134,7 +148,8 @@ export type ConnectionEvent =
   | { type: 'connection.close' }
   | { type: 'attributes.set'; attributes: Readonly<Record<string, unknown>> }
   | { type: 'transport.opened' }
-  | ({ type: 'transport.closed' } & TransportClose)
+  /** A websocket ended; `final` when the protocol forbids reconnecting after it. */
+  | ({ type: 'transport.closed'; final: boolean } & TransportClose)
   | ({ type: 'room.ready_received' } & RoomInfo)
   | { type: 'room.joined'; participantId: string; attributes: Record<string, unknown> };
 
@@ -148,14 +163,9 @@ export type ConnectionEmitted =
   | ({ type: 'connection.lost' } & TransportClose)
   | { type: 'connection.ended'; end: ConnectionEnd };
 
-const FINAL_HTTP_STATUSES = [403, 404];
-
-function isFinal(close: TransportClose): boolean {
-  return close.code === 1000 || (close.httpStatus !== undefined && FINAL_HTTP_STATUSES.includes(close.httpStatus));
-}
-
-function closeOf(event: ConnectionEvent): TransportClose {
-  if (event.type !== 'transport.closed') return { code: 1006, reason: 'the handshake timed out' };
+/** How the current attempt ended: the websocket's close, or the handshake timeout. */
+function closeOf(context: ConnectionContext, event: ConnectionEvent): TransportClose {
+  if (event.type !== 'transport.closed') return { code: context.closeCodes.abandoned, reason: 'the handshake timed out' };
   const { code, reason, httpStatus, error } = event;
   return { code, reason, ...(httpStatus === undefined ? {} : { httpStatus }), ...(error === undefined ? {} : { error }) };
 }
@@ -183,7 +193,12 @@ const backoff = { after: { retryDelay: { target: 'attempting' } } } as const;
 
 /** The last websocket's close, or "nothing came back" when no attempt has ended yet. */
 function lastCloseOf(context: ConnectionContext): TransportClose {
-  return context.lastClose ?? { code: 1006, reason: '' };
+  return context.lastClose ?? { code: context.closeCodes.abandoned, reason: '' };
+}
+
+/** The end recorded when the user closes the room. */
+function userEnd(context: ConnectionContext): ConnectionEnd {
+  return { kind: 'user', code: context.closeCodes.user, reason: '' };
 }
 
 /**
@@ -191,7 +206,7 @@ function lastCloseOf(context: ConnectionContext): TransportClose {
  *
  * @example
  * ```ts
- * const actor = createActor(connectionMachine, { input: { reconnectTimeout: 60_000 } });
+ * const actor = createActor(connectionMachine, { input: { closeCodes: { user: 1000, abandoned: 1006 }, reconnectTimeout: 60_000 } });
  * actor.on('socket.open', () => openWebSocket());
  * actor.start();
  * actor.send({ type: 'connection.start' });
@@ -216,7 +231,7 @@ export const connectionMachine = setup({
   },
   guards: {
     handshakeComplete: ({ context }) => context.pendingRoom !== undefined && context.pendingJoin !== undefined,
-    isFinalClose: ({ event }) => event.type === 'transport.closed' && isFinal(event),
+    isFinalClose: ({ event }) => event.type === 'transport.closed' && event.final,
     reconnectDisabled: ({ context }) => context.reconnectTimeout === 0,
     hasReconnectTimeout: ({ context }) => context.reconnectTimeout !== null && context.reconnectTimeout > 0,
     hasConnectTimeout: ({ context }) => context.connectTimeout !== null,
@@ -233,7 +248,7 @@ export const connectionMachine = setup({
         event.type === 'room.joined' ? { participantId: event.participantId, attributes: event.attributes } : undefined,
     }),
     clearHandshake: assign({ pendingRoom: undefined, pendingJoin: undefined }),
-    recordClose: assign({ lastClose: ({ event }) => closeOf(event) }),
+    recordClose: assign({ lastClose: ({ context, event }) => closeOf(context, event) }),
     countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
     /** Adopts the new participant id; merges the server's attributes under the local ones. */
     adoptSession: assign(({ context }) => {
@@ -260,11 +275,11 @@ export const connectionMachine = setup({
     markEstablished: assign({ established: true }),
     announceAttemptFailed: emit(({ context, event }) => ({
       type: 'connection.attempt_failed' as const,
-      ...closeOf(event),
+      ...closeOf(context, event),
       attempt: context.attempt + 1,
       established: context.established,
     })),
-    announceLost: emit(({ event }) => ({ type: 'connection.lost' as const, ...closeOf(event) })),
+    announceLost: emit(({ context, event }) => ({ type: 'connection.lost' as const, ...closeOf(context, event) })),
     setLocalAttributes: assign(({ context, event }) =>
       event.type === 'attributes.set'
         ? {
@@ -277,11 +292,12 @@ export const connectionMachine = setup({
       type: 'attributes.send' as const,
       attributes: event.type === 'attributes.set' ? event.attributes : {},
     })),
-    endByUser: assign({ end: USER_END }),
+    endByUser: assign({ end: ({ context }) => userEnd(context) }),
     endByClose: assign({
-      end: ({ event }) => {
-        const close = closeOf(event);
-        const kind: ConnectionEnd['kind'] = close.httpStatus !== undefined ? 'refused' : close.code === 1000 ? 'server' : 'lost';
+      end: ({ context, event }) => {
+        const close = closeOf(context, event);
+        const final = event.type === 'transport.closed' && event.final;
+        const kind: ConnectionEnd['kind'] = close.httpStatus !== undefined ? 'refused' : final ? 'server' : 'lost';
         return { kind, ...close };
       },
     }),
@@ -291,11 +307,12 @@ export const connectionMachine = setup({
     endByConnectTimeout: assign({
       end: ({ context }): ConnectionEnd => ({ kind: 'connect_timeout', ...lastCloseOf(context), connectTimeout: context.connectTimeout ?? NEVER_MS }),
     }),
-    announceEnded: emit(({ context }) => ({ type: 'connection.ended' as const, end: context.end ?? USER_END })),
+    announceEnded: emit(({ context }) => ({ type: 'connection.ended' as const, end: context.end ?? userEnd(context) })),
   },
 }).createMachine({
   id: 'connection',
   context: ({ input }) => ({
+    closeCodes: input.closeCodes,
     attempt: 0,
     established: false,
     reconnectTimeout: input.reconnectTimeout ?? null,

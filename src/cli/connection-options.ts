@@ -18,6 +18,7 @@
  */
 import { Command, Option } from 'commander';
 import { describeValue } from '../errors.js';
+import { webSocketScheme } from '../protocol/room-url.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from '../client/environment.js';
 import { durationOption } from './duration.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
@@ -83,7 +84,7 @@ export function normaliseBaseUrl(text: string, source = '--url'): string {
   } catch {
     throw usageError(`${source} ${JSON.stringify(text)} is not a URL; expected something like ${DEFAULT_URL}.`);
   }
-  const scheme = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' }[url.protocol];
+  const scheme = webSocketScheme(url.protocol);
   if (!scheme) throw usageError(`${source} ${JSON.stringify(text)} must use ws:, wss:, http: or https:.`);
   if (url.hash) throw usageError(`${source} ${JSON.stringify(text)} must not have a #fragment; give the server's base URL.`);
   // Query parameters are kept, as the official client keeps them.

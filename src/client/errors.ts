@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-import { USER_END, type ConnectionEnd, type MessagingFailure, type TransportClose } from '../../machines/index.js';
+import type { ConnectionCloseCodes, ConnectionEnd, MessagingFailure, TransportClose } from '../../machines/index.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import { PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
 import { RoomStateError, RoomStateErrorCode } from '../errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -27,11 +28,17 @@ export class ParticipantNotFoundError extends RoomStateError {
   }
 }
 
+/** The close codes the client's connection machine reports for endings it decides itself. */
+export const CONNECTION_CLOSE_CODES: ConnectionCloseCodes = { user: CloseCode.Normal, abandoned: CloseCode.Abnormal };
+
+/** The end recorded when the user closes the room. */
+export const USER_END: ConnectionEnd = { kind: 'user', code: CloseCode.Normal, reason: '' };
+
 /** What went wrong with one websocket, in words: the network failure, the HTTP refusal, or the close. */
 export function describeClose(close: TransportClose): string {
   if (close.httpStatus !== undefined) return `HTTP ${close.httpStatus}${close.reason ? `: ${close.reason}` : ''}`;
   if (close.error !== undefined) return close.error;
-  if (close.code === 1006 && !close.reason) return 'no answer from the server';
+  if (close.code === CloseCode.Abnormal && !close.reason) return 'no answer from the server';
   return `code ${close.code}${close.reason ? `: ${close.reason}` : ''}`;
 }
 
@@ -40,7 +47,7 @@ function describeEnd(end: ConnectionEnd): string {
     case 'user':
       return 'the room client was closed';
     case 'server':
-      return `the server closed the room connection with code 1000${end.reason ? ` (${end.reason})` : ''}`;
+      return `the server closed the room connection with code ${end.code}${end.reason ? ` (${end.reason})` : ''}`;
     case 'refused':
       return `the server refused the websocket upgrade with ${describeClose(end)}${end.reason ? '' : '; check the token and the room name'}`;
     case 'connect_timeout':

@@ -12,6 +12,7 @@ import { CodecError } from '../errors.js';
 import { encodePacketsWithTypeBytes, encodeType, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
 import type { Content } from '../protocol/content.js';
 import { MessageType } from '../protocol/message-types.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import { LinkLostError, RequestTracker, type Pending } from './requests.js';
 import { socketFailureOf, type SocketFailure } from './socket-failure.js';
 import { ReadyState, type WebSocketConstructor, type WebSocketLike, type WebSocketLikeEventMap } from './websocket.js';
@@ -171,7 +172,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
         socket.addEventListener('close', done);
       });
       options.onClosing?.(finished);
-      if (socket.readyState === ReadyState.Connecting || socket.readyState === ReadyState.Open) socket.close(1000);
+      if (socket.readyState === ReadyState.Connecting || socket.readyState === ReadyState.Open) socket.close(CloseCode.Normal);
     };
   });
 }

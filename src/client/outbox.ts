@@ -26,7 +26,7 @@ import { RoomServerError } from '../errors.js';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
 import { ParticipantNotFoundError } from './errors.js';
 import { LinkLostError, type Pending } from './requests.js';
-import { messageArguments } from './wire.js';
+import { messageArguments } from '../protocol/messaging.js';
 
 /** One queued or in-flight send. */
 export interface OutboxItem {

@@ -11,6 +11,7 @@ import { EMPTY, Observable, Subject, Subscription, catchError, filter, from, ign
 import type { ActorRefFrom } from 'xstate';
 import type { ConnectionEvent, MessagingEvent, connectionMachine, messagingMachine } from '../../machines/index.js';
 import { MessageType } from '../protocol/message-types.js';
+import { isFinalClose } from '../protocol/close-codes.js';
 import { RoomServerError } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import type { Link, LinkEvent } from './link.js';
@@ -20,7 +21,9 @@ import type { Outbox } from './outbox.js';
 import type { PresenceActors, PresenceChange, PresenceDelivery } from './presence-actors.js';
 import { PresenceBatch, isPresencePush } from './presence-batch.js';
 import type { Content } from '../protocol/content.js';
-import { decodeConnected, decodeMessagingPush, decodeRoomReady, encodeInvoke, encodeSetAttributes, type MessagingTool, type RoomMessage } from './wire.js';
+import { decodeMessagingPush, encodeSetAttributes, type RoomMessage } from './wire.js';
+import { decodeConnected, decodeRoomReady } from '../protocol/handshake.js';
+import { encodeInvoke, type MessagingTool } from '../protocol/messaging.js';
 
 /** The connection actor. */
 export type ConnectionActor = ActorRefFrom<typeof connectionMachine>;
@@ -114,7 +117,7 @@ function routeLinkEvent(event: LinkEvent, parts: PipelineParts): Routed | undefi
     case 'transport.closed': {
       if (parts.link.current === event.link) parts.link.current = undefined;
       const { link: _link, ...closed } = event;
-      return { to: 'connection', event: closed };
+      return { to: 'connection', event: { ...closed, final: isFinalClose(closed) } };
     }
     case 'transport.failed':
       parts.logger.warn(`roomstate client: dropped an undecodable frame: ${event.error.message}`);

@@ -20,7 +20,7 @@ import {
   type RoomInfo,
 } from '../../machines/index.js';
 import { ValidationError, describeValue } from '../errors.js';
-import { closedError } from './errors.js';
+import { CONNECTION_CLOSE_CODES, closedError } from './errors.js';
 import { openLink, type Link } from './link.js';
 import { MessagingClient } from './messaging-client.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
@@ -29,7 +29,8 @@ import { Outbox } from './outbox.js';
 import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
 import { invokeToolWith, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
-import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
+import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
+import { roomUrl } from '../protocol/room-url.js';
 import type { RoomMessage } from './wire.js';
 
 /**
@@ -224,7 +225,7 @@ export class RoomClient {
         },
       }),
       {
-        input: { reconnectTimeout: options.reconnectTimeout ?? null, ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }) },
+        input: { closeCodes: CONNECTION_CLOSE_CODES, reconnectTimeout: options.reconnectTimeout ?? null, ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }) },
         inspect: options.inspect,
       },
     );

@@ -49,31 +49,3 @@ export function resolveWebSocket(given: WebSocketConstructor | undefined): WebSo
     'no WebSocket constructor: this runtime has no global WebSocket; pass the `WebSocket` option (in Node, the WebSocket class of the `ws` package) or use the Node entry point.',
   );
 }
-
-/**
- * The room's websocket URL, as the official 0.39.9 client builds it:
- * `<base>/rooms/<room>?token=<jwt>`, with http(s) turned into ws(s) and any
- * query parameters of the base kept.
- *
- * @example
- * ```ts
- * roomUrl('http://127.0.0.1:8080', 'myroom', token); // ws://127.0.0.1:8080/rooms/myroom?token=...
- * ```
- */
-export function roomUrl(base: string, room: string, token: string): string {
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch (cause) {
-    throw new ValidationError('url', `url ${JSON.stringify(base)} is not an absolute URL; expected e.g. "ws://127.0.0.1:8080".`, { cause });
-  }
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new ValidationError('url', `url ${JSON.stringify(base)} has scheme ${JSON.stringify(url.protocol)}; expected ws:, wss:, http: or https:.`);
-  }
-  if (!room) throw new ValidationError('room', 'room must be a non-empty string.');
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/rooms/${encodeURIComponent(room)}`;
-  url.searchParams.set('token', token);
-  return url.toString();
-}

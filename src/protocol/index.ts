@@ -34,6 +34,13 @@ export type {
 } from './content.js';
 export { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from './error-codes.js';
 export { MessageType, MessagingControlType } from './message-types.js';
+export { CloseCode, CloseReason, FINAL_UPGRADE_STATUSES, isFinalClose } from './close-codes.js';
+export { ROOMS_PATH, TOKEN_QUERY_PARAMETER, TOKEN_SUBPROTOCOL_PREFIX, roomPath, roomUrl, roomUrlUnder, webSocketScheme } from './room-url.js';
+export { toBase64, decodeBase64Field, isStandardBase64 } from './base64.js';
+export { MESSAGING_TOOLKIT, MESSAGING_TOOLS, isMessagingTool, encodeInvoke, messageArguments } from './messaging.js';
+export type { MessagingTool } from './messaging.js';
+export { roomReadyHeader, connectedHeader, decodeRoomReady, decodeConnected } from './handshake.js';
+export type { RoomReady, ConnectedInit } from './handshake.js';
 export {
   PRESENCE_TYPES,
   isPresenceType,

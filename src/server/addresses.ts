@@ -28,11 +28,6 @@ export function checkPublicUrl(publicUrl: string): string {
   return publicUrl.replace(/\/+$/, '');
 }
 
-/** The URL of `roomName` under `base` (`ws[s]://host[:port][/prefix]`). */
-export function roomUrlUnder(base: string, roomName: string): string {
-  return `${base}/rooms/${encodeURIComponent(roomName)}`;
-}
-
 /** The base URL a client used, from its Host header (or `fallback` without one). */
 export function requestBaseUrl(request: IncomingMessage, secure: boolean, fallback: string): string {
   const host = request.headers.host;

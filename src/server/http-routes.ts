@@ -5,6 +5,7 @@
  * the table instead of branching here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ROOMS_PATH } from '../protocol/room-url.js';
 
 /** Counts shown by `GET /`. */
 export interface ServerStatus {
@@ -55,7 +56,7 @@ export function statusRoute(status: () => Promise<ServerStatus & Record<string, 
 
 /** `GET /rooms/...` without an upgrade: 426. */
 export const roomsWithoutUpgradeRoute: HttpRoute = {
-  matches: (path) => path.startsWith('/rooms/'),
+  matches: (path) => path.startsWith(ROOMS_PATH),
   handle: (_request, response, head) => sendJson(response, 426, { error: 'upgrade required: connect with a websocket' }, head),
 };
 

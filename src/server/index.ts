@@ -21,8 +21,7 @@ export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLi
 export { RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT, CLUSTER_UNAVAILABLE } from './cluster/redis-directory.js';
 export type { RedisClusterOptions } from './cluster/cluster-options.js';
 export type { ParticipantConnection } from './core/context.js';
-export { ParticipantSession, CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON } from './core/participant-session.js';
+export { ParticipantSession } from './core/participant-session.js';
 export type { Clock, Timers } from './core/token-bucket.js';
-export { SLOW_CONSUMER_REASON } from './ws-binding.js';
 export { combineObservers, noopObserver, requestKind } from './core/observer.js';
 export type { ServerObserver, ObservedSession, DeliveryKind, RequestKind } from './core/observer.js';

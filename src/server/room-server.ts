@@ -9,11 +9,12 @@ import { pino, type Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TokenError, verifyToken, type VerifiedToken } from '../auth/token.js';
 import { FIRST_PACKET_HEADER_SIZE } from '../protocol/index.js';
-import { CloseCode } from './core/participant-session.js';
+import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 import type { DirectoryStats } from './core/room-directory.js';
 import { RoomServerCore, isRefusal, type Admission } from './core/room-server-core.js';
 import { RedisRoomDirectory } from './cluster/redis-directory.js';
-import { checkPublicUrl, formatUrl, requestBaseUrl, roomUrlUnder } from './addresses.js';
+import { checkPublicUrl, formatUrl, requestBaseUrl } from './addresses.js';
+import { roomUrlUnder } from '../protocol/room-url.js';
 import { combineObservers } from './core/observer.js';
 import { ConsoleServer } from './console/console-server.js';
 import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRoute } from './http-routes.js';
@@ -186,7 +187,7 @@ class NodeRoomServer implements RoomServer {
     return this.closing;
   }
 
-  private async shutdown({ code = CloseCode.ServiceRestart, reason = 'server shutting down', timeoutMs = 5000 }: RoomServerCloseOptions): Promise<void> {
+  private async shutdown({ code = CloseCode.ServiceRestart, reason = CloseReason.ShuttingDown, timeoutMs = 5000 }: RoomServerCloseOptions): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const httpClosed = new Promise<void>((resolve) => {
       if (!this.http.listening) resolve();
@@ -245,7 +246,7 @@ class NodeRoomServer implements RoomServer {
       this.core.context.observer.upgradeRefused(refusal.status, refusal.reason);
       refuseUpgrade(socket, refusal);
     };
-    if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    if (this.closing) return refuse({ status: 503, reason: CloseReason.ShuttingDown });
     if (this.console?.ownsUpgrade(pathOf(request))) return this.console.handleUpgrade(pathOf(request), request, socket, head);
     const target = parseRoomTarget(request.url ?? '/', this.limits.maxRoomNameLength);
     if ('status' in target) return refuse(target);
@@ -259,7 +260,7 @@ class NodeRoomServer implements RoomServer {
       const reason = error instanceof TokenError ? error.reason : 'invalid token';
       return refuse({ status: 403, reason }, 'warn');
     }
-    if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
+    if (this.closing) return refuse({ status: 503, reason: CloseReason.ShuttingDown });
     if (socket.destroyed) return;
     const admission = await this.core.admit(target.roomName, token.name);
     if (isRefusal(admission)) return refuse(admission, 'warn');
@@ -273,7 +274,7 @@ class NodeRoomServer implements RoomServer {
     socket.once('close', release);
     if (this.closing || socket.destroyed) {
       release();
-      return refuse({ status: 503, reason: 'server shutting down' });
+      return refuse({ status: 503, reason: CloseReason.ShuttingDown });
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       settled = true;

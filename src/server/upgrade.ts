@@ -5,9 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-
-/** Prefix of the subprotocol that carries the token (browsers). */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'meshagent-room.';
+import { ROOMS_PATH, TOKEN_QUERY_PARAMETER, TOKEN_SUBPROTOCOL_PREFIX } from '../protocol/room-url.js';
 
 /** A refusal at the upgrade: HTTP status and reason phrase. */
 export interface UpgradeRefusal {
@@ -45,8 +43,8 @@ export function parseRoomTarget(target: string, maxLength: number): RoomTarget |
   const q = target.indexOf('?');
   const path = q === -1 ? target : target.slice(0, q);
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
-  if (!path.startsWith('/rooms/')) return { status: 404, reason: 'Not Found' };
-  const raw = path.slice('/rooms/'.length);
+  if (!path.startsWith(ROOMS_PATH)) return { status: 404, reason: 'Not Found' };
+  const raw = path.slice(ROOMS_PATH.length);
   if (raw.length === 0 || raw.includes('/')) return { status: 404, reason: 'Not Found' };
   let roomName: string;
   try {
@@ -68,7 +66,7 @@ export type TokenSource = 'query' | 'bearer' | 'subprotocol';
  * `meshagent-room.<jwt>` subprotocol.
  */
 export function extractToken(request: IncomingMessage, query: URLSearchParams): { token: string; source: TokenSource } | undefined {
-  const fromQuery = query.get('token');
+  const fromQuery = query.get(TOKEN_QUERY_PARAMETER);
   if (fromQuery) return { token: fromQuery, source: 'query' };
   const authorization = request.headers.authorization;
   if (authorization) {

@@ -9,7 +9,8 @@ import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
 import type { ServerObserver } from './core/observer.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
-import { CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON, type ParticipantSession } from './core/participant-session.js';
+import type { ParticipantSession } from './core/participant-session.js';
+import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 
 /** Settings of a {@link WsConnection}. */
 export interface WsConnectionOptions {
@@ -29,12 +30,6 @@ export interface WsConnectionOptions {
   /** Told when this connection is cut as a slow consumer. */
   observer: ServerObserver;
 }
-
-/** Close reason sent to a consumer that stopped reading. */
-export const SLOW_CONSUMER_REASON = 'slow consumer: outgoing buffer limit exceeded';
-
-/** Close reason sent when handling a connection's frame threw. */
-export const INTERNAL_ERROR_REASON = 'internal server error';
 
 function flush(connection: WsConnection): void {
   connection.flush();
@@ -184,8 +179,8 @@ export class WsConnection implements ParticipantConnection {
       }
       this.options.logger.warn({ bufferedAmount: buffered }, 'dropping slow consumer');
       this.options.observer.slowConsumerCut();
-      if (this.session) this.session.kick(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
-      else this.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
+      if (this.session) this.session.kick(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
+      else this.close(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
     }, this.options.slowConsumerTimeoutMs);
     this.drainTimer.unref();
   }
@@ -208,8 +203,8 @@ export class WsConnection implements ParticipantConnection {
         return;
       }
       this.options.logger.warn({ idleMs: Math.round(idle) }, 'dropping a partial websocket frame');
-      if (this.session) this.session.kick(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
-      else this.close(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
+      if (this.session) this.session.kick(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
+      else this.close(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
     }, delay);
     this.partialTimer.unref();
   }
@@ -222,8 +217,8 @@ export class WsConnection implements ParticipantConnection {
   private failed(error: unknown): void {
     this.options.logger.error({ err: error }, 'handling a frame failed; closing the connection');
     try {
-      if (this.session) this.session.kick(CloseCode.InternalError, INTERNAL_ERROR_REASON);
-      else this.close(CloseCode.InternalError, INTERNAL_ERROR_REASON);
+      if (this.session) this.session.kick(CloseCode.InternalError, CloseReason.InternalError);
+      else this.close(CloseCode.InternalError, CloseReason.InternalError);
     } catch {
       this.terminate();
     }

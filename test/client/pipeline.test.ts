@@ -17,7 +17,9 @@ import { PacketReassembler, encodeContent, encodePackets, packEnvelope, unpackEn
 import { RoomClient, RoomClosedError, ParticipantNotFoundError, emitted, select } from '../../src/client/index.js';
 import { Outbox, type OutboxDeps } from '../../src/client/outbox.js';
 import { LinkLostError, RequestTracker } from '../../src/client/requests.js';
-import { decodeMessagingPush, encodeInvoke, messageArguments, toBase64, toBase64Portable } from '../../src/client/wire.js';
+import { decodeMessagingPush } from '../../src/client/wire.js';
+import { encodeInvoke, messageArguments } from '../../src/protocol/messaging.js';
+import { toBase64, toBase64Portable } from '../../src/protocol/base64.js';
 import { ReadyState, type WebSocketLike, type WebSocketLikeEventMap } from '../../src/client/websocket.js';
 import { Recorder, waitUntil } from '../helpers/recorder.js';
 import { record } from './helpers/clients.js';

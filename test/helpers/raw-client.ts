@@ -14,6 +14,7 @@
  * ```
  */
 import { WebSocket, type ClientOptions } from 'ws';
+import { TOKEN_QUERY_PARAMETER, TOKEN_SUBPROTOCOL_PREFIX, roomUrlUnder } from '../../src/protocol/room-url.js';
 import {
   PacketReassembler,
   decodeContent,
@@ -88,11 +89,6 @@ interface Waiter {
   resolve: (message: ReceivedMessage) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
-}
-
-/** Builds `ws://host/rooms/<room>` with the room name percent-encoded. */
-export function roomUrl(baseUrl: string, room: string): string {
-  return `${baseUrl.replace(/\/$/, '')}/rooms/${encodeURIComponent(room)}`;
 }
 
 /**
@@ -351,13 +347,13 @@ function describe(message: ReceivedMessage): string {
 export function openRaw(baseUrl: string, room: string, token: string | undefined, options: ConnectRawOptions = {}): RawClient {
   const via = options.via ?? 'query';
   const params: string[] = [];
-  if (token !== undefined && via === 'query') params.push(`token=${encodeURIComponent(token)}`);
+  if (token !== undefined && via === 'query') params.push(`${TOKEN_QUERY_PARAMETER}=${encodeURIComponent(token)}`);
   if (options.query) params.push(options.query);
-  const url = roomUrl(baseUrl, room) + (params.length > 0 ? `?${params.join('&')}` : '');
+  const url = roomUrlUnder(baseUrl, room) + (params.length > 0 ? `?${params.join('&')}` : '');
   const headers: Record<string, string> = { ...options.headers };
   if (token !== undefined && via === 'bearer') headers.Authorization = `Bearer ${token}`;
   const protocols = [...(options.protocols ?? [])];
-  if (token !== undefined && via === 'subprotocol') protocols.unshift(`meshagent-room.${token}`);
+  if (token !== undefined && via === 'subprotocol') protocols.unshift(`${TOKEN_SUBPROTOCOL_PREFIX}${token}`);
   const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, ...options.wsOptions });
   return new RawClient(ws);
 }

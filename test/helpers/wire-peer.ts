@@ -7,6 +7,8 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { mintToken } from '../../src/auth/token.js';
+import { roomUrl } from '../../src/protocol/room-url.js';
+import { isPresenceType } from '../../src/protocol/presence.js';
 import {
   MessageType,
   MessagingControlType,
@@ -62,8 +64,6 @@ export interface WirePeerOptions {
   name?: string;
   role?: string;
 }
-
-const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(MessagingControlType));
 
 /** A raw protocol participant. */
 export class WirePeer {
@@ -127,7 +127,7 @@ export class WirePeer {
   /** Opens a socket and resolves once it is open (no handshake wait). */
   static async open(options: WirePeerOptions): Promise<WirePeer> {
     const token = options.token ?? (await mintToken({ secret: requireSecret(options), room: options.room, name: options.name ?? 'wire', role: options.role }));
-    const url = `${options.baseUrl}/rooms/${encodeURIComponent(options.room)}?token=${encodeURIComponent(token)}`;
+    const url = roomUrl(options.baseUrl, options.room, token);
     const ws = new WebSocket(url);
     const peer = new WirePeer(ws);
     await new Promise<void>((resolve, reject) => {
@@ -277,7 +277,7 @@ export class WirePeer {
         return;
       }
       default:
-        if (!CONTROL_TYPES.has(type)) this.messages.push({ from, type, message: header.message, attachment: payload });
+        if (!isPresenceType(type)) this.messages.push({ from, type, message: header.message, attachment: payload });
     }
   }
 }

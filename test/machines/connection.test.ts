@@ -2,18 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { connectionMachine, type ConnectionEmitted, type ConnectionEvent, type ConnectionInput } from '../../machines/connection.js';
 import { coverTransitions } from '../client/helpers/machine-coverage.js';
+import { isFinalClose } from '../../src/protocol/close-codes.js';
+import { CONNECTION_CLOSE_CODES } from '../../src/client/errors.js';
 
 type Snapshot = SnapshotFrom<typeof connectionMachine>;
 
 const ready: ConnectionEvent = { type: 'room.ready_received', roomName: 'r', roomUrl: 'ws://x/rooms/r', sessionId: 's1' };
 const joined = (participantId = 'p1', attributes: Record<string, unknown> = { name: 'alice' }): ConnectionEvent => ({ type: 'room.joined', participantId, attributes });
-const closed = (code: number, httpStatus?: number): ConnectionEvent =>
-  httpStatus === undefined ? { type: 'transport.closed', code, reason: `closed ${code}` } : { type: 'transport.closed', code, reason: '', httpStatus };
+/** A websocket's end as the client's pipeline reports it: `final` by the protocol's rule. */
+const closed = (code: number, httpStatus?: number): ConnectionEvent => {
+  const close = httpStatus === undefined ? { code, reason: `closed ${code}` } : { code, reason: '', httpStatus };
+  return { type: 'transport.closed', ...close, final: isFinalClose(close) };
+};
+/** The machine's input with the client's close codes. */
+const inputOf = (input: Partial<ConnectionInput> = {}): ConnectionInput => ({ closeCodes: CONNECTION_CLOSE_CODES, ...input });
 
 /** A running actor with a simulated clock and every emitted event recorded. */
-function run(input: ConnectionInput = {}, delays: { handshakeTimeout?: number } = {}) {
+function run(partial: Partial<ConnectionInput> = {}, delays: { handshakeTimeout?: number } = {}) {
   const clock = new SimulatedClock();
-  const actor = createActor(connectionMachine.provide({ delays }), { input, clock });
+  const actor = createActor(connectionMachine.provide({ delays }), { input: inputOf(partial), clock });
   const emitted: ConnectionEmitted[] = [];
   actor.on('*', (event) => emitted.push(event));
   actor.start();
@@ -52,7 +59,7 @@ describe('connection machine: every transition', () => {
     ];
     const coverage = coverTransitions(connectionMachine, {
       events,
-      inputs: [{}, { reconnectTimeout: 0 }, { reconnectTimeout: 5000 }, { connectTimeout: null }],
+      inputs: [inputOf(), inputOf({ reconnectTimeout: 0 }), inputOf({ reconnectTimeout: 5000 }), inputOf({ connectTimeout: null })],
       serializeState: (snapshot) => {
         const s = snapshot as Snapshot;
         return JSON.stringify([s.status, s.value, s.context.established, !!s.context.pendingRoom, !!s.context.pendingJoin, s.context.end?.kind]);
@@ -65,7 +72,7 @@ describe('connection machine: every transition', () => {
 
 describe('connection machine: connecting', () => {
   it('starts idle and opens a socket on connection.start', () => {
-    const [idle] = initialTransition(connectionMachine, {});
+    const [idle] = initialTransition(connectionMachine, inputOf());
     expect(idle.value).toBe('idle');
     const [connecting, actions] = transition(connectionMachine, idle, { type: 'connection.start' });
     expect(connecting.value).toEqual({ connecting: 'attempting' });
@@ -125,9 +132,9 @@ describe('connection machine: connecting', () => {
   it('gives up after connectTimeout, however many attempts failed, saying why the last one did', () => {
     const { actor, state, clock, emitted } = run({ connectTimeout: 4000 });
     actor.send({ type: 'connection.start' });
-    actor.send({ type: 'transport.closed', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)' });
+    actor.send({ type: 'transport.closed', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)', final: false });
     clock.increment(1000);
-    actor.send({ type: 'transport.closed', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)' });
+    actor.send({ type: 'transport.closed', code: 1006, reason: '', error: 'connection refused (connect ECONNREFUSED 127.0.0.1:9)', final: false });
     clock.increment(2999);
     expect(state()).toBe('{"connecting":"attempting"}');
     clock.increment(1);

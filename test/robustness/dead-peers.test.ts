@@ -9,10 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SLOW_CONSUMER_REASON, createRoomServer, type RoomServer } from '../../src/server/index.js';
+import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { WirePeer, isControl, pushBody } from '../helpers/wire-peer.js';
+import { CloseReason } from '../../src/protocol/close-codes.js';
 
 const SECRET = 'dead-peers-secret';
 const HEARTBEAT_MS = 200;
@@ -173,7 +174,7 @@ describe('dead peers', () => {
       const close = await slow.closed;
       // A close frame may be stuck behind the unread data; then the server terminates (1006).
       expect([1008, 1006]).toContain(close.code);
-      if (close.code === 1008) expect(close.reason).toBe(SLOW_CONSUMER_REASON);
+      if (close.code === 1008) expect(close.reason).toBe(CloseReason.SlowConsumer);
     } finally {
       await Promise.all([sender.close(), observer.close()]);
       slow.kill();

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecError } from '../../src/errors.js';
 import { PacketReassembler, encodePackets, exceedsDepth, packEnvelopeJson, unpackEnvelope } from '../../src/protocol/index.js';
-import { decodeAttachment, isStandardBase64 } from '../../src/server/core/validation.js';
+import { decodeBase64Field, isStandardBase64 } from '../../src/protocol/base64.js';
 
 /** The original character-by-character depth scan. */
 function referenceExceedsDepth(json: string, maxDepth: number): boolean {
@@ -103,16 +103,16 @@ describe('unpackEnvelope UTF-8', () => {
   });
 });
 
-describe('decodeAttachment fast path', () => {
+describe('decodeBase64Field fast path', () => {
   it('accepts exactly what isStandardBase64 accepts, and decodes it', () => {
     const alphabet = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n', 'Ł', 'é', '\u012b', '\u{1F600}', '\ud800'];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 16 }), (chars) => {
         const text = chars.join('');
         if (isStandardBase64(text)) {
-          expect(Buffer.from(decodeAttachment(text, 'f')!).equals(Buffer.from(text, 'base64'))).toBe(true);
+          expect(Buffer.from(decodeBase64Field(text, 'f')!).equals(Buffer.from(text, 'base64'))).toBe(true);
         } else {
-          expect(() => decodeAttachment(text, 'f')).toThrow('f: expected standard base64');
+          expect(() => decodeBase64Field(text, 'f')).toThrow('f: expected standard base64');
         }
       }),
       { seed: 13, numRuns: 3000 },
@@ -120,9 +120,9 @@ describe('decodeAttachment fast path', () => {
   });
 
   it('accepts non-canonical padding bits, as the character scan does', () => {
-    expect(Buffer.from(decodeAttachment('YR==', 'f')!)).toEqual(Buffer.from('a'));
-    expect(() => decodeAttachment('YQ-_', 'f')).toThrow('f: expected standard base64');
+    expect(Buffer.from(decodeBase64Field('YR==', 'f')!)).toEqual(Buffer.from('a'));
+    expect(() => decodeBase64Field('YQ-_', 'f')).toThrow('f: expected standard base64');
     // Node's decoder reads 'Ł' (U+0141) as 'A'; the fast path must not.
-    expect(() => decodeAttachment('ŁŁŁŁ', 'f')).toThrow('f: expected standard base64');
+    expect(() => decodeBase64Field('ŁŁŁŁ', 'f')).toThrow('f: expected standard base64');
   });
 });

@@ -7,12 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketReassembler, encodeType, packEnvelopeJson, unpackEnvelope } from '../../src/protocol/index.js';
 import { FrameEncoder, encodeDataFrames, encodeEnvelopeFrames, messagingPrefix } from '../../src/server/core/frame-encoder.js';
+import { decodeBase64Field, isStandardBase64 } from '../../src/protocol/base64.js';
 import {
   broadcastArgumentsSchema,
   checkJsonText,
-  decodeAttachment,
   invokeToolHeaderSchema,
-  isStandardBase64,
   parseBroadcastArguments,
   parseInvokeToolHeader,
   parseSendArguments,
@@ -99,16 +98,16 @@ describe('base64 and JSON checks', () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
         const text = Buffer.from(bytes).toString('base64');
         expect(isStandardBase64(text)).toBe(true);
-        expect(Buffer.from(decodeAttachment(text, 'f') ?? new Uint8Array(0)).equals(Buffer.from(bytes))).toBe(true);
+        expect(Buffer.from(decodeBase64Field(text, 'f') ?? new Uint8Array(0)).equals(Buffer.from(bytes))).toBe(true);
       }),
       { seed: 3 },
     );
   });
 
   it('treats an empty, null or absent attachment as none', () => {
-    expect(decodeAttachment('', 'f')).toBeUndefined();
-    expect(decodeAttachment(null, 'f')).toBeUndefined();
-    expect(decodeAttachment(undefined, 'f')).toBeUndefined();
+    expect(decodeBase64Field('', 'f')).toBeUndefined();
+    expect(decodeBase64Field(null, 'f')).toBeUndefined();
+    expect(decodeBase64Field(undefined, 'f')).toBeUndefined();
   });
 
   it('checks JSON text and depth, naming the field', () => {

@@ -5,9 +5,10 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
-import { DEFAULT_LIMITS, PARTIAL_MESSAGE_TIMEOUT_REASON, SLOW_CONSUMER_REASON, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
+import { DEFAULT_LIMITS, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { CloseReason } from '../../src/protocol/close-codes.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -268,7 +269,7 @@ describe('outgoing buffer', () => {
     }
     expect((await alice.waitForPush('participant.disabled')).message).toEqual({ id: slow.participantId });
     socket.resume();
-    expect(await slow.closed).toEqual({ code: 1008, reason: SLOW_CONSUMER_REASON });
+    expect(await slow.closed).toEqual({ code: 1008, reason: CloseReason.SlowConsumer });
   });
 });
 
@@ -313,7 +314,7 @@ describe('partial messages', () => {
     const frames = encodePackets(3, 'room.invoke_tool', new Uint8Array(4 * 1024));
     stalling.sendFrame(frames[0]);
     stalling.sendFrame(frames[1]);
-    expect(await stalling.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+    expect(await stalling.closed).toEqual({ code: 1008, reason: CloseReason.PartialMessageTimeout });
     expect(await bob.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
   });
 

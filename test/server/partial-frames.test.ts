@@ -6,9 +6,9 @@
  */
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PARTIAL_MESSAGE_TIMEOUT_REASON } from '../../src/server/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { CloseReason } from '../../src/protocol/close-codes.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -49,7 +49,7 @@ describe('partial websocket frames', () => {
     const [alice, bob] = await pair(server, room);
     const stalling = await server.connect(room, 'stalling');
     socketOf(stalling).write(Buffer.concat([frameHeader(1024 * 1024, { fin: true, opcode: 2 }), Buffer.alloc(10)]));
-    expect(await stalling.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+    expect(await stalling.closed).toEqual({ code: 1008, reason: CloseReason.PartialMessageTimeout });
     expect(await alice.invoke('send', { to_participant_id: bob.participantId, type: 't', message_json: '1' })).toEqual({ type: 'empty' });
   });
 
@@ -58,7 +58,7 @@ describe('partial websocket frames', () => {
     const stalling = await server.connect(uniqueRoom(), 'stalling');
     // A whole first fragment (FIN clear), then nothing: no 'message' ever completes.
     socketOf(stalling).write(Buffer.concat([frameHeader(4, { fin: false, opcode: 2 }), Buffer.alloc(4)]));
-    expect(await stalling.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+    expect(await stalling.closed).toEqual({ code: 1008, reason: CloseReason.PartialMessageTimeout });
   });
 
   it('keeps a connection that pings and sends whole frames past the timeout', async () => {

@@ -5,10 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
-import { PARTIAL_MESSAGE_TIMEOUT_REASON } from '../../src/server/index.js';
 import { manualTime } from '../helpers/manual-time.js';
 import { connectRaw, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { CloseReason } from '../../src/protocol/close-codes.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -63,7 +63,7 @@ describe('partial-message timeout (per progress)', () => {
     time.advance(LIMIT_MS - 1);
     await sendAndSettle(alice, frames[2]);
     time.advance(LIMIT_MS);
-    expect(await alice.closed).toEqual({ code: 1008, reason: PARTIAL_MESSAGE_TIMEOUT_REASON });
+    expect(await alice.closed).toEqual({ code: 1008, reason: CloseReason.PartialMessageTimeout });
   });
 });
 

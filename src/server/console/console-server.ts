@@ -15,6 +15,7 @@ import { MACHINE_NAMES, machineStatechart } from '../../diagram/machines.js';
 import type { ServerObserver } from '../core/observer.js';
 import type { HttpRoute } from '../http-routes.js';
 import { pathOf, refuseUpgrade } from '../upgrade.js';
+import { CloseCode } from '../../protocol/close-codes.js';
 import { sendJson, servePageAsset } from './console-page.js';
 import { CONSOLE_FEED_PATH, CONSOLE_INSPECT_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../../console/feed-protocol.js';
 import { InspectedClients, parseInspectMessage } from './inspected-clients.js';
@@ -29,8 +30,6 @@ export interface ConsoleServerOptions {
   readonly node?: () => string | null;
 }
 
-/** Close code for a message the console cannot use (policy violation). */
-const CLOSE_INVALID = 1008;
 /** Longest viewer or inspector message. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Bytes queued to a viewer beyond which state pushes skip it. */
@@ -157,12 +156,12 @@ export class ConsoleServer {
         if (isBinary) throw new Error('binary');
         message = JSON.parse(String(data)) as ViewerMessage;
       } catch {
-        ws.close(CLOSE_INVALID, 'expected a JSON text message');
+        ws.close(CloseCode.PolicyViolation, 'expected a JSON text message');
         return;
       }
       this.viewerAsked(viewer, message).catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'console request failed');
-        ws.close(1011, 'console request failed');
+        ws.close(CloseCode.InternalError, 'console request failed');
       });
     });
     this.send(viewer, this.state());
@@ -187,7 +186,7 @@ export class ConsoleServer {
         this.clients.receive(id, parseInspectMessage(String(data)));
       } catch (error) {
         // Close reasons are limited to 123 bytes.
-        ws.close(CLOSE_INVALID, Buffer.from((error as Error).message).subarray(0, 120).toString());
+        ws.close(CloseCode.PolicyViolation, Buffer.from((error as Error).message).subarray(0, 120).toString());
       }
     });
   }

@@ -5,22 +5,20 @@
  */
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT, type MessageId } from '../../protocol/index.js';
 import { isPresenceType } from '../../protocol/presence.js';
+import { decodeBase64Field } from '../../protocol/base64.js';
+import { MESSAGING_TOOLS, isMessagingTool } from '../../protocol/messaging.js';
 import { describeValue } from '../../errors.js';
 import type { z } from 'zod';
 import type { RequestScope } from './request-scope.js';
 import { RequestError } from './request-error.js';
 import {
   checkJsonText,
-  decodeAttachment,
   emptyArgumentsSchema,
   parseBroadcastArguments,
   parseSendArguments,
   utf8Length,
   validate,
 } from './validation.js';
-
-/** The tools of the messaging toolkit. */
-export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as const;
 
 /** Runs one messaging tool; throws {@link RequestError} or `ValidationError` to answer with an error. */
 export function invokeMessagingTool(
@@ -30,7 +28,7 @@ export function invokeMessagingTool(
   args: { type: string; [key: string]: unknown },
   _payload: Uint8Array,
 ): void {
-  if (!(MESSAGING_TOOLS as readonly string[]).includes(tool)) {
+  if (!isMessagingTool(tool)) {
     throw new RequestError(`tool: unknown messaging tool ${describeValue(tool)}; expected one of ${MESSAGING_TOOLS.join(', ')}.`, ErrorCode.InvalidRequest);
   }
   const permissions = session.messaging;
@@ -96,7 +94,7 @@ function checkUserMessage(
   const { limits } = session.context;
   checkType(input.type, limits.maxTypeBytes);
   checkJsonText(input.message_json, 'arguments.json.message_json', limits.maxJsonDepth);
-  return decodeAttachment(input.attachment_base64, 'arguments.json.attachment_base64');
+  return decodeBase64Field(input.attachment_base64, 'arguments.json.attachment_base64');
 }
 
 /** The JSON value of `arguments`, which must be `json` content. */

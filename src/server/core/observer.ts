@@ -6,6 +6,7 @@
  */
 import type { StateValue } from 'xstate';
 import { MessageType } from '../../protocol/index.js';
+import { MESSAGING_TOOLKIT } from '../../protocol/messaging.js';
 
 /** What a relayed message was: a `send`, a `broadcast`, or a presence push. */
 export type DeliveryKind = 'direct' | 'broadcast' | 'presence';
@@ -104,7 +105,7 @@ const TOOL_KINDS: Readonly<Record<string, RequestKind>> = { send: 'direct', broa
 /** The kind of a request from its type and envelope header. */
 export function requestKind(type: string, header: Readonly<Record<string, unknown>>): RequestKind {
   if (type === MessageType.SetAttributes) return 'presence';
-  if (type === MessageType.InvokeTool && header.toolkit === 'messaging' && typeof header.tool === 'string') {
+  if (type === MessageType.InvokeTool && header.toolkit === MESSAGING_TOOLKIT && typeof header.tool === 'string') {
     return Object.hasOwn(TOOL_KINDS, header.tool) ? TOOL_KINDS[header.tool] : 'other';
   }
   return 'other';

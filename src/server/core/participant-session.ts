@@ -5,6 +5,8 @@
 import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
+import { CloseCode, CloseReason } from '../../protocol/close-codes.js';
+import { connectedHeader, roomReadyHeader } from '../../protocol/handshake.js';
 import { memberJson, participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson, snapshotBodyJson } from '../../protocol/presence.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
@@ -15,27 +17,6 @@ import type { PresenceChange, Room, RoomMember } from './room-directory.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
 import type { LifecycleEvent, RequestScope } from './request-scope.js';
-
-/** WebSocket close codes the core uses. */
-export const CloseCode = {
-  /** The server is going away (shutdown). */
-  ServiceRestart: 1012,
-  /** Repeated framing violations. */
-  ProtocolError: 1002,
-  /** A text frame arrived; the protocol is binary only. */
-  UnsupportedData: 1003,
-  /** Policy: slow consumer over its outgoing buffer limit, or a partial message that stalled. */
-  PolicyViolation: 1008,
-  /** An exception escaped while handling this connection's input (a server bug). */
-  InternalError: 1011,
-  /** The room became full between the upgrade and the join. */
-  TryAgainLater: 1013,
-  /** The token's `exp` passed: reconnect with a fresh token. */
-  TokenExpired: 4001,
-} as const;
-
-/** Close reason of a connection whose partial message stalled. */
-export const PARTIAL_MESSAGE_TIMEOUT_REASON = 'partial message timed out';
 
 /** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -108,7 +89,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
       resume: () => init.connection.resume(),
       failed: (error) => {
         context.logger.error({ err: error, participant: this.id }, 'handling a frame failed; closing the connection');
-        this.kick(CloseCode.InternalError, 'internal server error');
+        this.kick(CloseCode.InternalError, CloseReason.InternalError);
       },
     });
     // Inspected only when someone listens (the console); lifecycle events only, never per message.
@@ -146,8 +127,8 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.actor.start();
     this.context.observer.participantJoined(room.name, this.id);
     const { encoder } = this.context;
-    this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
-    this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
+    this.deliver(encoder.push(MessageType.RoomReady, roomReadyHeader({ roomName: room.name, roomUrl: this.init.roomUrl, sessionId: this.init.sessionId })));
+    this.deliver(encoder.push(MessageType.Connected, connectedHeader({ participantId: this.id, attributes: this.attributes })));
     if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
   }
 
@@ -187,7 +168,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
 
   /** A text frame arrived: the protocol is binary only, so the connection is closed. */
   receiveText(): void {
-    this.kick(CloseCode.UnsupportedData, 'text frames are not supported; the protocol is binary');
+    this.kick(CloseCode.UnsupportedData, CloseReason.TextFrame);
   }
 
   /**
@@ -199,7 +180,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.protocolErrors++;
     this.context.logger.debug({ participant: this.id, error: text }, 'protocol error');
     if (this.protocolErrors > this.context.limits.maxProtocolErrors) {
-      this.kick(CloseCode.ProtocolError, 'too many protocol errors');
+      this.kick(CloseCode.ProtocolError, CloseReason.TooManyProtocolErrors);
       return;
     }
     if (requestId !== undefined) this.replyError(requestId, text, ErrorCode.InvalidRequest);
@@ -258,7 +239,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
         return;
       }
       this.reassembler.reset();
-      this.kick(CloseCode.PolicyViolation, PARTIAL_MESSAGE_TIMEOUT_REASON);
+      this.kick(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
     }, delay);
   }
 
@@ -269,7 +250,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
   private armExpiry(expiresAt: number): void {
     const remaining = expiresAt - this.context.wallClock();
     if (remaining <= 0) {
-      this.kick(CloseCode.TokenExpired, 'token expired');
+      this.kick(CloseCode.TokenExpired, CloseReason.TokenExpired);
       return;
     }
     this.expiryTimer = this.context.timers.setTimeout(() => this.armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));

@@ -8,6 +8,7 @@ import { ValidationError, describeValue } from '../../errors.js';
 import type { RequestScope } from './request-scope.js';
 import { parseInvokeToolHeader, utf8Length } from './validation.js';
 import { invokeMessagingTool } from './messaging-toolkit.js';
+import { MESSAGING_TOOLKIT } from '../../protocol/messaging.js';
 import { requestKind } from './observer.js';
 import { RequestError } from './request-error.js';
 
@@ -53,8 +54,8 @@ function invokeTool(session: RequestScope, requestId: MessageId, header: Record<
   if (request.participant_id != null) {
     throw new RequestError(`participant_id: invoking a participant's toolkit is not supported (got ${describeValue(request.participant_id)}).`, ErrorCode.InvalidRequest);
   }
-  if (request.toolkit !== 'messaging') {
-    throw new RequestError(`toolkit: unknown toolkit ${describeValue(request.toolkit)}; this server offers "messaging".`, ErrorCode.InvalidRequest);
+  if (request.toolkit !== MESSAGING_TOOLKIT) {
+    throw new RequestError(`toolkit: unknown toolkit ${describeValue(request.toolkit)}; this server offers "${MESSAGING_TOOLKIT}".`, ErrorCode.InvalidRequest);
   }
   invokeMessagingTool(session, requestId, request.tool, request.arguments, payload);
 }

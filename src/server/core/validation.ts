@@ -1,7 +1,8 @@
 /**
  * Request validation with zod: the schemas of request headers and messaging
  * tool arguments, plus the checks zod cannot express cheaply (JSON text,
- * base64, byte lengths). Every failure names the field.
+ * byte lengths; base64 is the codec's, src/protocol/base64.ts). Every failure
+ * names the field.
  */
 import { z } from 'zod';
 import { exceedsDepth, formatIssue } from '../../protocol/index.js';
@@ -50,72 +51,6 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, prefix:
   if (result.success) return result.data;
   const { field, message } = formatIssue(result.error, value, prefix);
   throw new ValidationError(field, message);
-}
-
-const BASE64_CHARS = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_CHARS[c.charCodeAt(0)] = 1;
-
-/** True for standard (RFC 4648 section 4) padded base64. Linear, no regex backtracking. */
-export function isStandardBase64(text: string): boolean {
-  const end = paddedEnd(text);
-  if (end < 0) return false;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || BASE64_CHARS[c] === 0) return false;
-  }
-  return true;
-}
-
-/**
- * The length of `text` without its padding when the length and padding are
- * well-formed (a multiple of 4, at most two '=' that end a 2- or 3-character
- * group), else -1. The characters themselves are not checked.
- */
-function paddedEnd(text: string): number {
-  const length = text.length;
-  if (length % 4 !== 0) return -1;
-  let end = length;
-  if (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
-  if (end > 0 && text.charCodeAt(end - 1) === 61) end--;
-  if (length - end > 0 && end % 4 < 2) return -1;
-  return end;
-}
-
-/** Decodes validated standard base64 (`Buffer` in Node, `atob` elsewhere). */
-export function decodeBase64(text: string): Uint8Array {
-  const NodeBuffer = (globalThis as { Buffer?: { from(text: string, encoding: string): Uint8Array } }).Buffer;
-  if (NodeBuffer) return NodeBuffer.from(text, 'base64');
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-/** Checks an optional base64 field and decodes it; empty or absent gives `undefined`. */
-export function decodeAttachment(text: string | null | undefined, field: string): Uint8Array | undefined {
-  if (text == null || text.length === 0) return undefined;
-  // Fast path, all native: Node's decoder skips characters outside its
-  // alphabet and stops at a '=', so it yields the full 3/4 of the unpadded
-  // length only when every one of those characters is in its alphabet; its
-  // alphabet is the standard one plus the url-safe '-' and '_', ruled out by
-  // indexOf, and it reads only the low byte of a UTF-16 unit (so 'Ł' reads
-  // as 'A'), ruled out by requiring as many UTF-8 bytes as characters.
-  // One missing character always costs at least one output byte.
-  // (The character scan below is a JS loop over every character: it was the
-  // bulk of an attachment's cost.)
-  const decoded = Buffer.from(text, 'base64');
-  const unpadded = paddedEnd(text);
-  if (
-    unpadded >= 0 &&
-    decoded.length === Math.floor((unpadded * 3) / 4) &&
-    Buffer.byteLength(text, 'utf8') === text.length &&
-    text.indexOf('-') < 0 &&
-    text.indexOf('_') < 0
-  ) {
-    return decoded;
-  }
-  if (!isStandardBase64(text)) throw new ValidationError(field, `${field}: expected standard base64 (got ${describeValue(text)})`);
-  return decoded;
 }
 
 /** Checks that `text` is JSON no deeper than `maxDepth`; throws naming `field`. */

@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws';
 import { mintToken } from '../../../src/auth/token.js';
+import { roomUrl } from '../../../src/protocol/room-url.js';
 import {
   encodeContent,
   encodePacketsWithTypeBytes,
@@ -179,7 +180,7 @@ export function roomstateLeanDriver(url: string, secret: string): BenchDriver {
     acknowledged: true,
     connect: async (room, name) => {
       const token = await mintToken({ secret, room, name });
-      const ws = new WebSocket(`${url}/rooms/${encodeURIComponent(room)}?token=${token}`, { perMessageDeflate: false });
+      const ws = new WebSocket(roomUrl(url, room, token), { perMessageDeflate: false });
       const peer = new LeanPeer(ws);
       const ready = await peer.whenReady();
       ws.removeAllListeners('error');

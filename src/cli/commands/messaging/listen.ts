@@ -8,7 +8,7 @@ import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } 
 import { durationOption } from '../../duration.js';
 import { note } from '../../output.js';
 import { watchForStop } from '../../shutdown.js';
-import { USER_END } from '../../../../machines/index.js';
+import { USER_END } from '../../../client/errors.js';
 import { closedError, enableMessaging, openRoom } from './session.js';
 
 interface ListenOptions extends ConnectionOptionValues {

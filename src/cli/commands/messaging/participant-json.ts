@@ -4,6 +4,7 @@
  * NDJSON events.
  */
 import type { ParticipantAttributesUpdate, RemoteParticipant, RoomMessage } from '../../../client/node.js';
+import { toBase64 } from '../../../protocol/base64.js';
 
 /** A participant as `list` prints it. */
 export interface ParticipantJson {
@@ -35,7 +36,7 @@ export function messageEvent(message: RoomMessage, sender: RemoteParticipant | n
     ...(name === undefined ? {} : { from_name: name }),
     type: message.type,
     message: message.message,
-    ...(message.attachment === undefined ? {} : { attachment_base64: Buffer.from(message.attachment).toString('base64') }),
+    ...(message.attachment === undefined ? {} : { attachment_base64: toBase64(message.attachment) }),
   };
 }
 
