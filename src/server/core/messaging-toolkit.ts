@@ -58,6 +58,8 @@ export function invokeMessagingTool(
       const attachment = checkUserMessage(session, input);
       const target = session.room.enabledMember(input.to_participant_id);
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
+      // Its own attribute changes reach others before its messages do.
+      session.flushPresence();
       const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
       target.deliver(message);
       session.context.observer.messageDelivered('direct', message.wire.length, 1);
@@ -71,6 +73,7 @@ export function invokeMessagingTool(
       const input = parseBroadcastArguments(jsonContent(args));
       const attachment = checkUserMessage(session, input);
       const room = session.room;
+      session.flushPresence();
       if (room.enabledCount > 0) {
         // Encoded once; the same frames go to every recipient.
         const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
