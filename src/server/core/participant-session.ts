@@ -14,7 +14,7 @@ import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceChange, Room, RoomMember } from './room-directory.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
-import type { LifecycleEvent, RequestScope } from './request-scope.js';
+import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
 
 /** WebSocket close codes the core uses. */
 export const CloseCode = {
@@ -48,6 +48,8 @@ export interface SessionInit {
   readonly roomUrl: string;
   readonly token: VerifiedToken;
   readonly connection: ParticipantConnection;
+  /** The node's messaging stream relay. */
+  readonly streams: StreamRelay;
   /** Called once when the session ends. */
   readonly onClosed?: () => void;
 }
@@ -70,6 +72,8 @@ export class ParticipantSession implements RoomMember, RequestScope {
   enabled = false;
   /** The room, once joined. */
   room!: Room;
+  /** The node's messaging stream relay. */
+  readonly streams: StreamRelay;
 
   private readonly reassembler: PacketReassembler;
   private readonly throttle: InboundThrottle;
@@ -93,6 +97,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.name = init.token.name;
     this.messaging = init.token.messaging;
     this.prefix = messagingPrefix(init.id);
+    this.streams = init.streams;
     this.attributes = { name: init.token.name };
     this.reassembler = new PacketReassembler({
       maxMessageBytes: limits.maxMessageBytes,
@@ -145,6 +150,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.room = room;
     this.actor.start();
     this.context.observer.participantJoined(room.name, this.id);
+    this.streams.attach(this);
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
@@ -236,6 +242,7 @@ export class ParticipantSession implements RoomMember, RequestScope {
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
     this.init.onClosed?.();
+    this.streams.detach(this);
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
   }

@@ -8,6 +8,7 @@ import type { RoomServerLimits } from './limits.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { IdentityLimits } from './identity-limits.js';
+import { MessagingStreamRelay } from './messaging-streams.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
@@ -95,6 +96,7 @@ export class RoomServerCore {
   readonly context: CoreContext;
   private readonly createId: () => string;
   private readonly identities: IdentityLimits;
+  private readonly streams: MessagingStreamRelay;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -111,6 +113,7 @@ export class RoomServerCore {
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
+    this.streams = new MessagingStreamRelay(this.context.timers, this.createId);
   }
 
   /**
@@ -149,6 +152,7 @@ export class RoomServerCore {
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
+      streams: this.streams,
       onClosed: () => this.identities.remove(identity, room.name),
     });
     session.start(room);
