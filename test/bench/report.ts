@@ -1,6 +1,6 @@
 /**
  * Reduces repeated runs to medians and ratios, and renders the table (a
- * Markdown table, readable in a terminal and pasteable into the README).
+ * Markdown table, readable in a terminal and pasteable into docs/performance.md).
  */
 import { median } from './histogram.js';
 import type { Target } from './ipc.js';
