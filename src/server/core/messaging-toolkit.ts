@@ -20,7 +20,7 @@ import {
 } from './validation.js';
 
 /** The tools of the messaging toolkit. */
-export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as const;
+export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast', 'stream'] as const;
 
 /** Runs one messaging tool; throws {@link RequestError} or `ValidationError` to answer with an error. */
 export function invokeMessagingTool(
@@ -29,6 +29,7 @@ export function invokeMessagingTool(
   tool: string,
   args: { type: string; [key: string]: unknown },
   _payload: Uint8Array,
+  toolCallId?: string | null,
 ): void {
   if (!(MESSAGING_TOOLS as readonly string[]).includes(tool)) {
     throw new RequestError(`tool: unknown messaging tool ${describeValue(tool)}; expected one of ${MESSAGING_TOOLS.join(', ')}.`, ErrorCode.InvalidRequest);
@@ -86,6 +87,13 @@ export function invokeMessagingTool(
       session.reply(encoder.empty(requestId));
       return;
     }
+    case 'stream':
+      // A stream is a direct message that stays open: the send permission covers it.
+      if (!permissions.send) {
+        throw new RequestError('messaging stream is not permitted by the token\'s api.messaging grant (it needs send).', ErrorCode.PermissionDenied);
+      }
+      session.streams.open(session, requestId, toolCallId, args);
+      return;
   }
 }
 
@@ -117,7 +125,7 @@ function answer(session: RequestScope, requestId: MessageId, pending: void | Pro
  * and returns the decoded attachment. Runs before the recipient lookup, so
  * bad input is reported as such.
  */
-function checkUserMessage(
+export function checkUserMessage(
   session: RequestScope,
   input: { type: string; message_json: string; attachment_base64?: string | null },
 ): Uint8Array | undefined {
