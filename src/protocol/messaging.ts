@@ -12,7 +12,7 @@ import { base64Length, writeBase64 } from './base64.js';
 export const MESSAGING_TOOLKIT = 'messaging';
 
 /** The tools of the messaging toolkit. */
-export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as const;
+export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast', 'stream'] as const;
 
 /** One of the {@link MESSAGING_TOOLS}. */
 export type MessagingTool = (typeof MESSAGING_TOOLS)[number];
