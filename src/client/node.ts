@@ -19,6 +19,7 @@ import { WebSocket as WsWebSocket } from 'ws';
 import { RoomClient as BrowserRoomClient, type RoomClientOptions } from './room-client.js';
 import type { UpgradeRefusal } from './socket-failure.js';
 import type { WebSocketConstructor } from './websocket.js';
+import { deliverArrayBuffersAsBuffers, tcpSocketOf, upgradeRefusedText } from '../ws-internals.js';
 
 export * from './index.js';
 
@@ -72,7 +73,7 @@ export class NodeWebSocket extends WsWebSocket {
       if (done) return;
       done = true;
       response.destroy();
-      const refusal = Object.assign(new Error(`Unexpected server response: ${response.statusCode}`), {
+      const refusal = Object.assign(new Error(upgradeRefusedText(response.statusCode ?? 0)), {
         statusCode: response.statusCode ?? 0,
         statusReason: refusalReason(Buffer.concat(chunks).toString('utf8'), response.statusMessage ?? ''),
       } satisfies UpgradeRefusal);
@@ -94,7 +95,7 @@ export class NodeWebSocket extends WsWebSocket {
 
   // ws keeps its net.Socket private; corking it is the only way to batch frames (src/server/ws-binding.ts does the same).
   private tcp(): Socket | undefined {
-    return (this as unknown as { _socket?: Socket })._socket;
+    return tcpSocketOf(this);
   }
 
   override send(data: Parameters<WsWebSocket['send']>[0], ...rest: unknown[]): void {
@@ -110,21 +111,8 @@ export class NodeWebSocket extends WsWebSocket {
   }
 }
 
-// `binaryType` is an accessor on ws's prototype (a field to TypeScript), so it is wrapped here rather than overridden in the class.
-const wsBinaryType = Object.getOwnPropertyDescriptor(WsWebSocket.prototype, 'binaryType');
-if (wsBinaryType?.get !== undefined && wsBinaryType.set !== undefined) {
-  const { get, set } = wsBinaryType;
-  Object.defineProperty(NodeWebSocket.prototype, 'binaryType', {
-    configurable: true,
-    enumerable: wsBinaryType.enumerable ?? false,
-    get(this: NodeWebSocket): unknown {
-      return get.call(this);
-    },
-    set(this: NodeWebSocket, type: unknown): void {
-      set.call(this, type === 'arraybuffer' ? 'nodebuffer' : type);
-    },
-  });
-}
+// ws defines `binaryType` on its prototype (a field to TypeScript), so it is wrapped there rather than overridden in the class.
+deliverArrayBuffersAsBuffers(NodeWebSocket, WsWebSocket);
 
 /** {@link BrowserRoomClient} with `WebSocket` defaulting to {@link NodeWebSocket}. */
 export class RoomClient extends BrowserRoomClient {

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import type { WebSocketLikeEventMap } from './websocket.js';
+import { upgradeRefusedStatus } from '../ws-internals.js';
 
 /** An upgrade refused with an HTTP status, as the Node websocket reports it (see `NodeWebSocket`). */
 export interface UpgradeRefusal {
@@ -25,8 +26,6 @@ export interface SocketFailure {
   readonly error?: string;
 }
 
-// `ws` without an 'unexpected-response' listener reports a refused upgrade as "Unexpected server response: 403".
-const UPGRADE_REFUSED = /Unexpected server response: (\d{3})/;
 
 const NETWORK_CODES: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -57,8 +56,9 @@ export function socketFailureOf(event: WebSocketLikeEventMap['error']): SocketFa
   }
   const messages = [event.message, error instanceof Error ? error.message : undefined];
   for (const text of messages) {
-    const match = typeof text === 'string' ? UPGRADE_REFUSED.exec(text) : null;
-    if (match) return { httpStatus: Number(match[1]) };
+    // `ws` without an 'unexpected-response' listener reports a refused upgrade in its message only.
+    const status = typeof text === 'string' ? upgradeRefusedStatus(text) : undefined;
+    if (status !== undefined) return { httpStatus: status };
   }
   if (error instanceof Error && typeof error.code === 'string') {
     const described = describeCode(error.code, error.message);

@@ -14,6 +14,7 @@ import type { OutgoingMessage } from './core/outgoing-message.js';
 import { TurnQueue } from './core/turn-queue.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { CloseCode, CloseReason } from '../protocol/close-codes.js';
+import { canReadReceiver, receiverIdle, tcpSocketOf } from '../ws-internals.js';
 
 /** Settings of a {@link WsConnection}. */
 export interface WsConnectionOptions {
@@ -46,24 +47,17 @@ export const PROBE_READ_AHEAD_BYTES = 1024 * 1024;
 /** Every connection with a batch to write, flushed once after the turn's I/O. */
 const batched = new TurnQueue<WsConnection>((connection) => connection.flush());
 
-/** The parts of ws's (private) frame parser that say whether it holds part of a message. */
-interface ReceiverState {
-  _state: number;
-  _bufferedBytes: number;
-  _fragmented: number;
-}
+/** Whether the operator was told that this ws hides what the binding reads (once a process). */
+let internalsWarned = false;
 
-/**
- * True when ws's receiver holds no part of a frame nor of a fragmented
- * message. ws keeps this private; a receiver we cannot read counts as idle,
- * so a ws upgrade that renames these fields turns the check off rather than
- * cutting healthy peers (test/server/partial-frames.test.ts would fail).
- */
-function receiverIdle(ws: WebSocket): boolean {
-  const receiver = (ws as unknown as { _receiver?: ReceiverState })._receiver;
-  if (receiver === undefined || typeof receiver._state !== 'number') return true;
-  // State 0 is GET_INFO: waiting for the first byte of a new frame.
-  return receiver._state === 0 && receiver._bufferedBytes === 0 && receiver._fragmented === 0;
+/** Logs once when the installed ws no longer exposes what src/ws-internals.ts reads: the binding then falls back, slower or with a check off. */
+function checkWsInternals(ws: WebSocket, socket: Socket | undefined, logger: Logger): void {
+  if (internalsWarned || (socket !== undefined && canReadReceiver(ws))) return;
+  internalsWarned = true;
+  logger.warn(
+    { netSocket: socket !== undefined, receiver: canReadReceiver(ws) },
+    'ws hides its net.Socket or its frame parser (a ws release other than the pinned one?): writes go through ws.send and half-sent frames are not timed out; see src/ws-internals.ts',
+  );
 }
 
 /** A websocket as the core's {@link ParticipantConnection}. */
@@ -104,9 +98,10 @@ export class WsConnection implements ParticipantConnection {
     readonly ws: WebSocket,
     private readonly options: WsConnectionOptions,
   ) {
-    // ws keeps the net.Socket private; corking it is what makes one write per tick.
-    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    // ws keeps the net.Socket private; writing to it is what makes one write per tick.
+    this.socket = tcpSocketOf(ws);
     this.direct = this.socket !== undefined && ws.extensions === '';
+    checkWsInternals(ws, this.socket, options.logger);
     ws.on('pong', () => {
       this.alive = true;
       this.progressAt = performance.now();

@@ -5,8 +5,8 @@
  * server does the same (src/server/ws-binding.ts); the raw relay and the lean
  * client use it too, so comparisons measure protocol cost, not syscall count.
  */
-import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { tcpSocketOf } from '../../src/ws-internals.js';
 
 /** Sends frames on `ws`, batching all sends of one tick into one socket write. */
 export function corkedSender(ws: WebSocket): (frame: Uint8Array) => void {
@@ -14,11 +14,11 @@ export function corkedSender(ws: WebSocket): (frame: Uint8Array) => void {
   const uncork = (): void => {
     corked = false;
     // ws keeps its net.Socket private; corking it is the only way to batch frames.
-    (ws as unknown as { _socket?: Socket })._socket?.uncork();
+    tcpSocketOf(ws)?.uncork();
   };
   return (frame) => {
     if (!corked) {
-      const socket = (ws as unknown as { _socket?: Socket })._socket;
+      const socket = tcpSocketOf(ws);
       if (socket) {
         corked = true;
         socket.cork();

@@ -6,12 +6,12 @@
  * `roomstate version`.
  */
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { generateCertificate, type TestCertificate } from '../helpers/certificate.js';
 import { expectExitCode, expectOneErrorLine, killAllClis, runCli, startCli, type CliProcess } from '../helpers/cli.js';
 import { connectRaw, expectUpgradeRefused, type ConnectRawOptions, type RawClient } from '../helpers/raw-client.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 const LISTENING = /^roomstate listening on (wss?:\/\/127\.0\.0\.1:(\d+))$/;
 const SECRET = 'operations-secret';
@@ -113,7 +113,7 @@ describe('roomstate serve for operators', () => {
   it('--shutdown-timeout gives a client that does not answer the close that long, then exits 0', async () => {
     const { cli, url } = await serve(['--port', '0', '--shutdown-timeout', '10m']);
     const stuck = await join(url, 'stuck');
-    const socket = (stuck.ws as unknown as { _socket: Socket })._socket;
+    const socket = requireTcpSocket(stuck.ws);
     socket.pause();
     cli.kill('SIGTERM');
     await cli.waitForStderr(/"msg":"shutting down"/);
@@ -127,7 +127,7 @@ describe('roomstate serve for operators', () => {
   it('--shutdown-timeout drops a client that does not answer once it runs out', async () => {
     const { cli, url } = await serve(['--port', '0', '--shutdown-timeout', '200ms']);
     const stuck = await join(url, 'stuck');
-    (stuck.ws as unknown as { _socket: Socket })._socket.pause();
+    requireTcpSocket(stuck.ws).pause();
     cli.kill('SIGTERM');
     expectExitCode(await cli.exited(), 0);
   });

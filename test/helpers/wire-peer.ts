@@ -21,6 +21,7 @@ import {
   type MessageId,
 } from '../../src/protocol/index.js';
 import { Recorder, type WaitOptions } from './recorder.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 /** One complete message received from the server. */
 export interface WireMessage {
@@ -148,7 +149,7 @@ export class WirePeer {
 
   /** The underlying TCP socket (ws keeps it private). */
   get socket(): Socket {
-    return (this.ws as unknown as { _socket: Socket })._socket;
+    return requireTcpSocket(this.ws);
   }
 
   /** Whether the socket is still open. */

@@ -3,10 +3,10 @@
  * rooms, the counters move by kind, code and reason, and each server has its
  * own registry.
  */
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -114,7 +114,7 @@ describe('GET /metrics', () => {
     const fx = await start({ limits: { maxBufferedBytes: 64 * 1024 } });
     const room = uniqueRoom();
     const [alice, bob] = await enabledPair(fx, room);
-    (bob.ws as unknown as { _socket: Socket })._socket.pause();
+    requireTcpSocket(bob.ws).pause();
     const body = 'x'.repeat(256 * 1024);
     // The kernel buffers absorb the first megabytes; keep sending until the server gives up on bob.
     const gone = alice.waitForPush('participant.disabled', () => true, 60_000);

@@ -6,11 +6,11 @@
  * `empty` and arrives in order, and the server keeps serving. The probe's
  * latencies are printed as figures (`[fairness]` lines), never asserted.
  */
-import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 const PROBE_INTERVAL_MS = 20;
 const PHASE_MS = 1500;
@@ -128,7 +128,7 @@ describe('fairness: a well-behaved pair under each abuse in turn', () => {
     await withProbe('burst and a reader that stopped reading', async () => {
       const [stalled, burster] = await crowd('burst', 2);
       await invokeLong(stalled, 'enable', {});
-      (stalled.ws as unknown as { _socket: Socket })._socket.pause();
+      requireTcpSocket(stalled.ws).pause();
       const replies = await Promise.all(
         Array.from({ length: 3000 }, (_, n) => invokeLong(burster, 'broadcast', { type: 'burst', message_json: String(n) })),
       );

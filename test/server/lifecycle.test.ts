@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRoomServer } from '../../src/server/index.js';
 import { connectRaw, type RawClient } from '../helpers/raw-client.js';
 import { TEST_SECRET, startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -22,7 +23,7 @@ async function enabled(server: TestServer, room: string, name: string): Promise<
 }
 
 function socketOf(client: RawClient): Socket {
-  return (client.ws as unknown as { _socket: Socket })._socket;
+  return requireTcpSocket(client.ws);
 }
 
 describe('disconnects', () => {

@@ -2,13 +2,13 @@
  * Every configurable limit of the server, each hit over real sockets with
  * its exact error response, HTTP refusal or close code.
  */
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { DEFAULT_LIMITS, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -170,7 +170,7 @@ describe('rates', () => {
    */
   function fire(client: RawClient, count: number, args: (i: number) => unknown, tool = 'send') {
     const state = { served: 0 };
-    const socket = (client.ws as unknown as { _socket: Socket })._socket;
+    const socket = requireTcpSocket(client.ws);
     socket.cork();
     const replies = Promise.all(
       Array.from({ length: count }, (_, i) => client.invoke(tool, args(i)).then((reply) => (state.served++, reply))),
@@ -256,7 +256,7 @@ describe('outgoing buffer', () => {
     const alice = await enabled(server, room, 'alice');
     const slow = await enabled(server, room, 'slow');
     await alice.waitForPush('participant.enabled');
-    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+    const socket = requireTcpSocket(slow.ws);
     socket.pause();
     const attachment = Buffer.alloc(64 * 1024, 7).toString('base64');
     let sent = 0;

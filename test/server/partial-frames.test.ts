@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -29,7 +30,7 @@ function frameHeader(length: number, options: { fin: boolean; opcode: number }):
 }
 
 function socketOf(client: RawClient): Socket {
-  return (client.ws as unknown as { _socket: Socket })._socket;
+  return requireTcpSocket(client.ws);
 }
 
 async function pair(server: TestServer, room: string): Promise<[RawClient, RawClient]> {

@@ -6,6 +6,7 @@
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 
 let fx: TestServer | undefined;
 afterEach(async () => {
@@ -38,7 +39,7 @@ describe('write batching', () => {
     const server = fx;
     await countWrites(async (writes) => {
       const alice = await server.connect(uniqueRoom(), 'alice');
-      const port = (alice.ws as unknown as { _socket: Socket })._socket.localPort!;
+      const port = requireTcpSocket(alice.ws).localPort!;
       // The 101 handshake response is one write; room_ready + connected (4 frames) the second.
       expect(writes.get(port)).toBe(2);
     });
@@ -49,7 +50,7 @@ describe('write batching', () => {
     const alice = await fx.connect(uniqueRoom(), 'alice');
     await alice.invoke('enable', {});
     await alice.waitForPush('messaging.enabled');
-    const port = (alice.ws as unknown as { _socket: Socket })._socket.localPort!;
+    const port = requireTcpSocket(alice.ws).localPort!;
     await countWrites(async (writes) => {
       expect(await alice.invoke('broadcast', { type: 'echo', message_json: '{}' })).toEqual({ type: 'empty' });
       await alice.waitForPush('echo');
@@ -61,11 +62,11 @@ describe('write batching', () => {
     fx = await startServer();
     const room = uniqueRoom();
     const alice = await fx.connect(room, 'alice');
-    const port = (alice.ws as unknown as { _socket: Socket })._socket.localPort!;
+    const port = requireTcpSocket(alice.ws).localPort!;
     const count = 50;
     await countWrites(async (writes) => {
       // Cork the client side too, so the 50 requests reach the server in one read.
-      const socket = (alice.ws as unknown as { _socket: Socket })._socket;
+      const socket = requireTcpSocket(alice.ws);
       socket.cork();
       const replies = Array.from({ length: count }, () => alice.invoke('broadcast', { type: 't', message_json: '1' }));
       socket.uncork();
