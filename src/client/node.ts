@@ -52,7 +52,7 @@ function refusalReason(body: string, statusMessage: string): string {
  *   carries `statusCode` and `statusReason` (the JSON body's `error`, else
  *   the status line's text), see {@link UpgradeRefusal}.
  */
-export class NodeWebSocket extends WsWebSocket {
+class NodeWebSocket extends WsWebSocket {
   private corked = false;
   private readonly uncork = (): void => {
     this.corked = false;

@@ -9,5 +9,5 @@ export type { Statechart, StatechartState, StatechartTransition } from './statec
 export { MACHINES, MACHINE_NAMES, machineStatechart, machineNameById } from './machines.js';
 export { toMermaid } from './mermaid.js';
 export { layoutStatechart } from './layout.js';
-export type { StatechartLayout, PlacedState, PlacedEdge, Box } from './layout.js';
+export type { StatechartLayout, PlacedState, PlacedEdge, Box, Point } from './layout.js';
 export { toSvg, escapeXml } from './svg.js';

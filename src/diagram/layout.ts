@@ -6,7 +6,7 @@
  * container-relative coordinates to absolute ones.
  */
 import ElkBundled from 'elkjs/lib/elk.bundled.js';
-import type { ELK, ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk-api.js';
+import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { transitionTrigger, type Statechart, type StatechartState, type StatechartTransition } from './statechart.js';
 
 /** Width of one character of the diagrams' monospace font, at {@link FONT_SIZE}. */
@@ -16,6 +16,15 @@ export const FONT_SIZE = 11;
 const LINE_HEIGHT = 15;
 const BOX_PADDING = 10;
 const INITIAL_SIZE = 10;
+
+/**
+ * A point in absolute coordinates. The layout's own type, not elkjs's, so the
+ * package's public declarations need nothing from elkjs.
+ */
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
 
 /** A rectangle in absolute coordinates. */
 export interface Box {
@@ -45,7 +54,7 @@ export interface PlacedEdge {
   /** What fires it (`event [guard]`); the actions are in {@link PlacedEdge.transition}. */
   readonly label: string;
   /** The route, start to end, in absolute coordinates. */
-  readonly points: readonly ElkPoint[];
+  readonly points: readonly Point[];
   readonly labelBox: Box | undefined;
 }
 
@@ -56,7 +65,7 @@ export interface StatechartLayout {
   readonly height: number;
   readonly states: readonly PlacedState[];
   /** Initial-state dots: their centres. */
-  readonly initials: readonly ElkPoint[];
+  readonly initials: readonly Point[];
   readonly edges: readonly PlacedEdge[];
 }
 
@@ -116,7 +125,7 @@ function edgesOf(chart: Statechart): { edges: ElkExtendedEdge[]; transitions: Ma
 }
 
 /** Absolute offsets of every laid-out node, by id. */
-function offsets(node: ElkNode, x: number, y: number, into: Map<string, ElkPoint>): void {
+function offsets(node: ElkNode, x: number, y: number, into: Map<string, Point>): void {
   const nx = x + (node.x ?? 0);
   const ny = y + (node.y ?? 0);
   into.set(node.id, { x: nx, y: ny });
@@ -159,11 +168,11 @@ export async function layoutStatechart(chart: Statechart): Promise<StatechartLay
     edges,
   };
   const laid = await elk.layout(graph);
-  const origin = new Map<string, ElkPoint>();
+  const origin = new Map<string, Point>();
   offsets(laid, -(laid.x ?? 0), -(laid.y ?? 0), origin);
   const byId = new Map(chart.states.map((state) => [state.id, state] as const));
   const states: PlacedState[] = [];
-  const initials: ElkPoint[] = [];
+  const initials: Point[] = [];
   for (const node of flatten(laid, []).slice(1)) {
     const at = origin.get(node.id)!;
     const state = byId.get(node.id);
@@ -176,7 +185,7 @@ export async function layoutStatechart(chart: Statechart): Promise<StatechartLay
   const placed: PlacedEdge[] = (laid.edges ?? []).map((edge) => {
     // ELK gives edge coordinates relative to the edge's container node.
     const base = origin.get((edge as { container?: string }).container ?? '#graph') ?? { x: 0, y: 0 };
-    const shift = (point: ElkPoint): ElkPoint => ({ x: point.x + base.x, y: point.y + base.y });
+    const shift = (point: Point): Point => ({ x: point.x + base.x, y: point.y + base.y });
     const points = (edge.sections ?? []).flatMap((section) => [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]).map(shift);
     const label = edge.labels?.[0];
     return {

@@ -6,8 +6,7 @@
  * `data-state="<state id>"` so that the console can highlight the current
  * state with a class, without laying anything out again.
  */
-import type { ElkPoint } from 'elkjs/lib/elk-api.js';
-import { FONT_SIZE, type PlacedEdge, type PlacedState, type StatechartLayout } from './layout.js';
+import { FONT_SIZE, type PlacedEdge, type PlacedState, type Point, type StatechartLayout } from './layout.js';
 import { transitionLabel } from './statechart.js';
 
 const MARGIN = 8;
@@ -29,7 +28,7 @@ const STYLE = `
 .rs-initial{fill:#0f172a}
 `;
 
-function path(points: readonly ElkPoint[]): string {
+function path(points: readonly Point[]): string {
   return points.map((point, i) => `${i === 0 ? 'M' : 'L'}${point.x.toFixed(1)},${point.y.toFixed(1)}`).join(' ');
 }
 

@@ -1,8 +1,8 @@
 /**
  * A throwaway project that uses roomstate the way another project would: a
- * temp dir whose `node_modules/roomstate` is the package (this clone, or a
- * `npm pack` tarball unpacked), with the package's dependencies and
- * `@types/node` linked from this clone's `node_modules`. Used by the README
+ * temp dir whose `node_modules/roomstate` is the package (a link to this
+ * clone, or a `npm pack` tarball unpacked there), with the package's
+ * dependencies and `@types/node` linked from this clone's `node_modules`. Used by the README
  * example's test and the strict-consumer check.
  */
 import { execFile } from 'node:child_process';
@@ -31,8 +31,8 @@ export const STRICT_CONSUMER_OPTIONS = {
 
 /** What {@link createConsumerProject} makes. */
 export interface ConsumerProjectOptions {
-  /** The directory `node_modules/roomstate` points at (default: this clone). */
-  packageDir?: string;
+  /** A `npm pack` tarball to unpack as `node_modules/roomstate`; without it, a link to this clone. */
+  tarball?: string;
   /** Files to write, by path relative to the project. */
   files: Record<string, string>;
   /** `compilerOptions` of its tsconfig.json (default {@link STRICT_CONSUMER_OPTIONS}). */
@@ -65,11 +65,17 @@ async function linkFromRoot(dir: string, name: string): Promise<void> {
  * else fails to check.
  */
 export async function createConsumerProject(options: ConsumerProjectOptions): Promise<ConsumerProject> {
-  const packageDir = options.packageDir ?? ROOT;
   const dir = await mkdtemp(join(tmpdir(), 'roomstate-consumer-'));
+  const packageDir = join(dir, 'node_modules', 'roomstate');
+  if (options.tarball === undefined) {
+    await mkdir(join(dir, 'node_modules'), { recursive: true });
+    await symlink(ROOT, packageDir, 'dir');
+  } else {
+    // Unpacked, not linked: its dependencies must resolve from the consumer's node_modules, as after an install.
+    await mkdir(packageDir, { recursive: true });
+    await run('tar', ['-xzf', options.tarball, '-C', packageDir, '--strip-components=1']);
+  }
   const pkg = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  await mkdir(join(dir, 'node_modules'), { recursive: true });
-  await symlink(packageDir, join(dir, 'node_modules', 'roomstate'), 'dir');
   for (const name of [...Object.keys(pkg.dependencies ?? {}), '@types/node']) await linkFromRoot(dir, name);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
   const compilerOptions = options.compilerOptions ?? STRICT_CONSUMER_OPTIONS;

@@ -5,8 +5,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createConsumerProject, type ConsumerProject } from '../helpers/consumer-project.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -88,5 +92,41 @@ describe('the published package', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('the packed package in a strict TypeScript project', () => {
+  let project: ConsumerProject | undefined;
+  let packDir: string | undefined;
+  afterEach(async () => {
+    await project?.dispose();
+    if (packDir !== undefined) await rm(packDir, { recursive: true, force: true });
+    project = undefined;
+    packDir = undefined;
+  });
+
+  it('type-checks with strict and skipLibCheck: false, with only @types/node added', async () => {
+    packDir = await mkdtemp(join(tmpdir(), 'roomstate-pack-'));
+    // dist/ is current (the test setup builds), so the pack skips prepare.
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: root });
+    const tarball = join(packDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
+    const consumer = [
+      "import { createRoomServer, mintToken, RoomClient, type RoomServerOptions } from 'roomstate';",
+      "import { RoomClient as BrowserClient, type ConnectionEnd } from 'roomstate/client';",
+      "import { connectionMachine } from 'roomstate/machines';",
+      "import { encodePackets, CloseCode, roomUrl } from 'roomstate/protocol';",
+      "import { consoleInspector } from 'roomstate/inspect';",
+      "import { layoutStatechart, machineStatechart } from 'roomstate';",
+      'const options: RoomServerOptions = { secret: "s", port: 0 };',
+      'const end: ConnectionEnd | undefined = new RoomClient({ url: "ws://127.0.0.1:1", room: "r", token: "t" }).closeReason;',
+      'const layout = layoutStatechart(machineStatechart("connection")!);',
+      'export const used = [createRoomServer(options), mintToken, BrowserClient, end, connectionMachine, encodePackets, CloseCode.Normal, roomUrl, consoleInspector, layout];',
+      '',
+    ].join('\n');
+    project = await createConsumerProject({ tarball, files: { 'index.ts': consumer } });
+    const checked = await project.typecheck();
+    // Before: TS7016 for 'ws' from dist/src/client/node.d.ts, TS2536 from elkjs's own .d.ts.
+    expect(checked.output).toBe('');
+    expect(checked.code).toBe(0);
   });
 });
