@@ -8,10 +8,8 @@
 import { Observable, Subject, filter, firstValueFrom, map, merge, take } from 'rxjs';
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
-  HANDSHAKE_TIMEOUT_MS,
   connectionMachine,
   messagingMachine,
-  ENABLE_TIMEOUT_MS,
   type AttemptFailure,
   type ConnectionEnd,
   type ConnectionEvent,
@@ -216,20 +214,25 @@ export class RoomClient {
     const WebSocket = resolveWebSocket(options.WebSocket);
     const url = roomUrl(target.url, target.room, target.token);
     const logger = options.logger ?? console;
-    const retryDelay = options.retryDelay;
+    const { retryDelay, handshakeTimeout, enableTimeout, reconnectTimeout, connectTimeout } = options;
+    // Only what the caller set is passed: the machines hold every default (their named delays and input defaults).
     this.connection = createActor(
       connectionMachine.provide({
         delays: {
-          handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+          ...(handshakeTimeout === undefined ? {} : { handshakeTimeout }),
           ...(retryDelay === undefined ? {} : { retryDelay: ({ context }) => retryDelay(context.attempt) }),
         },
       }),
       {
-        input: { closeCodes: CONNECTION_CLOSE_CODES, reconnectTimeout: options.reconnectTimeout ?? null, ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }) },
+        input: {
+          closeCodes: CONNECTION_CLOSE_CODES,
+          ...(reconnectTimeout === undefined ? {} : { reconnectTimeout }),
+          ...(connectTimeout === undefined ? {} : { connectTimeout }),
+        },
         inspect: options.inspect,
       },
     );
-    this.messagingActor = createActor(messagingMachine.provide({ delays: { enableTimeout: options.enableTimeout ?? ENABLE_TIMEOUT_MS } }), {
+    this.messagingActor = createActor(messagingMachine.provide({ delays: enableTimeout === undefined ? {} : { enableTimeout } }), {
       inspect: options.inspect,
     });
     const link: { current: Link | undefined } = { current: undefined };

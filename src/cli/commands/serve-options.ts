@@ -5,28 +5,33 @@
 import { Option } from 'commander';
 import type { RedisClusterOptions } from '../../server/cluster/cluster-options.js';
 import { formatUrl } from '../../server/addresses.js';
+import { DEFAULT_LIMITS } from '../../server/core/limits.js';
 import { usageError } from '../exit-codes.js';
 
-/** Server limit names, as accepted by `createRoomServer({ limits })`, with their flags. */
+/**
+ * Server limit names, as accepted by `createRoomServer({ limits })`, with
+ * their flags. The help shows each default from {@link DEFAULT_LIMITS}, never
+ * a number written here.
+ */
 export const LIMIT_FLAGS = [
-  ['maxMessageBytes', '--max-message-bytes', 'largest protocol message, in bytes (4194304)'],
-  ['maxTypeBytes', '--max-type-bytes', 'longest message type, in bytes (256)'],
-  ['maxParticipantsPerRoom', '--max-participants-per-room', 'connections per room (1000)'],
-  ['maxRooms', '--max-rooms', 'rooms with at least one participant (10000)'],
-  ['maxAttributeBytes', '--max-attribute-bytes', "a participant's attributes as JSON, in bytes (65536)"],
-  ['maxAttributeKeys', '--max-attribute-keys', "keys in a participant's attributes (256)"],
-  ['messagesPerSecond', '--messages-per-second', 'requests per second per participant (1000)'],
-  ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant (16777216)'],
-  ['fairnessSliceMs', '--fairness-slice-ms', 'handling time per event-loop turn before server time is shared fairly among token names, in ms (10)'],
-  ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped (16777216)'],
-  ['slowConsumerTimeoutMs', '--slow-consumer-timeout-ms', 'how long a connection may stay over the outgoing buffer limit without draining, in ms (5000)'],
-  ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request (64)'],
-  ['maxTokenLength', '--max-token-length', 'longest token, in characters (8192)'],
-  ['maxRoomNameLength', '--max-room-name-length', 'longest room name, in characters (256)'],
-  ['maxProtocolErrors', '--max-protocol-errors', 'framing errors a connection may make before it is closed (16)'],
-  ['partialMessageTimeoutMs', '--partial-message-timeout-ms', 'longest a started message may go without a new packet, in ms (30000)'],
-  ['maxConnectionsPerIdentity', '--max-connections-per-identity', 'connections one token name may hold in one room (16)'],
-  ['maxRoomsPerIdentity', '--max-rooms-per-identity', 'rooms one token name may be in at once (64)'],
+  ['maxMessageBytes', '--max-message-bytes', 'largest protocol message, in bytes'],
+  ['maxTypeBytes', '--max-type-bytes', 'longest message type, in bytes'],
+  ['maxParticipantsPerRoom', '--max-participants-per-room', 'connections per room'],
+  ['maxRooms', '--max-rooms', 'rooms with at least one participant'],
+  ['maxAttributeBytes', '--max-attribute-bytes', "a participant's attributes as JSON, in bytes"],
+  ['maxAttributeKeys', '--max-attribute-keys', "keys in a participant's attributes"],
+  ['messagesPerSecond', '--messages-per-second', 'requests per second per participant'],
+  ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant'],
+  ['fairnessSliceMs', '--fairness-slice-ms', 'handling time per event-loop turn before server time is shared fairly among token names, in ms'],
+  ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped'],
+  ['slowConsumerTimeoutMs', '--slow-consumer-timeout-ms', 'how long a connection may stay over the outgoing buffer limit without draining, in ms'],
+  ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request'],
+  ['maxTokenLength', '--max-token-length', 'longest token, in characters'],
+  ['maxRoomNameLength', '--max-room-name-length', 'longest room name, in characters'],
+  ['maxProtocolErrors', '--max-protocol-errors', 'framing errors a connection may make before it is closed'],
+  ['partialMessageTimeoutMs', '--partial-message-timeout-ms', 'longest a started message may go without a new packet, in ms'],
+  ['maxConnectionsPerIdentity', '--max-connections-per-identity', 'connections one token name may hold in one room'],
+  ['maxRoomsPerIdentity', '--max-rooms-per-identity', 'rooms one token name may be in at once'],
 ] as const;
 
 /** One of the server limit names. */
@@ -56,8 +61,8 @@ export function parseLimit(flag: string): (text: string) => number {
 
 /** Builds the commander options of every server limit. */
 export function limitOptions(): Option[] {
-  return LIMIT_FLAGS.map(([, flag, description]) =>
-    new Option(`${flag} <n>`, `limit: ${description}`).argParser(parseLimit(flag)),
+  return LIMIT_FLAGS.map(([name, flag, description]) =>
+    new Option(`${flag} <n>`, `limit: ${description} (default: ${DEFAULT_LIMITS[name]})`).argParser(parseLimit(flag)),
   );
 }
 
