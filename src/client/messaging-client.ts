@@ -8,6 +8,7 @@ import { Observable, filter, firstValueFrom, map, merge, type Subscription } fro
 import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
+import { topStateName } from './state-name.js';
 import {
   Listeners,
   addedMessage,
@@ -84,9 +85,7 @@ export interface MessagingClientParts {
 
 /** The name `state$` reports for a messaging snapshot. */
 export function messagingStateName(snapshot: ReturnType<MessagingActor['getSnapshot']>): MessagingStateName {
-  if (snapshot.status !== 'active') return 'closed';
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as MessagingStateName;
+  return topStateName<MessagingStateName>(snapshot);
 }
 
 /** Same members: rosters of one lineage differ in `membership` whenever someone was added or removed. */

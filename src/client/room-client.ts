@@ -19,6 +19,7 @@ import {
 } from '../../machines/index.js';
 import { ValidationError, describeValue } from '../errors.js';
 import { CONNECTION_CLOSE_CODES, closedError } from './errors.js';
+import { topStateName } from './state-name.js';
 import { openLink, type Link } from './link.js';
 import { MessagingClient } from './messaging-client.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
@@ -115,9 +116,7 @@ export const SEND_WINDOW = 256;
 
 /** The name `connectionState$` reports for a connection snapshot. */
 export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSnapshot']>): ConnectionStateName {
-  if (snapshot.status !== 'active') return 'closed';
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as ConnectionStateName;
+  return topStateName<ConnectionStateName>(snapshot);
 }
 
 /** The url, room and token to use: the options', else the environment's. */

@@ -7,7 +7,7 @@ import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } 
 import { durationOption } from '../../duration.js';
 import { note, writeLine } from '../../output.js';
 import { participantJson } from './participant-json.js';
-import { DEFAULT_PRESENCE_WAIT_MS, enableMessaging, openRoom, waitForPresence } from './session.js';
+import { DEFAULT_PRESENCE_WAIT_MS, enableMessaging, openRoom, waitForParticipant } from './session.js';
 
 interface ListOptions extends ConnectionOptionValues {
   wait: number;
@@ -48,7 +48,7 @@ Example:
       try {
         await enableMessaging(room);
         const messaging = room.client.messaging;
-        await waitForPresence(room, () => (messaging.getParticipants().length > 0 ? true : null), options.wait);
+        await waitForParticipant(room, (participants) => participants[0], options.wait);
         const participants = messaging.getParticipants().map(participantJson);
         if (participants.length === 0) note(`nobody in room ${JSON.stringify(settings.room)} has messaging enabled (waited ${options.wait / 1000}s); is the room name right?`);
         await writeLine(process.stdout, JSON.stringify(participants, null, 2));

@@ -8,8 +8,8 @@ import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } 
 import { durationOption } from '../../duration.js';
 import { note } from '../../output.js';
 import { watchForStop } from '../../shutdown.js';
-import { USER_END } from '../../../client/errors.js';
-import { closedError, enableMessaging, openRoom } from './session.js';
+import { RoomClosedError, USER_END } from '../../../client/errors.js';
+import { cliErrorFrom, enableMessaging, openRoom } from './session.js';
 
 interface ListenOptions extends ConnectionOptionValues {
   type?: string[];
@@ -64,7 +64,7 @@ Example:
         note(`listening in room ${JSON.stringify(settings.room)} as participant ${room.client.localParticipant.id} (Ctrl-C to stop).`);
         const outcome = await Promise.race([stop.stopped.then(() => 'stopped' as const), room.client.waitForClose().then(() => 'closed' as const)]);
         subscription.unsubscribe();
-        if (outcome === 'closed') throw closedError(room.client.closeReason ?? USER_END, settings, 'listening');
+        if (outcome === 'closed') throw cliErrorFrom(new RoomClosedError(room.client.closeReason ?? USER_END, 'listening'), settings, 'listening');
       } finally {
         await room.leave();
         stop.dispose();

@@ -10,7 +10,7 @@ import { CliError, ExitCode, usageError } from '../../exit-codes.js';
 import { note } from '../../output.js';
 import { messageInputOptions, readMessageInput } from './message-input.js';
 import { participantName } from './participant-json.js';
-import { DEFAULT_PRESENCE_WAIT_MS, cliErrorFrom, enableMessaging, openRoom, waitForPresence } from './session.js';
+import { DEFAULT_PRESENCE_WAIT_MS, cliErrorFrom, enableMessaging, openRoom, waitForParticipant } from './session.js';
 
 interface SendOptions extends ConnectionOptionValues {
   toParticipantId?: string;
@@ -61,9 +61,11 @@ Example:
       try {
         await enableMessaging(room);
         const messaging = room.client.messaging;
-        const find = (): RemoteParticipant | null =>
-          options.toParticipantId !== undefined ? messaging.getParticipant(options.toParticipantId) : messaging.getParticipantByName(options.toParticipantName!);
-        const target = await waitForPresence(room, find, options.wait);
+        const find = (participants: readonly RemoteParticipant[]): RemoteParticipant | undefined =>
+          options.toParticipantId !== undefined
+            ? participants.find((participant) => participant.id === options.toParticipantId)
+            : participants.find((participant) => participant.getAttribute('name') === options.toParticipantName);
+        const target = await waitForParticipant(room, find, options.wait);
         if (target === null) {
           const who = options.toParticipantId !== undefined ? `with id ${JSON.stringify(options.toParticipantId)}` : `named ${JSON.stringify(options.toParticipantName)}`;
           throw new CliError(ExitCode.NotFound, `no messaging-enabled participant ${who} in room ${JSON.stringify(settings.room)}; nothing sent.`);

@@ -3,9 +3,8 @@
  * enable messaging, and turn every failure into a {@link CliError} with the
  * documented exit code.
  */
-import type { Subscription } from 'rxjs';
 import { RoomServerError, RoomStateError, RoomStateErrorCode } from '../../../errors.js';
-import type { RoomClient } from '../../../client/node.js';
+import type { RemoteParticipant, RoomClient } from '../../../client/node.js';
 import { RoomClosedError, ParticipantNotFoundError, describeClose } from '../../../client/errors.js';
 import type { ConnectionEnd } from '../../../../machines/index.js';
 import type { ConnectionSettings } from '../../connection-options.js';
@@ -37,7 +36,7 @@ function describeRefusal(end: ConnectionEnd, settings: ConnectionSettings): CliE
 }
 
 /** Why the room connection ended, for the user; `what` names the operation it cut short. */
-export function closedError(end: ConnectionEnd, settings: ConnectionSettings, what: string, cause?: unknown): CliError {
+function fromRoomClosed(end: ConnectionEnd, settings: ConnectionSettings, what: string, cause?: unknown): CliError {
   if (end.kind === 'refused') return describeRefusal(end, settings);
   const within = end.kind === 'connect_timeout' ? ` within ${(end.connectTimeout ?? 0) / 1000}s` : '';
   const detail = `${describeClose(end)}${within}`;
@@ -60,7 +59,7 @@ export function cliErrorFrom(error: unknown, settings: ConnectionSettings, what:
     return new CliError(ExitCode.NotFound, `${what} failed: participant ${JSON.stringify(error.participantId)} was not found or is not messaging-enabled.`, { cause: error });
   }
   if (error instanceof RoomServerError) return fromServerError(error, what);
-  if (error instanceof RoomClosedError) return closedError(error.end, settings, what, error);
+  if (error instanceof RoomClosedError) return fromRoomClosed(error.end, settings, what, error);
   if (error instanceof RoomStateError && error.code === RoomStateErrorCode.Timeout) {
     return new CliError(ExitCode.Connection, `${what} timed out: ${error.message}`, { cause: error });
   }
@@ -115,32 +114,19 @@ export async function enableMessaging(room: OpenRoom): Promise<void> {
 }
 
 /**
- * Waits up to `timeoutMs` for `find()` to return something, re-checking on
- * every presence change. Resolves with it, or `null` when time runs out or
+ * Waits up to `timeoutMs` for `find` to pick a participant from presence,
+ * re-checking on every presence change (the client's own
+ * `waitForParticipantIn`). Resolves with it, or `null` when time runs out or
  * the room closes.
  */
-export function waitForPresence<T>(room: OpenRoom, find: () => T | null, timeoutMs: number): Promise<T | null> {
-  const found = find();
-  if (found !== null || timeoutMs <= 0) return Promise.resolve(found);
-  return new Promise((resolve) => {
-    let settled = false;
-    let subscription: Subscription | undefined;
-    const done = (value: T | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      subscription?.unsubscribe();
-      resolve(value);
-    };
-    const timer = setTimeout(() => done(find()), timeoutMs);
-    // participants$ replays synchronously, so `done` may run before `subscribe` returns.
-    subscription = room.client.messaging.participants$.subscribe({
-      next: () => {
-        const value = find();
-        if (value !== null) done(value);
-      },
-      complete: () => done(find()),
-    });
-    if (settled) subscription.unsubscribe();
-  });
+export async function waitForParticipant(
+  room: OpenRoom,
+  find: (participants: readonly RemoteParticipant[]) => RemoteParticipant | undefined,
+  timeoutMs: number,
+): Promise<RemoteParticipant | null> {
+  const { messaging } = room.client;
+  if (timeoutMs <= 0) return find(messaging.getParticipants()) ?? null;
+  // Loaded with the client (openRoom), so commands that never connect start without RxJS.
+  const { waitForParticipantIn } = await import('../../../client/agent-helpers.js');
+  return waitForParticipantIn(messaging.participants$, find, 'the participant', timeoutMs, () => new Error('the room closed')).catch(() => null);
 }
