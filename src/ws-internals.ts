@@ -14,10 +14,11 @@
  *   delivers `Buffer`s (no copy per frame);
  * - the text of ws's error for a refused upgrade, "Unexpected server response: 403".
  *
- * Imports only types at run time, so the browser-safe client may use the
- * error text without pulling in `ws` or `node:*`.
+ * Imports nothing of `ws` or `node:*` at run time (types only), so the
+ * browser-safe client may use the error text.
  */
 import type { Socket } from 'node:net';
+import { RoomStateError, RoomStateErrorCode } from './errors.js';
 
 /** The `net.Socket` under a ws websocket, or undefined when ws no longer keeps it where 8.x does (or not yet: still connecting). */
 export function tcpSocketOf(ws: object): Socket | undefined {
@@ -30,7 +31,7 @@ export function tcpSocketOf(ws: object): Socket | undefined {
 /** {@link tcpSocketOf} for callers (tests, benches) that cannot go on without it: throws naming the ws version to check. */
 export function requireTcpSocket(ws: object): Socket {
   const socket = tcpSocketOf(ws);
-  if (socket === undefined) throw new TypeError('ws keeps no net.Socket in `_socket` (a ws release other than 8.x?): see src/ws-internals.ts.');
+  if (socket === undefined) throw new RoomStateError(RoomStateErrorCode.Validation, 'ws keeps no net.Socket in `_socket` (a ws release other than 8.x?): see src/ws-internals.ts.');
   return socket;
 }
 

@@ -98,13 +98,14 @@ function validateMessage(type: unknown, message: unknown, attachment: unknown): 
   if (typeof type !== 'string' || type.length === 0) {
     throw new ValidationError('type', `type must be a non-empty string, got ${describeValue(type)}.`);
   }
+  const notJson = (cause?: unknown) => new ValidationError('message', `message must be a JSON value, got ${describeValue(message)}.`, { cause });
   let json: string | undefined;
   try {
     json = JSON.stringify(message);
-    if (json === undefined) throw new TypeError('not JSON');
   } catch (cause) {
-    throw new ValidationError('message', `message must be a JSON value, got ${describeValue(message)}.`, { cause });
+    throw notJson(cause);
   }
+  if (json === undefined) throw notJson();
   if (attachment !== undefined && !(attachment instanceof Uint8Array)) {
     throw new ValidationError('attachment', `attachment must be a Uint8Array, got ${describeValue(attachment)}.`);
   }

@@ -9,6 +9,7 @@
  */
 import type { InspectionEvent } from 'xstate';
 import { CONSOLE_INSPECT_PATH, CONSOLE_TOKEN_PROTOCOL, type InspectMessage } from '../console/feed-protocol.js';
+import { ValidationError } from '../errors.js';
 
 /** The websocket surface the inspector uses (browsers' `WebSocket`, `ws`). */
 export interface InspectorSocket {
@@ -100,7 +101,7 @@ function describe(snapshot: unknown): Pick<Extract<InspectMessage, { type: 'snap
  */
 export function consoleInspector(options: ConsoleInspectorOptions): ConsoleInspector {
   const Socket = options.WebSocket ?? (globalThis as { WebSocket?: InspectorSocketConstructor }).WebSocket;
-  if (Socket === undefined) throw new TypeError('consoleInspector: this runtime has no global WebSocket; pass the `WebSocket` option (in Node, import from "roomstate/inspect", which passes ws).');
+  if (Socket === undefined) throw new ValidationError('WebSocket', 'consoleInspector: this runtime has no global WebSocket; pass the `WebSocket` option (in Node, import from "roomstate/inspect", which passes ws).');
   const url = inspectUrl(options.url);
   const hello: InspectMessage = { type: 'client', name: options.name ?? '' };
   // Per actor: its registration and its latest snapshot, re-sent after a reconnect.

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CodecError, describeValue } from '../errors.js';
+import { CloseCode } from './close-codes.js';
 import { packEnvelope, unpackEnvelope, type UnpackEnvelopeOptions } from './envelope.js';
 
 /** JSON content: any JSON value. */
@@ -106,7 +107,7 @@ export function contentFromHeader(header: Record<string, unknown>, payload: Uint
       return { type: 'link', name: h.name, url: h.url };
     case 'control': {
       const out: { type: 'control'; method: 'open' | 'close'; statusCode?: number; message?: string } = { type: 'control', method: h.method };
-      if (h.method === 'close') out.statusCode = h.status_code ?? 1000;
+      if (h.method === 'close') out.statusCode = h.status_code ?? CloseCode.Normal;
       else if (h.status_code != null) out.statusCode = h.status_code;
       if (h.message != null) out.message = h.message;
       return out;
@@ -137,7 +138,7 @@ export function contentToHeader(content: Content): { header: Record<string, unkn
     case 'control': {
       const header: Record<string, unknown> = { type: 'control', method: content.method };
       if (content.method === 'close') {
-        header.status_code = content.statusCode ?? 1000;
+        header.status_code = content.statusCode ?? CloseCode.Normal;
         if (content.message !== undefined) header.message = content.message;
       }
       return { header, payload: EMPTY };

@@ -4,6 +4,7 @@
  * header with the scheme the server speaks).
  */
 import type { IncomingMessage } from 'node:http';
+import { ValidationError } from '../errors.js';
 
 /** Formats `scheme://host:port`, with IPv6 hosts in brackets. */
 export function formatUrl(scheme: string, host: string, port: number): string {
@@ -19,12 +20,12 @@ export function checkPublicUrl(publicUrl: string): string {
   try {
     url = new URL(publicUrl);
   } catch {
-    throw new TypeError(`publicUrl ${JSON.stringify(publicUrl)} is not a URL; expected e.g. "wss://rooms.example.com".`);
+    throw new ValidationError('publicUrl', `publicUrl ${JSON.stringify(publicUrl)} is not a URL; expected e.g. "wss://rooms.example.com".`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new TypeError(`publicUrl ${JSON.stringify(publicUrl)} must start with ws:// or wss://.`);
+    throw new ValidationError('publicUrl', `publicUrl ${JSON.stringify(publicUrl)} must start with ws:// or wss://.`);
   }
-  if (url.search !== '' || url.hash !== '') throw new TypeError(`publicUrl ${JSON.stringify(publicUrl)} must not have a query or fragment.`);
+  if (url.search !== '' || url.hash !== '') throw new ValidationError('publicUrl', `publicUrl ${JSON.stringify(publicUrl)} must not have a query or fragment.`);
   return publicUrl.replace(/\/+$/, '');
 }
 

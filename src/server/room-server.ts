@@ -24,6 +24,7 @@ import { createServerMetrics, type ServerMetrics } from './metrics/server-metric
 import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
+import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
 
 /** Where a listening server is. */
 export interface RoomServerAddress {
@@ -92,7 +93,7 @@ class NodeRoomServer implements RoomServer {
 
   constructor(private readonly options: RoomServerOptions) {
     if (typeof options.secret !== 'string' || options.secret.length === 0) {
-      throw new TypeError('createRoomServer needs a non-empty `secret` to verify participant tokens.');
+      throw new ValidationError('secret', 'createRoomServer needs a non-empty `secret` to verify participant tokens.');
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
@@ -152,7 +153,7 @@ class NodeRoomServer implements RoomServer {
   }
 
   async listen(): Promise<RoomServerAddress> {
-    if (this.closing) throw new Error('the room server was closed; create a new one.');
+    if (this.closing) throw new RoomStateError(RoomStateErrorCode.Closed, 'the room server was closed; create a new one.');
     if (this.bound) return this.bound;
     await this.core.context.directory.open();
     const host = this.options.host ?? '127.0.0.1';

@@ -37,7 +37,7 @@ describe('limit options', () => {
     expect(resolveLimits({ maxRooms: 5 })).toEqual({ ...DEFAULT_LIMITS, maxRooms: 5 });
     expect(resolveLimits({ messagesPerSecond: Infinity }).messagesPerSecond).toBe(Infinity);
     expect(() => resolveLimits({ maxRooms: 0 })).toThrow('limits.maxRooms must be a positive number or Infinity, got 0.');
-    expect(() => resolveLimits({ maxJsonDepth: Number.NaN })).toThrow(RangeError);
+    expect(() => resolveLimits({ maxJsonDepth: Number.NaN })).toThrow(expect.objectContaining({ code: 'ROOM_ERR_VALIDATION', field: 'limits.maxJsonDepth' }));
   });
 });
 

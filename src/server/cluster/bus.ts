@@ -11,6 +11,7 @@
  * Either channel: `N` a batch of the above, each with its length.
  */
 import type { PresenceChange } from '../core/room-directory.js';
+import { CodecError } from '../../errors.js';
 
 /** A participant as the cluster roster stores it. */
 export interface MemberRecord {
@@ -137,7 +138,7 @@ function readStrings(buffer: Buffer, count: number): { strings: string[]; rest: 
   let offset = 1;
   for (let i = 0; i < count; i++) {
     const length = buffer.readUInt32BE(offset);
-    if (offset + 4 + length > buffer.length) throw new RangeError('a string runs past the end of the message');
+    if (offset + 4 + length > buffer.length) throw new CodecError('a string runs past the end of the cluster bus message.');
     strings.push(buffer.toString('utf8', offset + 4, offset + 4 + length));
     offset += 4 + length;
   }
@@ -175,7 +176,7 @@ function splitBatch(buffer: Buffer): Buffer[] {
   let offset = 1;
   while (offset < buffer.length) {
     const length = buffer.readUInt32BE(offset);
-    if (offset + 4 + length > buffer.length) throw new RangeError('a batched message runs past the end');
+    if (offset + 4 + length > buffer.length) throw new CodecError('a batched message runs past the end of the cluster bus message.');
     messages.push(buffer.subarray(offset + 4, offset + 4 + length));
     offset += 4 + length;
   }

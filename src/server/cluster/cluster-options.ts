@@ -2,6 +2,7 @@
  * Options of a cluster node (the `redis` option of `createRoomServer`), with
  * their defaults.
  */
+import { ValidationError } from '../../errors.js';
 
 /** How a server joins a cluster over Redis: give `url` (one Redis server) or `cluster` (a Redis Cluster). */
 export interface RedisClusterOptions {
@@ -47,18 +48,18 @@ export function resolveClusterOptions(options: string | RedisClusterOptions): Re
   const given = typeof options === 'string' ? { url: options } : options;
   const resolved = { ...DEFAULT_CLUSTER_OPTIONS, ...given };
   if ((resolved.url === undefined) === (resolved.cluster === undefined)) {
-    throw new TypeError('redis: give either url (one Redis server) or cluster (the nodes of a Redis Cluster), not both or neither.');
+    throw new ValidationError('redis', 'redis: give either url (one Redis server) or cluster (the nodes of a Redis Cluster), not both or neither.');
   }
   if (resolved.url !== undefined && !REDIS_URL.test(resolved.url)) {
-    throw new TypeError(`redis: ${JSON.stringify(resolved.url)} is not a Redis URL; expected redis://host:port or rediss://host:port.`);
+    throw new ValidationError('redis', `redis: ${JSON.stringify(resolved.url)} is not a Redis URL; expected redis://host:port or rediss://host:port.`);
   }
   if (resolved.cluster !== undefined) {
-    if (resolved.cluster.length === 0) throw new TypeError('redis: cluster needs at least one node URL, e.g. redis://127.0.0.1:7000.');
+    if (resolved.cluster.length === 0) throw new ValidationError('redis', 'redis: cluster needs at least one node URL, e.g. redis://127.0.0.1:7000.');
     const bad = resolved.cluster.find((url) => !REDIS_URL.test(url));
-    if (bad !== undefined) throw new TypeError(`redis: cluster node ${JSON.stringify(bad)} is not a Redis URL; expected redis://host:port or rediss://host:port.`);
+    if (bad !== undefined) throw new ValidationError('redis', `redis: cluster node ${JSON.stringify(bad)} is not a Redis URL; expected redis://host:port or rediss://host:port.`);
   }
   if (!(resolved.heartbeatIntervalMs > 0) || !(resolved.leaseMs > resolved.heartbeatIntervalMs)) {
-    throw new RangeError(`redis: leaseMs (${resolved.leaseMs}) must be greater than heartbeatIntervalMs (${resolved.heartbeatIntervalMs}), both positive.`);
+    throw new ValidationError('redis', `redis: leaseMs (${resolved.leaseMs}) must be greater than heartbeatIntervalMs (${resolved.heartbeatIntervalMs}), both positive.`);
   }
   return resolved as ResolvedClusterOptions;
 }

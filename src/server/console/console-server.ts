@@ -208,11 +208,13 @@ export class ConsoleServer {
     });
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      let message: ViewerMessage;
+      let message: ViewerMessage | undefined;
       try {
-        if (isBinary) throw new Error('binary');
-        message = JSON.parse(String(data)) as ViewerMessage;
+        if (!isBinary) message = JSON.parse(String(data)) as ViewerMessage;
       } catch {
+        // Not JSON: refused below.
+      }
+      if (message === undefined) {
         ws.close(CloseCode.PolicyViolation, 'expected a JSON text message');
         return;
       }

@@ -4,13 +4,13 @@
  * {@link OutgoingMessage}). A push is encoded once and the same buffer goes
  * to every recipient.
  */
-import { encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
+import { MessageType, encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
 import { OutgoingMessage, encodeMessage } from './outgoing-message.js';
 
 export { OutgoingMessage } from './outgoing-message.js';
 
-const RESPONSE_TYPE = encodeType('__response__');
-const MESSAGING_SEND_TYPE = encodeType('messaging.send');
+const RESPONSE_TYPE = encodeType(MessageType.Response);
+const MESSAGING_SEND_TYPE = encodeType(MessageType.MessagingSend);
 const EMPTY_CONTENT = encodeContent({ type: 'empty' });
 
 /** Encodes an envelope (JSON header text plus payload) as one outgoing message. */

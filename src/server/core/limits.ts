@@ -3,6 +3,7 @@
  * written down) and their validation. Part of the core, so that the core
  * needs nothing from the binding's options.
  */
+import { ValidationError } from '../../errors.js';
 
 /**
  * Resource limits of a room server. Every limit has a safe default; pass
@@ -165,7 +166,7 @@ export function resolveLimits(limits: Partial<RoomServerLimits> = {}): RoomServe
     const value = limits[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-      throw new RangeError(`limits.${key} must be a positive number or Infinity, got ${String(value)}.`);
+      throw new ValidationError(`limits.${key}`, `limits.${key} must be a positive number or Infinity, got ${String(value)}.`);
     }
     out[key] = value;
   }
