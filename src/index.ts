@@ -22,7 +22,7 @@ export type {
 export { statechartOf, machineStatechart, MACHINE_NAMES, toMermaid, layoutStatechart, toSvg } from './diagram/index.js';
 export type { Statechart, StatechartState, StatechartTransition, StatechartLayout } from './diagram/index.js';
 // Server and client exports are appended below by their modules.
-export { createRoomServer, DEFAULT_LIMITS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT, combineObservers, noopObserver } from './server/index.js';
+export { createRoomServer, DEFAULT_LIMITS, SERVER_DEFAULTS, resolveLimits, RoomServerCore, InMemoryRoomDirectory, RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT, combineObservers, noopObserver } from './server/index.js';
 export type {
   RoomServer,
   RoomServerOptions,

@@ -12,7 +12,7 @@
  */
 export { createRoomServer } from './room-server.js';
 export type { RoomServer, RoomServerAddress, RoomServerCloseOptions } from './room-server.js';
-export { DEFAULT_LIMITS, resolveLimits } from './options.js';
+export { DEFAULT_LIMITS, SERVER_DEFAULTS, resolveLimits } from './options.js';
 export type { RoomServerOptions, RoomServerLimits, RoomServerMetricsOptions, RoomServerTlsOptions } from './options.js';
 export { RoomServerCore } from './core/room-server-core.js';
 export type { RoomServerCoreOptions, JoinRequest } from './core/room-server-core.js';

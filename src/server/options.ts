@@ -12,6 +12,20 @@ import type { Clock, Timers } from './core/token-bucket.js';
 export { DEFAULT_LIMITS, resolveLimits } from './core/limits.js';
 export type { RoomServerLimits } from './core/limits.js';
 
+/**
+ * Defaults of the server's own options (limits have theirs in
+ * `DEFAULT_LIMITS`): the server, `roomstate serve` and the docs take them
+ * from here.
+ */
+export const SERVER_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  heartbeatIntervalMs: 30_000,
+  closeTimeoutMs: 1000,
+  /** How long `close()` waits for clients before it terminates them. */
+  shutdownTimeoutMs: 5000,
+});
+
 /** Options of {@link createRoomServer}. */
 export interface RoomServerOptions {
   /** The HS256 secret participant tokens are signed with. */

@@ -21,7 +21,7 @@ import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRout
 import { LogLimiter, logText } from './log-limiter.js';
 import { listenMetrics, metricsRoute, type MetricsListener } from './metrics/metrics-endpoint.js';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.js';
-import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
+import { SERVER_DEFAULTS, resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
@@ -156,15 +156,15 @@ class NodeRoomServer implements RoomServer {
     if (this.closing) throw new RoomStateError(RoomStateErrorCode.Closed, 'the room server was closed; create a new one.');
     if (this.bound) return this.bound;
     await this.core.context.directory.open();
-    const host = this.options.host ?? '127.0.0.1';
+    const host = this.options.host ?? SERVER_DEFAULTS.host;
     const port = await new Promise<number>((resolve, reject) => {
       // A port that cannot be bound leaves nothing behind: the directory lets go of Redis too.
       const onError = (error: Error) => void this.core.context.directory.close().finally(() => reject(error));
       this.http.once('error', onError);
-      this.http.listen(this.options.port ?? 8080, host, () => {
+      this.http.listen(this.options.port ?? SERVER_DEFAULTS.port, host, () => {
         this.http.off('error', onError);
         const info = this.http.address();
-        resolve(typeof info === 'object' && info ? info.port : (this.options.port ?? 8080));
+        resolve(typeof info === 'object' && info ? info.port : (this.options.port ?? SERVER_DEFAULTS.port));
       });
     });
     const secure = this.options.tls !== undefined;
@@ -193,7 +193,7 @@ class NodeRoomServer implements RoomServer {
     return this.closing;
   }
 
-  private async shutdown({ code = CloseCode.ServiceRestart, reason = CloseReason.ShuttingDown, timeoutMs = 5000 }: RoomServerCloseOptions): Promise<void> {
+  private async shutdown({ code = CloseCode.ServiceRestart, reason = CloseReason.ShuttingDown, timeoutMs = SERVER_DEFAULTS.shutdownTimeoutMs }: RoomServerCloseOptions): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const httpClosed = new Promise<void>((resolve) => {
       if (!this.http.listening) resolve();
@@ -227,7 +227,7 @@ class NodeRoomServer implements RoomServer {
   }
 
   private startHeartbeat(): void {
-    const interval = this.options.heartbeatIntervalMs ?? 30_000;
+    const interval = this.options.heartbeatIntervalMs ?? SERVER_DEFAULTS.heartbeatIntervalMs;
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
@@ -302,7 +302,7 @@ class NodeRoomServer implements RoomServer {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
       partialMessageTimeoutMs: this.limits.partialMessageTimeoutMs,
-      closeTimeoutMs: this.options.closeTimeoutMs ?? 1000,
+      closeTimeoutMs: this.options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
       logger,
       observer: this.core.context.observer,
     });

@@ -8,10 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type RoomServerLimits } from '../../src/server/core/limits.js';
 import { LIMIT_FLAGS, limitOptions } from '../../src/cli/commands/serve-options.js';
 import { ROOT } from '../helpers/consumer-project.js';
+import { SERVER_DEFAULTS } from '../../src/server/options.js';
+import { runCli, expectExitCode, killAllClis } from '../helpers/cli.js';
 import { CONNECT_TIMEOUT_MS, ENABLE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../../machines/index.js';
 
 const names = Object.keys(DEFAULT_LIMITS) as Array<keyof RoomServerLimits>;
@@ -60,7 +62,10 @@ describe('limit defaults', () => {
 /** The `@defaultValue` text of each option in a TypeScript interface's source. */
 function defaultValues(file: string): Record<string, string> {
   const source = readFileSync(join(ROOT, file), 'utf8');
-  return Object.fromEntries([...source.matchAll(/@defaultValue ([^\n]+)\n\s*\*\/\n\s*(\w+)\??:/g)].map((match) => [match[2], match[1].trim()]));
+  const values: Record<string, string> = {};
+  // The first declaration of a name wins: nested option objects (metrics' `host`) come later.
+  for (const match of source.matchAll(/@defaultValue ([^\n]+)\n\s*\*\/\n\s*(\w+)\??:/g)) values[match[2]] ??= match[1].trim();
+  return values;
 }
 
 describe('client timeout defaults', () => {
@@ -76,5 +81,29 @@ describe('client timeout defaults', () => {
   it('room-client.ts writes no default of its own for what the machines default', () => {
     const source = readFileSync(join(ROOT, 'src/client/room-client.ts'), 'utf8');
     expect(source).not.toMatch(/\?\? (HANDSHAKE|ENABLE|CONNECT)_TIMEOUT_MS|reconnectTimeout \?\? null/);
+  });
+});
+
+describe('server option defaults', () => {
+  afterEach(killAllClis);
+
+  it('RoomServerOptions documents SERVER_DEFAULTS', () => {
+    const documented = defaultValues('src/server/options.ts');
+    expect(documented.host).toBe(`'${SERVER_DEFAULTS.host}'`);
+    expect(documented.port).toBe(String(SERVER_DEFAULTS.port));
+    expect(documented.heartbeatIntervalMs).toBe(String(SERVER_DEFAULTS.heartbeatIntervalMs));
+    expect(documented.closeTimeoutMs).toBe(String(SERVER_DEFAULTS.closeTimeoutMs));
+    expect(defaultValues('src/server/room-server.ts').timeoutMs).toBe(String(SERVER_DEFAULTS.shutdownTimeoutMs));
+  });
+
+  it('roomstate serve --help shows them, and every limit default, from the sources', async () => {
+    const exit = await runCli(['serve', '--help']);
+    expectExitCode(exit, 0);
+    const help = exit.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(`--host <host> interface to listen on (default: "${SERVER_DEFAULTS.host}"`);
+    expect(help).toMatch(new RegExp(`--port <port> [^-]*\\(default: ${SERVER_DEFAULTS.port}\\b`));
+    expect(help).toContain(`(default: ${SERVER_DEFAULTS.heartbeatIntervalMs / 1000}s)`);
+    expect(help).toContain(`(default: ${SERVER_DEFAULTS.shutdownTimeoutMs / 1000}s)`);
+    for (const [name, flag] of LIMIT_FLAGS) expect(help).toMatch(new RegExp(`${flag} <n> [^(]*\\(default: ${DEFAULT_LIMITS[name]}\\)`));
   });
 });

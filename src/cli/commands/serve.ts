@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { RoomServer, RoomServerAddress, RoomServerOptions } from '../../server/index.js';
+import { SERVER_DEFAULTS } from '../../server/options.js';
 import { durationOption } from '../duration.js';
 import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -43,18 +44,18 @@ interface ServeOptions {
 export function serveCommand(): Command {
   const command = new Command('serve')
     .description('run a MeshAgent-compatible room server')
-    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one').default(8080).argParser(parsePort))
+    .addOption(new Option('--host <host>', 'interface to listen on').default(SERVER_DEFAULTS.host))
+    .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one').default(SERVER_DEFAULTS.port).argParser(parsePort))
     .option('--secret <secret>', `HS256 secret participant tokens are signed with (env: ${SECRET_ENV}); generated if absent`)
     .option('--broadcast-to-sender', 'deliver broadcasts to their sender too', false)
     .option('--allowed-origin <origin...>', 'browser Origins allowed to connect (default: all)')
-    .addOption(new Option('--heartbeat-interval <duration>', 'server ping interval (default: 30s)').argParser(durationOption('--heartbeat-interval')))
+    .addOption(new Option('--heartbeat-interval <duration>', `server ping interval (default: ${SERVER_DEFAULTS.heartbeatIntervalMs / 1000}s)`).argParser(durationOption('--heartbeat-interval')))
     .option('--per-message-deflate', 'negotiate permessage-deflate with clients that ask for it', false)
     .option('--console', 'serve the live console at /console (open it with a token from "roomstate token --admin")', false)
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(
       new Option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long clients get to finish the close handshake (code 1012) before they are dropped (ws drops a silent peer after 30s at most)')
-        .default(5000, '5s')
+        .default(SERVER_DEFAULTS.shutdownTimeoutMs, `${SERVER_DEFAULTS.shutdownTimeoutMs / 1000}s`)
         .argParser(durationOption('--shutdown-timeout')),
     )
     .option('--no-metrics', 'do not serve Prometheus metrics at /metrics')
