@@ -58,7 +58,7 @@ export function invokeMessagingTool(
       const attachment = checkUserMessage(session, input);
       const target = session.room.enabledMember(input.to_participant_id);
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
-      const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
+      const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment, false);
       target.deliver(message);
       session.context.observer.messageDelivered('direct', message.wire.length, 1);
       session.reply(encoder.empty(requestId));
@@ -73,7 +73,7 @@ export function invokeMessagingTool(
       const room = session.room;
       if (room.enabledCount > 0) {
         // Encoded once; the same frames go to every recipient.
-        const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
+        const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment, true);
         const except = session.context.broadcastToSender ? undefined : session;
         room.fanOut(message, except);
         session.context.observer.messageDelivered('broadcast', message.wire.length, room.enabledCount - (except?.enabled ? 1 : 0));
