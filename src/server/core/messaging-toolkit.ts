@@ -59,7 +59,7 @@ export function invokeMessagingTool(
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
       // Its own attribute changes reach others before its messages do.
       session.flushPresence();
-      const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
+      const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment, false);
       const taken = target.deliver(message);
       session.context.observer.messageDelivered('direct', message.wire.length, 1);
       answer(session, requestId, taken);
@@ -75,7 +75,7 @@ export function invokeMessagingTool(
       session.flushPresence();
       if (room.enabledCount > 0) {
         // Encoded once; the same frames go to every recipient.
-        const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
+        const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment, true);
         const except = session.context.broadcastToSender ? undefined : session;
         const published = room.fanOut(message, except);
         session.context.observer.messageDelivered('broadcast', message.wire.length, room.enabledCount - (except?.enabled ? 1 : 0));
