@@ -196,6 +196,11 @@ describe('protocol constants', () => {
       SetAttributes: 'set_attributes',
       MessagingSend: 'messaging.send',
       RoomStatus: 'room.status',
+      ToolCallRequestChunk: 'room.tool_call_request_chunk',
+      ToolCallResponse: 'room.tool_call_response',
+      ToolCallResponseChunk: 'room.tool_call_response_chunk',
+      MessagingToolCall: 'room.tool_call.messaging',
+      MessagingToolCallRequestChunk: 'room.tool_call_request_chunk.messaging',
     });
     expect(MessagingControlType).toEqual({
       Enabled: 'messaging.enabled',
