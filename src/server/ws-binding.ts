@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
 import type { ServerObserver } from './core/observer.js';
+import { logText } from './log-limiter.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
 import { TurnQueue } from './core/turn-queue.js';
 import { CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON, type ParticipantSession } from './core/participant-session.js';
@@ -148,7 +149,7 @@ export class WsConnection implements ParticipantConnection {
       if (this.closeTimer) clearTimeout(this.closeTimer);
       if (this.drainTimer) clearTimeout(this.drainTimer);
       if (this.partialTimer) clearTimeout(this.partialTimer);
-      options.logger.info({ code, reason: reason.toString() }, 'connection closed');
+      options.logger.info({ code, reason: logText(reason.toString()) }, 'connection closed');
       try {
         this.session?.closed();
       } catch (error) {

@@ -6,10 +6,10 @@
 import type { HistogramData } from './histogram.js';
 
 /** The servers under test. */
-export type ServerKind = 'roomstate' | 'raw' | 'socketio';
+export type ServerKind = 'roomstate' | 'raw' | 'socketio' | 'lean-sender';
 
 /** The load generator clients. */
-export type ClientKind = 'roomstate' | 'roomstate-lean' | 'raw' | 'socketio';
+export type ClientKind = 'roomstate' | 'roomstate-lean' | 'raw' | 'socketio' | 'official';
 
 /** A server driven by one kind of client: one column of results. */
 export interface Target {
@@ -19,6 +19,8 @@ export interface Target {
   readonly label: string;
   readonly server: ServerKind;
   readonly client: ClientKind;
+  /** Runs only the scenarios that name it in their `targets` (the client comparisons). */
+  readonly optIn?: boolean;
 }
 
 /** Every target, in table order. */
@@ -27,6 +29,7 @@ export const TARGETS: readonly Target[] = [
   { id: 'roomstate-lean', label: 'roomstate (lean protocol client)', server: 'roomstate', client: 'roomstate-lean' },
   { id: 'raw', label: 'raw ws relay', server: 'raw', client: 'raw' },
   { id: 'socketio', label: 'Socket.IO 4', server: 'socketio', client: 'socketio' },
+  { id: 'official', label: 'official npm client 0.39.9', server: 'roomstate', client: 'official', optIn: true },
 ];
 
 /** Memory figures, as `process.memoryUsage()` gives them. */
@@ -154,6 +157,12 @@ export interface PresenceFloodTask {
   readonly timeoutMs: number;
 }
 
+/** A lean sender (the `lean-sender` server) streams messages to each of `clients` receivers, as fast as they read. */
+export interface ReceiveTask extends Omit<Phases, 'drainMs'> {
+  readonly kind: 'receive';
+  readonly clients: number;
+}
+
 /** Reports the generator's own memory (after a GC). */
 export interface MemoryTask {
   readonly kind: 'memory';
@@ -165,7 +174,7 @@ export interface CloseAllTask {
 }
 
 /** Work for a generator. */
-export type Task = DirectTask | FanoutTask | PresenceJoinTask | PresenceEnableTask | PresenceFloodTask | FootprintConnectTask | MemoryTask | CloseAllTask;
+export type Task = DirectTask | FanoutTask | ReceiveTask | PresenceJoinTask | PresenceEnableTask | PresenceFloodTask | FootprintConnectTask | MemoryTask | CloseAllTask;
 
 /** Result of a throughput workload (direct, attachment, fan-out). */
 export interface ThroughputResult {

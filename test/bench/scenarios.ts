@@ -64,7 +64,7 @@ function profileOptions(env: RunEnv, role: string): ForkOptions {
  * Runs `body` with a fresh server and `generators` fresh generator processes, and always cleans up.
  * With `nodes: 2`, the server is two cluster nodes on a fresh redis-server, and receivers connect to the second.
  */
-async function withProcesses<T>(
+export async function withProcesses<T>(
   env: RunEnv,
   generators: number,
   nodeFlags: readonly string[],
@@ -102,7 +102,7 @@ function cpuMs(from: CpuFigures, to: CpuFigures): number {
   return to.userMs + to.systemMs - from.userMs - from.systemMs;
 }
 
-function latencyFigures(data: Parameters<typeof LatencyHistogram.from>[0]): { p50Ms?: number; p99Ms?: number } {
+export function latencyFigures(data: Parameters<typeof LatencyHistogram.from>[0]): { p50Ms?: number; p99Ms?: number } {
   const histogram = LatencyHistogram.from(data);
   const p50Ms = histogram.percentile(50);
   const p99Ms = histogram.percentile(99);
@@ -120,7 +120,7 @@ async function totalCpu(servers: readonly ServerProcess[]): Promise<CpuFigures> 
  * in a cluster; Redis's own is not counted, it is the same Redis for every
  * target) is sampled over the measured phase.
  */
-async function throughputRun(env: RunEnv, task: Task, value: (result: ThroughputResult) => number, nodes: 1 | 2 = 1): Promise<RunFigures> {
+export async function throughputRun(env: RunEnv, task: Task, value: (result: ThroughputResult) => number, nodes: 1 | 2 = 1): Promise<RunFigures> {
   return withProcesses(env, 1, [], async (_server, [gen], servers) => {
     let cpuStart: Promise<CpuFigures> | undefined;
     let cpuEnd: Promise<CpuFigures> | undefined;

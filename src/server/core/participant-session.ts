@@ -16,7 +16,7 @@ import type { PresenceChange, Room, RoomMember } from './room-directory.js';
 import type { Flow, Schedulable } from './fair-scheduler.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
-import type { LifecycleEvent, RequestScope } from './request-scope.js';
+import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
 
 /** WebSocket close codes the core uses. */
 export const CloseCode = {
@@ -54,6 +54,8 @@ export interface SessionInit {
   readonly roomUrl: string;
   readonly token: VerifiedToken;
   readonly connection: ParticipantConnection;
+  /** The node's messaging stream relay. */
+  readonly streams: StreamRelay;
   /** Called once when the session ends. */
   readonly onClosed?: () => void;
 }
@@ -76,6 +78,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   room!: Room;
   /** This identity's share of the server's handling time. */
   readonly flow: Flow;
+  /** The node's messaging stream relay. */
+  readonly streams: StreamRelay;
 
   private readonly reassembler: PacketReassembler;
   private readonly throttle: InboundThrottle;
@@ -104,6 +108,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.name = init.token.name;
     this.messaging = init.token.messaging;
     this.prefix = messagingPrefix(init.id);
+    this.streams = init.streams;
     this.attributes = { name: init.token.name };
     this.reassembler = new PacketReassembler({
       maxMessageBytes: limits.maxMessageBytes,
@@ -164,6 +169,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.room = room;
     this.actor.start();
     this.context.observer.participantJoined(room.name, this.id);
+    this.streams.attach(this);
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
@@ -303,6 +309,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
     this.init.onClosed?.();
+    this.streams.detach(this);
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
   }

@@ -24,8 +24,10 @@ export interface RoomMember {
    * Delivers an already-encoded message to this participant's connection.
    * Throws a `RequestError` when the participant is out of reach (another
    * node while the backplane is down), so the sender gets an error response.
+   * A participant on another node returns a promise that resolves once its
+   * node took the message and rejects with a `RequestError` when no node did.
    */
-  deliver(message: OutgoingMessage): void;
+  deliver(message: OutgoingMessage): void | Promise<void>;
 }
 
 /** A presence change a room records and announces. */
@@ -56,9 +58,11 @@ export interface Room {
   /**
    * Sends one encoded user message to every messaging-enabled member except
    * `except`. Throws a `RequestError` (and delivers nothing) when some
-   * recipients are out of reach.
+   * recipients are out of reach. With recipients on other nodes, returns a
+   * promise that settles when the relay is published (rejecting with a
+   * `RequestError` when it could not be).
    */
-  fanOut(message: OutgoingMessage, except?: RoomMember): void;
+  fanOut(message: OutgoingMessage, except?: RoomMember): void | Promise<void>;
 }
 
 /** Why a participant cannot join now. */

@@ -9,6 +9,7 @@ import type { CoreContext, ParticipantConnection } from './context.js';
 import { FairScheduler } from './fair-scheduler.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { IdentityLimits } from './identity-limits.js';
+import { MessagingStreamRelay } from './messaging-streams.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
@@ -98,6 +99,7 @@ export class RoomServerCore {
   readonly context: CoreContext;
   private readonly createId: () => string;
   private readonly identities: IdentityLimits;
+  private readonly streams: MessagingStreamRelay;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -117,6 +119,7 @@ export class RoomServerCore {
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
+    this.streams = new MessagingStreamRelay(this.context.timers, this.createId);
   }
 
   /**
@@ -155,6 +158,7 @@ export class RoomServerCore {
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
+      streams: this.streams,
       onClosed: () => this.identities.remove(identity, room.name),
     });
     session.start(room);
