@@ -12,7 +12,7 @@
  *   --scenarios <ids>  comma-separated scenario ids or prefixes (e.g. direct,fanout-100)
  *   --targets <ids>    comma-separated target ids (roomstate, roomstate-lean, raw, socketio)
  *   --warmup-ms <n>, --measure-ms <n>  override the phase lengths
- *   --fanout <sizes>, --presence <n>, --footprint <sizes>  override the sizes (comma-separated)
+ *   --fanout <sizes>, --presence <n>, --footprint <sizes>, --room-sizes <sizes>  override the sizes (comma-separated)
  *   --cpu-prof <dir>   write V8 CPU profiles of every server and generator process
  *                      (summarise them with test/bench/profile-summary.ts)
  *   --heap-snapshot <dir>  write server heap snapshots before and after filling each
@@ -137,6 +137,7 @@ async function main(): Promise<number> {
       fanout: { type: 'string' },
       presence: { type: 'string' },
       footprint: { type: 'string' },
+      'room-sizes': { type: 'string' },
       'cpu-prof': { type: 'string' },
       'heap-snapshot': { type: 'string' },
       quiet: { type: 'string' },
@@ -153,6 +154,7 @@ async function main(): Promise<number> {
     fanoutSizes: sizes(values.fanout, 'fanout') ?? base.fanoutSizes,
     presenceParticipants: positive(values.presence, 'presence') ?? base.presenceParticipants,
     footprintSizes: sizes(values.footprint, 'footprint') ?? base.footprintSizes,
+    roomSizes: sizes(values['room-sizes'], 'room-sizes') ?? base.roomSizes,
   };
   const limit = openFileLimit();
   const scenarios = selected([...buildScenarios(settings, limit), ...clientScenarios(settings)], values.scenarios);

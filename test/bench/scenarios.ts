@@ -391,6 +391,8 @@ function roomScenario(settings: Settings, participants: number, measure: 'memory
             participants: count,
             rssKiB,
             heapKiB: kib(after.heapUsed - before.heapUsed),
+            heapTotalKiB: kib(after.heapTotal - before.heapTotal),
+            externalKiB: kib(after.external - before.external),
             arrayBuffersKiB: kib(after.arrayBuffers - before.arrayBuffers),
             serverRssMiB: after.rss / 1024 / 1024,
             completeMs,

@@ -100,7 +100,13 @@ describe('fairness: a well-behaved pair under each abuse in turn', () => {
       const [amp] = await crowd('amp', 1);
       const enable = packEnvelope({ toolkit: 'messaging', tool: 'enable', arguments: { type: 'json', json: {} } });
       for (let i = 0; i < 100; i++) amp.sendMessage(amp.allocateId(), 'room.invoke_tool', enable);
-      for (let i = 0; i < 100; i++) await amp.waitFor((m) => m.type === '__response__', ANSWER_TIMEOUT_MS);
+      // Fairness is work-conserving now: the 100 enables are served at once, and ~60 MB of
+      // snapshots may outrun a reader on a loaded machine, which is then cut as a slow
+      // consumer (the abuser's loss only). Either way the bystanders below are unharmed.
+      const answered = (async () => {
+        for (let i = 0; i < 100; i++) await amp.waitFor((m) => m.type === '__response__', ANSWER_TIMEOUT_MS);
+      })().then(() => 'answered', () => 'cut');
+      expect(['answered', 'cut']).toContain(await answered);
       await Promise.all([...fat, amp].map((client) => client.close()));
     });
 
