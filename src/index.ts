@@ -87,4 +87,6 @@ export type {
   TypedRoomMessage,
   InvalidMessage,
   MessagesOfOptions,
+  ReplyOptions,
+  ReplyResult,
 } from './client/node.js';

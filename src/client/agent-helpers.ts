@@ -8,6 +8,7 @@
  */
 import { Observable, filter, firstValueFrom, map, timeout as within, type OperatorFunction } from 'rxjs';
 import { RoomStateError, RoomStateErrorCode } from '../errors.js';
+import { ParticipantNotFoundError } from './errors.js';
 import type { RemoteParticipant } from './participants.js';
 import type { RoomMessage } from './wire.js';
 
@@ -18,6 +19,55 @@ export interface SafeParser<T> {
 
 /** What narrows a message body to `T`: a type guard, or a schema with `safeParse`. */
 export type MessageValidator<T> = ((value: unknown) => value is T) | SafeParser<T>;
+
+/** What {@link MessagingClient.reply} resolves with. */
+export type ReplyResult =
+  /** The server accepted the reply. */
+  | { readonly sent: true }
+  /** The sender left before the reply went out (or before the server could deliver it): nothing was sent. */
+  | { readonly sent: false; readonly reason: 'sender_left'; readonly participantId: string; readonly error: ParticipantNotFoundError };
+
+/** Arguments of {@link MessagingClient.reply}. */
+export interface ReplyOptions {
+  /**
+   * The reply's type.
+   * @defaultValue the type of the message replied to
+   */
+  type?: string;
+  /** The JSON body. */
+  message: unknown;
+  /** Raw bytes to send along. */
+  attachment?: Uint8Array;
+  /**
+   * Reject with {@link ParticipantNotFoundError} when the sender has left,
+   * instead of resolving with `{ sent: false, reason: 'sender_left' }`.
+   * @defaultValue false
+   */
+  rejectIfGone?: boolean;
+}
+
+const SENT: ReplyResult = Object.freeze({ sent: true as const });
+
+/**
+ * Sends a reply to the sender of `to` with `send`, and turns "the sender
+ * has left" into a result (the usual fate of a reply to a one-shot sender
+ * such as `roomstate room messaging send`), unless `rejectIfGone`. Other
+ * failures (the room closed, messaging disabled) still reject.
+ */
+export function replyWith(
+  send: (options: { to: string; type: string; message: unknown; attachment?: Uint8Array }) => Promise<void>,
+  to: Pick<RoomMessage, 'fromParticipantId' | 'type'>,
+  options: ReplyOptions,
+): Promise<ReplyResult> {
+  const { type = to.type, message, attachment, rejectIfGone = false } = options;
+  return send({ to: to.fromParticipantId, type, message, ...(attachment === undefined ? {} : { attachment }) }).then(
+    () => SENT,
+    (error: unknown) => {
+      if (rejectIfGone || !(error instanceof ParticipantNotFoundError)) throw error;
+      return { sent: false, reason: 'sender_left', participantId: error.participantId, error };
+    },
+  );
+}
 
 /** A received message whose body was validated as `T`. */
 export interface TypedRoomMessage<T> extends Omit<RoomMessage, 'message'> {

@@ -30,7 +30,7 @@ export { ParticipantNotFoundError, RoomClosedError, ConnectTimeoutError, Messagi
 export type { UpgradeRefusal } from './socket-failure.js';
 export { LinkLostError } from './requests.js';
 export { select, emitted } from './observe.js';
-export type { MessageValidator, SafeParser, TypedRoomMessage, InvalidMessage, MessagesOfOptions } from './agent-helpers.js';
+export type { MessageValidator, SafeParser, TypedRoomMessage, InvalidMessage, MessagesOfOptions, ReplyOptions, ReplyResult } from './agent-helpers.js';
 export { DEFAULT_URL, CONNECTION_ENV } from './environment.js';
 export { roomUrl, resolveWebSocket, ReadyState } from './websocket.js';
 export type { WebSocketConstructor, WebSocketLike, WebSocketLikeEventMap } from './websocket.js';

@@ -24,7 +24,7 @@ import type { Outbox } from './outbox.js';
 import type { PresenceActors } from './presence-actors.js';
 import { RemoteParticipant, type Attributes, type LocalParticipant, type PresenceSource } from './participants.js';
 import type { ClientLogger, ConnectionActor, MessagingActor } from './pipeline.js';
-import { messagesOfType, waitForParticipantIn, type MessageValidator, type MessagesOfOptions, type TypedRoomMessage } from './agent-helpers.js';
+import { messagesOfType, replyWith, waitForParticipantIn, type MessageValidator, type MessagesOfOptions, type ReplyOptions, type ReplyResult, type TypedRoomMessage } from './agent-helpers.js';
 import type { RoomMessage } from './wire.js';
 
 /** How long {@link MessagingClient.waitForParticipant} waits by default, in ms. */
@@ -387,6 +387,26 @@ export class MessagingClient {
       ...(options.attachment === undefined ? {} : { attachment: options.attachment }),
       ignoreOffline: options.ignoreOffline ?? false,
     });
+  }
+
+  /**
+   * Replies to the sender of a received message (type: the received one's,
+   * unless given). Resolves with `{ sent: true }`, or with `{ sent: false,
+   * reason: 'sender_left' }` when the sender has left: never an unhandled
+   * {@link ParticipantNotFoundError} from a sender that did not wait for the
+   * answer (pass `rejectIfGone` to get the rejection instead). Other
+   * failures reject as {@link sendMessage}'s do.
+   *
+   * @example
+   * ```ts
+   * room.messaging.messagesOf('chat', isChat).subscribe(async (m) => {
+   *   const result = await room.messaging.reply(m, { message: { text: m.message.text } });
+   *   if (!result.sent) console.log(`${result.participantId} left before the reply`);
+   * });
+   * ```
+   */
+  reply(to: Pick<RoomMessage, 'fromParticipantId' | 'type'>, options: ReplyOptions): Promise<ReplyResult> {
+    return replyWith((send) => this.sendMessage(send), to, options);
   }
 
   /** Fire-and-forget {@link sendMessage} with `ignoreOffline`, as the official `sendMessageNowait`. */

@@ -22,6 +22,12 @@ export interface RoomMessage {
   readonly message: unknown;
   /** Raw bytes sent along, if any. */
   readonly attachment?: Uint8Array;
+  /**
+   * True for a broadcast, false for a message sent to this participant
+   * alone; absent when the server does not say (a server other than
+   * roomstate: docs/PROTOCOL.md, "Extension: broadcast flag").
+   */
+  readonly broadcast?: boolean;
 }
 
 /** The messaging tools the client invokes. */
@@ -208,7 +214,8 @@ export function decodeMessagingPush(data: Uint8Array): MessagingPush {
   const body = header.message;
   const presence = decodePresence(type, body, from);
   if (presence !== undefined) return { kind: 'presence', event: presenceEvent(presence), message: { fromParticipantId: from, type, message: body } };
-  const message: RoomMessage =
-    payload.byteLength > 0 ? { fromParticipantId: from, type, message: body, attachment: payload.slice() } : { fromParticipantId: from, type, message: body };
-  return { kind: 'message', message };
+  // Every user message gets the same shape (one hidden class): `broadcast` is undefined when the server does not say.
+  const broadcast = typeof header.broadcast === 'boolean' ? header.broadcast : undefined;
+  const attachment = payload.byteLength > 0 ? payload.slice() : undefined;
+  return { kind: 'message', message: { fromParticipantId: from, type, message: body, attachment, broadcast } };
 }

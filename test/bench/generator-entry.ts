@@ -7,6 +7,7 @@ import { roomstateClientDriver } from './drivers/roomstate-client.js';
 import { roomstateLeanDriver } from './drivers/roomstate-lean.js';
 import { rawDriver } from './drivers/raw.js';
 import { socketIoDriver } from './drivers/socketio.js';
+import { officialClientDriver } from './drivers/official.js';
 import type { BenchDriver, BenchPeer } from './drivers/types.js';
 import { memoryFigures, settleHeap, type GeneratorCommand, type GeneratorInit, type GeneratorReport, type Task, type TaskResult } from './ipc.js';
 import { closeAll } from './workloads/common.js';
@@ -15,6 +16,8 @@ import { runDirect } from './workloads/direct.js';
 import { runFanout } from './workloads/fanout.js';
 import { connectFootprint } from './workloads/footprint.js';
 import { runPresenceEnable, runPresenceJoin } from './workloads/presence.js';
+import { runPresenceFlood } from './workloads/presence-flood.js';
+import { runReceive } from './workloads/receive.js';
 
 function report(message: GeneratorReport): void {
   process.send?.(message);
@@ -30,6 +33,8 @@ function driverFor(init: GeneratorInit): BenchDriver {
       return rawDriver(init.url);
     case 'socketio':
       return socketIoDriver(init.url);
+    case 'official':
+      return officialClientDriver(init.url, init.secret);
   }
 }
 
@@ -45,10 +50,14 @@ async function run(task: Task): Promise<TaskResult> {
       return runDirect(driver, task, context);
     case 'fanout':
       return runFanout(driver, task, context);
+    case 'receive':
+      return runReceive(driver, task, context);
     case 'presence-join':
       return runPresenceJoin(driver, task, context);
     case 'presence-enable':
       return runPresenceEnable(driver, task, context);
+    case 'presence-flood':
+      return runPresenceFlood(driver, task, context);
     case 'footprint-connect':
       return connectFootprint(driver, task, kept);
     case 'memory':

@@ -1,6 +1,6 @@
 /**
  * Reduces repeated runs to medians and ratios, and renders the table (a
- * Markdown table, readable in a terminal and pasteable into the README).
+ * Markdown table, readable in a terminal and pasteable into docs/performance.md).
  */
 import { median } from './histogram.js';
 import type { Target } from './ipc.js';
@@ -80,13 +80,13 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a !== undefined && b !== undefined && b > 0 && Number.isFinite(a) ? a / b : undefined;
 }
 
-/** Ratios of every non-reference target against raw and Socket.IO. */
+/** Ratios of every non-reference target against raw, Socket.IO and the official client. */
 export function ratios(scenarios: readonly Scenario[], results: readonly ResultEntry[]): RatioEntry[] {
   const out: RatioEntry[] = [];
   const find = (s: string, t: string): ResultEntry | undefined => results.find((r) => r.scenario === s && r.target === t);
   for (const scenario of scenarios) {
     for (const target of ['roomstate', 'roomstate-lean', 'socketio']) {
-      for (const reference of ['raw', 'socketio']) {
+      for (const reference of ['raw', 'socketio', 'official']) {
         if (target === reference) continue;
         const a = find(scenario.id, target)?.median;
         const b = find(scenario.id, reference)?.median;
@@ -127,7 +127,13 @@ function formatRatio(value: number | undefined): string {
 function notes(scenario: Scenario, entry: ResultEntry, m: MedianFigures, repeats: number): string {
   const e = m.extra;
   const parts: string[] = [];
-  if (scenario.id.startsWith('footprint')) {
+  if (scenario.id.startsWith('room-')) {
+    parts.push(`${formatNumber(e.rssKiB)} KiB RSS/participant, heap ${formatNumber(e.heapKiB)} KiB, complete in ${formatNumber(e.completeMs)} ms`);
+  } else if (scenario.id.startsWith('presence-flood')) {
+    parts.push(`${formatNumber(e.attributeSetsPerSecond)} sets/s in, ${formatNumber(e.attributePushesPerSecond)} pushes/s out, lost ${formatNumber(e.lost)}`);
+  } else if (e.clientHeapKiB !== undefined && !scenario.id.startsWith('footprint')) {
+    parts.push(`client heap ${formatNumber(e.clientHeapKiB)} KiB, rss ${formatNumber(e.clientRssKiB)} KiB per client`);
+  } else if (scenario.id.startsWith('footprint')) {
     parts.push(`heap ${formatNumber(e.heapKiB)} KiB, client heap ${formatNumber(e.clientHeapKiB)} KiB`);
   } else if (e.serverCpuPct !== undefined) {
     parts.push(`cpu server ${Math.round(e.serverCpuPct)}% / gen ${Math.round(e.generatorCpuPct ?? NaN)}%, server ${formatNumber(e.serverUsPerDelivery)} µs/msg`);
@@ -145,11 +151,11 @@ export function renderTable(
   ratioList: readonly RatioEntry[],
   repeats: number,
 ): string {
-  const header = ['Scenario', 'Server', 'Value', 'Unit', 'p50 ms', 'p99 ms', 'vs raw', 'vs Socket.IO', 'Notes'];
+  const header = ['Scenario', 'Server', 'Value', 'Unit', 'p50 ms', 'p99 ms', 'vs raw', 'vs Socket.IO', 'vs official', 'Notes'];
   const rows: string[][] = [];
   for (const scenario of scenarios) {
     for (const target of targets) {
-      if (scenario.targets && !scenario.targets.includes(target.id)) continue;
+      if (scenario.targets ? !scenario.targets.includes(target.id) : target.optIn === true) continue;
       const entry = results.find((r) => r.scenario === scenario.id && r.target === target.id);
       const m = entry?.median;
       const r = (reference: string): string =>
@@ -164,12 +170,13 @@ export function renderTable(
         m ? formatNumber(m.p99Ms) : '—',
         target.id === 'raw' ? '' : r('raw'),
         target.id.startsWith('roomstate') ? r('socketio') : '',
+        target.id.startsWith('roomstate') ? r('official') : '',
         m && entry ? notes(scenario, entry, m, repeats) : (entry?.errors[0] ?? '').slice(0, 60),
       ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const numeric = (i: number): boolean => i === 2 || (i >= 4 && i <= 7);
+  const numeric = (i: number): boolean => i === 2 || (i >= 4 && i <= 8);
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');

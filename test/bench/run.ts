@@ -31,6 +31,7 @@ import { settingsFor, type Mode, type Settings } from './config.js';
 import { TARGETS, type Target } from './ipc.js';
 import { ratios, renderTable, summarise, formatNumber, type ResultEntry, type RunOutcome } from './report.js';
 import { buildScenarios, type RunEnv, type Scenario } from './scenarios.js';
+import { clientScenarios } from './client-scenarios.js';
 
 function openFileLimit(): number {
   try {
@@ -154,7 +155,7 @@ async function main(): Promise<number> {
     footprintSizes: sizes(values.footprint, 'footprint') ?? base.footprintSizes,
   };
   const limit = openFileLimit();
-  const scenarios = selected(buildScenarios(settings, limit), values.scenarios);
+  const scenarios = selected([...buildScenarios(settings, limit), ...clientScenarios(settings)], values.scenarios);
   const targets = selected(TARGETS, values.targets);
   if (scenarios.length === 0 || targets.length === 0) throw new Error('no scenario or target matches the filters');
   const notes: string[] = [];
@@ -173,7 +174,7 @@ async function main(): Promise<number> {
   const startMachine = machine();
   const secret = randomBytes(32).toString('base64url');
   const outcomes = new Map<string, RunOutcome[]>();
-  const runsOn = (scenario: Scenario, target: Target): boolean => scenario.targets === undefined || scenario.targets.includes(target.id);
+  const runsOn = (scenario: Scenario, target: Target): boolean => (scenario.targets === undefined ? target.optIn !== true : scenario.targets.includes(target.id));
   const total = scenarios.reduce((sum, s) => sum + targets.filter((t) => runsOn(s, t)).length, 0) * settings.repeats;
   let done = 0;
   const started = performance.now();

@@ -10,6 +10,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { startRoomstateServer } from './servers/roomstate-server.js';
 import { createRawRelay } from './servers/raw-relay.js';
 import { createSocketIoServer } from './servers/socketio-server.js';
+import { createLeanSender } from './servers/lean-sender.js';
 import { cpuFigures, memoryFigures, settleHeap, type ServerCommand, type ServerKind, type ServerReport } from './ipc.js';
 
 interface Running {
@@ -28,6 +29,8 @@ async function start(kind: ServerKind): Promise<Running> {
       return createRawRelay().listen();
     case 'socketio':
       return createSocketIoServer(process.env.BENCH_REDIS_URL).listen();
+    case 'lean-sender':
+      return createLeanSender().listen();
   }
 }
 

@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCENARIO_KINDS = ['direct-1', 'direct-', 'attachment-', 'fanout-', 'presence-join-', 'presence-enable-', 'footprint-', 'cluster-direct-', 'cluster-fanout-'];
-const TARGETS = ['roomstate', 'roomstate-lean', 'raw', 'socketio'];
+const SCENARIO_KINDS = ['direct-1', 'direct-', 'attachment-', 'fanout-', 'presence-join-', 'presence-enable-', 'footprint-', 'cluster-direct-', 'cluster-fanout-', 'client-join-', 'client-receive', 'client-send', 'client-attachment-'];
+const TARGETS = ['roomstate', 'roomstate-lean', 'raw', 'socketio', 'official'];
+/** Targets that run only the scenarios naming them. */
+const OPT_IN = ['official'];
 
 interface BenchJson {
   meta: { mode: string };
@@ -54,9 +56,9 @@ describe('npm run bench', () => {
     const ids = json.scenarios.map((s) => s.id);
     for (const kind of SCENARIO_KINDS) expect(ids.some((id) => id.startsWith(kind)), `a ${kind}* scenario`).toBe(true);
     for (const { id: scenario, targets } of json.scenarios) {
-      // Cluster scenarios run on the servers that can form a cluster (not the raw relay).
-      const reference = targets === undefined ? 'raw' : 'socketio';
-      for (const target of targets ?? TARGETS) {
+      // Cluster scenarios run on the servers that can form a cluster (not the raw relay); client scenarios against the official client.
+      const reference = targets === undefined ? 'raw' : targets.includes('official') ? 'official' : 'socketio';
+      for (const target of targets ?? TARGETS.filter((t) => !OPT_IN.includes(t))) {
         const entry = json.results.find((r) => r.scenario === scenario && r.target === target);
         expect(entry, `${scenario} x ${target}`).toBeDefined();
         expect(entry?.errors, `${scenario} x ${target}`).toEqual([]);
@@ -65,6 +67,6 @@ describe('npm run bench', () => {
       expect(json.ratios.some((r) => r.scenario === scenario && r.target === 'roomstate' && r.reference === reference)).toBe(true);
     }
     // The table names every server.
-    for (const label of ['roomstate', 'raw ws relay', 'Socket.IO 4']) expect(output).toContain(label);
+    for (const label of ['roomstate', 'raw ws relay', 'Socket.IO 4', 'official npm client']) expect(output).toContain(label);
   });
 });

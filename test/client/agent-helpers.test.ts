@@ -1,8 +1,8 @@
 /**
  * What an agent ported from the official SDK leans on, over real sockets:
  * connection settings from the environment, waiting for a participant by
- * name, messages narrowed by a validator (type guard or zod schema), and the
- * protocol's numeric code on server errors.
+ * name, messages narrowed by a validator (type guard or zod schema), replies
+ * that survive a departed sender, and the protocol's numeric code on server errors.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -130,6 +130,40 @@ describe('messagesOf()', () => {
     const first = await parsed.waitFor(() => true);
     expect(first.message.at).toBeInstanceOf(Date);
     expect(first.message.at.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+  });
+});
+
+describe('reply()', () => {
+  it('answers the sender with the received type, and resolves { sent: false } when the sender has left', async () => {
+    const { pool } = room$;
+    const room = uniqueRoom();
+    const agent = await pool.enabled(room, 'agent');
+    const alice = await pool.enabled(room, 'alice');
+    const bob = await pool.enabled(room, 'bob');
+    const chats = record(agent.messaging.messagesOf('chat', (body: unknown): body is { text: string } => typeof (body as { text?: unknown })?.text === 'string'));
+    const atAlice = record(alice.messaging.messages$);
+    await alice.messaging.sendMessage({ to: agent.localParticipant.id, type: 'chat', message: { text: 'hi' } });
+    const fromAlice = await chats.waitFor(() => true);
+    expect(await agent.messaging.reply(fromAlice, { message: { text: `echo: ${fromAlice.message.text}` } })).toEqual({ sent: true });
+    expect(await atAlice.waitFor((m) => m.type === 'chat')).toMatchObject({ fromParticipantId: agent.localParticipant.id, message: { text: 'echo: hi' }, broadcast: false });
+
+    await bob.messaging.sendMessage({ to: agent.localParticipant.id, type: 'chat', message: { text: 'bye' } });
+    const fromBob = await chats.waitFor((m) => m.message.text === 'bye');
+    const bobId = bob.localParticipant.id;
+    await bob.close();
+    const result = await agent.messaging.reply(fromBob, { type: 'answer', message: {} });
+    expect(result).toMatchObject({ sent: false, reason: 'sender_left', participantId: bobId });
+    expect(!result.sent && result.error).toBeInstanceOf(ParticipantNotFoundError);
+    // Asked for, the departure rejects.
+    await expect(agent.messaging.reply(fromBob, { message: {}, rejectIfGone: true })).rejects.toBeInstanceOf(ParticipantNotFoundError);
+  });
+
+  it('still rejects when the room has closed', async () => {
+    const { pool } = room$;
+    const room = uniqueRoom();
+    const agent = await pool.enabled(room, 'agent');
+    await agent.close();
+    await expect(agent.messaging.reply({ fromParticipantId: 'someone', type: 'chat' }, { message: {} })).rejects.toBeInstanceOf(RoomClosedError);
   });
 });
 

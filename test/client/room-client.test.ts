@@ -144,9 +144,9 @@ describe('RoomClient: messaging', () => {
     await received.waitForCount(() => true, 3);
     const bobId = bob.localParticipant.id;
     expect(received.items).toEqual<RoomMessage[]>([
-      { fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, attachment: new Uint8Array([1, 2, 3]) },
-      { fromParticipantId: bobId, type: 'chat', message: { text: 'by id' } },
-      { fromParticipantId: bobId, type: 'chat', message: { text: 'local object' } },
+      { fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, attachment: new Uint8Array([1, 2, 3]), broadcast: false },
+      { fromParticipantId: bobId, type: 'chat', message: { text: 'by id' }, broadcast: false },
+      { fromParticipantId: bobId, type: 'chat', message: { text: 'local object' }, broadcast: false },
     ]);
   });
 
@@ -163,7 +163,9 @@ describe('RoomClient: messaging', () => {
     await bob.messaging.sendMessage({ to: alice.localParticipant.id, type: 'marker', message: {} });
     await atAlice!.waitFor((m) => m.type === 'marker');
     expect(atAlice!.items.map((m) => m.type)).toEqual(['marker']);
-    expect(atBob!.items).toEqual([{ fromParticipantId: alice.localParticipant.id, type: 'announcement', message: { title: 'hello' } }]);
+    // roomstate's broadcast flag: a broadcast says so, a direct message too.
+    expect(atBob!.items).toEqual([{ fromParticipantId: alice.localParticipant.id, type: 'announcement', message: { title: 'hello' }, broadcast: true }]);
+    expect(atAlice!.items[0]!.broadcast).toBe(false);
   });
 
   it('rejects a send to an unknown participant with ParticipantNotFoundError', async () => {
@@ -307,7 +309,7 @@ describe('RoomClient: presence and attributes', () => {
     const bobId = bob.localParticipant.id;
     expect(events[2]!.message).toEqual({ fromParticipantId: bobId, type: 'participant.enabled', message: { id: bobId, role: 'user', attributes: { name: 'bob' } }, local: false });
     expect(events[4]!.message.message).toEqual({ attributes: { status: 'busy' } });
-    expect(events[6]!.message).toEqual({ fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, local: false });
+    expect(events[6]!.message).toEqual({ fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, broadcast: false, local: false });
   });
 });
 

@@ -66,6 +66,14 @@ describe('encodeEnvelopeFrames', () => {
     expect([...payload]).toEqual([1, 2]);
   });
 
+  it('marks user messages with the broadcast flag extension, presence pushes without it', () => {
+    const encoder = new FrameEncoder();
+    const header = (broadcast?: boolean) => unpackEnvelope(reassemble(encoder.messaging(messagingPrefix('p1'), 'chat', '{}', undefined, broadcast).packets).data).header;
+    expect(header(true)).toEqual({ from_participant_id: 'p1', type: 'chat', message: {}, broadcast: true });
+    expect(header(false)).toEqual({ from_participant_id: 'p1', type: 'chat', message: {}, broadcast: false });
+    expect(header()).toEqual({ from_participant_id: 'p1', type: 'chat', message: {} });
+  });
+
   it('numbers pushes from one server-wide counter', () => {
     const encoder = new FrameEncoder();
     const a = reassemble(encoder.push('room_ready', {}).packets).id;

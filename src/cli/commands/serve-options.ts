@@ -17,7 +17,7 @@ export const LIMIT_FLAGS = [
   ['maxAttributeKeys', '--max-attribute-keys', "keys in a participant's attributes (256)"],
   ['messagesPerSecond', '--messages-per-second', 'requests per second per participant (1000)'],
   ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant (16777216)'],
-  ['handlerMsPerSecond', '--handler-ms-per-second', 'server time per second one participant may use, in ms (250)'],
+  ['fairnessSliceMs', '--fairness-slice-ms', 'handling time per event-loop turn before server time is shared fairly among token names, in ms (10)'],
   ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped (16777216)'],
   ['slowConsumerTimeoutMs', '--slow-consumer-timeout-ms', 'how long a connection may stay over the outgoing buffer limit without draining, in ms (5000)'],
   ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request (64)'],

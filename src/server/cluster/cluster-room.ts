@@ -10,6 +10,7 @@ import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../
 import { participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson } from '../../protocol/presence.js';
 import { messagingPrefix, type FrameEncoder } from '../core/frame-encoder.js';
 import { OutgoingMessage } from '../core/outgoing-message.js';
+import { PresenceRoster } from '../core/presence-roster.js';
 import { RequestError } from '../core/request-error.js';
 import { EnabledSet, type PresenceChange, type Room, type RoomMember } from '../core/room-directory.js';
 import { broadcastHeader, directHeader, type BusMessage, type MemberRecord, type PresenceEvent } from './bus.js';
@@ -101,10 +102,10 @@ export class ClusterRoom implements Room {
   readonly ids = new Set<string>();
   /** Local messaging-enabled members. */
   readonly local = new EnabledSet();
-  presenceEpoch = 0;
   /** Set once the replica is seeded. */
   ready: Promise<void> | undefined;
-  private readonly enabled = new Map<string, RoomMember>();
+  /** Every node's messaging-enabled members (the local ones are also in {@link ClusterRoom.local}). */
+  private readonly roster = new PresenceRoster();
   private remote = 0;
   private broadcastRoute: Route | undefined;
   /** Bus messages held back while a roster snapshot is being read. */
@@ -120,7 +121,7 @@ export class ClusterRoom implements Room {
   }
 
   get enabledCount(): number {
-    return this.enabled.size;
+    return this.roster.size;
   }
 
   /** Whether any enabled member is on another node. */
@@ -129,18 +130,16 @@ export class ClusterRoom implements Room {
   }
 
   enabledMember(id: string): RoomMember | undefined {
-    return this.enabled.get(id);
+    return this.roster.get(id);
   }
 
-  enabledMembers(): IterableIterator<RoomMember> {
-    return this.enabled.values();
+  snapshot(recipient: RoomMember, encoder: FrameEncoder, listed: boolean): OutgoingMessage {
+    return this.roster.snapshot(recipient, encoder, listed);
   }
 
   announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
-    this.presenceEpoch++;
     this.local.apply(member, change);
-    if (change === 'enabled') this.enabled.set(member.id, member);
-    else if (change === 'disabled') this.enabled.delete(member.id);
+    this.roster.apply(member, change);
     this.local.deliver(announcement, member);
     this.link.announce(this.name, change, memberRecord(this.link.nodeId, member), announcement);
   }
@@ -159,9 +158,8 @@ export class ClusterRoom implements Room {
     this.ids.delete(id);
     const member = this.local.members.get(id);
     if (member === undefined) return;
-    this.presenceEpoch++;
     this.local.apply(member, 'disabled');
-    this.enabled.delete(id);
+    this.roster.remove(id);
   }
 
   /** Holds bus messages back until {@link ClusterRoom.reconcile} (a snapshot is on its way). */
@@ -211,7 +209,7 @@ export class ClusterRoom implements Room {
       seen.add(record.id);
       this.applyPresence({ c: 'enabled', ...record }, undefined);
     }
-    for (const member of [...this.enabled.values()]) {
+    for (const member of [...this.roster.members()]) {
       if (member instanceof RemoteMember && !seen.has(member.id) && keep?.(member) !== true) this.applyPresence({ c: 'disabled', n: member.record.n, id: member.id }, undefined);
     }
     for (const message of held) this.receive(message);
@@ -219,15 +217,14 @@ export class ClusterRoom implements Room {
 
   private applyPresence(event: PresenceEvent, wire: Buffer | undefined): void {
     if (event.n === this.link.nodeId) return;
-    const current = this.enabled.get(event.id);
+    const current = this.roster.get(event.id);
     // Stale news about a local member (e.g. from before a reconnect) never wins over the session.
     if (current !== undefined && !(current instanceof RemoteMember)) return;
     const { encoder } = this.link;
     const prefix = messagingPrefix(event.id);
     if (event.c === 'disabled') {
       if (current === undefined) return;
-      this.presenceEpoch++;
-      this.enabled.delete(event.id);
+      this.roster.remove(event.id);
       this.remote--;
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(event.id)));
       return;
@@ -235,15 +232,14 @@ export class ClusterRoom implements Room {
     const record: MemberRecord = { n: event.n, id: event.id, role: event.role ?? current?.role ?? '', attributes: event.attributes ?? {} };
     if (current === undefined) {
       if (event.c !== 'enabled') return;
-      this.presenceEpoch++;
-      this.enabled.set(record.id, new RemoteMember(record, this, this.link));
+      this.roster.apply(new RemoteMember(record, this, this.link), 'enabled');
       this.remote++;
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantEnabled, participantEnabledBodyJson(record)));
       return;
     }
     if (JSON.stringify(current.attributes) === JSON.stringify(record.attributes)) return;
-    this.presenceEpoch++;
     current.record.attributes = record.attributes;
+    this.roster.apply(current, 'attributes');
     this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(record.attributes)));
   }
 }

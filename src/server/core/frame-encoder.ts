@@ -12,6 +12,9 @@ export { OutgoingMessage } from './outgoing-message.js';
 const RESPONSE_TYPE = encodeType('__response__');
 const MESSAGING_SEND_TYPE = encodeType('messaging.send');
 const EMPTY_CONTENT = encodeContent({ type: 'empty' });
+// The end of a user message's header, with roomstate's broadcast flag.
+const BROADCAST_TAIL = ',"broadcast":true}';
+const DIRECT_TAIL = ',"broadcast":false}';
 
 /** Encodes an envelope (JSON header text plus payload) as one outgoing message. */
 export function encodeEnvelope(id: MessageId, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): OutgoingMessage {
@@ -71,9 +74,14 @@ export class FrameEncoder {
    * A `messaging.send` push. `prefix` is the sender's cached
    * `{"from_participant_id":"…","type":` text and `messageJson` is
    * already-validated JSON text, spliced in without re-serialising.
+   * `broadcast` is set for user messages (true for a broadcast, false for a
+   * direct send): roomstate's `"broadcast"` header field, which official
+   * clients ignore (docs/PROTOCOL.md, "Extension: broadcast flag");
+   * presence pushes leave it out.
    */
-  messaging(prefix: string, type: string, messageJson: string, payload?: Uint8Array): OutgoingMessage {
-    const headerJson = prefix + JSON.stringify(type) + ',"message":' + messageJson + '}';
+  messaging(prefix: string, type: string, messageJson: string, payload?: Uint8Array, broadcast?: boolean): OutgoingMessage {
+    const tail = broadcast === undefined ? '}' : broadcast ? BROADCAST_TAIL : DIRECT_TAIL;
+    const headerJson = prefix + JSON.stringify(type) + ',"message":' + messageJson + tail;
     return encodeEnvelope(this.pushId(), MESSAGING_SEND_TYPE, headerJson, payload);
   }
 }
