@@ -27,9 +27,25 @@ describe('roomstate serve --redis', () => {
     expectOneErrorLine(exit, 1, /redis: "nonsense" is not a Redis URL/);
   });
 
-  it('rejects --redis-lease without --redis (exit 1)', async () => {
+  it('rejects --redis-lease without --redis or --redis-cluster (exit 1)', async () => {
     const exit = await runCli(['serve', '--port', '0', '--secret', 's', '--redis-lease', '3s']);
     expectOneErrorLine(exit, 1, 'roomstate: --redis-lease needs --redis or --redis-cluster.');
+  });
+
+  it('rejects --redis together with --redis-cluster (exit 1)', async () => {
+    const exit = await runCli(['serve', '--port', '0', '--secret', 's', '--redis', 'redis://127.0.0.1:1', '--redis-cluster', 'redis://127.0.0.1:2']);
+    expectOneErrorLine(exit, 1, 'roomstate: give --redis (one Redis server) or --redis-cluster (a Redis Cluster), not both.');
+  });
+
+  it('takes ROOMSTATE_REDIS_CLUSTER like --redis-cluster, and names the bad node URL', async () => {
+    const exit = await runCli(['serve', '--port', '0', '--secret', 's'], { env: { ROOMSTATE_REDIS_CLUSTER: 'redis://127.0.0.1:7000,10.0.0.2:7000' } });
+    expectOneErrorLine(exit, 1, 'roomstate: invalid server options: redis: cluster node "10.0.0.2:7000" is not a Redis URL; expected redis://host:port or rediss://host:port.');
+  });
+
+  it('says so when no node of a Redis Cluster can be reached at startup (exit 2)', async () => {
+    const port = await closedPort();
+    const exit = await runCli(['serve', '--port', '0', '--secret', 's', '--redis-cluster', `redis://127.0.0.1:${port}`]);
+    expectOneErrorLine(exit, 2, new RegExp(`^roomstate: cannot reach Redis at the Redis Cluster at redis://127\\.0\\.0\\.1:${port} \\(.+\\); start it, or check --redis-cluster\\.$`));
   });
 
   it('says so when Redis cannot be reached at startup (exit 2)', async () => {
