@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { Observable, Subject, filter, firstValueFrom, map, merge, take } from 'rxjs';
+import { Observable, Subject, filter, firstValueFrom, map, take } from 'rxjs';
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
   HANDSHAKE_TIMEOUT_MS,
@@ -21,14 +21,14 @@ import {
 } from '../../machines/index.js';
 import { ValidationError, describeValue } from '../errors.js';
 import { closedError } from './errors.js';
-import { openLink, type Link } from './link.js';
+import { openLink } from './link.js';
 import { MessagingClient } from './messaging-client.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
 import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
 import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
-import { invokeToolWith, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
+import { runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
 import { resolveWebSocket, roomUrl, type WebSocketConstructor } from './websocket.js';
 import type { RoomMessage } from './wire.js';
 
@@ -119,6 +119,15 @@ export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSna
   if (snapshot.status !== 'active') return 'closed';
   const value = snapshot.value;
   return (typeof value === 'string' ? value : Object.keys(value)[0]) as ConnectionStateName;
+}
+
+// The messaging machine per enable timeout: provided once per value, shared by every client that uses it.
+const messagingMachines = new Map<number, typeof messagingMachine>([[ENABLE_TIMEOUT_MS, messagingMachine]]);
+
+function messagingMachineWith(enableTimeout: number): typeof messagingMachine {
+  let machine = messagingMachines.get(enableTimeout);
+  if (machine === undefined) messagingMachines.set(enableTimeout, (machine = messagingMachine.provide({ delays: { enableTimeout } })));
+  return machine;
 }
 
 /** The url, room and token to use: the options', else the environment's. */
@@ -216,23 +225,17 @@ export class RoomClient {
     const url = roomUrl(target.url, target.room, target.token);
     const logger = options.logger ?? console;
     const retryDelay = options.retryDelay;
-    this.connection = createActor(
-      connectionMachine.provide({
-        delays: {
-          handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
-          ...(retryDelay === undefined ? {} : { retryDelay: ({ context }) => retryDelay(context.attempt) }),
-        },
-      }),
-      {
-        input: { reconnectTimeout: options.reconnectTimeout ?? null, ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }) },
-        inspect: options.inspect,
+    // One machine definition for every client (a `.provide()`d copy costs ~25 KiB a client);
+    // only a custom retryDelay, a function, needs its own.
+    this.connection = createActor(retryDelay === undefined ? connectionMachine : connectionMachine.provide({ delays: { retryDelay: ({ context }) => retryDelay(context.attempt) } }), {
+      input: {
+        reconnectTimeout: options.reconnectTimeout ?? null,
+        handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
+        ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }),
       },
-    );
-    this.messagingActor = createActor(messagingMachine.provide({ delays: { enableTimeout: options.enableTimeout ?? ENABLE_TIMEOUT_MS } }), {
       inspect: options.inspect,
     });
-    const link: { current: Link | undefined } = { current: undefined };
-    const notFound = new Subject<MessagingEvent>();
+    this.messagingActor = createActor(messagingMachineWith(options.enableTimeout ?? ENABLE_TIMEOUT_MS), { inspect: options.inspect });
     const messagingActor = this.messagingActor;
     const outbox = new Outbox({
       window: options.sendWindow ?? SEND_WINDOW,
@@ -242,8 +245,6 @@ export class RoomClient {
           ? undefined
           : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
       resolveTarget: (to) => resolveRecipient(messagingActor, to),
-      invoke: (tool, json, attachment, pending) => invokeToolWith(link, tool, json, pending, attachment),
-      notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
     const presenceActors = new PresenceActors(options.inspect);
     this.connection.start();
@@ -253,8 +254,7 @@ export class RoomClient {
       messaging: this.messagingActor,
       openSocket: () => openLink({ WebSocket, url, onClosing: (closed) => this.track(closed) }),
       connectionCommands: this.connectionCommands,
-      messagingCommands: merge(this.messagingCommands, notFound),
-      link,
+      messagingCommands: this.messagingCommands,
       outbox,
       presenceActors,
       messages: this.messages,
