@@ -113,6 +113,13 @@ export interface ConnectionInput {
    * @defaultValue 30000
    */
   connectTimeout?: number | null;
+  /**
+   * Time in ms allowed for one attempt's handshake (the `handshakeTimeout`
+   * delay). In the input rather than `.provide()`d, so every client shares
+   * one machine definition.
+   * @defaultValue 30000
+   */
+  handshakeTimeout?: number;
 }
 
 /** What the connection machine knows. */
@@ -124,6 +131,8 @@ export interface ConnectionContext {
   readonly established: boolean;
   readonly reconnectTimeout: number | null;
   readonly connectTimeout: number | null;
+  /** The `handshakeTimeout` delay, in ms. */
+  readonly handshakeTimeout: number;
   /** `room_ready` of the current attempt. */
   readonly pendingRoom: RoomInfo | undefined;
   /** `connected` of the current attempt. */
@@ -223,7 +232,7 @@ export const connectionMachine = setup({
     /** Backoff before the next attempt: 0.5 s doubling, capped at 30 s. */
     retryDelay: ({ context }) => Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_BASE_DELAY_MS * 2 ** context.attempt),
     /** Time allowed for one attempt. */
-    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    handshakeTimeout: ({ context }) => context.handshakeTimeout,
     /** Overall limit on reconnecting; guarded by `hasReconnectTimeout`. */
     reconnectTimeout: ({ context }) => context.reconnectTimeout ?? NEVER_MS,
     /** Overall limit on connecting for the first time; guarded by `hasConnectTimeout`. */
@@ -317,6 +326,7 @@ export const connectionMachine = setup({
     established: false,
     reconnectTimeout: input.reconnectTimeout ?? null,
     connectTimeout: input.connectTimeout === undefined ? CONNECT_TIMEOUT_MS : input.connectTimeout,
+    handshakeTimeout: input.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
     pendingRoom: undefined,
     pendingJoin: undefined,
     room: undefined,

@@ -25,7 +25,8 @@
 import { RoomServerError } from '../errors.js';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../protocol/error-codes.js';
 import { ParticipantNotFoundError } from './errors.js';
-import { LinkLostError, type Pending } from './requests.js';
+import { LinkLostError } from './requests.js';
+import type { SocketPort } from './socket-port.js';
 import { messageArguments } from '../protocol/messaging.js';
 
 /** One queued or in-flight send. */
@@ -60,10 +61,6 @@ export interface OutboxDeps {
   readonly window: number;
   /** The participant id a target resolves to, or undefined when it is not (or no longer) present. */
   resolveTarget(to: unknown): string | undefined;
-  /** Invokes a messaging tool on the current connection; `pending` is settled with the answer. */
-  invoke(tool: 'send' | 'broadcast', json: Record<string, unknown>, attachment: Uint8Array | undefined, pending: Pending): void;
-  /** The server answered "not found" for this participant. */
-  notFound(participantId: string): void;
 }
 
 /** True when `error` is the server's "the participant was not found" answer. */
@@ -76,8 +73,19 @@ export class Outbox {
   private seq = 0;
   private queue: Entry[] = [];
   private readonly inFlight = new Set<Entry>();
+  private port: SocketPort | undefined;
 
   constructor(private readonly deps: OutboxDeps) {}
+
+  /**
+   * Sends go out through `port` (handed over by the pipeline; the one road
+   * to the socket), and "not found" answers go back out of it. Until a port
+   * is given, nothing is written: a send that would go out fails as if the
+   * socket had closed, and waits for the next flush.
+   */
+  use(port: SocketPort): void {
+    this.port = port;
+  }
 
   /** Number of sends waiting to go out. */
   get queued(): number {
@@ -140,7 +148,7 @@ export class Outbox {
     }
     this.inFlight.add(entry);
     // The entry's own promise is settled from the answer: one promise per send, not two.
-    this.deps.invoke(item.tool, json, item.attachment, {
+    const pending = {
       resolve: () => {
         this.inFlight.delete(entry);
         entry.resolve();
@@ -152,7 +160,9 @@ export class Outbox {
         // A lost link puts the entry back; the next connection's `outbox.flush` sends it.
         if (!(error instanceof LinkLostError)) this.flush();
       },
-    });
+    };
+    if (this.port === undefined) queueMicrotask(() => pending.reject(new LinkLostError()));
+    else this.port.invoke(item.tool, json, pending, item.attachment);
   }
 
   private failed(entry: Entry, error: unknown): void {
@@ -170,7 +180,8 @@ export class Outbox {
       return;
     }
     if (target !== undefined && isNotFound(error)) {
-      this.deps.notFound(target);
+      // The recipient is gone: the messaging machine drops it from presence, as the official client does.
+      this.port?.answer({ type: 'participant.not_found', participantId: target });
       this.fail(entry, new ParticipantNotFoundError(target, { cause: error }));
       return;
     }

@@ -5,9 +5,10 @@
  *
  * @packageDocumentation
  */
-import { Observable, Subject, filter, firstValueFrom, map, merge, take } from 'rxjs';
+import { Observable, Subject, filter, firstValueFrom, map, take } from 'rxjs';
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
+  ENABLE_TIMEOUT_MS,
   connectionMachine,
   messagingMachine,
   type AttemptFailure,
@@ -20,14 +21,14 @@ import {
 import { ValidationError, describeValue } from '../errors.js';
 import { CONNECTION_CLOSE_CODES, closedError } from './errors.js';
 import { topStateName } from './state-name.js';
-import { openLink, type Link } from './link.js';
+import { openLink } from './link.js';
 import { MessagingClient } from './messaging-client.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from './environment.js';
 import { emitted, select } from './observe.js';
 import { Outbox } from './outbox.js';
 import { PresenceActors } from './presence-actors.js';
 import { LocalParticipant, RemoteParticipant } from './participants.js';
-import { invokeToolWith, runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
+import { runPipeline, type ClientLogger, type ConnectionActor, type MessagingActor } from './pipeline.js';
 import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
 import { roomUrl } from '../protocol/room-url.js';
 import type { RoomMessage } from './wire.js';
@@ -117,6 +118,15 @@ export const SEND_WINDOW = 256;
 /** The name `connectionState$` reports for a connection snapshot. */
 export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSnapshot']>): ConnectionStateName {
   return topStateName<ConnectionStateName>(snapshot);
+}
+
+// The messaging machine per enable timeout: provided once per value, shared by every client that uses it.
+const messagingMachines = new Map<number, typeof messagingMachine>([[ENABLE_TIMEOUT_MS, messagingMachine]]);
+
+function messagingMachineWith(enableTimeout: number): typeof messagingMachine {
+  let machine = messagingMachines.get(enableTimeout);
+  if (machine === undefined) messagingMachines.set(enableTimeout, (machine = messagingMachine.provide({ delays: { enableTimeout } })));
+  return machine;
 }
 
 /** The url, room and token to use: the options', else the environment's. */
@@ -213,29 +223,19 @@ export class RoomClient {
     const WebSocket = resolveWebSocket(options.WebSocket);
     const url = roomUrl(target.url, target.room, target.token);
     const logger = options.logger ?? console;
-    const { retryDelay, handshakeTimeout, enableTimeout, reconnectTimeout, connectTimeout } = options;
-    // Only what the caller set is passed: the machines hold every default (their named delays and input defaults).
-    this.connection = createActor(
-      connectionMachine.provide({
-        delays: {
-          ...(handshakeTimeout === undefined ? {} : { handshakeTimeout }),
-          ...(retryDelay === undefined ? {} : { retryDelay: ({ context }) => retryDelay(context.attempt) }),
-        },
-      }),
-      {
-        input: {
-          closeCodes: CONNECTION_CLOSE_CODES,
-          ...(reconnectTimeout === undefined ? {} : { reconnectTimeout }),
-          ...(connectTimeout === undefined ? {} : { connectTimeout }),
-        },
-        inspect: options.inspect,
+    const retryDelay = options.retryDelay;
+    // One machine definition for every client (a `.provide()`d copy costs ~25 KiB a client);
+    // only a custom retryDelay, a function, needs its own. The machines hold every default.
+    this.connection = createActor(retryDelay === undefined ? connectionMachine : connectionMachine.provide({ delays: { retryDelay: ({ context }) => retryDelay(context.attempt) } }), {
+      input: {
+        closeCodes: CONNECTION_CLOSE_CODES,
+        ...(options.reconnectTimeout === undefined ? {} : { reconnectTimeout: options.reconnectTimeout }),
+        ...(options.handshakeTimeout === undefined ? {} : { handshakeTimeout: options.handshakeTimeout }),
+        ...(options.connectTimeout === undefined ? {} : { connectTimeout: options.connectTimeout }),
       },
-    );
-    this.messagingActor = createActor(messagingMachine.provide({ delays: enableTimeout === undefined ? {} : { enableTimeout } }), {
       inspect: options.inspect,
     });
-    const link: { current: Link | undefined } = { current: undefined };
-    const notFound = new Subject<MessagingEvent>();
+    this.messagingActor = createActor(messagingMachineWith(options.enableTimeout ?? ENABLE_TIMEOUT_MS), { inspect: options.inspect });
     const messagingActor = this.messagingActor;
     const outbox = new Outbox({
       window: options.sendWindow ?? SEND_WINDOW,
@@ -245,8 +245,6 @@ export class RoomClient {
           ? undefined
           : closedError(this.connection.getSnapshot().context.end, 'the message was sent'),
       resolveTarget: (to) => resolveRecipient(messagingActor, to),
-      invoke: (tool, json, attachment, pending) => invokeToolWith(link, tool, json, pending, attachment),
-      notFound: (participantId) => notFound.next({ type: 'participant.not_found', participantId }),
     });
     const presenceActors = new PresenceActors(options.inspect);
     this.connection.start();
@@ -256,8 +254,7 @@ export class RoomClient {
       messaging: this.messagingActor,
       openSocket: () => openLink({ WebSocket, url, onClosing: (closed) => this.track(closed) }),
       connectionCommands: this.connectionCommands,
-      messagingCommands: merge(this.messagingCommands, notFound),
-      link,
+      messagingCommands: this.messagingCommands,
       outbox,
       presenceActors,
       messages: this.messages,

@@ -16,7 +16,9 @@ import { CodecError, RoomServerError } from '../../src/errors.js';
 import { PacketReassembler, encodeContent, encodePackets, packEnvelope, unpackEnvelope, type Content } from '../../src/protocol/index.js';
 import { RoomClient, RoomClosedError, ParticipantNotFoundError, emitted, select } from '../../src/client/index.js';
 import { Outbox, type OutboxDeps } from '../../src/client/outbox.js';
-import { LinkLostError, RequestTracker } from '../../src/client/requests.js';
+import { LinkLostError, RequestTracker, type Pending } from '../../src/client/requests.js';
+import type { SocketPort } from '../../src/client/socket-port.js';
+import type { MessagingEvent } from '../../machines/messaging.js';
 import { decodeMessagingPush } from '../../src/client/wire.js';
 import { encodeInvoke, messageArguments } from '../../src/protocol/messaging.js';
 import { toBase64, toBase64Portable } from '../../src/protocol/base64.js';
@@ -81,10 +83,16 @@ function outboxUnderTest(overrides: Partial<OutboxDeps> = {}) {
     canSend: () => state.canSend,
     refusal: () => state.refusal,
     resolveTarget: (to) => (typeof to === 'string' && state.present.has(to) ? to : undefined),
-    invoke: (tool, json, _attachment, pending) => void calls.push({ tool, json, resolve: pending.resolve, reject: pending.reject }),
-    notFound: (id) => notFound.push(id),
     ...overrides,
   });
+  // The port the pipeline would hand over: writes and answers recorded.
+  const port = {
+    invoke: (tool: string, json: Record<string, unknown>, pending: Pending) => void calls.push({ tool, json, resolve: pending.resolve, reject: pending.reject }),
+    answer: (event: MessagingEvent) => {
+      if (event.type === 'participant.not_found') notFound.push(event.participantId);
+    },
+  };
+  outbox.use(port as unknown as SocketPort);
   return { outbox, calls, state, notFound };
 }
 
@@ -478,7 +486,7 @@ describe('the pipeline is the only caller of actor.send', () => {
     const dir = fileURLToPath(new URL('../../src/client/', import.meta.url));
     const senders = readdirSync(dir)
       .filter((file) => file.endsWith('.ts'))
-      .filter((file) => readFileSync(join(dir, file), 'utf8').split('\n').some((line) => /\.send\(/.test(line) && !/(socket|link\.current\?)\.send\(/.test(line)));
+      .filter((file) => readFileSync(join(dir, file), 'utf8').split('\n').some((line) => /\.send\(/.test(line) && !/(socket|this\.link\?)\.send\(/.test(line)));
     expect(senders).toEqual(['pipeline.ts']);
   });
 });
