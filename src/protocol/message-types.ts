@@ -1,4 +1,4 @@
-/** Protocol message type strings (the packet-0 type). */
+/** Protocol message type strings (the packet-0 type). See docs/PROTOCOL.md#requests-and-responses. */
 export const MessageType = {
   RoomReady: 'room_ready',
   Connected: 'connected',

@@ -230,8 +230,7 @@ class NodeRoomServer implements RoomServer {
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
-        // Pongs of a peer paused for its rate limit wait unread; the pause ends by itself.
-        if (connection.paused) continue;
+        // Paused (rate limits, a congested loop) or not: a peer that does not read never pongs.
         if (!connection.alive) {
           this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
           connection.terminate();
@@ -239,6 +238,8 @@ class NodeRoomServer implements RoomServer {
         }
         connection.alive = false;
         connection.ws.ping();
+        // A paused connection reads ahead (bounded) so that a live peer's pong gets through.
+        connection.probe();
       }
     }, interval);
     this.heartbeat.unref();

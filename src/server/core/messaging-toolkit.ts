@@ -58,10 +58,12 @@ export function invokeMessagingTool(
       const attachment = checkUserMessage(session, input);
       const target = session.room.enabledMember(input.to_participant_id);
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
+      // Its own attribute changes reach others before its messages do.
+      session.flushPresence();
       const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
-      target.deliver(message);
+      const taken = target.deliver(message);
       session.context.observer.messageDelivered('direct', message.wire.length, 1);
-      session.reply(encoder.empty(requestId));
+      answer(session, requestId, taken);
       return;
     }
     case 'broadcast': {
@@ -71,17 +73,43 @@ export function invokeMessagingTool(
       const input = parseBroadcastArguments(jsonContent(args));
       const attachment = checkUserMessage(session, input);
       const room = session.room;
+      session.flushPresence();
       if (room.enabledCount > 0) {
         // Encoded once; the same frames go to every recipient.
         const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
         const except = session.context.broadcastToSender ? undefined : session;
-        room.fanOut(message, except);
+        const published = room.fanOut(message, except);
         session.context.observer.messageDelivered('broadcast', message.wire.length, room.enabledCount - (except?.enabled ? 1 : 0));
+        answer(session, requestId, published);
+        return;
       }
       session.reply(encoder.empty(requestId));
       return;
     }
   }
+}
+
+/**
+ * Answers a send or broadcast: `empty` now when it was delivered in this
+ * process, or once another node took it (an error response when none did).
+ */
+function answer(session: RequestScope, requestId: MessageId, pending: void | Promise<void>): void {
+  const { encoder } = session.context;
+  if (pending === undefined) {
+    session.reply(encoder.empty(requestId));
+    return;
+  }
+  pending.then(
+    () => session.reply(encoder.empty(requestId)),
+    (error: unknown) => {
+      if (error instanceof RequestError) {
+        session.replyError(requestId, error.message, error.protocolCode);
+        return;
+      }
+      session.context.logger.error({ err: error, participant: session.id }, 'relaying a message failed');
+      session.replyError(requestId, 'internal server error.', ErrorCode.OperationFailed);
+    },
+  );
 }
 
 /**

@@ -43,4 +43,6 @@ export interface RequestScope extends RoomMember {
   protocolError(text: string, requestId: MessageId | undefined): void;
   /** Hands a lifecycle event to the session's actor. */
   lifecycle(event: LifecycleEvent): void;
+  /** Announces this participant's coalesced presence changes now (before a message of its own goes out). */
+  flushPresence(): void;
 }
