@@ -106,6 +106,7 @@ class NodeRoomServer implements RoomServer {
         maxTokenLength: this.limits.maxTokenLength,
         maxConnectionsPerIdentity: this.limits.maxConnectionsPerIdentity,
         slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
+        slowConsumerCut: () => this.core.context.observer.slowConsumerCut(),
         // A cluster directory has a node id; the in-memory one has none.
         node: () => (this.core.context.directory as { readonly nodeId?: string }).nodeId ?? null,
       });

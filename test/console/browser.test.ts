@@ -3,8 +3,11 @@
  * real clients (the official 0.39.9 client and ours): the page loads without
  * console errors, participants come and go, a selected participant's session
  * statechart follows it from enabled to disabled, a client using the console
- * inspector shows its machines, and a participant token is refused.
- * Screenshots of each step go to the system temp dir.
+ * inspector shows its machines, and a participant token is refused. At
+ * 1440 px the console reads: charts at their own size (labels ≥ 10 px) with
+ * the current state in view, the final state of a participant that left
+ * highlighted, presence titled by name, attributes as key/value rows that
+ * wrap between words. Screenshots of each step go to the system temp dir.
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -82,9 +85,37 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     await bob.messaging.enable();
     await browser.page.locator('tr[data-enabled="true"]').nth(1).waitFor(WAIT);
     bob.localParticipant.setAttributes({ status: 'busy' });
-    await row('our-bob').locator('.attributes', { hasText: '"status":"busy"' }).waitFor(WAIT);
+    await row('our-bob').locator('.attributes div', { has: browser.page.locator('dt', { hasText: /^status$/ }) }).locator('dd', { hasText: /^busy$/ }).waitFor(WAIT);
     for (let i = 0; i < 3; i++) await bob.messaging.broadcastMessage({ type: 'chat', message: { i } });
     await browser.page.locator(`[data-room="${room}"] .rates[data-messages="3"]`).waitFor(WAIT);
+
+    // Attributes are key/value rows; values wrap between words, never inside one.
+    const motto = 'attributes wrap between words and never inside them however long the sentence grows in this narrow column';
+    bob.localParticipant.setAttributes({ motto, profile: { city: 'Amsterdam', languages: ['en', 'nl', 'fr'], verified: true } });
+    const rows = row('our-bob').locator('dl.attributes');
+    await rows.locator('dd', { hasText: /^\{ "city": "Amsterdam", "languages": \[ "en", "nl", "fr" \], "verified": true \}$/ }).waitFor(WAIT);
+    const wrapping = await rows.evaluate((dl) => {
+      const broken: string[] = [];
+      let mostLines = 0;
+      for (const dd of dl.querySelectorAll('dd')) {
+        const text = dd.firstChild!;
+        const lines = new Set<number>();
+        for (const word of text.textContent!.matchAll(/\S+/g)) {
+          const range = document.createRange();
+          range.setStart(text, word.index);
+          range.setEnd(text, word.index + word[0].length);
+          const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+          if (tops.size > 1) broken.push(word[0]);
+          for (const top of tops) lines.add(top);
+        }
+        mostLines = Math.max(mostLines, lines.size);
+      }
+      return { keys: [...dl.querySelectorAll('dt')].map((dt) => dt.textContent), broken, mostLines };
+    });
+    expect(wrapping.keys).toEqual(['name', 'status', 'motto', 'profile']);
+    expect(wrapping.broken).toEqual([]);
+    // The motto does wrap: the check above is about something.
+    expect(wrapping.mostLines).toBeGreaterThan(1);
     await browser.screenshot('3-participants');
 
     await official.leave();
@@ -126,10 +157,52 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     // One presence actor per remote participant: bob.
     const presence = card.locator('[data-client-actor="presence"]', { hasText: bob.localParticipant.id });
     await presence.locator('[data-state="presence.online"].rs-active').waitFor(WAIT);
+    // Presence is titled by the participant's name (the id beside it), its attributes as rows.
+    expect(await presence.locator('h4 .title').textContent()).toBe('of our-bob');
+    expect(await presence.locator('.actor-attributes dt').allTextContents()).toEqual(['name', 'status', 'motto', 'profile']);
+
+    // At 1440 px the client's charts are drawn at ≥ 80% of their size, every label ≥ 10 px, the current state in view.
+    for (const machine of ['connection', 'messaging']) {
+      const svg = card.locator(`[data-client-actor="${machine}"] svg.rs-statechart`);
+      const seen = await svg.evaluate((chart: SVGSVGElement) => {
+        const scale = chart.getBoundingClientRect().width / chart.viewBox.baseVal.width;
+        const smallest = Math.min(...[...chart.querySelectorAll('text')].map((text) => parseFloat(getComputedStyle(text).fontSize) * scale));
+        const view = chart.parentElement!.getBoundingClientRect();
+        const active = chart.querySelector('.rs-active:not(.rs-composite)')!.getBoundingClientRect();
+        const inView = active.left >= view.left && active.right <= view.right && active.top >= view.top && active.bottom <= view.bottom;
+        return { scale, smallest, inView, viewport: window.innerWidth };
+      });
+      expect(seen.viewport).toBe(1440);
+      expect(seen.scale).toBeGreaterThanOrEqual(0.8);
+      expect(seen.smallest).toBeGreaterThanOrEqual(10);
+      expect(seen.inView).toBe(true);
+    }
+    // The user zooms out and back.
+    const connection = card.locator('[data-client-actor="connection"]');
+    const width = async () => Number(await connection.locator('svg.rs-statechart').getAttribute('width'));
+    const full = await width();
+    await connection.locator('button[data-zoom="−"]').click();
+    expect(await connection.locator('.zoom-level').textContent()).toBe('80%');
+    expect(await width()).toBeLessThan(full);
+    await connection.locator('button[data-zoom="100%"]').click();
+    expect(await width()).toBe(full);
     await browser.screenshot('6-inspected-client');
 
     await bob.messaging.disable();
     await presence.waitFor({ state: 'detached', ...WAIT });
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('highlights the final state of a participant that left, as its log says', async () => {
+    const erin = await client('our-erin');
+    await erin.messaging.enable();
+    await row('our-erin').click();
+    await browser.page.locator('#session-diagram [data-state="participantSession.connected.enabled"].rs-active').waitFor(WAIT);
+    await erin.close();
+    await browser.page.locator('#session-log div', { hasText: /transport\.closed +→ gone$/ }).waitFor(WAIT);
+    await browser.page.locator('#session-diagram [data-state="participantSession.gone"].rs-active').waitFor(WAIT);
+    expect(await browser.page.locator('#session-diagram .rs-active').evaluateAll((active) => active.map((state) => state.getAttribute('data-state')))).toEqual(['participantSession.gone']);
+    await browser.screenshot('6b-session-gone');
     expect(browser.errors).toEqual([]);
   });
 

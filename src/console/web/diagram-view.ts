@@ -1,9 +1,10 @@
 /**
  * A statechart on the page at a readable size: drawn at its own scale (100%,
  * labels at the diagrams' font size), never squeezed to the panel; the panel
- * scrolls, dragging pans it, and the toolbar zooms (−, +, 100%, fit).
+ * scrolls, dragging pans it, and the toolbar zooms (−, +, 100%, fit). Until
+ * the user pans or zooms, the view follows the current state.
  */
-import { h } from './dom.js';
+import { h, highlight } from './dom.js';
 
 /** Zoom steps, as scales of the drawing. */
 const ZOOM_STEP = 1.25;
@@ -26,6 +27,8 @@ export class DiagramView {
   private readonly width: number;
   private readonly height: number;
   private scale = 1;
+  /** False once the user moved the view: it stays where they put it. */
+  private following = true;
 
   constructor(svg: string, id?: string) {
     this.svg = svgElement(svg);
@@ -41,10 +44,10 @@ export class DiagramView {
     const toolbar = h(
       'div',
       { class: 'diagram-toolbar' },
-      button('−', 'zoom out', () => this.zoom(this.scale / ZOOM_STEP)),
-      button('+', 'zoom in', () => this.zoom(this.scale * ZOOM_STEP)),
-      button('100%', 'actual size', () => this.zoom(1)),
-      button('fit', 'fit to the panel', () => this.zoom(this.viewport.clientWidth / this.width)),
+      button('−', 'zoom out', () => this.zoom(this.scale / ZOOM_STEP, false)),
+      button('+', 'zoom in', () => this.zoom(this.scale * ZOOM_STEP, false)),
+      button('100%', 'actual size', () => this.zoom(1, false)),
+      button('fit', 'fit to the panel', () => this.zoom(this.viewport.clientWidth / this.width, false)),
       zoom,
     );
     this.element = h('div', { class: 'diagram-frame' }, toolbar, this.viewport);
@@ -52,8 +55,23 @@ export class DiagramView {
     this.zoom(1);
   }
 
-  /** Draws at `scale` (1 = the diagram's own size). */
-  zoom(scale: number): void {
+  /** Marks `states` (ids) as current and, unless the user moved the view, brings the first into view. */
+  highlight(states: readonly string[]): void {
+    highlight(this.svg, states);
+    if (!this.following || !this.viewport.isConnected) return;
+    const active = this.svg.querySelector('.rs-active:not(.rs-composite)') ?? this.svg.querySelector('.rs-active');
+    if (active === null) return;
+    const box = active.getBoundingClientRect();
+    const view = this.viewport.getBoundingClientRect();
+    const inside = box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom;
+    if (inside) return;
+    this.viewport.scrollLeft += box.left + box.width / 2 - (view.left + view.width / 2);
+    this.viewport.scrollTop += box.top + box.height / 2 - (view.top + view.height / 2);
+  }
+
+  /** Draws at `scale` (1 = the diagram's own size); `follow` false when the user asked. */
+  zoom(scale: number, follow = true): void {
+    this.following &&= follow;
     this.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, scale));
     this.svg.setAttribute('width', String(Math.round(this.width * this.scale)));
     this.svg.setAttribute('height', String(Math.round(this.height * this.scale)));
@@ -65,6 +83,7 @@ export class DiagramView {
     const viewport = this.viewport;
     viewport.addEventListener('pointerdown', (down) => {
       if (down.button !== 0) return;
+      this.following = false;
       const start = { x: down.clientX, y: down.clientY, left: viewport.scrollLeft, top: viewport.scrollTop };
       viewport.setPointerCapture(down.pointerId);
       viewport.classList.add('panning');

@@ -5,7 +5,7 @@
  * per panel; updates only move the highlight and append to logs.
  */
 import type { ClientActorView, InspectedClientView, LogEntry, RoomView } from '../feed-protocol.js';
-import { clock, compact, h, highlight } from './dom.js';
+import { clock, compact, h } from './dom.js';
 import { DiagramView } from './diagram-view.js';
 
 /** Asks the feed for a machine's diagram and resolves with its SVG. */
@@ -16,9 +16,14 @@ function logLine(entry: LogEntry): HTMLElement {
   return h('div', {}, `${clock(entry.at)}  ${entry.event}  → ${leaves}`);
 }
 
+/** JSON with a space after each comma and colon, so that it wraps between values (strings hold no raw newlines). */
+function spacedJson(value: unknown): string {
+  return (JSON.stringify(value, null, 1) ?? String(value)).replace(/\n\s*/g, ' ');
+}
+
 /** Attributes as key/value rows that wrap between words: strings as they are, other values as JSON. */
 export function attributeRows(attributes: Readonly<Record<string, unknown>>): HTMLElement {
-  const rows = Object.entries(attributes).map(([key, value]) => h('div', {}, h('dt', {}, key), h('dd', {}, typeof value === 'string' ? value : JSON.stringify(value))));
+  const rows = Object.entries(attributes).map(([key, value]) => h('div', {}, h('dt', {}, key), h('dd', {}, typeof value === 'string' ? value : spacedJson(value))));
   return rows.length === 0 ? h('span', { class: 'muted attributes' }, 'none') : h('dl', { class: 'attributes' }, ...rows);
 }
 
@@ -72,14 +77,14 @@ export class SessionPanel {
     if (this.participantId !== id) return;
     this.diagram = new DiagramView(svg, 'session-diagram');
     holder.replaceChildren(this.diagram.element);
-    highlight(this.diagram.svg, this.states);
+    this.diagram.highlight(this.states);
   }
 
   /** The participant's current states (from the rooms feed). */
   update(id: string, states: readonly string[]): void {
     if (id !== this.participantId) return;
     this.states = states;
-    if (this.diagram) highlight(this.diagram.svg, states);
+    this.diagram?.highlight(states);
   }
 
   /**
@@ -134,7 +139,7 @@ export class ClientsPanel {
       void this.diagrams(actor.machine).then((svg) => {
         created.diagram = new DiagramView(svg);
         holder.replaceChildren(created.diagram.element);
-        highlight(created.diagram.svg, created.card.dataset.states?.split(' ') ?? []);
+        created.diagram.highlight(created.card.dataset.states?.split(' ') ?? []);
       });
       entry = created;
     }
@@ -144,7 +149,7 @@ export class ClientsPanel {
     entry.card.querySelector('.label')!.textContent = actor.label;
     if (actor.attributes === null) entry.attributes.replaceChildren();
     else entry.attributes.replaceChildren(attributeRows(actor.attributes));
-    if (entry.diagram) highlight(entry.diagram.svg, actor.states);
+    entry.diagram?.highlight(actor.states);
     entry.log.replaceChildren(...actor.log.slice(-8).map(logLine));
     return entry.card;
   }

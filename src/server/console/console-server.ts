@@ -37,6 +37,8 @@ export interface ConsoleServerOptions {
   readonly maxConnectionsPerIdentity: number;
   /** How long a viewer may stay over {@link MAX_VIEWER_BACKLOG} without draining before it is cut, as participants'. */
   readonly slowConsumerTimeoutMs: number;
+  /** Told when a viewer is cut as a slow consumer (the server's slow-consumer metric). */
+  readonly slowConsumerCut?: () => void;
 }
 
 /** What the room server hands over with a console upgrade. */
@@ -310,6 +312,7 @@ export class ConsoleServer {
       if (ws.readyState !== ws.OPEN || ws.bufferedAmount <= MAX_VIEWER_BACKLOG) return;
       if (ws.bufferedAmount < mark) return this.watchDrain(viewer, ws.bufferedAmount);
       this.viewers.delete(viewer);
+      this.options.slowConsumerCut?.();
       ws.close(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
       // A peer that does not read does not answer the close either.
       setTimeout(() => ws.terminate(), 1000).unref();

@@ -47,7 +47,8 @@ export async function launchChromium(): Promise<Chromium> {
       executablePath: CHROMIUM_PATH,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 1000 },
+      // The width the console must read well at (issue 23: 1440 px).
+      viewport: { width: 1440, height: 900 },
       timeout: 120_000,
     });
   } catch (error) {
