@@ -19,6 +19,7 @@ interface AskOptions extends ConnectionOptionValues {
   steer?: string;
   interrupt?: boolean;
   file?: string[];
+  model?: string;
   timeout: number;
 }
 
@@ -33,6 +34,7 @@ export function askCommand(): Command {
     .requiredOption('--agent <name>', 'the agent, by its "name" attribute')
     .option('--thread <id>', 'the thread to use (default: a new one, printed on stderr)')
     .option('--file <url...>', 'files to send with the text, as URLs')
+    .option('--model <name>', 'the model to ask the agent for (turn.start "model")')
     .option('--steer <text>', 'steer the turn with this text after its first delta')
     .option('--interrupt', 'interrupt the turn after its first delta')
     .addOption(new Option('--timeout <duration>', 'longest time for the whole turn').default(60_000, '60s').argParser(durationOption('--timeout')));
@@ -69,7 +71,13 @@ Example:
         await thread.open().catch((error: unknown) => {
           throw cliErrorFrom(error, settings, 'opening the thread');
         });
-        const turn = thread.startTurn({ text, files: options.file ?? [], timeout: options.timeout, answerTimeout: Math.min(30_000, options.timeout) });
+        const turn = thread.startTurn({
+          text,
+          files: options.file ?? [],
+          fields: { model: options.model },
+          timeout: options.timeout,
+          answerTimeout: Math.min(30_000, options.timeout),
+        });
         let acted = false;
         turn.events$.subscribe((event) => {
           process.stdout.write(`${JSON.stringify(event.message)}\n`);
