@@ -15,7 +15,7 @@ export function agentCommand(): Command {
     .addHelpText(
       'after',
       `
-Example (two terminals):
+Example: (two terminals)
   $ export ROOMSTATE_SECRET=s3cret ROOMSTATE_ROOM=lobby
   $ roomstate agent serve --name echo --echo --delay 150ms
   $ roomstate agent ask --agent echo --steer "and more" "hello there"`,
