@@ -18,10 +18,9 @@ export interface ParticipantView {
   readonly states: readonly string[];
 }
 
-/** One room: its participants and its user-message traffic. */
-export interface RoomView {
+/** One room's user-message traffic. */
+export interface RoomTraffic {
   readonly name: string;
-  readonly participants: readonly ParticipantView[];
   /** User messages (sends and broadcasts) received so far. */
   readonly messages: number;
   /** Their data bytes so far. */
@@ -30,6 +29,11 @@ export interface RoomView {
   readonly messagesPerSecond: number;
   /** Over the last second. */
   readonly bytesPerSecond: number;
+}
+
+/** One room: its participants and its user-message traffic. */
+export interface RoomView extends RoomTraffic {
+  readonly participants: readonly ParticipantView[];
 }
 
 /** One event an actor took, and where it went. */
@@ -48,9 +52,42 @@ export interface ClientActorView {
   readonly machine: string;
   /** What it is about: the local participant id, or the remote participant's for presence. */
   readonly label: string;
+  /** Who it is about, for people: the participant's name when its context has one; '' otherwise. */
+  readonly title: string;
+  /** Its participant's attributes, when its context has them (presence); null otherwise. */
+  readonly attributes: Readonly<Record<string, unknown>> | null;
   readonly states: readonly string[];
   /** The last events it took, oldest first. */
   readonly log: readonly LogEntry[];
+}
+
+/** What changed in an actor since the last push: its current fields and the events it took meanwhile. */
+export interface ClientActorDelta extends Omit<ClientActorView, 'log'> {
+  /** The inspector connection it belongs to. */
+  readonly client: string;
+  /** Events taken since the last push, oldest first (append them to the log). */
+  readonly entries: readonly LogEntry[];
+}
+
+/**
+ * What changed since the last push, applied to the state a viewer holds: the
+ * first push is a `state`, every later one a `delta`. Rooms and clients
+ * removed take their participants and actors with them.
+ */
+export interface FeedDelta {
+  readonly type: 'delta';
+  /** Rooms whose traffic changed, or that appeared. */
+  readonly rooms: readonly RoomTraffic[];
+  readonly removedRooms: readonly string[];
+  /** Participants that appeared or changed, whole. */
+  readonly participants: readonly ParticipantView[];
+  /** Participants gone, with their room. */
+  readonly removedParticipants: readonly { readonly id: string; readonly room: string }[];
+  /** Inspector connections that appeared or renamed themselves. */
+  readonly clients: readonly { readonly id: string; readonly name: string }[];
+  readonly removedClients: readonly string[];
+  readonly actors: readonly ClientActorDelta[];
+  readonly removedActors: readonly { readonly client: string; readonly id: string }[];
 }
 
 /** A client connected through `consoleInspector`. */
@@ -65,6 +102,7 @@ export interface InspectedClientView {
 /** Server to viewer. */
 export type FeedMessage =
   | { readonly type: 'state'; readonly rooms: readonly RoomView[]; readonly clients: readonly InspectedClientView[] }
+  | FeedDelta
   | { readonly type: 'diagram'; readonly machine: string; readonly svg: string }
   | { readonly type: 'log'; readonly participantId: string; readonly entries: readonly LogEntry[]; readonly reset: boolean };
 
@@ -77,7 +115,18 @@ export type ViewerMessage =
 export type InspectMessage =
   | { readonly type: 'client'; readonly name: string }
   | { readonly type: 'actor'; readonly id: string; readonly machine: string; readonly label: string }
-  | { readonly type: 'snapshot'; readonly id: string; readonly event: string; readonly value: unknown; readonly label: string; readonly stopped: boolean };
+  | {
+      readonly type: 'snapshot';
+      readonly id: string;
+      readonly event: string;
+      readonly value: unknown;
+      readonly label: string;
+      readonly stopped: boolean;
+      /** The participant's name, when the actor's context has one. */
+      readonly title?: string;
+      /** The participant's attributes, when the actor's context has them. */
+      readonly attributes?: Readonly<Record<string, unknown>>;
+    };
 
 /** Subprotocol prefix that carries an admin token (`roomstate-console.<jwt>`), for browsers. */
 export const CONSOLE_TOKEN_PROTOCOL = 'roomstate-console.';

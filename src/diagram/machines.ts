@@ -1,5 +1,5 @@
 /**
- * The machines roomstate exports, by the names the CLI, the README and the
+ * The machines roomstate exports, by the names the CLI, the docs and the
  * console use for them.
  */
 import type { AnyStateMachine } from 'xstate';

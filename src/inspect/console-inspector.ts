@@ -63,12 +63,29 @@ export function inspectUrl(base: string): string {
   return url.toString();
 }
 
-/** What an actor is about: the local participant id (connection) or the remote one (presence). */
-function labelOf(snapshot: unknown): string {
+/** Longest label or title the console takes. */
+const MAX_TEXT = 200;
+/** Longest attributes (as JSON) the console takes; larger ones are not shown. */
+const MAX_ATTRIBUTES_JSON = 2000;
+
+/**
+ * What the console shows of an actor, read from its context by shape, not by
+ * machine, so that any machine with these fields is shown alike: the label
+ * (the local participant id, or a remote one's `id`), the title (a
+ * participant's `attributes.name`, or a `name`) and the attributes.
+ */
+function describe(snapshot: unknown): Pick<Extract<InspectMessage, { type: 'snapshot' }>, 'label' | 'title' | 'attributes'> {
   const context = (snapshot as { context?: Record<string, unknown> } | undefined)?.context;
-  if (typeof context?.participantId === 'string') return context.participantId;
-  if (typeof context?.id === 'string') return context.id;
-  return '';
+  const label = typeof context?.participantId === 'string' ? context.participantId : typeof context?.id === 'string' ? context.id : '';
+  const attributes = context?.attributes;
+  const plain = typeof attributes === 'object' && attributes !== null && !Array.isArray(attributes) ? (attributes as Record<string, unknown>) : undefined;
+  const name = typeof plain?.name === 'string' ? plain.name : typeof context?.name === 'string' ? context.name : undefined;
+  const fits = plain !== undefined && JSON.stringify(plain).length <= MAX_ATTRIBUTES_JSON;
+  return {
+    label: label.slice(0, MAX_TEXT),
+    ...(name === undefined ? {} : { title: name.slice(0, MAX_TEXT) }),
+    ...(fits ? { attributes: plain } : {}),
+  };
 }
 
 /**
@@ -131,7 +148,7 @@ export function consoleInspector(options: ConsoleInspectorOptions): ConsoleInspe
       if (known === undefined) return;
       const snapshot = event.snapshot as { value?: unknown; status?: string };
       const stopped = snapshot.status !== 'active';
-      const message: InspectMessage = { type: 'snapshot', id: ref.sessionId, event: event.event.type, value: snapshot.value ?? null, label: labelOf(snapshot), stopped };
+      const message: InspectMessage = { type: 'snapshot', id: ref.sessionId, event: event.event.type.slice(0, MAX_TEXT), value: snapshot.value ?? null, stopped, ...describe(snapshot) };
       if (stopped) actors.delete(ref.sessionId);
       else known.snapshot = message;
       send(message);

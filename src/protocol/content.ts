@@ -2,6 +2,7 @@
  * Content values: what responses and tool arguments carry. A content value is
  * an envelope whose header has a `type` key naming one of eight kinds; binary
  * kinds put their bytes in the envelope payload. Free of I/O.
+ * See docs/PROTOCOL.md#content-values.
  */
 import { z } from 'zod';
 import { CodecError, describeValue } from '../errors.js';

@@ -1,6 +1,7 @@
 /**
  * The message envelope ("packMessage"): an 8-byte big-endian length L, L bytes
  * of a UTF-8 JSON object (the header), then the raw payload. Free of I/O.
+ * See docs/PROTOCOL.md#the-envelope.
  */
 import { CodecError, describeValue } from '../errors.js';
 

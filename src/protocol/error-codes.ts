@@ -1,5 +1,6 @@
 /**
  * Numeric error codes carried in `error` responses (the MeshAgent `ErrorCode` list).
+ * See docs/PROTOCOL.md#error-codes.
  */
 export const ErrorCode = {
   PermissionDenied: 1001,

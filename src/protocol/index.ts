@@ -1,6 +1,7 @@
 /**
  * The MeshAgent room protocol codec: packets, envelopes, content values and
- * error codes. Free of I/O; runs in Node and browsers.
+ * error codes. Free of I/O; runs in Node and browsers. The wire format it
+ * encodes is documented in docs/PROTOCOL.md.
  *
  * @packageDocumentation
  */

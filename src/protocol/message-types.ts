@@ -1,4 +1,4 @@
-/** Protocol message type strings (the packet-0 type). */
+/** Protocol message type strings (the packet-0 type). See docs/PROTOCOL.md#requests-and-responses. */
 export const MessageType = {
   RoomReady: 'room_ready',
   Connected: 'connected',
@@ -7,6 +7,16 @@ export const MessageType = {
   SetAttributes: 'set_attributes',
   MessagingSend: 'messaging.send',
   RoomStatus: 'room.status',
+  /** A caller's chunk of a streaming tool call's request (messaging streams). */
+  ToolCallRequestChunk: 'room.tool_call_request_chunk',
+  /** A callee's answer to a tool call pushed to it (its message id is the push's). */
+  ToolCallResponse: 'room.tool_call_response',
+  /** A callee's chunk of a streaming tool call's response; relayed to the caller under the same type. */
+  ToolCallResponseChunk: 'room.tool_call_response_chunk',
+  /** A messaging stream offered to its target, as a tool call of its `messaging` toolkit. */
+  MessagingToolCall: 'room.tool_call.messaging',
+  /** A caller's request chunk, relayed to the target of a messaging stream. */
+  MessagingToolCallRequestChunk: 'room.tool_call_request_chunk.messaging',
 } as const;
 
 /**

@@ -5,6 +5,7 @@
  * a 16-byte header (message id as two big-endian u32, index 0, N) and the
  * message type as UTF-8 to the end of the frame; packets 1..N carry a 12-byte
  * header (id, index) and up to {@link PACKET_DATA_SIZE} bytes of data each.
+ * See docs/PROTOCOL.md#frames-and-packets.
  */
 import { CodecError } from '../errors.js';
 

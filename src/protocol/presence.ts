@@ -3,7 +3,7 @@
  * pushes, encoded and decoded in one place for the server and the client:
  * `messaging.enabled` (the snapshot a participant gets when it enables),
  * `participant.enabled`, `participant.disabled` and `participant.attributes`.
- * See PROTOCOL.md, "Messaging". Free of I/O.
+ * See docs/PROTOCOL.md#messages-and-presence-pushes. Free of I/O.
  *
  * Encoders return the JSON text of the push's `message` body. Attribute maps
  * are replaced, never mutated, by every holder of presence, so each map's

@@ -18,7 +18,7 @@ export { RoomServerCore } from './core/room-server-core.js';
 export type { RoomServerCoreOptions, JoinRequest } from './core/room-server-core.js';
 export { InMemoryRoomDirectory } from './core/room-directory.js';
 export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLimits, DirectoryStats, PresenceChange } from './core/room-directory.js';
-export { RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT, CLUSTER_UNAVAILABLE } from './cluster/redis-directory.js';
+export { RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT } from './cluster/redis-directory.js';
 export type { RedisClusterOptions } from './cluster/cluster-options.js';
 export type { ParticipantConnection } from './core/context.js';
 export { ParticipantSession, CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON } from './core/participant-session.js';

@@ -94,7 +94,7 @@ export interface RoomServerOptions {
    * Prometheus metrics (prom-client, in a registry of this server's own):
    * `true` serves `GET /metrics` on the server's port; `{ port }` serves it on
    * a separate plain-HTTP port instead (0 picks a free one), on `host` (default:
-   * the server's host). The CLI turns metrics on; see README "Metrics".
+   * the server's host). The CLI turns metrics on; see docs/operations.md#metrics.
    * @defaultValue false
    */
   metrics?: boolean | RoomServerMetricsOptions;

@@ -17,6 +17,7 @@ import { checkPublicUrl, formatUrl, requestBaseUrl, roomUrlUnder } from './addre
 import { combineObservers } from './core/observer.js';
 import { ConsoleServer } from './console/console-server.js';
 import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRoute } from './http-routes.js';
+import { LogLimiter, logText } from './log-limiter.js';
 import { listenMetrics, metricsRoute, type MetricsListener } from './metrics/metrics-endpoint.js';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.js';
 import { resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
@@ -74,6 +75,8 @@ export interface RoomServer {
 class NodeRoomServer implements RoomServer {
   private readonly limits: RoomServerLimits;
   private readonly logger: Logger;
+  /** Budgets of the log lines clients cause. */
+  private readonly logs: LogLimiter;
   private readonly core: RoomServerCore;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -92,13 +95,15 @@ class NodeRoomServer implements RoomServer {
     }
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ? options.logger : pino({ enabled: false });
+    this.logs = new LogLimiter({ logger: this.logger, suppressed: () => this.core.context.observer.logLineSuppressed(), clock: options.clock, timers: options.timers });
     this.publicUrl = options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl);
     if (options.metrics) this.metrics = createServerMetrics({ connections: () => this.connections.size, stats: () => this.core.stats() });
     if (options.console) {
       this.console = new ConsoleServer({
         secret: options.secret,
         maxTokenLength: this.limits.maxTokenLength,
-        logger: this.logger.child({ console: true }),
+        maxConnectionsPerIdentity: this.limits.maxConnectionsPerIdentity,
+        slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
         // A cluster directory has a node id; the in-memory one has none.
         node: () => (this.core.context.directory as { readonly nodeId?: string }).nodeId ?? null,
       });
@@ -214,6 +219,7 @@ class NodeRoomServer implements RoomServer {
     clearTimeout(deadline);
     await this.core.context.directory.close();
     this.wss.close();
+    this.logs.close();
     this.bound = undefined;
     this.logger.info('room server closed');
   }
@@ -223,8 +229,7 @@ class NodeRoomServer implements RoomServer {
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
-        // Pongs of a peer paused for its rate limit wait unread; the pause ends by itself.
-        if (connection.paused) continue;
+        // Paused (rate limits, a congested loop) or not: a peer that does not read never pongs.
         if (!connection.alive) {
           this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
           connection.terminate();
@@ -232,6 +237,8 @@ class NodeRoomServer implements RoomServer {
         }
         connection.alive = false;
         connection.ws.ping();
+        // A paused connection reads ahead (bounded) so that a live peer's pong gets through.
+        connection.probe();
       }
     }, interval);
     this.heartbeat.unref();
@@ -240,16 +247,19 @@ class NodeRoomServer implements RoomServer {
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // A client that resets during the async token check must not crash the process.
     socket.on('error', () => socket.destroy());
+    const source = request.socket.remoteAddress ?? 'unknown';
+    const logger = this.logs.gate(this.logger, source);
     const refuse = (refusal: UpgradeRefusal, level: 'info' | 'warn' = 'info') => {
-      this.logger[level]({ status: refusal.status, reason: refusal.reason, remote: request.socket.remoteAddress }, 'upgrade refused');
+      logger[level]({ status: refusal.status, reason: refusal.reason, remote: request.socket.remoteAddress }, 'upgrade refused');
       this.core.context.observer.upgradeRefused(refusal.status, refusal.reason);
       refuseUpgrade(socket, refusal);
     };
     if (this.closing) return refuse({ status: 503, reason: 'server shutting down' });
-    if (this.console?.ownsUpgrade(pathOf(request))) return this.console.handleUpgrade(pathOf(request), request, socket, head);
+    // The origin check comes first: the console's sockets obey it like the rooms.
+    if (!originAllowed(request, this.options.allowedOrigins)) return refuse({ status: 403, reason: 'origin not allowed' }, 'warn');
+    if (this.console?.ownsUpgrade(pathOf(request))) return this.console.handleUpgrade({ path: pathOf(request), request, socket, head, logger, refuse });
     const target = parseRoomTarget(request.url ?? '/', this.limits.maxRoomNameLength);
     if ('status' in target) return refuse(target);
-    if (!originAllowed(request, this.options.allowedOrigins)) return refuse({ status: 403, reason: 'origin not allowed' }, 'warn');
     const found = extractToken(request, target.query);
     let token: VerifiedToken;
     try {
@@ -278,14 +288,14 @@ class NodeRoomServer implements RoomServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       settled = true;
       socket.off('close', release);
-      this.accept(ws, request, admission, token, found?.source);
+      this.accept(ws, request, admission, token, found?.source, source);
     });
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined): void {
+  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string): void {
     const roomName = admission.room.name;
     // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
-    const logger = this.logger.child({ room: roomName, participantName: token.name });
+    const logger = this.logs.gate(this.logger.child({ room: logText(roomName), participantName: logText(token.name) }), source);
     const connection = new WsConnection(ws, {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,

@@ -1,14 +1,17 @@
 /**
  * The thin binding of the server core to `ws`: one {@link WsConnection} per
- * socket writes frames with one socket write per tick, watches the outgoing
- * buffer, and feeds incoming frames to the session.
+ * socket batches its outgoing frames into one socket write per event-loop
+ * turn (earlier once a batch passes {@link EARLY_FLUSH_BYTES}), watches the
+ * outgoing buffer, and feeds incoming frames to the session.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
 import type { ServerObserver } from './core/observer.js';
+import { logText } from './log-limiter.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
+import { TurnQueue } from './core/turn-queue.js';
 import { CloseCode, PARTIAL_MESSAGE_TIMEOUT_REASON, type ParticipantSession } from './core/participant-session.js';
 
 /** Settings of a {@link WsConnection}. */
@@ -36,9 +39,17 @@ export const SLOW_CONSUMER_REASON = 'slow consumer: outgoing buffer limit exceed
 /** Close reason sent when handling a connection's frame threw. */
 export const INTERNAL_ERROR_REASON = 'internal server error';
 
-function flush(connection: WsConnection): void {
-  connection.flush();
-}
+/** A connection's batch is written at once, without waiting for the end of the turn, once it holds this many bytes. */
+export const EARLY_FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Input a paused connection may read ahead at a heartbeat, looking for the
+ * pong: frames read meanwhile are held, in order, as the pause wants.
+ */
+export const PROBE_READ_AHEAD_BYTES = 1024 * 1024;
+
+/** Every connection with a batch to write, flushed once after the turn's I/O. */
+const batched = new TurnQueue<WsConnection>((connection) => connection.flush());
 
 /** The parts of ws's (private) frame parser that say whether it holds part of a message. */
 interface ReceiverState {
@@ -66,8 +77,14 @@ export class WsConnection implements ParticipantConnection {
   alive = true;
   /** The session fed by this connection, once joined. */
   session: ParticipantSession | undefined;
-  private corked = false;
+  /** Frames written this turn and not yet handed to the socket. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
   private muted = false;
+  /** Whether the session wants reading paused (rate or fairness). */
+  private pauseWanted = false;
+  /** Bytes a heartbeat probe may still read from a paused peer; 0 when not probing. */
+  private probeBudget = 0;
   private closeTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   /** `bufferedAmount` when the drain timer was armed. */
@@ -98,6 +115,7 @@ export class WsConnection implements ParticipantConnection {
     ws.on('pong', () => {
       this.alive = true;
       this.progressAt = performance.now();
+      if (this.probeBudget > 0) this.endProbe();
     });
     ws.on('ping', () => {
       this.progressAt = performance.now();
@@ -111,6 +129,10 @@ export class WsConnection implements ParticipantConnection {
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       this.progressAt = performance.now();
+      if (this.probeBudget > 0) {
+        this.probeBudget -= (data as Buffer).byteLength;
+        if (this.probeBudget <= 0) this.endProbe();
+      }
       const session = this.session;
       if (session === undefined) return;
       try {
@@ -121,10 +143,13 @@ export class WsConnection implements ParticipantConnection {
       }
     });
     ws.on('close', (code: number, reason: Buffer) => {
+      this.batch = [];
+      this.batchBytes = 0;
+      batched.delete(this);
       if (this.closeTimer) clearTimeout(this.closeTimer);
       if (this.drainTimer) clearTimeout(this.drainTimer);
       if (this.partialTimer) clearTimeout(this.partialTimer);
-      options.logger.info({ code, reason: reason.toString() }, 'connection closed');
+      options.logger.info({ code, reason: logText(reason.toString()) }, 'connection closed');
       try {
         this.session?.closed();
       } catch (error) {
@@ -140,27 +165,45 @@ export class WsConnection implements ParticipantConnection {
     const ws = this.ws;
     // CLOSING included: after ws.close() the Sender has written the close frame.
     if (this.muted || ws.readyState !== WebSocket.OPEN) return;
-    const socket = this.socket;
-    if (!this.corked && socket !== undefined) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(flush, this);
-    }
-    if (this.direct) {
-      // One write of all the message's frames; bufferedAmount still counts it
-      // (ws reports the socket's writable length plus its own queue).
-      socket!.write(message.wire);
+    if (!this.direct) {
+      const packets = message.packets;
+      for (let i = 0; i < packets.length; i++) ws.send(packets[i]);
       return;
     }
-    const packets = message.packets;
-    for (let i = 0; i < packets.length; i++) ws.send(packets[i]);
+    const wire = message.wire;
+    if (wire.length >= EARLY_FLUSH_BYTES) {
+      // A big message (a snapshot) goes as it is, after what was batched before it: no copy.
+      this.flush();
+      this.socket!.write(wire);
+      this.checkBuffer();
+      return;
+    }
+    this.batch.push(wire);
+    this.batchBytes += wire.length;
+    if (this.batchBytes >= EARLY_FLUSH_BYTES) this.flush();
+    else if (this.batch.length === 1) batched.add(this);
   }
 
-  /** Uncorks (one socket write for the tick) and checks the outgoing buffer. */
+  /**
+   * Hands the turn's batch to the socket in one write and checks the
+   * outgoing buffer. Safe to interleave with ws's own frames (pings, pongs,
+   * close): every message in a batch is whole frames.
+   */
   flush(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket?.uncork();
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    batched.delete(this);
+    // Closing (shutdown closes through ws directly): nothing may follow the close frame.
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    // bufferedAmount counts it (ws reports the socket's writable length plus its own queue).
+    this.socket!.write(data);
+    this.checkBuffer();
+  }
+
+  private checkBuffer(): void {
     if (this.drainTimer === undefined && this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.watchDrain();
     }
@@ -229,20 +272,40 @@ export class WsConnection implements ParticipantConnection {
     }
   }
 
-  /** True while reading is paused for rate limits (a paused peer cannot answer pings). */
+  /** True while the session wants reading paused (rate limits, or a congested loop). */
   get paused(): boolean {
-    return this.ws.isPaused;
+    return this.pauseWanted;
   }
 
   pause(): void {
-    this.ws.pause();
+    this.pauseWanted = true;
+    if (this.probeBudget === 0) this.ws.pause();
   }
 
   resume(): void {
-    // A peer whose pongs we did not read while paused is not dead.
-    this.alive = true;
+    this.pauseWanted = false;
+    this.probeBudget = 0;
     this.progressAt = performance.now();
     this.ws.resume();
+  }
+
+  /**
+   * Lets the heartbeat's pong of a paused peer through: reads ahead up to
+   * {@link PROBE_READ_AHEAD_BYTES} (the session holds what arrives, in
+   * order) until the pong arrives, then pauses again. A peer that stopped
+   * reading never pongs, paused or not, and misses the next heartbeat; so
+   * does one whose pong is stuck behind more of its own unread input than
+   * that, which has sent beyond its rate for a whole heartbeat interval.
+   */
+  probe(): void {
+    if (!this.pauseWanted || this.probeBudget > 0) return;
+    this.probeBudget = PROBE_READ_AHEAD_BYTES;
+    this.ws.resume();
+  }
+
+  private endProbe(): void {
+    this.probeBudget = 0;
+    if (this.pauseWanted) this.ws.pause();
   }
 
   /** Drops every later frame (shutdown: nobody needs presence news any more). */
@@ -253,7 +316,11 @@ export class WsConnection implements ParticipantConnection {
   close(code: number, reason: string): void {
     const ws = this.ws;
     if (ws.readyState === WebSocket.CLOSED) return;
-    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    if (ws.readyState === WebSocket.OPEN) {
+      // What was batched goes before the close frame.
+      this.flush();
+      ws.close(code, reason);
+    }
     // A peer that does not read never completes the close handshake.
     if (this.closeTimer === undefined) {
       this.closeTimer = setTimeout(() => ws.terminate(), this.options.closeTimeoutMs);

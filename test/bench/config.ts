@@ -35,6 +35,15 @@ export interface Settings {
   readonly joinConcurrency: number;
   /** Participant counts of the footprint scenarios. */
   readonly footprintSizes: readonly number[];
+  /**
+   * Room sizes of the one-room scenarios: server RSS per enabled participant
+   * and the time until every member's view is complete, all in one room.
+   */
+  readonly roomSizes: readonly number[];
+  /** Enabled members of the presence-flood room (the flooders included). */
+  readonly floodMembers: number;
+  /** Clients looping `set_attributes` in the presence-flood scenario. */
+  readonly flooders: number;
   /** Participants per room in the footprint scenarios. */
   readonly footprintRoomSize: number;
   /** Most participants one generator process holds in the footprint scenarios. */
@@ -70,6 +79,9 @@ const full: Settings = {
   presenceTrials: 20,
   joinConcurrency: 100,
   footprintSizes: [1000, 10_000],
+  roomSizes: [1000, 10_000],
+  floodMembers: 50,
+  flooders: 4,
   footprintRoomSize: 100,
   footprintPerGenerator: 2500,
   clusterDirectPairs: 10,
@@ -90,6 +102,7 @@ const quick: Settings = {
   presenceParticipants: 100,
   presenceTrials: 3,
   footprintSizes: [300],
+  roomSizes: [1000],
   runTimeoutMs: 2 * 60_000,
 };
 
@@ -104,6 +117,9 @@ const smoke: Settings = {
   presenceParticipants: 20,
   presenceTrials: 2,
   footprintSizes: [100],
+  roomSizes: [20],
+  floodMembers: 10,
+  flooders: 2,
   footprintRoomSize: 10,
   clusterDirectPairs: 2,
   clusterRoomSize: 10,

@@ -15,6 +15,7 @@ import { runDirect } from './workloads/direct.js';
 import { runFanout } from './workloads/fanout.js';
 import { connectFootprint } from './workloads/footprint.js';
 import { runPresenceEnable, runPresenceJoin } from './workloads/presence.js';
+import { runPresenceFlood } from './workloads/presence-flood.js';
 
 function report(message: GeneratorReport): void {
   process.send?.(message);
@@ -49,6 +50,8 @@ async function run(task: Task): Promise<TaskResult> {
       return runPresenceJoin(driver, task, context);
     case 'presence-enable':
       return runPresenceEnable(driver, task, context);
+    case 'presence-flood':
+      return runPresenceFlood(driver, task, context);
     case 'footprint-connect':
       return connectFootprint(driver, task, kept);
     case 'memory':

@@ -127,7 +127,30 @@ export interface FootprintConnectTask {
   /** Rooms to fill, each with `perRoom` participants. */
   readonly rooms: readonly string[];
   readonly perRoom: number;
+  /**
+   * Members each room ends up with, over every generator that fills it
+   * (the one-room scenarios split a room across generators).
+   * @defaultValue `perRoom`
+   */
+  readonly roomTotal?: number;
+  /** Prefix of the participants' names, so generators sharing a room use distinct names. @defaultValue `'member-'` */
+  readonly namePrefix?: string;
   readonly joinConcurrency: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Presence flood: `flooders` clients loop `set_attributes` into a room of
+ * `members` enabled participants for `measureMs`, while a bystander pair in
+ * another room exchanges a direct message every `probeIntervalMs`.
+ */
+export interface PresenceFloodTask {
+  readonly kind: 'presence-flood';
+  readonly members: number;
+  readonly flooders: number;
+  readonly probeIntervalMs: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
   readonly timeoutMs: number;
 }
 
@@ -142,7 +165,7 @@ export interface CloseAllTask {
 }
 
 /** Work for a generator. */
-export type Task = DirectTask | FanoutTask | PresenceJoinTask | PresenceEnableTask | FootprintConnectTask | MemoryTask | CloseAllTask;
+export type Task = DirectTask | FanoutTask | PresenceJoinTask | PresenceEnableTask | PresenceFloodTask | FootprintConnectTask | MemoryTask | CloseAllTask;
 
 /** Result of a throughput workload (direct, attachment, fan-out). */
 export interface ThroughputResult {
@@ -176,6 +199,22 @@ export interface PresenceResult {
   readonly participants: number;
 }
 
+/** Result of a presence flood. */
+export interface FloodResult {
+  readonly kind: 'flood';
+  /** The bystander's send-to-delivery latencies during the measured phase. */
+  readonly latency: HistogramData;
+  /** Slowest bystander delivery, in milliseconds. */
+  readonly maxMs: number;
+  /** Bystander messages sent during the measured phase that never arrived. */
+  readonly lost: number;
+  /** `set_attributes` requests the flooders sent during the measured phase. */
+  readonly attributeSets: number;
+  /** `participant.attributes` pushes the room's members received during the measured phase. */
+  readonly attributePushes: number;
+  readonly durationMs: number;
+}
+
 /** Result of a footprint connect. */
 export interface ConnectResult {
   readonly kind: 'connected';
@@ -195,7 +234,7 @@ export interface ClosedResult {
 }
 
 /** Any task result. */
-export type TaskResult = ThroughputResult | PresenceResult | ConnectResult | MemoryResult | ClosedResult;
+export type TaskResult = ThroughputResult | PresenceResult | FloodResult | ConnectResult | MemoryResult | ClosedResult;
 
 /** Parent to generator. */
 export type GeneratorCommand =

@@ -1,6 +1,6 @@
 /**
  * Reduces repeated runs to medians and ratios, and renders the table (a
- * Markdown table, readable in a terminal and pasteable into the README).
+ * Markdown table, readable in a terminal and pasteable into docs/performance.md).
  */
 import { median } from './histogram.js';
 import type { Target } from './ipc.js';
@@ -127,7 +127,11 @@ function formatRatio(value: number | undefined): string {
 function notes(scenario: Scenario, entry: ResultEntry, m: MedianFigures, repeats: number): string {
   const e = m.extra;
   const parts: string[] = [];
-  if (scenario.id.startsWith('footprint')) {
+  if (scenario.id.startsWith('room-')) {
+    parts.push(`${formatNumber(e.rssKiB)} KiB RSS/participant, heap ${formatNumber(e.heapKiB)} KiB, complete in ${formatNumber(e.completeMs)} ms`);
+  } else if (scenario.id.startsWith('presence-flood')) {
+    parts.push(`${formatNumber(e.attributeSetsPerSecond)} sets/s in, ${formatNumber(e.attributePushesPerSecond)} pushes/s out, lost ${formatNumber(e.lost)}`);
+  } else if (scenario.id.startsWith('footprint')) {
     parts.push(`heap ${formatNumber(e.heapKiB)} KiB, client heap ${formatNumber(e.clientHeapKiB)} KiB`);
   } else if (e.serverCpuPct !== undefined) {
     parts.push(`cpu server ${Math.round(e.serverCpuPct)}% / gen ${Math.round(e.generatorCpuPct ?? NaN)}%, server ${formatNumber(e.serverUsPerDelivery)} µs/msg`);

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Settings } from './config.js';
 import { LatencyHistogram } from './histogram.js';
-import type { ConnectResult, CpuFigures, MemoryResult, PresenceResult, Target, Task, ThroughputResult } from './ipc.js';
+import type { ConnectResult, CpuFigures, FloodResult, MemoryResult, PresenceResult, Target, Task, ThroughputResult } from './ipc.js';
 import { GeneratorProcess, ServerProcess, type ForkOptions } from './processes.js';
 import { startRedis } from '../helpers/redis-server.js';
 
@@ -336,6 +336,102 @@ function footprintScenario(settings: Settings, participants: number, requested: 
   };
 }
 
+/** Targets that fill one big room: codec-level clients only (a thousand full clients need gigabytes). */
+const ROOM_TARGETS: readonly string[] = ['roomstate-lean', 'raw', 'socketio'];
+
+/**
+ * One room of `participants` enabled members, split over generator
+ * processes that join at once. `measure: 'memory'` reports the server's RSS
+ * per participant (heap snapshots with --heap-snapshot); `'time'` the time
+ * from the first connect until every member's view is complete.
+ */
+function roomScenario(settings: Settings, participants: number, measure: 'memory' | 'time'): Scenario {
+  const generators = Math.ceil(participants / settings.footprintPerGenerator);
+  const timeoutMs = settings.runTimeoutMs;
+  return {
+    id: measure === 'memory' ? `room-footprint-${participants}` : `room-complete-${participants}`,
+    title: measure === 'memory' ? `one room of ${participants}: memory` : `one room of ${participants}: every view complete`,
+    unit: measure === 'memory' ? 'KiB RSS/participant' : 'ms',
+    higherIsBetter: false,
+    params: { participants, generators, joinConcurrency: settings.joinConcurrency },
+    targets: ROOM_TARGETS,
+    run: (env) =>
+      withProcesses(env, generators, ['--expose-gc'], async (server, gens) => {
+        const room = `${env.runId}-room`;
+        // Warm the server's code paths first, so one-time costs stay out of the delta.
+        await gens[0].run<ConnectResult>({ kind: 'footprint-connect', rooms: [`${env.runId}-warmup`], perRoom: 10, joinConcurrency: 10, timeoutMs });
+        await gens[0].run({ kind: 'close-all' });
+        const before = await server.memory();
+        const snapshot = (phase: string) => (env.heapSnapshotDir && measure === 'memory' ? server.heapSnapshot(join(env.heapSnapshotDir, `${env.runId}__${phase}.heapsnapshot`)) : undefined);
+        await snapshot('before');
+        const share = Math.ceil(participants / generators);
+        const started = performance.now();
+        const connected = await Promise.all(
+          gens.map((g, i) =>
+            g.run<ConnectResult>({
+              kind: 'footprint-connect',
+              rooms: [room],
+              perRoom: Math.min(share, participants - i * share),
+              roomTotal: participants,
+              namePrefix: `g${i}-member-`,
+              joinConcurrency: Math.max(1, Math.floor(settings.joinConcurrency / generators)),
+              timeoutMs,
+            }),
+          ),
+        );
+        const completeMs = performance.now() - started;
+        const count = connected.reduce((sum, c) => sum + c.participants, 0);
+        const after = await server.memory();
+        await snapshot('after');
+        const kib = (bytes: number): number => bytes / count / 1024;
+        const rssKiB = kib(after.rss - before.rss);
+        return {
+          value: measure === 'memory' ? rssKiB : completeMs,
+          extra: {
+            participants: count,
+            rssKiB,
+            heapKiB: kib(after.heapUsed - before.heapUsed),
+            arrayBuffersKiB: kib(after.arrayBuffers - before.arrayBuffers),
+            serverRssMiB: after.rss / 1024 / 1024,
+            completeMs,
+          },
+        };
+      }),
+  };
+}
+
+/** Bystander latency while clients flood a room with `set_attributes` (roomstate only: the others have no attributes). */
+function presenceFloodScenario(settings: Settings): Scenario {
+  const members = settings.floodMembers;
+  return {
+    id: `presence-flood-${members}`,
+    title: `presence flood: ${settings.flooders} clients set_attributes into ${members}, bystander pair`,
+    unit: 'ms bystander max',
+    higherIsBetter: false,
+    params: { members, flooders: settings.flooders, probeIntervalMs: 10 },
+    targets: ['roomstate-lean'],
+    run: (env) =>
+      withProcesses(env, 1, [], async (_server, [gen]) => {
+        const result = await gen.run<FloodResult>({
+          kind: 'presence-flood',
+          members,
+          flooders: settings.flooders,
+          probeIntervalMs: 10,
+          warmupMs: settings.warmupMs,
+          measureMs: Math.max(settings.measureMs, 1000),
+          timeoutMs: settings.runTimeoutMs,
+        });
+        const seconds = result.durationMs / 1000;
+        return {
+          value: result.maxMs,
+          ...latencyFigures([result.latency]),
+          extra: { maxMs: result.maxMs, lost: result.lost, attributeSetsPerSecond: result.attributeSets / seconds, attributePushesPerSecond: result.attributePushes / seconds },
+          ...(result.lost > 0 ? { error: `${result.lost} bystander messages never arrived` } : {}),
+        };
+      }),
+  };
+}
+
 /**
  * Every scenario of a mode. Footprint sizes above what the open-file limit
  * allows in one process are cut to the largest whole number of rooms that fits.
@@ -350,6 +446,8 @@ export function buildScenarios(settings: Settings, openFileLimit: number): Scena
     fanoutScenario(settings, settings.clusterRoomSize, 2),
     presenceJoinScenario(settings),
     presenceEnableScenario(settings),
+    presenceFloodScenario(settings),
+    ...settings.roomSizes.flatMap((n) => [roomScenario(settings, n, 'memory'), roomScenario(settings, n, 'time')]),
     ...settings.footprintSizes.map((n) => footprintScenario({ ...settings, footprintPerGenerator: Math.min(settings.footprintPerGenerator, fitting) }, Math.min(n, fitting), n)),
   ];
 }

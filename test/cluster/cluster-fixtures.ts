@@ -15,13 +15,15 @@ export const CLUSTER_WAIT = { timeoutMs: CLUSTER_WAIT_MS } as const;
 /** Lease and heartbeat of test nodes: small, so a dead node is cleared quickly. */
 export const TEST_LEASE = { leaseMs: 1500, heartbeatIntervalMs: 250 } as const;
 
-/** Starts `count` nodes on `redisUrl`, sharing a fresh key prefix (so tests never see each other's state). */
-export async function startNodes(redisUrl: string, count: number, options: Partial<RoomServerOptions> = {}): Promise<TestServer[]> {
+/** Where test nodes find Redis: one server's URL, or a Redis Cluster's node URLs. */
+export type TestRedisTarget = string | { readonly cluster: readonly string[] };
+
+/** Starts `count` nodes on `redis`, sharing a fresh key prefix (so tests never see each other's state). */
+export async function startNodes(redis: TestRedisTarget, count: number, options: Partial<RoomServerOptions> = {}): Promise<TestServer[]> {
   const keyPrefix = `test-${randomUUID()}`;
+  const where = typeof redis === 'string' ? { url: redis } : { cluster: redis.cluster };
   return Promise.all(
-    Array.from({ length: count }, () =>
-      startServer({ limits: { maxParticipantsPerRoom: 4 }, ...options, redis: { url: redisUrl, keyPrefix, ...TEST_LEASE } }),
-    ),
+    Array.from({ length: count }, () => startServer({ limits: { maxParticipantsPerRoom: 4 }, ...options, redis: { ...where, keyPrefix, ...TEST_LEASE } })),
   );
 }
 

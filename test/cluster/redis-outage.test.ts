@@ -1,13 +1,13 @@
 /**
  * Redis going away and coming back, with two nodes in this process: relays
  * that need Redis are answered with an error, same-node messaging goes on,
- * newcomers are refused, and once Redis is back every node reconciles
- * presence (pushes for who came and went) and cross-node messaging resumes.
+ * newcomers are admitted by their node alone, and once Redis is back every
+ * node reconciles presence (pushes for who came and went, newcomers among
+ * them) and cross-node messaging resumes; nobody is refused at any point.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/index.js';
 import { RELAY_UNAVAILABLE_TEXT } from '../../src/server/cluster/redis-directory.js';
-import { expectUpgradeRefused } from '../helpers/raw-client.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { uniqueRoom, type TestServer } from '../helpers/server.js';
@@ -50,10 +50,13 @@ describe('redis outage', () => {
     // Same node: still fine.
     expect(await alice.invoke('send', { to_participant_id: carol.participantId, type: 'chat', message_json: '"local"' })).toEqual({ type: 'empty' });
     expect((await carol.waitForPush('chat', undefined, CLUSTER_WAIT_MS)).message).toBe('local');
-    // Newcomers cannot be counted, so they are refused.
-    const refused = await expectUpgradeRefused(a.url, room, await a.token(room, 'late'));
-    expect(refused.status).toBe(503);
-    expect(JSON.parse(refused.body)).toEqual({ error: 'cluster unavailable' });
+    // Newcomers are admitted by their node alone (counted against the limits there), and talk locally.
+    const late = await connectTo(a, room, 'late');
+    await late.invoke('enable', {});
+    const lateSnapshot = await late.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
+    // Those of other nodes it knew before the outage are still listed.
+    expect((lateSnapshot.message as { participants: { id: string }[] }).participants.map((p) => p.id).sort()).toEqual([alice.participantId, carol.participantId, bob.participantId].sort());
+    await alice.waitForPush('participant.enabled', (p) => p.from === late.participantId, CLUSTER_WAIT_MS);
 
     // Who comes and goes during the outage: carol (node a) leaves, erin (node b) enables.
     await carol.close();
@@ -61,17 +64,25 @@ describe('redis outage', () => {
     await erin.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
 
     await redis.restart();
+    // Admitted the moment Redis is back (no wait for reconciliation), on the node that saw no newcomer yet.
+    const early = await connectTo(b, room, 'early');
+    await early.invoke('enable', {});
+    await early.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
     const gone = await bob.waitForPush('participant.disabled', (p) => p.from === carol.participantId, CLUSTER_WAIT_MS);
     expect(gone.message).toEqual({ id: carol.participantId });
     const came = await alice.waitForPush('participant.enabled', (p) => p.from === erin.participantId, CLUSTER_WAIT_MS);
     expect(came.message).toEqual({ id: erin.participantId, role: 'user', attributes: { name: 'erin' } });
+    // The newcomer of the outage is known on the other node, with its attributes, and sees the others.
+    const lateThere = await bob.waitForPush('participant.enabled', (p) => p.from === late.participantId, CLUSTER_WAIT_MS);
+    expect(lateThere.message).toEqual({ id: late.participantId, role: 'user', attributes: { name: 'late' } });
+    for (const id of [erin.participantId, early.participantId]) await late.waitForPush('participant.enabled', (p) => p.from === id, CLUSTER_WAIT_MS);
 
     // Cross-node messaging resumes without restarting anything.
     await waitUntil(async () => (await alice.invoke('send', { to_participant_id: bob.participantId, type: 'chat', message_json: '"back"' })).type === 'empty', CLUSTER_WAIT);
     expect((await bob.waitForPush('chat', (p) => p.message === 'back', CLUSTER_WAIT_MS)).from).toBe(alice.participantId);
     expect(await bob.invoke('broadcast', { type: 'news', message_json: '"all"' })).toEqual({ type: 'empty' });
-    for (const peer of [alice, erin]) expect((await peer.waitForPush('news', undefined, CLUSTER_WAIT_MS)).message).toBe('all');
+    for (const peer of [alice, erin, late, early]) expect((await peer.waitForPush('news', undefined, CLUSTER_WAIT_MS)).message).toBe('all');
     // And the cluster-wide counts match the nodes again.
-    await waitUntil(async () => JSON.stringify((await httpStatus(a)).cluster) === JSON.stringify({ nodes: 2, rooms: 1, participants: 3, enabled: 3 }), CLUSTER_WAIT);
+    await waitUntil(async () => JSON.stringify((await httpStatus(a)).cluster) === JSON.stringify({ nodes: 2, rooms: 1, participants: 5, enabled: 5 }), CLUSTER_WAIT);
   });
 });

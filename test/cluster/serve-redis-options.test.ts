@@ -29,7 +29,7 @@ describe('roomstate serve --redis', () => {
 
   it('rejects --redis-lease without --redis (exit 1)', async () => {
     const exit = await runCli(['serve', '--port', '0', '--secret', 's', '--redis-lease', '3s']);
-    expectOneErrorLine(exit, 1, 'roomstate: --redis-lease needs --redis.');
+    expectOneErrorLine(exit, 1, 'roomstate: --redis-lease needs --redis or --redis-cluster.');
   });
 
   it('says so when Redis cannot be reached at startup (exit 2)', async () => {

@@ -5,39 +5,16 @@
  * shows what the server holds and takes no participant actions.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { mintAdminToken } from '../../src/auth/token.js';
-import type { FeedMessage } from '../../src/console/feed-protocol.js';
-import { Recorder } from '../helpers/recorder.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { closeConsoleSockets, openConsole as open, openedConsole as opened } from './helpers/console-socket.js';
 
 let fx: TestServer | undefined;
-const sockets: WebSocket[] = [];
 afterEach(async () => {
-  for (const ws of sockets.splice(0)) ws.terminate();
+  closeConsoleSockets();
   await fx?.close();
   fx = undefined;
 });
-
-/** Opens a console websocket; resolves with it once open, or with the HTTP status of a refusal. */
-function open(url: string, token: string | undefined): Promise<{ ws: WebSocket; messages: Recorder<FeedMessage>; closed: Promise<number> } | { status: number; reason: string }> {
-  const ws = new WebSocket(url, token === undefined ? [] : [`roomstate-console.${token}`]);
-  sockets.push(ws);
-  const messages = new Recorder<FeedMessage>();
-  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as FeedMessage));
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, messages, closed }));
-    ws.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0, reason: response.statusMessage ?? '' }));
-    ws.once('error', (error) => reject(error));
-  });
-}
-
-async function opened(url: string, token: string) {
-  const result = await open(url, token);
-  if ('status' in result) throw new Error(`refused: ${result.status} ${result.reason}`);
-  return result;
-}
 
 describe('console access', () => {
   it('is off unless asked for', async () => {
@@ -75,11 +52,8 @@ describe('console feed', () => {
     const alice = await fx.connect(room, 'alice');
     const bob = await fx.connect(room, 'bob');
     await bob.invoke('enable', {});
-    const state = await viewer.messages.waitFor(
-      (m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'bob' && p.enabled)),
-      { what: 'bob enabled in the feed', timeoutMs: 60_000 },
-    );
-    const shown = state.type === 'state' ? state.rooms.find((r) => r.name === room)! : undefined;
+    const state = await viewer.views.waitFor((v) => v.rooms.some((r) => r.participants.some((p) => p.name === 'bob' && p.enabled)), { what: 'bob enabled in the feed', timeoutMs: 60_000 });
+    const shown = state.rooms.find((r) => r.name === room);
     expect(shown!.participants.map((p) => [p.name, p.role, p.id, p.enabled, p.attributes, p.states])).toEqual([
       ['alice', 'user', alice.participantId, false, { name: 'alice' }, ['participantSession.connected.disabled']],
       ['bob', 'user', bob.participantId, true, { name: 'bob' }, ['participantSession.connected.enabled']],
@@ -91,10 +65,13 @@ describe('console feed', () => {
     // The feed has no message that acts in a room: anything else is ignored, and the feed goes on.
     viewer.ws.send(JSON.stringify({ type: 'broadcast', room, message: 'spoof' }));
     await alice.invoke('enable', {});
-    await viewer.messages.waitFor((m) => m.type === 'state' && m.rooms.some((r) => r.participants.some((p) => p.name === 'alice' && p.enabled)), { what: 'alice enabled', timeoutMs: 60_000 });
+    await viewer.views.waitFor((v) => v.rooms.some((r) => r.participants.some((p) => p.name === 'alice' && p.enabled)), { what: 'alice enabled', timeoutMs: 60_000 });
+    // After the first push, every push is a delta.
+    expect(viewer.messages.filter((m) => m.type === 'state')).toHaveLength(1);
 
     await bob.close();
-    await viewer.messages.waitFor((m) => m.type === 'state' && !m.rooms.some((r) => r.participants.some((p) => p.name === 'bob')), { what: 'bob gone', timeoutMs: 60_000 });
+    const gone = await viewer.views.waitFor((v) => !v.rooms.some((r) => r.participants.some((p) => p.name === 'bob')), { what: 'bob gone', timeoutMs: 60_000 });
+    expect(gone.rooms.find((r) => r.name === room)!.participants.map((p) => p.name)).toEqual(['alice']);
   });
 
   it('closes an inspector that sends invalid events with 1008 and keeps serving the rest', async () => {
@@ -103,7 +80,7 @@ describe('console feed', () => {
     for (const bad of ['not json', JSON.stringify({ type: 'actor', id: 'x'.repeat(1000), machine: 'connection', label: '' }), JSON.stringify({ type: 'nope' })]) {
       const inspector = await opened(`${fx.url}/console/inspect`, admin);
       inspector.ws.send(bad);
-      expect(await inspector.closed).toBe(1008);
+      expect((await inspector.closed).code).toBe(1008);
     }
     const viewer = await opened(`${fx.url}/console/feed`, admin);
     await viewer.messages.waitFor((m) => m.type === 'state', { what: 'a state', timeoutMs: 60_000 });

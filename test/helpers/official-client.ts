@@ -4,7 +4,7 @@
  *
  * The package's ESM build is CommonJS marked as a module, so it is loaded with
  * `require`. Its types come from the package's own declarations. Its known
- * bugs (PROTOCOL.md section 3) are worked around here, never in the server:
+ * bugs (docs/interop.md#known-bugs-of-the-official-npm-client) are worked around here, never in the server:
  * process-level handlers record stray errors so a test can assert there were
  * none, and the MESHAGENT_* variables that override explicit settings are
  * cleared.
@@ -48,7 +48,7 @@ export interface ProcessGuard {
 
 /**
  * Installs `unhandledRejection` and `uncaughtException` handlers, as
- * PROTOCOL.md advises for the official client, and records what reaches them.
+ * docs/interop.md#known-bugs-of-the-official-npm-client advises, and records what reaches them.
  * Interop tests assert `errors` is empty at the end: against a correct server
  * the client's crash paths must never be taken.
  */

@@ -30,7 +30,8 @@ export interface TestRedis {
   dispose(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A free loopback port (bound, then released). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -42,8 +43,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+/** Starts `redis-server` on `port` with its files in `dir` and no persistence; resolves once it accepts connections. */
+export function launchRedis(port: number, dir: string, extra: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -73,7 +75,8 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Stops a Redis started by {@link launchRedis} (SIGTERM) and waits for its exit. */
+export function stopRedis(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -85,20 +88,20 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'roomstate-redis-'));
   const port = await freePort();
-  let child: ChildProcess | undefined = await launch(port, dir);
+  let child: ChildProcess | undefined = await launchRedis(port, dir);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     async stop() {
-      if (child) await exited(child);
+      if (child) await stopRedis(child);
       child = undefined;
     },
     async restart() {
-      if (child) await exited(child);
-      child = await launch(port, dir);
+      if (child) await stopRedis(child);
+      child = await launchRedis(port, dir);
     },
     async dispose() {
-      if (child) await exited(child);
+      if (child) await stopRedis(child);
       child = undefined;
       rmSync(dir, { recursive: true, force: true });
     },

@@ -27,7 +27,12 @@ export interface SpawnedServer {
 /** Options of {@link spawnCliServer}. */
 export interface SpawnCliServerOptions {
   secret: string;
-  /** Extra CLI arguments after `serve --port 0 --secret S`. */
+  /**
+   * The port to listen on (e.g. a restarted server taking its predecessor's).
+   * @defaultValue 0 (a free port)
+   */
+  port?: number;
+  /** Extra CLI arguments after `serve --port P --secret S`. */
   args?: readonly string[];
   /**
    * How long to wait for the listening line.
@@ -37,11 +42,11 @@ export interface SpawnCliServerOptions {
 }
 
 /**
- * Starts `node dist/src/cli/main.js serve --port 0 --secret S` and
+ * Starts `node dist/src/cli/main.js serve --port P --secret S` and
  * resolves once it prints `roomstate listening on ws://HOST:PORT`.
  */
 export function spawnCliServer(options: SpawnCliServerOptions): Promise<SpawnedServer> {
-  const args = [CLI_ENTRY, 'serve', '--port', '0', '--secret', options.secret, ...(options.args ?? [])];
+  const args = [CLI_ENTRY, 'serve', '--port', String(options.port ?? 0), '--secret', options.secret, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -204,7 +204,7 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits }
     expect(officialFailures).toEqual([]);
     const refused = rawFailures.length + officialFailures.length;
     const acked = allRecords.flat().filter((rec) => rec.acked).length;
-    // Console output is the figure quoted in the README.
+    // Console output is the figure quoted in docs/testing.md.
     console.log(`[nothing-lost] ${label}: senders=${senderIds.length} sends=${allRecords.flat().length} acknowledged=${acked} refused=${refused} deliveries checked=${checked}`);
     expect(acked).toBe(allRecords.flat().length);
     expect(checked).toBeGreaterThanOrEqual(acked);

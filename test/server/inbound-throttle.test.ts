@@ -35,7 +35,7 @@ describe('InboundThrottle', () => {
     const time = manualTime();
     const handled: number[] = [];
     const events: string[] = [];
-    const throttle = new InboundThrottle({ messagesPerSecond, bytesPerSecond, maxMessageBytes: 1, handlerMsPerSecond: Infinity }, time.clock, time.timers, {
+    const throttle = new InboundThrottle({ messagesPerSecond, bytesPerSecond, maxMessageBytes: 1 }, time.clock, time.timers, {
       handle: (frame) => handled.push(new DataView(frame.buffer, frame.byteOffset).getUint32(4)),
       pause: () => events.push('pause'),
       resume: () => events.push('resume'),
@@ -79,37 +79,6 @@ describe('InboundThrottle', () => {
     expect(events).toEqual(['pause', 'resume']);
   });
 
-  it('charges the time handling took and pauses a participant over its share', () => {
-    const time = manualTime();
-    const handled: number[] = [];
-    const events: string[] = [];
-    const throttle = new InboundThrottle(
-      { messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxMessageBytes: 1, handlerMsPerSecond: 100 },
-      time.clock,
-      time.timers,
-      {
-        handle: (frame) => {
-          handled.push(new DataView(frame.buffer, frame.byteOffset).getUint32(4));
-          // Each request costs 40 ms of server time (e.g. parsing huge JSON).
-          time.advance(40);
-        },
-        pause: () => events.push('pause'),
-        resume: () => events.push('resume'),
-        failed: (error) => events.push(`failed ${(error as Error).message}`),
-      },
-    );
-    for (let id = 0; id < 5; id++) throttle.receive(request(id));
-    // 100 ms of burst, the third request (120 ms) goes into debt: paused.
-    expect(handled).toEqual([0, 1, 2]);
-    expect(events).toEqual(['pause']);
-    time.advance(200);
-    expect(handled).toEqual([0, 1, 2, 3, 4]);
-    // Handling the held two cost 80 ms more: paused again until paid.
-    expect(events).toEqual(['pause', 'resume', 'pause']);
-    time.advance(1000);
-    expect(events).toEqual(['pause', 'resume', 'pause', 'resume']);
-  });
-
   it('stop drops held frames and cancels the timer', () => {
     const { throttle, handled, time } = setup(1);
     for (let id = 0; id < 4; id++) throttle.receive(request(id));
@@ -124,7 +93,7 @@ describe('InboundThrottle', () => {
     const time = manualTime();
     const events: string[] = [];
     let calls = 0;
-    const throttle = new InboundThrottle({ messagesPerSecond: 1, bytesPerSecond: Infinity, maxMessageBytes: 1, handlerMsPerSecond: Infinity }, time.clock, time.timers, {
+    const throttle = new InboundThrottle({ messagesPerSecond: 1, bytesPerSecond: Infinity, maxMessageBytes: 1 }, time.clock, time.timers, {
       handle: () => {
         if (++calls === 3) throw new Error('boom');
       },

@@ -198,30 +198,33 @@ describe('rates', () => {
     for (let i = 0; i < 60; i++) expect((await bob.waitFor((m) => m.type === 'messaging.send')).header?.message).toBe(i);
   });
 
-  it('keeps a connection paused for its rate through heartbeats (its pongs wait unread)', async () => {
+  it('keeps a live connection paused for its rate through heartbeats: the beat reads ahead to its pong', async () => {
     // The heartbeat's setInterval is faked too: the test runs beats while alice is held.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const time = handClock();
       const server = await serve({ messagesPerSecond: 20 }, { heartbeatIntervalMs: 200, clock: time.clock });
-      const alice = await server.connect(uniqueRoom(), 'alice');
+      const room = uniqueRoom();
+      const alice = await server.connect(room, 'alice');
+      const bob = await server.connect(room, 'bob');
       let pings = 0;
       alice.ws.on('ping', () => pings++);
       const { state, replies } = fire(alice, 60, () => ({ type: 't', message_json: '1' }), 'broadcast');
       await waitUntil(() => state.served === 20);
-      // Many heartbeats while alice is paused: she is neither pinged nor dropped.
-      for (let i = 0; i < 5; i++) vi.advanceTimersByTime(200);
-      // Well past the debt, so the bucket is full again for the requests below.
+      // Many heartbeats while alice is paused: each pings her, and her pong (sent at once,
+      // behind her held requests) is read ahead before bob's round trip is answered.
+      for (let i = 1; i <= 5; i++) {
+        vi.advanceTimersByTime(200);
+        await waitUntil(() => pings === i);
+        expect(await bob.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
+      }
+      expect(state.served).toBe(20);
+      // Well past the debt: every held request is served, in order, none refused.
       time.advance(10_000);
       expect(await replies).toEqual(Array.from({ length: 60 }, () => ({ type: 'empty' })));
-      expect(pings).toBe(0);
-      // Reading again, she answers the next beat and survives the one after it.
-      vi.advanceTimersByTime(200);
-      await waitUntil(() => pings === 1);
-      expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
-      vi.advanceTimersByTime(200);
-      expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
       expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+      vi.advanceTimersByTime(200);
+      expect(await alice.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
     } finally {
       vi.useRealTimers();
     }

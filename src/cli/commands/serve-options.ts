@@ -17,7 +17,7 @@ export const LIMIT_FLAGS = [
   ['maxAttributeKeys', '--max-attribute-keys', "keys in a participant's attributes (256)"],
   ['messagesPerSecond', '--messages-per-second', 'requests per second per participant (1000)'],
   ['bytesPerSecond', '--bytes-per-second', 'request bytes per second per participant (16777216)'],
-  ['handlerMsPerSecond', '--handler-ms-per-second', 'server time per second one participant may use, in ms (250)'],
+  ['fairnessSliceMs', '--fairness-slice-ms', 'handling time per event-loop turn before server time is shared fairly among token names, in ms (10)'],
   ['maxBufferedBytes', '--max-buffered-bytes', 'outgoing bytes queued for one connection before it is dropped (16777216)'],
   ['slowConsumerTimeoutMs', '--slow-consumer-timeout-ms', 'how long a connection may stay over the outgoing buffer limit without draining, in ms (5000)'],
   ['maxJsonDepth', '--max-json-depth', 'deepest JSON nesting in a request (64)'],
@@ -79,11 +79,20 @@ export function wsUrl(host: string, port: number): string {
 /** Environment variable that gives `--redis`. */
 export const REDIS_URL_ENV = 'ROOMSTATE_REDIS_URL';
 
-/** The cluster options of `--redis` and `--redis-lease` (heartbeats thrice per lease); none without `--redis`. */
-export function clusterOptions(url: string | undefined, leaseMs: number | undefined): RedisClusterOptions | undefined {
-  if (url === undefined) {
-    if (leaseMs !== undefined) throw usageError('--redis-lease needs --redis.');
+/** Environment variable that gives `--redis-cluster`. */
+export const REDIS_CLUSTER_ENV = 'ROOMSTATE_REDIS_CLUSTER';
+
+/**
+ * The cluster options of `--redis` or `--redis-cluster` (comma-separated
+ * node URLs) and `--redis-lease` (heartbeats thrice per lease); none without
+ * either.
+ */
+export function clusterOptions(url: string | undefined, clusterUrls: string | undefined, leaseMs: number | undefined): RedisClusterOptions | undefined {
+  if (url !== undefined && clusterUrls !== undefined) throw usageError('give --redis (one Redis server) or --redis-cluster (a Redis Cluster), not both.');
+  if (url === undefined && clusterUrls === undefined) {
+    if (leaseMs !== undefined) throw usageError('--redis-lease needs --redis or --redis-cluster.');
     return undefined;
   }
-  return leaseMs === undefined ? { url } : { url, leaseMs, heartbeatIntervalMs: leaseMs / 3 };
+  const where = url !== undefined ? { url } : { cluster: clusterUrls!.split(',').map((part) => part.trim()).filter((part) => part.length > 0) };
+  return leaseMs === undefined ? where : { ...where, leaseMs, heartbeatIntervalMs: leaseMs / 3 };
 }

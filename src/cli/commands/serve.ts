@@ -15,7 +15,7 @@ import { note, writeLine } from '../output.js';
 import { SECRET_ENV, generateSecret, secretFrom } from '../secret.js';
 import { withEnvironment } from '../environment.js';
 import { watchForStop } from '../shutdown.js';
-import { LOG_LEVELS, REDIS_URL_ENV, clusterOptions, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
+import { LOG_LEVELS, REDIS_CLUSTER_ENV, REDIS_URL_ENV, clusterOptions, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
 
 interface ServeOptions {
   host: string;
@@ -34,6 +34,7 @@ interface ServeOptions {
   tlsKey?: string;
   publicUrl?: string;
   redis?: string;
+  redisCluster?: string;
   redisLease?: number;
   [limit: string]: unknown;
 }
@@ -62,12 +63,16 @@ export function serveCommand(): Command {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--public-url <url>', 'base URL clients reach this server at, e.g. wss://rooms.example.com (room_url in room_ready)')
     .option('--redis <url>', `join a cluster of nodes on this Redis 7 server, e.g. redis://127.0.0.1:6379 (also ${REDIS_URL_ENV})`)
+    .option(
+      '--redis-cluster <urls>',
+      `join a cluster of nodes on this Redis 7 Cluster: some of its nodes, comma-separated, e.g. redis://10.0.0.1:7000,redis://10.0.0.2:7000 (also ${REDIS_CLUSTER_ENV})`,
+    )
     .addOption(
       new Option('--redis-lease <duration>', "how long a silent node's participants stay before every other node drops them (default: 5s)")
         .argParser(durationOption('--redis-lease')),
     );
   for (const option of limitOptions()) command.addOption(option);
-  withEnvironment(command, { port: 'PORT', host: 'HOST', redis: REDIS_URL_ENV });
+  withEnvironment(command, { port: 'PORT', host: 'HOST', redis: REDIS_URL_ENV, redisCluster: REDIS_CLUSTER_ENV });
   return command
     .addHelpText(
       'after',
@@ -95,7 +100,7 @@ async function serve(options: ServeOptions): Promise<void> {
   // Loaded here, not at the top: every other command starts without the server, pino and prom-client.
   const [{ pino }, { createRoomServer }] = await Promise.all([import('pino'), import('../../server/index.js')]);
   const logger = pino({ name: 'roomstate', level: options.logLevel }, pino.destination({ dest: 2, sync: true }));
-  const redis = clusterOptions(options.redis, options.redisLease);
+  const redis = clusterOptions(options.redis, options.redisCluster, options.redisLease);
   let server: RoomServer;
   try {
     server = createRoomServer({

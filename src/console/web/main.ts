@@ -7,6 +7,7 @@
 import { CONSOLE_FEED_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../feed-protocol.js';
 import { h } from './dom.js';
 import { CONSOLE_CSS } from './style.js';
+import { FeedModel } from './model.js';
 import { forgetToken, rememberToken, takeToken } from './token.js';
 import { ClientsPanel, SessionPanel, renderRooms } from './views.js';
 
@@ -60,15 +61,14 @@ function follow(token: string): void {
   const session = new SessionPanel(sessionRoot, diagram);
   const clients = new ClientsPanel(clientsRoot, diagram);
   let selected: string | null = null;
-  // Each participant's current states, from the latest state push.
-  let states = new Map<string, readonly string[]>();
+  const model = new FeedModel();
   roomsRoot.onclick = (event) => {
     const row = (event.target as Element).closest('tr[data-participant-id]');
     if (row === null) return;
     selected = row.getAttribute('data-participant-id');
     for (const other of roomsRoot.querySelectorAll('tr.selected')) other.classList.remove('selected');
     row.classList.add('selected');
-    void session.select(selected!, row.firstElementChild?.textContent ?? selected!, states.get(selected!) ?? []);
+    void session.select(selected!, row.firstElementChild?.textContent ?? selected!, model.participant(selected!)?.states ?? []);
     ask({ type: 'select', participantId: selected });
   };
   ws.onopen = () => setStatus('live', 'live');
@@ -77,10 +77,11 @@ function follow(token: string): void {
     if (message.type === 'diagram') pending.get(message.machine)?.(message.svg);
     else if (message.type === 'log') session.log(message.participantId, message.entries, message.reset);
     else {
-      renderRooms(roomsRoot, message.rooms, selected);
-      states = new Map(message.rooms.flatMap((room) => room.participants.map((p) => [p.id, p.states] as const)));
-      for (const [id, current] of states) session.update(id, current);
-      clients.render(message.clients);
+      model.apply(message);
+      const rooms = model.roomViews();
+      renderRooms(roomsRoot, rooms, selected);
+      for (const room of rooms) for (const p of room.participants) session.update(p.id, p.states);
+      clients.render(model.clientViews());
     }
   };
   ws.onclose = () => {

@@ -6,19 +6,20 @@
  */
 import type { ClientActorView, InspectedClientView, LogEntry, RoomView } from '../feed-protocol.js';
 import { clock, compact, h, highlight } from './dom.js';
+import { DiagramView } from './diagram-view.js';
 
 /** Asks the feed for a machine's diagram and resolves with its SVG. */
 export type DiagramSource = (machine: string) => Promise<string>;
 
-function svgElement(svg: string): Element {
-  const template = document.createElement('template');
-  template.innerHTML = svg;
-  return template.content.firstElementChild!;
-}
-
 function logLine(entry: LogEntry): HTMLElement {
   const leaves = entry.states.map((id) => id.slice(id.indexOf('.') + 1)).join(', ');
   return h('div', {}, `${clock(entry.at)}  ${entry.event}  → ${leaves}`);
+}
+
+/** Attributes as key/value rows that wrap between words: strings as they are, other values as JSON. */
+export function attributeRows(attributes: Readonly<Record<string, unknown>>): HTMLElement {
+  const rows = Object.entries(attributes).map(([key, value]) => h('div', {}, h('dt', {}, key), h('dd', {}, typeof value === 'string' ? value : JSON.stringify(value))));
+  return rows.length === 0 ? h('span', { class: 'muted attributes' }, 'none') : h('dl', { class: 'attributes' }, ...rows);
 }
 
 /** Renders the rooms and their participants into `root`; `selected` gets a highlight. */
@@ -32,7 +33,7 @@ export function renderRooms(root: HTMLElement, rooms: readonly RoomView[], selec
         h('td', {}, p.role),
         h('td', {}, h('code', {}, p.id)),
         h('td', { class: 'messaging' }, p.enabled ? 'enabled' : 'disabled'),
-        h('td', {}, h('code', { class: 'attributes' }, JSON.stringify(p.attributes))),
+        h('td', {}, attributeRows(p.attributes)),
         h('td', {}, p.node ?? ''),
       ),
     );
@@ -50,7 +51,7 @@ export function renderRooms(root: HTMLElement, rooms: readonly RoomView[], selec
 /** The selected participant's panel: its session statechart and its log. */
 export class SessionPanel {
   private participantId: string | null = null;
-  private diagram: Element | undefined;
+  private diagram: DiagramView | undefined;
   private states: readonly string[] = [];
 
   constructor(
@@ -64,35 +65,42 @@ export class SessionPanel {
   async select(id: string, title: string, states: readonly string[]): Promise<void> {
     this.participantId = id;
     this.states = states;
-    const holder = h('div', { class: 'diagram', id: 'session-diagram' });
+    this.diagram = undefined;
+    const holder = h('div', { class: 'diagram-holder' });
     this.root.replaceChildren(h('h3', {}, `participant-session of ${title}`), holder, h('div', { class: 'log', id: 'session-log' }));
     const svg = await this.diagrams('participant-session');
     if (this.participantId !== id) return;
-    this.diagram = svgElement(svg);
-    holder.replaceChildren(this.diagram);
-    highlight(this.diagram, this.states);
+    this.diagram = new DiagramView(svg, 'session-diagram');
+    holder.replaceChildren(this.diagram.element);
+    highlight(this.diagram.svg, this.states);
   }
 
   /** The participant's current states (from the rooms feed). */
   update(id: string, states: readonly string[]): void {
     if (id !== this.participantId) return;
     this.states = states;
-    if (this.diagram) highlight(this.diagram, states);
+    if (this.diagram) highlight(this.diagram.svg, states);
   }
 
-  /** Log entries for participant `id`; `reset` replaces the log. */
+  /**
+   * Log entries for participant `id`; `reset` replaces the log. The newest
+   * entry's states are the current ones: after the participant left (and so
+   * is gone from the rooms), its final state is highlighted from here.
+   */
   log(id: string, entries: readonly LogEntry[], reset: boolean): void {
     const log = this.root.querySelector('#session-log');
     if (id !== this.participantId || log === null) return;
     if (reset) log.replaceChildren();
     log.append(...entries.map(logLine));
     log.scrollTop = log.scrollHeight;
+    const last = entries.at(-1);
+    if (last !== undefined) this.update(id, last.states);
   }
 }
 
 /** The inspected clients: one card per actor, kept across updates. */
 export class ClientsPanel {
-  private readonly cards = new Map<string, { card: HTMLElement; diagram: Element | undefined; log: HTMLElement }>();
+  private readonly cards = new Map<string, { card: HTMLElement; diagram: DiagramView | undefined; log: HTMLElement; attributes: HTMLElement }>();
 
   constructor(
     private readonly root: HTMLElement,
@@ -116,21 +124,27 @@ export class ClientsPanel {
   private card(key: string, actor: ClientActorView): HTMLElement {
     let entry = this.cards.get(key);
     if (entry === undefined) {
-      const holder = h('div', { class: 'diagram' });
+      const holder = h('div', { class: 'diagram-holder' });
       const log = h('div', { class: 'log' });
-      const card = h('div', { class: 'actor', 'data-client-actor': actor.machine }, h('div', {}, h('b', {}, actor.machine), ' ', h('code', { class: 'label' }, actor.label)), holder, log);
-      const created = { card, diagram: undefined as Element | undefined, log };
+      const attributes = h('div', { class: 'actor-attributes' });
+      const heading = h('h4', {}, h('span', { class: 'machine' }, actor.machine), ' ', h('span', { class: 'title' }), ' ', h('code', { class: 'label' }));
+      const card = h('div', { class: 'actor', 'data-client-actor': actor.machine }, heading, attributes, holder, log);
+      const created = { card, diagram: undefined as DiagramView | undefined, log, attributes };
       this.cards.set(key, created);
       void this.diagrams(actor.machine).then((svg) => {
-        created.diagram = svgElement(svg);
-        holder.replaceChildren(created.diagram);
-        highlight(created.diagram, created.card.dataset.states?.split(' ') ?? []);
+        created.diagram = new DiagramView(svg);
+        holder.replaceChildren(created.diagram.element);
+        highlight(created.diagram.svg, created.card.dataset.states?.split(' ') ?? []);
       });
       entry = created;
     }
     entry.card.dataset.states = actor.states.join(' ');
+    // People are named by their name; the id stays beside it, smaller.
+    entry.card.querySelector('.title')!.textContent = actor.title === '' ? '' : `of ${actor.title}`;
     entry.card.querySelector('.label')!.textContent = actor.label;
-    if (entry.diagram) highlight(entry.diagram, actor.states);
+    if (actor.attributes === null) entry.attributes.replaceChildren();
+    else entry.attributes.replaceChildren(attributeRows(actor.attributes));
+    if (entry.diagram) highlight(entry.diagram.svg, actor.states);
     entry.log.replaceChildren(...actor.log.slice(-8).map(logLine));
     return entry.card;
   }

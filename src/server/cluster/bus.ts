@@ -7,7 +7,7 @@
  * Room channel: `B` broadcast (origin node, frames), `P` presence event with
  * the announcement's frames, `J` presence event alone (published by Lua
  * scripts and by reconciliation; each node encodes its own push).
- * Node channel: `D` direct message (room, target id, frames).
+ * Direct channel (one per room and node): `D` direct message (room, target id, frames).
  * Either channel: `N` a batch of the above, each with its length.
  */
 import type { PresenceChange } from '../core/room-directory.js';
@@ -41,9 +41,26 @@ const PRESENCE_ONLY = 0x4a; // 'J'
 const DIRECT = 0x44; // 'D'
 const BATCH = 0x4e; // 'N'
 
-/** Redis key and channel names of one cluster (one key prefix). */
+/**
+ * The hash tag of a room: every key and channel of one room shares it, so
+ * on Redis Cluster they live in one slot (and its scripts can touch them
+ * all), while different rooms spread over the slots. Braces in a room name
+ * would end the tag early, so the name goes in URI-encoded.
+ */
+function tag(name: string): string {
+  return `{${encodeURIComponent(name)}}`;
+}
+
+/**
+ * Redis key and channel names of one cluster (one key prefix). Per-room
+ * names carry the room's hash tag, per-node names the node's.
+ */
 export class ClusterKeys {
-  constructor(readonly prefix: string) {}
+  private readonly roomChannelStart: string;
+
+  constructor(readonly prefix: string) {
+    this.roomChannelStart = `${prefix}:r:{`;
+  }
 
   /** Sorted set: node id -> lease deadline (Redis clock, ms). */
   get nodes(): string {
@@ -57,27 +74,41 @@ export class ClusterKeys {
 
   /** Hash: participant id -> node, for every member of `room`. */
   members(room: string): string {
-    return `${this.prefix}:room:${room}:members`;
+    return `${this.prefix}:room:${tag(room)}:members`;
   }
 
   /** Hash: participant id -> {@link MemberRecord} JSON, for enabled members of `room`. */
   roster(room: string): string {
-    return `${this.prefix}:room:${room}:roster`;
+    return `${this.prefix}:room:${tag(room)}:roster`;
   }
 
   /** Hash: participant id -> room, for every member on `node`. */
   nodeMembers(node: string): string {
-    return `${this.prefix}:node:${node}:members`;
+    return `${this.prefix}:node:${tag(node)}:members`;
   }
 
-  /** Channel of one room's broadcasts and presence. */
+  /** Channel of one room's broadcasts and presence (in the room's slot, so its scripts may publish on it). */
   roomChannel(room: string): string {
-    return `${this.prefix}:r:${room}`;
+    return `${this.roomChannelStart}${encodeURIComponent(room)}}`;
   }
 
-  /** Channel of one node's direct messages. */
-  nodeChannel(node: string): string {
-    return `${this.prefix}:n:${node}`;
+  /** The room of a {@link ClusterKeys.roomChannel}, or undefined for any other channel. */
+  roomOfChannel(channel: string): string | undefined {
+    if (!channel.startsWith(this.roomChannelStart)) return undefined;
+    try {
+      return decodeURIComponent(channel.slice(this.roomChannelStart.length, -1));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Channel of the direct messages to `node`'s members of `room`: in the
+   * room's slot, so a room's traffic keeps one order and depends on one
+   * Redis master.
+   */
+  directChannel(room: string, node: string): string {
+    return `${this.prefix}:d:${tag(room)}:${node}`;
   }
 }
 

@@ -3,10 +3,16 @@
  * their defaults.
  */
 
-/** How a server joins a cluster over Redis. */
+/** How a server joins a cluster over Redis: give `url` (one Redis server) or `cluster` (a Redis Cluster). */
 export interface RedisClusterOptions {
   /** The Redis 7 server, e.g. `redis://127.0.0.1:6379` (`rediss://` for TLS). */
-  url: string;
+  url?: string;
+  /**
+   * Some nodes of a Redis 7 Cluster (the rest are discovered), e.g.
+   * `['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000']`. Each room's keys
+   * and channels live in one hash slot; rooms spread over the masters.
+   */
+  cluster?: readonly string[];
   /**
    * How long a node's lease lives without a heartbeat. When it runs out, the
    * node counts as dead: another node removes its participants everywhere and
@@ -27,21 +33,37 @@ export interface RedisClusterOptions {
   keyPrefix?: string;
 }
 
-/** {@link RedisClusterOptions} with every default filled in. */
-export type ResolvedClusterOptions = Required<RedisClusterOptions>;
+/** {@link RedisClusterOptions} with every default filled in: `url` for one server, or `cluster`. */
+export type ResolvedClusterOptions = Required<Omit<RedisClusterOptions, 'url' | 'cluster'>> &
+  ({ readonly url: string; readonly cluster?: undefined } | { readonly url?: undefined; readonly cluster: readonly string[] });
 
 /** Default lease and heartbeat: a killed node is cleared within 6.5 s. */
 export const DEFAULT_CLUSTER_OPTIONS = Object.freeze({ leaseMs: 5000, heartbeatIntervalMs: 1500, keyPrefix: 'roomstate' });
+
+const REDIS_URL = /^rediss?:\/\/[^/]/;
 
 /** Fills in defaults and rejects nonsense values. */
 export function resolveClusterOptions(options: string | RedisClusterOptions): ResolvedClusterOptions {
   const given = typeof options === 'string' ? { url: options } : options;
   const resolved = { ...DEFAULT_CLUSTER_OPTIONS, ...given };
-  if (!/^rediss?:\/\//.test(resolved.url)) {
+  if ((resolved.url === undefined) === (resolved.cluster === undefined)) {
+    throw new TypeError('redis: give either url (one Redis server) or cluster (the nodes of a Redis Cluster), not both or neither.');
+  }
+  if (resolved.url !== undefined && !REDIS_URL.test(resolved.url)) {
     throw new TypeError(`redis: ${JSON.stringify(resolved.url)} is not a Redis URL; expected redis://host:port or rediss://host:port.`);
+  }
+  if (resolved.cluster !== undefined) {
+    if (resolved.cluster.length === 0) throw new TypeError('redis: cluster needs at least one node URL, e.g. redis://127.0.0.1:7000.');
+    const bad = resolved.cluster.find((url) => !REDIS_URL.test(url));
+    if (bad !== undefined) throw new TypeError(`redis: cluster node ${JSON.stringify(bad)} is not a Redis URL; expected redis://host:port or rediss://host:port.`);
   }
   if (!(resolved.heartbeatIntervalMs > 0) || !(resolved.leaseMs > resolved.heartbeatIntervalMs)) {
     throw new RangeError(`redis: leaseMs (${resolved.leaseMs}) must be greater than heartbeatIntervalMs (${resolved.heartbeatIntervalMs}), both positive.`);
   }
-  return resolved;
+  return resolved as ResolvedClusterOptions;
+}
+
+/** Where the options point, for messages: the URL, or the cluster's node URLs. */
+export function describeRedis(options: ResolvedClusterOptions): string {
+  return options.url ?? `the Redis Cluster at ${options.cluster.join(',')}`;
 }

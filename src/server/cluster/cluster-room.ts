@@ -6,10 +6,12 @@
  * remote changes are sent only when the replica actually changes, which makes
  * replaying events and reconciling after an outage idempotent.
  */
-import { MessagingControlType } from '../../protocol/index.js';
+import { ErrorCode, MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../protocol/index.js';
 import { participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson } from '../../protocol/presence.js';
 import { messagingPrefix, type FrameEncoder } from '../core/frame-encoder.js';
 import { OutgoingMessage } from '../core/outgoing-message.js';
+import { PresenceRoster } from '../core/presence-roster.js';
+import { RequestError } from '../core/request-error.js';
 import { EnabledSet, type PresenceChange, type Room, type RoomMember } from '../core/room-directory.js';
 import { broadcastHeader, directHeader, type BusMessage, type MemberRecord, type PresenceEvent } from './bus.js';
 
@@ -21,12 +23,18 @@ export interface ClusterLink {
   readonly encoder: FrameEncoder;
   /** Throws a `RequestError` when messages cannot be relayed to other nodes now. */
   assertRelay(): void;
-  /** Channel of a node's direct messages. */
-  nodeChannel(node: string): string;
+  /** Whether `node`'s lease ran out (it is about to be reaped). */
+  isStale(node: string): boolean;
+  /** Channel of the direct messages to `node`'s members of `room`. */
+  directChannel(room: string, node: string): string;
   /** Channel of a room's broadcasts and presence. */
   roomChannel(room: string): string;
-  /** Publishes `header` and the message's frames on `channel`; throws like {@link ClusterLink.assertRelay}. */
-  relay(channel: string, header: Buffer, message: OutgoingMessage): void;
+  /**
+   * Publishes `header` and the message's frames on `channel`; resolves to the
+   * number of nodes that took it, rejects with a `RequestError` when the
+   * publish failed. Throws like {@link ClusterLink.assertRelay}.
+   */
+  relay(channel: string, header: Buffer, message: OutgoingMessage): Promise<number>;
   /** Records and publishes a local member's presence change. */
   announce(room: string, change: PresenceChange, record: MemberRecord, announcement: OutgoingMessage): void;
 }
@@ -37,13 +45,17 @@ interface Route {
   readonly header: Buffer;
 }
 
+/** Answer to a send whose target's node did not take it, while the target is still listed. */
+export const NODE_UNREACHABLE_TEXT =
+  "the participant's node did not take the message (it may have stopped; its participants are removed when its lease runs out): the message was not delivered.";
+
 /** A participant connected to another node. */
 export class RemoteMember implements RoomMember {
   private route: Route | undefined;
 
   constructor(
     readonly record: MemberRecord,
-    private readonly room: string,
+    private readonly room: ClusterRoom,
     private readonly link: ClusterLink,
   ) {}
 
@@ -59,10 +71,22 @@ export class RemoteMember implements RoomMember {
     return this.record.attributes;
   }
 
-  deliver(message: OutgoingMessage): void {
-    this.route ??= { channel: this.link.nodeChannel(this.record.n), header: directHeader(this.room, this.record.id) };
-    this.link.relay(this.route.channel, this.route.header, message);
+  /**
+   * Relays a direct message to this member's node. Resolves once a node took
+   * it; rejects with 1003 when the member turned out to be gone, 1008 while
+   * its node is silent but the member still listed.
+   */
+  deliver(message: OutgoingMessage): Promise<void> {
+    if (this.link.isStale(this.record.n)) throw new RequestError(NODE_UNREACHABLE_TEXT, ErrorCode.OperationFailed);
+    this.route ??= { channel: this.link.directChannel(this.room.name, this.record.n), header: directHeader(this.room.name, this.record.id) };
+    return this.link.relay(this.route.channel, this.route.header, message).then(this.taken);
   }
+
+  private readonly taken = (receivers: number): void => {
+    if (receivers > 0) return;
+    if (this.room.enabledMember(this.id) !== this) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
+    throw new RequestError(NODE_UNREACHABLE_TEXT, ErrorCode.OperationFailed);
+  };
 }
 
 /** The record of a local member, as the roster stores it. */
@@ -70,16 +94,18 @@ export function memberRecord(node: string, member: RoomMember): MemberRecord {
   return { n: node, id: member.id, role: member.role, attributes: member.attributes };
 }
 
+function ignoreCount(): void {}
+
 /** A room as one node of a cluster sees it. */
 export class ClusterRoom implements Room {
   /** Ids of local members and reserved places. */
   readonly ids = new Set<string>();
   /** Local messaging-enabled members. */
   readonly local = new EnabledSet();
-  presenceEpoch = 0;
   /** Set once the replica is seeded. */
   ready: Promise<void> | undefined;
-  private readonly enabled = new Map<string, RoomMember>();
+  /** Every node's messaging-enabled members (the local ones are also in {@link ClusterRoom.local}). */
+  private readonly roster = new PresenceRoster();
   private remote = 0;
   private broadcastRoute: Route | undefined;
   /** Bus messages held back while a roster snapshot is being read. */
@@ -95,7 +121,7 @@ export class ClusterRoom implements Room {
   }
 
   get enabledCount(): number {
-    return this.enabled.size;
+    return this.roster.size;
   }
 
   /** Whether any enabled member is on another node. */
@@ -104,30 +130,27 @@ export class ClusterRoom implements Room {
   }
 
   enabledMember(id: string): RoomMember | undefined {
-    return this.enabled.get(id);
+    return this.roster.get(id);
   }
 
-  enabledMembers(): IterableIterator<RoomMember> {
-    return this.enabled.values();
+  snapshot(recipient: RoomMember, encoder: FrameEncoder, listed: boolean): OutgoingMessage {
+    return this.roster.snapshot(recipient, encoder, listed);
   }
 
   announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
-    this.presenceEpoch++;
     this.local.apply(member, change);
-    if (change === 'enabled') this.enabled.set(member.id, member);
-    else if (change === 'disabled') this.enabled.delete(member.id);
+    this.roster.apply(member, change);
     this.local.deliver(announcement, member);
     this.link.announce(this.name, change, memberRecord(this.link.nodeId, member), announcement);
   }
 
-  fanOut(message: OutgoingMessage, except?: RoomMember): void {
+  fanOut(message: OutgoingMessage, except?: RoomMember): Promise<void> | undefined {
     // All or nothing: a broadcast some nodes would miss is refused before anyone gets it.
     if (this.remote > 0) this.link.assertRelay();
     this.local.deliver(message, except);
-    if (this.remote > 0) {
-      this.broadcastRoute ??= { channel: this.link.roomChannel(this.name), header: broadcastHeader(this.link.nodeId) };
-      this.link.relay(this.broadcastRoute.channel, this.broadcastRoute.header, message);
-    }
+    if (this.remote === 0) return undefined;
+    this.broadcastRoute ??= { channel: this.link.roomChannel(this.name), header: broadcastHeader(this.link.nodeId) };
+    return this.link.relay(this.broadcastRoute.channel, this.broadcastRoute.header, message).then(ignoreCount);
   }
 
   /** Forgets a local member (it left or its place was released). */
@@ -135,9 +158,8 @@ export class ClusterRoom implements Room {
     this.ids.delete(id);
     const member = this.local.members.get(id);
     if (member === undefined) return;
-    this.presenceEpoch++;
     this.local.apply(member, 'disabled');
-    this.enabled.delete(id);
+    this.roster.remove(id);
   }
 
   /** Holds bus messages back until {@link ClusterRoom.reconcile} (a snapshot is on its way). */
@@ -163,12 +185,21 @@ export class ClusterRoom implements Room {
     }
   }
 
+  /** Stops holding bus messages back and handles those held (the snapshot could not be read). */
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const message of held) this.receive(message);
+  }
+
   /**
    * Makes the replica's remote part equal to the roster snapshot (pushing
    * who came, went or changed), then replays the messages held meanwhile:
    * each event is a member's full state, so the last one wins either way.
+   * Remote members missing from the roster are dropped, except those `keep`
+   * vouches for (after Redis lost its data, until their node re-registers).
    */
-  reconcile(roster: Record<string, string>): void {
+  reconcile(roster: Record<string, string>, keep?: (member: RemoteMember) => boolean): void {
     const held = this.held ?? [];
     this.held = undefined;
     const seen = new Set<string>();
@@ -178,23 +209,22 @@ export class ClusterRoom implements Room {
       seen.add(record.id);
       this.applyPresence({ c: 'enabled', ...record }, undefined);
     }
-    for (const member of [...this.enabled.values()]) {
-      if (member instanceof RemoteMember && !seen.has(member.id)) this.applyPresence({ c: 'disabled', n: member.record.n, id: member.id }, undefined);
+    for (const member of [...this.roster.members()]) {
+      if (member instanceof RemoteMember && !seen.has(member.id) && keep?.(member) !== true) this.applyPresence({ c: 'disabled', n: member.record.n, id: member.id }, undefined);
     }
     for (const message of held) this.receive(message);
   }
 
   private applyPresence(event: PresenceEvent, wire: Buffer | undefined): void {
     if (event.n === this.link.nodeId) return;
-    const current = this.enabled.get(event.id);
+    const current = this.roster.get(event.id);
     // Stale news about a local member (e.g. from before a reconnect) never wins over the session.
     if (current !== undefined && !(current instanceof RemoteMember)) return;
     const { encoder } = this.link;
     const prefix = messagingPrefix(event.id);
     if (event.c === 'disabled') {
       if (current === undefined) return;
-      this.presenceEpoch++;
-      this.enabled.delete(event.id);
+      this.roster.remove(event.id);
       this.remote--;
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(event.id)));
       return;
@@ -202,15 +232,14 @@ export class ClusterRoom implements Room {
     const record: MemberRecord = { n: event.n, id: event.id, role: event.role ?? current?.role ?? '', attributes: event.attributes ?? {} };
     if (current === undefined) {
       if (event.c !== 'enabled') return;
-      this.presenceEpoch++;
-      this.enabled.set(record.id, new RemoteMember(record, this.name, this.link));
+      this.roster.apply(new RemoteMember(record, this, this.link), 'enabled');
       this.remote++;
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantEnabled, participantEnabledBodyJson(record)));
       return;
     }
     if (JSON.stringify(current.attributes) === JSON.stringify(record.attributes)) return;
-    this.presenceEpoch++;
     current.record.attributes = record.attributes;
+    this.roster.apply(current, 'attributes');
     this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(record.attributes)));
   }
 }

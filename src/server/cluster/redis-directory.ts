@@ -1,21 +1,24 @@
 /**
- * The cluster directory: rooms that span every node on one Redis.
+ * The cluster directory: rooms that span every node on one Redis server or
+ * one Redis Cluster.
  *
  * Each node keeps the rooms it has members in as {@link ClusterRoom}
- * replicas and talks to Redis over two ioredis connections: one for commands
- * (Lua scripts, sharded publishes; auto-pipelined, so a burst of relays is one
- * write) and one subscribed to its node channel and its rooms' channels
- * (SSUBSCRIBE). Admission, roster changes and the removal of dead nodes are
- * Lua scripts; liveness is a lease per node in a sorted set, renewed by a
- * heartbeat and reaped by whichever node sees it expire first.
+ * replicas and talks to Redis over two clients (see `redis-clients.ts`): one
+ * for commands and one subscribed (SSUBSCRIBE) to its rooms' channels.
+ * Admission, roster changes and the removal of dead nodes go through
+ * {@link ClusterStore}; liveness is a lease per node in a sorted set, renewed
+ * by a heartbeat and reaped by whichever node sees it expire first.
  *
- * While Redis is unreachable, relays to other nodes are refused with an
- * error response and new participants are refused with 503; local members
- * keep talking. When both connections are back, the node re-registers its
- * lease and members and reconciles every room's replica against Redis.
+ * While Redis is unreachable the node stays available for what it can do
+ * alone: it admits new participants (counted against the limits locally
+ * only), and local members keep talking; relays to other nodes are answered
+ * with an error. Once Redis answers again, the node re-registers its lease
+ * and members (whatever the limits) and reconciles every room's replica
+ * against Redis. After Redis lost its data, members of other nodes stay
+ * listed until their node registers again or, if it never does, for one
+ * lease.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { ErrorCode } from '../../protocol/index.js';
@@ -33,33 +36,37 @@ import {
   type RoomMember,
 } from '../core/room-directory.js';
 import { ClusterKeys, decodeBus, encodePresence, withHeader, type MemberRecord } from './bus.js';
-import { resolveClusterOptions, type RedisClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
+import { describeRedis, resolveClusterOptions, type RedisClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
 import { ClusterRoom, memberRecord, type ClusterLink } from './cluster-room.js';
+import { ClusterStore, NO_LIMITS } from './cluster-store.js';
+import { createRedisClients, type RedisClient } from './redis-clients.js';
 import { RelayBatcher } from './relay-batcher.js';
-import { CLUSTER_SCRIPTS, type ClusterScriptName } from './scripts.js';
 
 /** Error text of a send or broadcast that needs Redis while it is unreachable. */
 export const RELAY_UNAVAILABLE_TEXT = 'the cluster relay (Redis) is unreachable: the message was not sent to participants on other nodes; retry later.';
-/** Refusal of a new participant while Redis is unreachable. */
-export const CLUSTER_UNAVAILABLE: AdmissionRefusal = Object.freeze({ status: 503, reason: 'cluster unavailable' });
 
-type ScriptArgument = string | number | Buffer;
-type ScriptCall = (...args: ScriptArgument[]) => Promise<unknown>;
-
-/** A {@link RoomDirectory} shared by every node on one Redis. */
+/** A {@link RoomDirectory} shared by every node on one Redis (server or cluster). */
 export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   /** This node's id; new for every process (a restarted node is a new node). */
   readonly nodeId = randomUUID();
   readonly encoder = new FrameEncoder();
   private readonly options: ResolvedClusterOptions;
   private readonly keys: ClusterKeys;
-  private readonly commands: Redis;
-  private readonly subscriber: Redis;
+  private readonly commands: RedisClient;
+  private readonly subscriber: RedisClient;
+  private readonly store: ClusterStore;
   private readonly rooms = new Map<string, ClusterRoom>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Nodes whose lease ran out, until they are reaped. */
+  private stale: ReadonlySet<string> = new Set();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The second, strict reconciliation after Redis lost its data. */
+  private settle: NodeJS.Timeout | undefined;
   private registered = false;
+  /** Since when (ms) this node's heartbeats have succeeded without a break. */
+  private beatingSince: number | undefined;
   private outage = false;
+  private closing = false;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
   /** The last connection error, which says more than ioredis's "Connection is closed". */
@@ -72,16 +79,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   ) {
     this.options = resolveClusterOptions(options);
     this.keys = new ClusterKeys(this.options.keyPrefix);
-    const connection = {
-      lazyConnect: true,
-      // Fail fast while Redis is away: a relay must be answered with an error, not queued.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
-    };
-    this.commands = new Redis(this.options.url, { ...connection, enableAutoPipelining: true, connectionName: `roomstate:${this.nodeId}` });
-    this.subscriber = new Redis(this.options.url, { ...connection, connectionName: `roomstate-sub:${this.nodeId}` });
-    for (const [name, script] of Object.entries(CLUSTER_SCRIPTS)) this.commands.defineCommand(name, script);
+    ({ commands: this.commands, subscriber: this.subscriber } = createRedisClients(this.options, this.nodeId));
+    this.store = new ClusterStore(this.commands, this.keys, () => this.relays.flush());
     this.subscriber.on('smessageBuffer', (channel: Buffer, message: Buffer) => this.onBusMessage(channel.toString(), message));
     for (const redis of [this.commands, this.subscriber]) {
       redis.on('error', (error: Error) => {
@@ -93,7 +92,7 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     }
   }
 
-  /** Whether both Redis connections are up. */
+  /** Whether both Redis clients are up. */
   get available(): boolean {
     return this.commands.status === 'ready' && this.subscriber.status === 'ready';
   }
@@ -101,13 +100,13 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   async open(): Promise<void> {
     try {
       await Promise.all([this.commands.connect(), this.subscriber.connect()]);
-      await this.subscriber.ssubscribe(this.keys.nodeChannel(this.nodeId));
       await this.beat();
     } catch (error) {
       this.commands.disconnect();
       this.subscriber.disconnect();
       const why = (this.lastError ?? (error as Error)).message;
-      throw new RoomStateError(RoomStateErrorCode.ClusterUnavailable, `cannot reach Redis at ${this.options.url} (${why}); start it, or check --redis.`, { cause: error });
+      const flag = this.options.cluster ? '--redis-cluster' : '--redis';
+      throw new RoomStateError(RoomStateErrorCode.ClusterUnavailable, `cannot reach Redis at ${describeRedis(this.options)} (${why}); start it, or check ${flag}.`, { cause: error });
     }
     this.heartbeat = setInterval(() => this.run(this.tick(), 'heartbeat'), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -115,7 +114,6 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   }
 
   async reserve(roomName: string, id: string): Promise<Room | AdmissionRefusal> {
-    if (!this.available) return CLUSTER_UNAVAILABLE;
     let room = this.rooms.get(roomName);
     if (room === undefined) {
       room = new ClusterRoom(roomName, this);
@@ -123,12 +121,13 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     }
     // Held before the first await, so a concurrent last leave does not free the room.
     room.ids.add(id);
+    // During an outage the node admits on its own; reconciliation registers the member later.
+    if (!this.available) return this.admitLocally(room, id);
     try {
-      const limit = (value: number) => (Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER);
-      const result = await this.script('rsReserve', this.keys.members(roomName), this.keys.rooms, this.keys.nodeMembers(this.nodeId), id, this.nodeId, roomName, limit(this.limits.maxParticipantsPerRoom), limit(this.limits.maxRooms));
-      if (result !== 0) {
+      const refusal = await this.store.reserve(roomName, id, this.nodeId, this.limits);
+      if (refusal !== undefined) {
         this.forget(room, id);
-        return result === 1 ? ROOM_FULL : TOO_MANY_ROOMS;
+        return refusal === 'room full' ? ROOM_FULL : TOO_MANY_ROOMS;
       }
       room.ready ??= this.seed(room).catch((error: unknown) => {
         room.ready = undefined;
@@ -137,9 +136,9 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
       await room.ready;
       return room;
     } catch (error) {
-      this.logger.warn({ err: error, room: roomName }, 'cluster admission failed');
-      this.leave(room, { id });
-      return CLUSTER_UNAVAILABLE;
+      this.logger.warn({ err: error, room: roomName }, 'cluster admission failed; admitted on this node until Redis answers');
+      if (this.registered) this.outage = true;
+      return this.admitLocally(room, id);
     }
   }
 
@@ -147,7 +146,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     const own = this.rooms.get(room.name);
     if (own === undefined || own !== room || !own.ids.has(member.id)) return;
     this.forget(own, member.id);
-    this.run(this.script('rsLeave', this.keys.prefix, room.name, member.id, this.nodeId), 'leave');
+    // While Redis is away, reconciliation drops what it still holds of the member.
+    if (this.available) this.run(this.store.leave(room.name, member.id, this.nodeId), 'leave');
   }
 
   get(roomName: string): Room | undefined {
@@ -166,18 +166,19 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
 
   async status(): Promise<Record<string, unknown>> {
     try {
-      const [nodes, rooms, participants, enabled] = (await this.script('rsStats', this.keys.nodes, this.keys.rooms, this.keys.prefix)) as number[];
-      return { node: this.nodeId, redis: 'ready', cluster: { nodes, rooms, participants, enabled } };
+      return { node: this.nodeId, redis: 'ready', cluster: await this.store.stats() };
     } catch {
       return { node: this.nodeId, redis: 'unreachable' };
     }
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.settle) clearTimeout(this.settle);
     await Promise.allSettled([...this.pending]);
     // Leaving for good: whatever is left of this node is removed at once, not at lease expiry.
-    await this.script('rsReap', this.keys.nodes, this.keys.prefix, this.nodeId).catch(() => undefined);
+    if (this.available) await this.store.reap([this.nodeId]).catch(() => undefined);
     await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
     // quit() cannot reach a Redis that is away; this also stops reconnecting, so the process can exit.
     this.commands.disconnect();
@@ -189,53 +190,59 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     if (!this.available) throw new RequestError(RELAY_UNAVAILABLE_TEXT, ErrorCode.OperationFailed);
   }
 
-  nodeChannel(node: string): string {
-    return this.keys.nodeChannel(node);
+  isStale(node: string): boolean {
+    return this.stale.has(node);
+  }
+
+  directChannel(room: string, node: string): string {
+    return this.keys.directChannel(room, node);
   }
 
   roomChannel(room: string): string {
     return this.keys.roomChannel(room);
   }
 
-  relay(channel: string, header: Buffer, message: OutgoingMessage): void {
+  relay(channel: string, header: Buffer, message: OutgoingMessage): Promise<number> {
     this.assertRelay();
-    this.relays.add(channel, withHeader(header, message.wire));
+    return this.relays.add(channel, withHeader(header, message.wire));
   }
 
-  // The hot path: not tracked (close need not wait for relays), one catch per publish.
-  private readonly relays = new RelayBatcher((channel, payload) => {
-    this.commands.spublish(channel, payload).catch(this.relayFailed);
-  });
+  // The hot path: one publish per batch, its answer shared by the batch's relays.
+  private readonly relays = new RelayBatcher((channel, payload) => (this.commands.spublish(channel, payload) as Promise<number>).catch(this.relayFailed));
 
-  private readonly relayFailed = (error: unknown): void => {
+  private readonly relayFailed = (error: unknown): never => {
     this.logger.warn({ err: error }, 'cluster relay failed');
+    throw new RequestError(RELAY_UNAVAILABLE_TEXT, ErrorCode.OperationFailed);
   };
 
   announce(room: string, change: PresenceChange, record: MemberRecord, announcement: OutgoingMessage | undefined): void {
     // While Redis is away the change stays local; reconciliation publishes the state that results.
     if (!this.available) return;
-    const event = encodePresence({ c: change, ...record }, announcement?.wire);
-    this.run(this.script('rsAnnounce', this.keys.roster(room), change, record.id, JSON.stringify(record), this.keys.roomChannel(room), event), 'presence');
+    this.run(this.store.announce(room, change, record, encodePresence({ c: change, ...record }, announcement?.wire)), 'presence');
   }
 
-  private script(name: ClusterScriptName, ...args: ScriptArgument[]): Promise<unknown> {
-    // Scripts publish presence: relays sent before must leave first.
-    this.relays.flush();
-    return (this.commands as unknown as Record<ClusterScriptName, ScriptCall>)[name](...args);
+  private admitLocally(room: ClusterRoom, id: string): ClusterRoom {
+    this.logger.debug({ room: room.name, participant: id }, 'admitted while Redis is unreachable');
+    return room;
   }
 
   private forget(room: ClusterRoom, id: string): void {
     room.remove(id);
     if (room.ids.size > 0 || this.rooms.get(room.name) !== room) return;
     this.rooms.delete(room.name);
-    if (this.available) this.run(this.subscriber.sunsubscribe(this.keys.roomChannel(room.name)), 'unsubscribe');
+    if (this.available) this.run(this.subscriber.sunsubscribe(this.keys.roomChannel(room.name), this.keys.directChannel(room.name, this.nodeId)), 'unsubscribe');
   }
 
-  /** Subscribes to a room's channel, then reads its roster into the replica. */
-  private async seed(room: ClusterRoom): Promise<void> {
+  /** Subscribes to a room's channels (one slot), then reads its roster into the replica. */
+  private async seed(room: ClusterRoom, keep?: Parameters<ClusterRoom['reconcile']>[1]): Promise<void> {
     room.hold();
-    await this.subscriber.ssubscribe(this.keys.roomChannel(room.name));
-    room.reconcile(await this.commands.hgetall(this.keys.roster(room.name)));
+    try {
+      await this.subscriber.ssubscribe(this.keys.roomChannel(room.name), this.keys.directChannel(room.name, this.nodeId));
+      room.reconcile(await this.store.roster(room.name), keep);
+    } catch (error) {
+      room.resume();
+      throw error;
+    }
   }
 
   private onBusMessage(channel: string, payload: Buffer): void {
@@ -248,33 +255,48 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
       for (const part of message.messages) this.onBusMessage(channel, part);
       return;
     }
-    const name = message.kind === 'direct' ? message.room : channel.slice(this.keys.roomChannel('').length);
-    this.rooms.get(name)?.receive(message);
+    const name = message.kind === 'direct' ? message.room : this.keys.roomOfChannel(channel);
+    if (name !== undefined) this.rooms.get(name)?.receive(message);
   }
 
   private async beat(): Promise<void> {
-    const fresh = await this.script('rsHeartbeat', this.keys.nodes, this.nodeId, this.options.leaseMs);
+    let fresh: boolean;
+    try {
+      fresh = await this.store.heartbeat(this.nodeId, this.options.leaseMs);
+    } catch (error) {
+      this.beatingSince = undefined;
+      throw error;
+    }
+    this.beatingSince ??= Date.now();
     // A lease that had to be created anew was lost (Redis restarted, or this node was reaped).
-    if (fresh === 1 && this.registered) this.regained(true);
+    if (fresh && this.registered) this.regained(true);
     this.registered = true;
   }
 
   private async tick(): Promise<void> {
     if (!this.available) return;
-    // A reconciliation that Redis interrupted is retried here.
+    // A reconciliation that Redis interrupted is retried; it renews the lease itself, last.
     if (this.outage) this.regained();
+    if (this.resyncing) return;
     await this.beat();
-    const reaped = (await this.script('rsReap', this.keys.nodes, this.keys.prefix, '')) as string[];
-    if (reaped.length > 0) this.logger.warn({ nodes: reaped }, 'removed the participants of nodes whose lease expired');
+    // Leases that ran out while this node could not renew its own may belong to nodes just as
+    // cut off: reap only after a lease of steady heartbeats, when every live node renewed.
+    if (Date.now() - (this.beatingSince ?? Infinity) < this.options.leaseMs) return;
+    const expired = (await this.store.expired()).filter((node) => node !== this.nodeId);
+    this.stale = new Set(expired);
+    if (expired.length === 0) return;
+    await this.store.reap(expired);
+    this.logger.warn({ nodes: expired }, 'removed the participants of nodes whose lease expired');
   }
 
   private lost(): void {
-    if (this.registered) this.outage = true;
+    this.beatingSince = undefined;
+    if (this.registered && !this.closing) this.outage = true;
   }
 
   private regained(leaseLost = false): void {
     if (leaseLost) this.outage = true;
-    if (!this.outage || !this.available) return;
+    if (!this.outage || !this.available || this.closing) return;
     if (this.resyncing) {
       this.resyncAgain = true;
       return;
@@ -291,38 +313,66 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   }
 
   /**
-   * After an outage: renew the lease, drop what Redis still holds of members
-   * that left meanwhile, put back this node's members and announcements, and
-   * reconcile each room's replica against the roster.
+   * After an outage: drop what Redis still holds of members that left
+   * meanwhile, put back this node's members and announcements, reconcile
+   * each room's replica against the roster, and renew the lease last (so a
+   * node holding a lease has registered all its members). Members of nodes
+   * without a lease are kept for now (Redis may have restarted empty and
+   * their node not be back yet); a strict pass one lease later drops those
+   * whose node never came back.
    */
   private async resync(): Promise<void> {
+    let failed = false;
     try {
-      await this.beat();
-      const held = await this.commands.hgetall(this.keys.nodeMembers(this.nodeId));
-      for (const [id, roomName] of Object.entries(held)) {
-        if (!this.rooms.get(roomName)?.ids.has(id)) await this.script('rsLeave', this.keys.prefix, roomName, id, this.nodeId);
-      }
+      const held = await this.store.nodeMembers(this.nodeId);
+      await Promise.all(Object.entries(held).filter(([id, room]) => !this.rooms.get(room)?.ids.has(id)).map(([id, room]) => this.store.leave(room, id, this.nodeId)));
       for (const room of this.rooms.values()) {
-        room.hold();
-        await this.subscriber.ssubscribe(this.keys.roomChannel(room.name));
-        for (const id of room.ids) {
-          await this.script('rsReserve', this.keys.members(room.name), this.keys.rooms, this.keys.nodeMembers(this.nodeId), id, this.nodeId, room.name, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-        }
+        await Promise.all([...room.ids].map((id) => this.store.reserve(room.name, id, this.nodeId, NO_LIMITS)));
         for (const member of room.local.members.values()) this.announce(room.name, 'enabled', memberRecord(this.nodeId, member), undefined);
-        const roster = await this.commands.hgetall(this.keys.roster(room.name));
-        for (const json of Object.values(roster)) {
-          // Members of this node that were disabled while Redis was away.
-          const record = JSON.parse(json) as MemberRecord;
-          if (record.n === this.nodeId && !room.local.members.has(record.id)) this.announce(room.name, 'disabled', record, undefined);
-        }
-        room.reconcile(roster);
       }
-      this.logger.info({ node: this.nodeId, rooms: this.rooms.size }, 'reconciled with the cluster after an outage');
+      const leased = new Set(await this.store.leased());
+      for (const room of this.rooms.values()) {
+        try {
+          await this.seed(room, (member) => !leased.has(member.record.n));
+          await this.retractDisabled(room);
+        } catch (error) {
+          failed = true;
+          this.logger.warn({ err: error, room: room.name }, 'cluster reconciliation of a room failed');
+        }
+      }
     } catch (error) {
-      // Lost Redis again: the next `ready` starts over.
-      this.outage = true;
+      failed = true;
       this.logger.warn({ err: error }, 'cluster reconciliation interrupted');
     }
+    await this.beat().catch(() => {
+      failed = true;
+    });
+    if (failed) {
+      // Redis is away again, or part of a Redis Cluster is: the next `ready` or heartbeat starts over.
+      this.outage = true;
+      return;
+    }
+    this.logger.info({ node: this.nodeId, rooms: this.rooms.size }, 'reconciled with the cluster after an outage');
+    if (this.settle) clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      this.settle = undefined;
+      this.run(this.strictPass(), 'reconciliation');
+    }, this.options.leaseMs);
+    this.settle.unref();
+  }
+
+  /** Announces `disabled` for this node's members the roster still lists but that were disabled while Redis was away. */
+  private async retractDisabled(room: ClusterRoom): Promise<void> {
+    for (const json of Object.values(await this.store.roster(room.name))) {
+      const record = JSON.parse(json) as MemberRecord;
+      if (record.n === this.nodeId && !room.local.members.has(record.id)) this.announce(room.name, 'disabled', record, undefined);
+    }
+  }
+
+  /** Reconciles every room strictly: whoever the roster does not list is gone. */
+  private async strictPass(): Promise<void> {
+    if (!this.available || this.outage) return;
+    for (const room of this.rooms.values()) await this.seed(room);
   }
 
   private run(promise: Promise<unknown>, what: string): void {

@@ -5,40 +5,69 @@
  * any other publish (the caller flushes before its scripts), ends the batch
  * first, so publishes keep the order the messages were sent in: one sender's
  * messages stay in order across channels.
+ *
+ * Every relay of a batch gets the batch's receipt: how many subscribers the
+ * publish reached (SPUBLISH's answer), so a sender learns whether a node took
+ * its message.
  */
 import { encodeBatch } from './bus.js';
 
-/** Publishes one message on a channel. */
-export type Publish = (channel: string, message: Buffer) => void;
+/** Publishes one message on a channel; resolves to the number of subscribers that got it. */
+export type Publish = (channel: string, message: Buffer) => Promise<number>;
+
+/** One batch's receipt, settled when its publish is answered. */
+class Receipt {
+  readonly promise: Promise<number>;
+  resolve!: (receivers: number) => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<number>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
 
 /** Batches consecutive same-channel relays until the end of the tick. */
 export class RelayBatcher {
   private channel: string | undefined;
   private readonly pending: Buffer[] = [];
+  private receipt: Receipt | undefined;
   private scheduled = false;
 
   constructor(private readonly publish: Publish) {}
 
-  /** Queues `message` for `channel`. */
-  add(channel: string, message: Buffer): void {
+  /** Queues `message` for `channel`; resolves to the receivers of the publish that carries it. */
+  add(channel: string, message: Buffer): Promise<number> {
     if (channel !== this.channel) {
       this.flush();
       this.channel = channel;
     }
     this.pending.push(message);
+    this.receipt ??= new Receipt();
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flushLater);
     }
+    return this.receipt.promise;
   }
 
   /** Publishes what is queued now. */
   flush(): void {
     const count = this.pending.length;
-    if (count === 0 || this.channel === undefined) return;
+    const receipt = this.receipt;
+    if (count === 0 || this.channel === undefined || receipt === undefined) return;
     const message = count === 1 ? this.pending[0] : encodeBatch(this.pending);
     this.pending.length = 0;
-    this.publish(this.channel, message);
+    this.receipt = undefined;
+    let published: Promise<number>;
+    try {
+      published = this.publish(this.channel, message);
+    } catch (error) {
+      published = Promise.reject(error);
+    }
+    published.then(receipt.resolve, receipt.reject);
   }
 
   private readonly flushLater = (): void => {

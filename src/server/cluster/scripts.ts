@@ -1,33 +1,16 @@
 /**
- * The Lua scripts that keep the cluster's shared state consistent: each runs
- * atomically in Redis, so admission counts, roster changes and the removal
- * of a dead node's participants never interleave. Times come from Redis's
- * own clock (`TIME`), so node clocks may disagree.
- *
- * Key names follow {@link ClusterKeys}; the scripts that walk rooms build
- * them from the prefix, so the cluster needs one Redis server (or a primary
- * with replicas), not Redis Cluster.
+ * The Lua scripts that keep the cluster's shared state consistent. Each one
+ * touches the keys of one hash slot only (one room's, or the cluster-wide
+ * node and room sets), so the same scripts run on one Redis server and on
+ * Redis Cluster; steps that span slots (a member's room and its node's
+ * index, a new room and the room count) are ordered by the directory so that
+ * a node dying between two of them leaves nothing the reaper cannot clean.
+ * Times come from Redis's own clock (`TIME`), so node clocks may disagree.
+ * Key names follow {@link ClusterKeys}.
  */
 
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-/** Removes one member of node `node` from `room` (the JS key layout, rebuilt in Lua). */
-const REMOVE_MEMBER = `local function remove_member(p, room, id, node)
-  local members = p .. ':room:' .. room .. ':members'
-  local roster = p .. ':room:' .. room .. ':roster'
-  redis.call('HDEL', p .. ':node:' .. node .. ':members', id)
-  if redis.call('HGET', members, id) ~= node then return 0 end
-  redis.call('HDEL', members, id)
-  if redis.call('HDEL', roster, id) == 1 then
-    redis.call('SPUBLISH', p .. ':r:' .. room, 'J' .. cjson.encode({c = 'disabled', n = node, id = id}))
-  end
-  if redis.call('HLEN', members) == 0 then
-    redis.call('SREM', p .. ':rooms', room)
-    redis.call('DEL', roster)
-  end
-  return 1
-end`;
 
 /** One script: its Lua and how many of its arguments are keys. */
 export interface ClusterScript {
@@ -35,27 +18,52 @@ export interface ClusterScript {
   readonly lua: string;
 }
 
+/** {@link RESERVE}'s answers. */
+export const Reserved = { Joined: 0, RoomFull: 1, OpenedRoom: 2 } as const;
+
 /**
- * KEYS: room members, rooms, node members. ARGV: id, node, room,
- * maxParticipantsPerRoom, maxRooms. Returns 0 (reserved), 1 (room full), 2 (too many rooms).
+ * KEYS: room members. ARGV: id, node, maxParticipantsPerRoom.
+ * Returns {@link Reserved}: joined, room full, or joined a room that was empty.
  */
 export const RESERVE: ClusterScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 1,
   lua: `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local n = redis.call('HLEN', KEYS[1])
-if n >= tonumber(ARGV[4]) then return 1 end
-if n == 0 and redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 2 end
+if n >= tonumber(ARGV[3]) then return 1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+if n == 0 then return 2 end
 return 0`,
 };
 
-/** No KEYS. ARGV: prefix, room, id, node. Returns 1 when the member was there. */
+/** KEYS: rooms. ARGV: room, maxRooms. Counts a room that got its first member; 1 when there are too many rooms. */
+export const OPEN_ROOM: ClusterScript = {
+  numberOfKeys: 1,
+  lua: `if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 1 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 0`,
+};
+
+/** {@link LEAVE}'s answers. */
+export const Left = { NotThere: 0, Left: 1, EmptiedRoom: 2 } as const;
+
+/**
+ * KEYS: room members, roster. ARGV: id, node, room channel.
+ * Removes the member if `node` holds it, publishing `disabled` when it was
+ * enabled. Returns {@link Left}.
+ */
 export const LEAVE: ClusterScript = {
-  numberOfKeys: 0,
-  lua: `${REMOVE_MEMBER}
-return remove_member(ARGV[1], ARGV[2], ARGV[3], ARGV[4])`,
+  numberOfKeys: 2,
+  lua: `if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then
+  redis.call('SPUBLISH', ARGV[3], 'J' .. cjson.encode({c = 'disabled', n = ARGV[2], id = ARGV[1]}))
+end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return 2
+end
+return 1`,
 };
 
 /**
@@ -80,45 +88,22 @@ export const HEARTBEAT: ClusterScript = {
 return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])`,
 };
 
-/**
- * KEYS: nodes. ARGV: prefix, node ('' = every node whose lease expired).
- * Removes the nodes' members everywhere, publishing `disabled` for each
- * enabled one, and returns the removed node ids.
- */
-export const REAP: ClusterScript = {
+/** KEYS: nodes. Returns the nodes whose lease ran out (they stay listed until reaped). */
+export const EXPIRED: ClusterScript = {
   numberOfKeys: 1,
-  lua: `${REMOVE_MEMBER}
-local dead
-if ARGV[2] ~= '' then
-  dead = {ARGV[2]}
-else
-  ${NOW}
-  dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
-end
-for _, node in ipairs(dead) do
-  local key = ARGV[1] .. ':node:' .. node .. ':members'
-  local entries = redis.call('HGETALL', key)
-  for i = 1, #entries, 2 do remove_member(ARGV[1], entries[i + 1], entries[i], node) end
-  redis.call('DEL', key)
-  redis.call('ZREM', KEYS[1], node)
-end
-return dead`,
-};
-
-/** KEYS: nodes, rooms. ARGV: prefix. Returns nodes, rooms, participants, enabled. */
-export const STATS: ClusterScript = {
-  numberOfKeys: 2,
-  lua: `local rooms = redis.call('SMEMBERS', KEYS[2])
-local participants, enabled = 0, 0
-for _, room in ipairs(rooms) do
-  participants = participants + redis.call('HLEN', ARGV[1] .. ':room:' .. room .. ':members')
-  enabled = enabled + redis.call('HLEN', ARGV[1] .. ':room:' .. room .. ':roster')
-end
-return {redis.call('ZCARD', KEYS[1]), #rooms, participants, enabled}`,
+  lua: `${NOW}
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)`,
 };
 
 /** Every script, by the command name ioredis defines for it. */
-export const CLUSTER_SCRIPTS = { rsReserve: RESERVE, rsLeave: LEAVE, rsAnnounce: ANNOUNCE, rsHeartbeat: HEARTBEAT, rsReap: REAP, rsStats: STATS } as const;
+export const CLUSTER_SCRIPTS = {
+  rsReserve: RESERVE,
+  rsOpenRoom: OPEN_ROOM,
+  rsLeave: LEAVE,
+  rsAnnounce: ANNOUNCE,
+  rsHeartbeat: HEARTBEAT,
+  rsExpired: EXPIRED,
+} as const;
 
 /** A script's command name. */
 export type ClusterScriptName = keyof typeof CLUSTER_SCRIPTS;

@@ -4,19 +4,27 @@
  * pushes rooms, participants, their session state and event logs, and the
  * inspected clients' actors), and the inspector endpoint (`/console/inspect`)
  * that `consoleInspector` sends client inspection events to. Every data path
- * needs an admin token; nothing here acts in a room.
+ * needs an admin token; nothing here acts in a room. One admin identity may
+ * hold {@link ConsoleServerOptions.maxConnectionsPerIdentity} console
+ * connections; a viewer gets the whole state once and then only what
+ * changed, and one that stops reading is cut like a slow participant.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { TokenError, verifyAdminToken, type AdminScope } from '../../auth/token.js';
+import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { MACHINE_NAMES, machineStatechart } from '../../diagram/machines.js';
 import type { ServerObserver } from '../core/observer.js';
 import type { HttpRoute } from '../http-routes.js';
-import { pathOf, refuseUpgrade } from '../upgrade.js';
+import { logText } from '../log-limiter.js';
+import { pathOf, type UpgradeRefusal } from '../upgrade.js';
+import { CloseCode } from '../core/participant-session.js';
+import { SLOW_CONSUMER_REASON } from '../ws-binding.js';
 import { sendJson, servePageAsset } from './console-page.js';
 import { CONSOLE_FEED_PATH, CONSOLE_INSPECT_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../../console/feed-protocol.js';
+import { FeedChanges } from './feed-changes.js';
 import { InspectedClients, parseInspectMessage } from './inspected-clients.js';
 import { ParticipantTracker } from './participant-tracker.js';
 
@@ -24,23 +32,40 @@ import { ParticipantTracker } from './participant-tracker.js';
 export interface ConsoleServerOptions {
   readonly secret: string;
   readonly maxTokenLength: number;
-  readonly logger: Logger;
   /** This server's cluster node id, shown beside its participants; null when not clustered. */
   readonly node?: () => string | null;
+  /** Console connections (viewers and inspectors) one admin identity may hold at once, as participants' per room. */
+  readonly maxConnectionsPerIdentity: number;
+  /** How long a viewer may stay over {@link MAX_VIEWER_BACKLOG} without draining before it is cut, as participants'. */
+  readonly slowConsumerTimeoutMs: number;
 }
 
-/** Close code for a message the console cannot use (policy violation). */
-const CLOSE_INVALID = 1008;
+/** What the room server hands over with a console upgrade. */
+export interface ConsoleUpgrade {
+  readonly path: string;
+  readonly request: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  /** The upgrade's (rate-limited) logger. */
+  readonly logger: Logger;
+  /** Refuses the upgrade (logged and counted like the rooms' refusals). */
+  readonly refuse: (refusal: UpgradeRefusal, level?: 'info' | 'warn') => void;
+}
+
 /** Longest viewer or inspector message. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Bytes queued to a viewer beyond which state pushes skip it. */
-const MAX_VIEWER_BACKLOG = 1024 * 1024;
+/** Bytes queued to a viewer beyond which it must be draining or be cut. */
+export const MAX_VIEWER_BACKLOG = 1024 * 1024;
 /** State pushes are coalesced over this many ms. */
 const PUSH_DELAY_MS = 50;
 
 interface Viewer {
   readonly ws: WebSocket;
   selected: string | null;
+  /** Set until the viewer got its first (whole) state. */
+  fresh: boolean;
+  /** Armed while the viewer is over the backlog. */
+  drain: NodeJS.Timeout | undefined;
 }
 
 /** The admin token of a request: the `roomstate-console.<jwt>` subprotocol (browsers) or a Bearer header. */
@@ -54,8 +79,16 @@ function tokenOf(request: IncomingMessage): string | undefined {
 /** The console of one room server. */
 export class ConsoleServer {
   private readonly tracker: ParticipantTracker;
-  private readonly clients = new InspectedClients(() => this.schedule());
+  private readonly clients = new InspectedClients((change) => {
+    // Without viewers nothing is marked: a new viewer starts from a whole state.
+    if (this.viewers.size === 0) return;
+    this.changes.inspectedChanged(change);
+    this.schedule();
+  });
+  private readonly changes: FeedChanges;
   private readonly viewers = new Set<Viewer>();
+  /** Open console connections per admin identity. */
+  private readonly perIdentity = new Map<string, number>();
   private readonly sockets = new Set<WebSocket>();
   private readonly diagrams = new Map<string, Promise<string>>();
   private readonly wss: WebSocketServer;
@@ -67,6 +100,7 @@ export class ConsoleServer {
 
   constructor(private readonly options: ConsoleServerOptions) {
     this.tracker = new ParticipantTracker(Date.now, options.node);
+    this.changes = new FeedChanges(this.tracker, this.clients);
     this.observer = this.tracker.observer;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -75,9 +109,13 @@ export class ConsoleServer {
       handleProtocols: (protocols) => [...protocols].find((p) => p.startsWith(CONSOLE_TOKEN_PROTOCOL)) ?? false,
     });
     this.tracker.subscribe((change) => {
-      if (change.kind === 'changed') return this.schedule();
+      if (change.kind !== 'log') {
+        if (this.viewers.size === 0) return;
+        this.changes.tracked(change);
+        return this.schedule();
+      }
       for (const viewer of this.viewers) {
-        if (viewer.selected === change.participantId) this.send(viewer, { type: 'log', participantId: change.participantId, entries: [change.entry], reset: false });
+        if (viewer.selected === change.participantId && !viewer.fresh) this.send(viewer, { type: 'log', participantId: change.participantId, entries: [change.entry], reset: false });
       }
     });
     let last = performance.now();
@@ -112,22 +150,38 @@ export class ConsoleServer {
     return path === CONSOLE_FEED_PATH || path === CONSOLE_INSPECT_PATH;
   }
 
-  /** Authenticates and accepts a viewer or inspector websocket. */
-  async handleUpgrade(path: string, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** Authenticates and accepts a viewer or inspector websocket (the room server checked its origin). */
+  async handleUpgrade({ path, request, socket, head, logger, refuse }: ConsoleUpgrade): Promise<void> {
     const admin = await this.authorize(tokenOf(request), path === CONSOLE_FEED_PATH ? 'console' : 'inspect');
-    if (typeof admin === 'string') {
-      this.options.logger.warn({ path, reason: admin }, 'console upgrade refused');
-      refuseUpgrade(socket, { status: 403, reason: admin });
-      return;
+    if (typeof admin === 'string') return refuse({ status: 403, reason: admin }, 'warn');
+    if ((this.perIdentity.get(admin.name) ?? 0) >= this.options.maxConnectionsPerIdentity) {
+      return refuse({ status: 429, reason: 'too many console connections for this identity' }, 'warn');
     }
     if (socket.destroyed) return;
+    // Counted before the handshake completes, so that simultaneous upgrades cannot overshoot.
+    this.count(admin.name, +1);
+    let counted = true;
+    const uncount = () => {
+      if (counted) this.count(admin.name, -1);
+      counted = false;
+    };
+    socket.once('close', uncount);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       this.sockets.add(ws);
-      ws.once('close', () => this.sockets.delete(ws));
-      this.options.logger.info({ path, admin: admin.name }, 'console connection');
-      if (path === CONSOLE_FEED_PATH) this.acceptViewer(ws);
-      else this.acceptInspector(ws);
+      ws.once('close', () => {
+        this.sockets.delete(ws);
+        uncount();
+      });
+      logger.info({ path, admin: logText(admin.name) }, 'console connection');
+      if (path === CONSOLE_FEED_PATH) this.acceptViewer(ws, logger);
+      else this.acceptInspector(ws, admin.name);
     });
+  }
+
+  private count(identity: string, delta: number): void {
+    const count = (this.perIdentity.get(identity) ?? 0) + delta;
+    if (count > 0) this.perIdentity.set(identity, count);
+    else this.perIdentity.delete(identity);
   }
 
   /** Closes every console connection and stops the rate ticker. */
@@ -146,10 +200,13 @@ export class ConsoleServer {
     }
   }
 
-  private acceptViewer(ws: WebSocket): void {
-    const viewer: Viewer = { ws, selected: null };
+  private acceptViewer(ws: WebSocket, logger: Logger): void {
+    const viewer: Viewer = { ws, selected: null, fresh: true, drain: undefined };
     this.viewers.add(viewer);
-    ws.once('close', () => this.viewers.delete(viewer));
+    ws.once('close', () => {
+      this.viewers.delete(viewer);
+      clearTimeout(viewer.drain);
+    });
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: RawData, isBinary: boolean) => {
       let message: ViewerMessage;
@@ -157,37 +214,41 @@ export class ConsoleServer {
         if (isBinary) throw new Error('binary');
         message = JSON.parse(String(data)) as ViewerMessage;
       } catch {
-        ws.close(CLOSE_INVALID, 'expected a JSON text message');
+        ws.close(CloseCode.PolicyViolation, 'expected a JSON text message');
         return;
       }
       this.viewerAsked(viewer, message).catch((error: unknown) => {
-        this.options.logger.error({ err: error }, 'console request failed');
-        ws.close(1011, 'console request failed');
+        logger.error({ err: error }, 'console request failed');
+        ws.close(CloseCode.InternalError, 'console request failed');
       });
     });
-    this.send(viewer, this.state());
+    // Its whole state comes with the next push, so that every delta after it applies.
+    this.schedule(true);
   }
 
   private async viewerAsked(viewer: Viewer, message: ViewerMessage): Promise<void> {
     if (message?.type === 'select') {
       viewer.selected = typeof message.participantId === 'string' ? message.participantId : null;
-      if (viewer.selected !== null) this.send(viewer, { type: 'log', participantId: viewer.selected, entries: this.tracker.log(viewer.selected), reset: true });
+      if (viewer.selected !== null && !viewer.fresh) this.send(viewer, { type: 'log', participantId: viewer.selected, entries: this.tracker.log(viewer.selected), reset: true });
     } else if (message?.type === 'diagram' && MACHINE_NAMES.includes(message.machine)) {
       this.send(viewer, { type: 'diagram', machine: message.machine, svg: await this.diagram(message.machine) });
     }
   }
 
-  private acceptInspector(ws: WebSocket): void {
-    const id = this.clients.add();
-    ws.once('close', () => this.clients.remove(id));
+  private acceptInspector(ws: WebSocket, identity: string): void {
+    const id = this.clients.add(identity);
+    // Everything it sent goes when it does, closed by either side.
+    const forget = () => this.clients.remove(id);
+    ws.once('close', forget);
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
-        if (isBinary) throw new Error('expected JSON text messages');
+        if (isBinary) throw new RoomStateError(RoomStateErrorCode.Validation, 'invalid inspection message: expected JSON text messages');
         this.clients.receive(id, parseInspectMessage(String(data)));
       } catch (error) {
+        forget();
         // Close reasons are limited to 123 bytes.
-        ws.close(CLOSE_INVALID, Buffer.from((error as Error).message).subarray(0, 120).toString());
+        ws.close(CloseCode.PolicyViolation, Buffer.from((error as Error).message).subarray(0, 120).toString());
       }
     });
   }
@@ -206,19 +267,52 @@ export class ConsoleServer {
     return { type: 'state', rooms: this.tracker.rooms(), clients: this.clients.views() };
   }
 
-  private schedule(): void {
-    if (this.pending !== undefined || this.viewers.size === 0) return;
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      const state = JSON.stringify(this.state());
-      for (const viewer of this.viewers) {
-        // The next state replaces this one: a viewer that is behind skips it.
-        if (viewer.ws.bufferedAmount < MAX_VIEWER_BACKLOG) this.send(viewer, state);
-      }
-    }, PUSH_DELAY_MS);
+  /** Pushes what changed within {@link PUSH_DELAY_MS}; `force` pushes even when nothing did (a new viewer waits). */
+  private schedule(force = false): void {
+    if (this.pending !== undefined || this.viewers.size === 0 || (this.changes.empty && !force)) return;
+    this.pending = setTimeout(() => this.push(), PUSH_DELAY_MS);
+  }
+
+  private push(): void {
+    this.pending = undefined;
+    // One encoding for every viewer; taken even without viewers, so that marks never pile up.
+    const delta = this.changes.empty ? undefined : JSON.stringify(this.changes.take());
+    let state: string | undefined;
+    for (const viewer of this.viewers) {
+      if (viewer.fresh) {
+        viewer.fresh = false;
+        state ??= JSON.stringify(this.state());
+        this.send(viewer, state);
+        if (viewer.selected !== null) this.send(viewer, { type: 'log', participantId: viewer.selected, entries: this.tracker.log(viewer.selected), reset: true });
+      } else if (delta !== undefined) this.send(viewer, delta);
+    }
   }
 
   private send(viewer: Viewer, message: FeedMessage | string): void {
-    if (viewer.ws.readyState === viewer.ws.OPEN) viewer.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+    const { ws } = viewer;
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+    if (ws.bufferedAmount > MAX_VIEWER_BACKLOG && viewer.drain === undefined) this.watchDrain(viewer, ws.bufferedAmount);
+  }
+
+  /**
+   * Over the backlog: like a participant, the viewer gets
+   * `slowConsumerTimeoutMs` to make progress, and is cut with 1008 if its
+   * backlog did not shrink. Deltas are never skipped, so a cut viewer
+   * reconnects and starts again from a whole state.
+   */
+  private watchDrain(viewer: Viewer, mark: number): void {
+    if (!Number.isFinite(this.options.slowConsumerTimeoutMs)) return;
+    viewer.drain = setTimeout(() => {
+      viewer.drain = undefined;
+      const { ws } = viewer;
+      if (ws.readyState !== ws.OPEN || ws.bufferedAmount <= MAX_VIEWER_BACKLOG) return;
+      if (ws.bufferedAmount < mark) return this.watchDrain(viewer, ws.bufferedAmount);
+      this.viewers.delete(viewer);
+      ws.close(CloseCode.PolicyViolation, SLOW_CONSUMER_REASON);
+      // A peer that does not read does not answer the close either.
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }, this.options.slowConsumerTimeoutMs);
+    viewer.drain.unref();
   }
 }

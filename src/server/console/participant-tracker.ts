@@ -8,7 +8,7 @@ import type { StateValue } from 'xstate';
 import { activeStateIds } from '../../diagram/statechart.js';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import type { ObservedSession, RequestKind, ServerObserver } from '../core/observer.js';
-import type { LogEntry, ParticipantView, RoomView } from '../../console/feed-protocol.js';
+import type { LogEntry, ParticipantView, RoomTraffic, RoomView } from '../../console/feed-protocol.js';
 
 /** Events kept per participant. */
 export const LOG_LENGTH = 200;
@@ -31,15 +31,24 @@ interface Traffic {
   bytesPerSecond: number;
 }
 
-/** Listener of tracker changes: `log` carries a new entry of one participant. */
-export type TrackerListener = (change: { kind: 'changed' } | { kind: 'log'; participantId: string; entry: LogEntry }) => void;
+/**
+ * Listener of tracker changes: a participant appeared, changed or left
+ * (read it with {@link ParticipantTracker.participant}), a room's traffic
+ * changed ({@link ParticipantTracker.traffic}), or a participant took an event (`log`).
+ */
+export type TrackerListener = (
+  change:
+    | { kind: 'participant'; participantId: string; room: string }
+    | { kind: 'room'; room: string }
+    | { kind: 'log'; participantId: string; entry: LogEntry },
+) => void;
 
 const USER_MESSAGES: ReadonlySet<RequestKind> = new Set(['direct', 'broadcast']);
 
 /** Participants and traffic of one server, for the console. */
 export class ParticipantTracker {
   private readonly tracked = new Map<string, Tracked>();
-  private readonly traffic = new Map<string, Traffic>();
+  private readonly counts = new Map<string, Traffic>();
   private readonly listeners = new Set<TrackerListener>();
 
   constructor(
@@ -57,6 +66,9 @@ export class ParticipantTracker {
       traffic.messages++;
       traffic.bytes += bytes;
     },
+    attributesChanged: (room, participantId) => {
+      if (this.tracked.has(participantId)) this.emit({ kind: 'participant', participantId, room });
+    },
   };
 
   /** Calls `listener` on every change; returns the unsubscribe. */
@@ -67,14 +79,13 @@ export class ParticipantTracker {
 
   /** Recomputes the per-second rates from the counts since the last tick, `seconds` ago. */
   tick(seconds: number): void {
-    let changed = false;
-    for (const traffic of this.traffic.values()) {
+    for (const [room, traffic] of this.counts) {
       const messagesPerSecond = (traffic.messages - traffic.lastMessages) / seconds;
       const bytesPerSecond = (traffic.bytes - traffic.lastBytes) / seconds;
-      changed ||= messagesPerSecond !== traffic.messagesPerSecond || bytesPerSecond !== traffic.bytesPerSecond;
+      const changed = messagesPerSecond !== traffic.messagesPerSecond || bytesPerSecond !== traffic.bytesPerSecond || traffic.messages !== traffic.lastMessages;
       Object.assign(traffic, { messagesPerSecond, bytesPerSecond, lastMessages: traffic.messages, lastBytes: traffic.bytes });
+      if (changed && traffic.participants > 0) this.emit({ kind: 'room', room });
     }
-    if (changed) this.emit({ kind: 'changed' });
   }
 
   /** Every room with participants, by name, each with its participants in joining order. */
@@ -86,10 +97,21 @@ export class ParticipantTracker {
       if (list === undefined) rooms.set(view.room, [view]);
       else list.push(view);
     }
-    return [...rooms].sort(([a], [b]) => a.localeCompare(b)).map(([name, participants]) => {
-      const { messages, bytes, messagesPerSecond, bytesPerSecond } = this.trafficOf(name);
-      return { name, participants, messages, bytes, messagesPerSecond, bytesPerSecond };
-    });
+    return [...rooms].sort(([a], [b]) => a.localeCompare(b)).map(([name, participants]) => ({ ...this.traffic(name)!, participants }));
+  }
+
+  /** Participant `id` as the server holds it now; undefined once it left. */
+  participant(id: string): ParticipantView | undefined {
+    const tracked = this.tracked.get(id);
+    return tracked === undefined ? undefined : this.view(tracked);
+  }
+
+  /** Room `name`'s traffic; undefined when it has no participants. */
+  traffic(name: string): RoomTraffic | undefined {
+    const traffic = this.counts.get(name);
+    if (traffic === undefined || traffic.participants === 0) return undefined;
+    const { messages, bytes, messagesPerSecond, bytesPerSecond } = traffic;
+    return { name, messages, bytes, messagesPerSecond, bytesPerSecond };
   }
 
   /** The events participant `id` took, oldest first; empty when unknown. */
@@ -117,7 +139,7 @@ export class ParticipantTracker {
     if (tracked === undefined) {
       tracked = { session, states, log: [] };
       this.tracked.set(session.id, tracked);
-      this.trafficOf(session.room.name).participants++;
+      if (this.trafficOf(session.room.name).participants++ === 0) this.emit({ kind: 'room', room: session.room.name });
     }
     tracked.states = states;
     tracked.log.push(entry);
@@ -125,17 +147,20 @@ export class ParticipantTracker {
     if (states.some((id) => participantSessionMachine.getStateNodeById(id).type === 'final')) {
       this.tracked.delete(session.id);
       const traffic = this.trafficOf(session.room.name);
-      if (--traffic.participants === 0) this.traffic.delete(session.room.name);
+      if (--traffic.participants === 0) {
+        this.counts.delete(session.room.name);
+        this.emit({ kind: 'room', room: session.room.name });
+      }
     }
     this.emit({ kind: 'log', participantId: session.id, entry });
-    this.emit({ kind: 'changed' });
+    this.emit({ kind: 'participant', participantId: session.id, room: session.room.name });
   }
 
   private trafficOf(room: string): Traffic {
-    let traffic = this.traffic.get(room);
+    let traffic = this.counts.get(room);
     if (traffic === undefined) {
       traffic = { participants: 0, messages: 0, bytes: 0, lastMessages: 0, lastBytes: 0, messagesPerSecond: 0, bytesPerSecond: 0 };
-      this.traffic.set(room, traffic);
+      this.counts.set(room, traffic);
     }
     return traffic;
   }

@@ -9,6 +9,8 @@ import type { ServerObserver } from './observer.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { RoomDirectory } from './room-directory.js';
 import type { Clock, Timers } from './token-bucket.js';
+import type { FairScheduler } from './fair-scheduler.js';
+import type { TurnQueue } from './turn-queue.js';
 
 /**
  * The core's view of one participant's connection. The binding implements
@@ -31,6 +33,12 @@ export interface ParticipantConnection {
   resume(): void;
 }
 
+/** A session whose presence changes wait for the end of the turn. */
+export interface PresenceSource {
+  /** Announces what is pending (coalesced) now. */
+  flushPresence(): void;
+}
+
 /** Shared state of one server core. */
 export interface CoreContext {
   readonly limits: RoomServerLimits;
@@ -44,4 +52,8 @@ export interface CoreContext {
   readonly timers: Timers;
   /** Where the core reports what it does (metrics, console). */
   readonly observer: ServerObserver;
+  /** Shares handling time among identities when the loop is congested. */
+  readonly scheduler: FairScheduler;
+  /** Sessions with coalesced presence changes to announce at the end of the turn. */
+  readonly presenceFlush: TurnQueue<PresenceSource>;
 }

@@ -1,12 +1,11 @@
 /**
  * Rate limits as backpressure: every incoming frame is charged when it
- * arrives (bytes, and one request per packet 0) and, once handled, with the
- * time handling it took (JSON parsing, validation, fan-out: whatever the
- * request cost the server). While a bucket is in debt the connection stops
- * reading, so TCP slows the sender. Frames the
- * transport had already read are held in order and handled once their cost
- * is paid. Nothing is refused for rate, and what is held is bounded by one
- * transport read.
+ * arrives (bytes, and one request per packet 0). While a bucket is in debt
+ * the connection stops reading, so TCP slows the sender. Frames the
+ * transport had already read are held in order and passed on once their
+ * cost is paid. Nothing is refused for rate, and what is held is bounded by
+ * one transport read. (Server time is shared by the {@link FairScheduler},
+ * which bites only when the loop is congested.)
  */
 import { DATA_PACKET_HEADER_SIZE } from '../../protocol/index.js';
 import { TokenBucket, type Clock, type Timers } from './token-bucket.js';
@@ -19,13 +18,11 @@ export interface ThrottleRates {
   readonly bytesPerSecond: number;
   /** Largest message, so a maximal one always fits in a burst. */
   readonly maxMessageBytes: number;
-  /** Milliseconds of handling time per second; the burst is one second's worth. */
-  readonly handlerMsPerSecond: number;
 }
 
 /** What the throttle drives. */
 export interface ThrottleTarget {
-  /** Handles one frame whose cost is paid. */
+  /** Takes one frame whose cost is paid. */
   handle(frame: Uint8Array): void;
   /** Stops reading from the transport. */
   pause(): void;
@@ -44,23 +41,18 @@ function isFirstPacket(frame: Uint8Array): boolean {
 export class InboundThrottle {
   private readonly messages: TokenBucket;
   private readonly bytes: TokenBucket;
-  private readonly work: TokenBucket;
-  /** False when the handler budget is off: then handling is not timed at all. */
-  private readonly timed: boolean;
   private backlog: Uint8Array[] = [];
   private timer: unknown;
   private stopped = false;
 
   constructor(
     rates: ThrottleRates,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly timers: Timers,
     private readonly target: ThrottleTarget,
   ) {
     this.messages = new TokenBucket(rates.messagesPerSecond, rates.messagesPerSecond, clock);
     this.bytes = new TokenBucket(rates.bytesPerSecond, Math.max(rates.bytesPerSecond, rates.maxMessageBytes), clock);
-    this.work = new TokenBucket(rates.handlerMsPerSecond, rates.handlerMsPerSecond, clock);
-    this.timed = Number.isFinite(rates.handlerMsPerSecond);
   }
 
   /** True while reading is paused until the buckets refill. */
@@ -77,22 +69,8 @@ export class InboundThrottle {
       this.backlog.push(frame);
       return;
     }
-    this.handle(frame);
+    this.target.handle(frame);
     this.throttle();
-  }
-
-  /** Handles one frame and charges the time it took. */
-  private handle(frame: Uint8Array): void {
-    if (!this.timed) {
-      this.target.handle(frame);
-      return;
-    }
-    const started = this.clock();
-    try {
-      this.target.handle(frame);
-    } finally {
-      this.work.charge(this.clock() - started);
-    }
   }
 
   /** Forgets held frames and cancels the timer (the connection is gone). */
@@ -104,7 +82,7 @@ export class InboundThrottle {
   }
 
   private wait(): number {
-    return Math.max(this.messages.deficitMs(), this.bytes.deficitMs(), this.work.deficitMs());
+    return Math.max(this.messages.deficitMs(), this.bytes.deficitMs());
   }
 
   /** Pauses reading while in debt. */
@@ -128,14 +106,12 @@ export class InboundThrottle {
     const backlog = this.backlog;
     this.backlog = [];
     try {
-      for (let i = 0; i < backlog.length && !this.stopped; i++) this.handle(backlog[i]);
+      for (let i = 0; i < backlog.length && !this.stopped; i++) this.target.handle(backlog[i]);
     } catch (error) {
       this.target.failed(error);
       return;
     }
     if (this.stopped) return;
     this.target.resume();
-    // Handling the held frames took time of its own.
-    this.throttle();
   };
 }

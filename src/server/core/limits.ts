@@ -62,15 +62,20 @@ export interface RoomServerLimits {
    */
   bytesPerSecond: number;
   /**
-   * Milliseconds of server time per second one participant's requests may
-   * take to handle (JSON parsing, validation, encoding, fan-out), measured
-   * per request and charged to a token bucket (burst of one second's worth).
-   * Over it, reading pauses as for {@link RoomServerLimits.messagesPerSecond},
-   * so a participant sending expensive requests (huge JSON, attribute floods
-   * into a big room) gets at most this share of the event loop.
-   * @defaultValue 250
+   * Fairness that bites only under contention. While the event loop keeps
+   * up, every request is handled as it arrives, whoever sends it. Once one
+   * turn of the loop has spent this many milliseconds handling requests
+   * (JSON parsing, validation, encoding, fan-out), the server is congested:
+   * requests that arrive meanwhile are held (their connections stop reading,
+   * so TCP slows the senders) and served one at a time to the identity
+   * (token `name`, over all its connections in every room) that has used
+   * the least server time, one slice at a time between rounds of I/O, until
+   * nothing is held. A light participant then waits at most about one slice
+   * plus one request of a heavy one. `Infinity` handles everything inline
+   * (first come, first served).
+   * @defaultValue 10
    */
-  handlerMsPerSecond: number;
+  fairnessSliceMs: number;
   /**
    * Outgoing bytes queued for one connection (ws `bufferedAmount`). A
    * consumer over it that makes no progress draining it for
@@ -141,7 +146,7 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   maxAttributeKeys: 256,
   messagesPerSecond: 1000,
   bytesPerSecond: 16 * 1024 * 1024,
-  handlerMsPerSecond: 250,
+  fairnessSliceMs: 10,
   maxBufferedBytes: 16 * 1024 * 1024,
   slowConsumerTimeoutMs: 5000,
   maxJsonDepth: 64,

@@ -20,7 +20,7 @@ import {
 } from './validation.js';
 
 /** The tools of the messaging toolkit. */
-export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast'] as const;
+export const MESSAGING_TOOLS = ['enable', 'disable', 'send', 'broadcast', 'stream'] as const;
 
 /** Runs one messaging tool; throws {@link RequestError} or `ValidationError` to answer with an error. */
 export function invokeMessagingTool(
@@ -29,6 +29,7 @@ export function invokeMessagingTool(
   tool: string,
   args: { type: string; [key: string]: unknown },
   _payload: Uint8Array,
+  toolCallId?: string | null,
 ): void {
   if (!(MESSAGING_TOOLS as readonly string[]).includes(tool)) {
     throw new RequestError(`tool: unknown messaging tool ${describeValue(tool)}; expected one of ${MESSAGING_TOOLS.join(', ')}.`, ErrorCode.InvalidRequest);
@@ -58,10 +59,12 @@ export function invokeMessagingTool(
       const attachment = checkUserMessage(session, input);
       const target = session.room.enabledMember(input.to_participant_id);
       if (target === undefined) throw new RequestError(PARTICIPANT_NOT_FOUND_TEXT, ErrorCode.NotFound);
+      // Its own attribute changes reach others before its messages do.
+      session.flushPresence();
       const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
-      target.deliver(message);
+      const taken = target.deliver(message);
       session.context.observer.messageDelivered('direct', message.wire.length, 1);
-      session.reply(encoder.empty(requestId));
+      answer(session, requestId, taken);
       return;
     }
     case 'broadcast': {
@@ -71,17 +74,50 @@ export function invokeMessagingTool(
       const input = parseBroadcastArguments(jsonContent(args));
       const attachment = checkUserMessage(session, input);
       const room = session.room;
+      session.flushPresence();
       if (room.enabledCount > 0) {
         // Encoded once; the same frames go to every recipient.
         const message = encoder.messaging(session.prefix, input.type, input.message_json, attachment);
         const except = session.context.broadcastToSender ? undefined : session;
-        room.fanOut(message, except);
+        const published = room.fanOut(message, except);
         session.context.observer.messageDelivered('broadcast', message.wire.length, room.enabledCount - (except?.enabled ? 1 : 0));
+        answer(session, requestId, published);
+        return;
       }
       session.reply(encoder.empty(requestId));
       return;
     }
+    case 'stream':
+      // A stream is a direct message that stays open: the send permission covers it.
+      if (!permissions.send) {
+        throw new RequestError('messaging stream is not permitted by the token\'s api.messaging grant (it needs send).', ErrorCode.PermissionDenied);
+      }
+      session.streams.open(session, requestId, toolCallId, args);
+      return;
   }
+}
+
+/**
+ * Answers a send or broadcast: `empty` now when it was delivered in this
+ * process, or once another node took it (an error response when none did).
+ */
+function answer(session: RequestScope, requestId: MessageId, pending: void | Promise<void>): void {
+  const { encoder } = session.context;
+  if (pending === undefined) {
+    session.reply(encoder.empty(requestId));
+    return;
+  }
+  pending.then(
+    () => session.reply(encoder.empty(requestId)),
+    (error: unknown) => {
+      if (error instanceof RequestError) {
+        session.replyError(requestId, error.message, error.protocolCode);
+        return;
+      }
+      session.context.logger.error({ err: error, participant: session.id }, 'relaying a message failed');
+      session.replyError(requestId, 'internal server error.', ErrorCode.OperationFailed);
+    },
+  );
 }
 
 /**
@@ -89,7 +125,7 @@ export function invokeMessagingTool(
  * and returns the decoded attachment. Runs before the recipient lookup, so
  * bad input is reported as such.
  */
-function checkUserMessage(
+export function checkUserMessage(
   session: RequestScope,
   input: { type: string; message_json: string; attachment_base64?: string | null },
 ): Uint8Array | undefined {

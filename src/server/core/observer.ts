@@ -41,6 +41,8 @@ export interface ServerObserver {
   slowConsumerCut(): void;
   /** A websocket upgrade (or a join right after it) was refused. */
   upgradeRefused(status: number, reason: string): void;
+  /** A log line a client caused was not written: its source or the server was over its log rate. */
+  logLineSuppressed(): void;
   /** A participant joined `room`. */
   participantJoined(room: string, participantId: string): void;
   /** A participant left `room` (closed, dropped or kicked). */
@@ -68,6 +70,7 @@ export const noopObserver: ServerObserver = Object.freeze({
   rateLimited: ignore,
   slowConsumerCut: ignore,
   upgradeRefused: ignore,
+  logLineSuppressed: ignore,
   participantJoined: ignore,
   participantLeft: ignore,
   messagingEnabled: ignore,

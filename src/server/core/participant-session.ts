@@ -1,20 +1,22 @@
 /**
  * One participant connection inside the core: its identity, attributes,
- * frame reassembly, rate limits and lifecycle actor. Knows nothing of `ws`.
+ * frame reassembly, rate limits, its place in the server's fair scheduler
+ * and its lifecycle actor. Knows nothing of `ws`.
  */
 import { createActor, type Actor, type StateValue } from 'xstate';
 import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
-import { memberJson, participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson, snapshotBodyJson } from '../../protocol/presence.js';
+import { participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson } from '../../protocol/presence.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
 import { noopObserver } from './observer.js';
 import { messagingPrefix } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceChange, Room, RoomMember } from './room-directory.js';
+import type { Flow, Schedulable } from './fair-scheduler.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
-import type { LifecycleEvent, RequestScope } from './request-scope.js';
+import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
 
 /** WebSocket close codes the core uses. */
 export const CloseCode = {
@@ -40,6 +42,10 @@ export const PARTIAL_MESSAGE_TIMEOUT_REASON = 'partial message timed out';
 /** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Reasons to stop reading, as bits: both may hold at once, and reading resumes when neither does. */
+const PAUSED_FOR_RATE = 1;
+const PAUSED_FOR_FAIRNESS = 2;
+
 /** What a session is created from. */
 export interface SessionInit {
   readonly id: string;
@@ -48,12 +54,14 @@ export interface SessionInit {
   readonly roomUrl: string;
   readonly token: VerifiedToken;
   readonly connection: ParticipantConnection;
+  /** The node's messaging stream relay. */
+  readonly streams: StreamRelay;
   /** Called once when the session ends. */
   readonly onClosed?: () => void;
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
-export class ParticipantSession implements RoomMember, RequestScope {
+export class ParticipantSession implements RoomMember, RequestScope, Schedulable {
   /** Participant id, fresh per connection. */
   readonly id: string;
   /** Role from the token's grants. */
@@ -66,10 +74,12 @@ export class ParticipantSession implements RoomMember, RequestScope {
   readonly prefix: string;
   /** The merged attribute map. */
   attributes: Record<string, unknown>;
-  /** Mirrors the actor's `messagingEnabled` tag, for the relay path. */
-  enabled = false;
   /** The room, once joined. */
   room!: Room;
+  /** This identity's share of the server's handling time. */
+  readonly flow: Flow;
+  /** The node's messaging stream relay. */
+  readonly streams: StreamRelay;
 
   private readonly reassembler: PacketReassembler;
   private readonly throttle: InboundThrottle;
@@ -77,9 +87,14 @@ export class ParticipantSession implements RoomMember, RequestScope {
   private protocolErrors = 0;
   private open = true;
   private expiryTimer: unknown;
-  /** The last `messaging.enabled` snapshot sent, valid while the room's presence epoch is unchanged. */
-  private snapshot: { readonly epoch: number; readonly message: OutgoingMessage } | undefined;
   private partialTimer: unknown;
+  /** Frames waiting for the scheduler (the loop is congested), oldest first. */
+  private held: Uint8Array[] = [];
+  /** {@link PAUSED_FOR_RATE} and {@link PAUSED_FOR_FAIRNESS} bits. */
+  private pauses = 0;
+  /** Attribute changes not yet announced: merged, and pushed once at the end of the turn. */
+  private pendingAttributes: Record<string, unknown> | undefined;
+  private readonly handleBound = (frame: Uint8Array): void => this.handleFrame(frame);
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
 
@@ -93,19 +108,21 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.name = init.token.name;
     this.messaging = init.token.messaging;
     this.prefix = messagingPrefix(init.id);
+    this.streams = init.streams;
     this.attributes = { name: init.token.name };
     this.reassembler = new PacketReassembler({
       maxMessageBytes: limits.maxMessageBytes,
       maxTypeBytes: limits.maxTypeBytes,
       discardRejected: true,
     });
+    this.flow = context.scheduler.flow(init.token.name);
     this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
-      handle: (frame) => this.handleFrame(frame),
+      handle: (frame) => this.schedule(frame),
       pause: () => {
         context.observer.rateLimited();
-        init.connection.pause();
+        this.pauseReading(PAUSED_FOR_RATE);
       },
-      resume: () => init.connection.resume(),
+      resume: () => this.resumeReading(PAUSED_FOR_RATE),
       failed: (error) => {
         context.logger.error({ err: error, participant: this.id }, 'handling a frame failed; closing the connection');
         this.kick(CloseCode.InternalError, 'internal server error');
@@ -127,7 +144,9 @@ export class ParticipantSession implements RoomMember, RequestScope {
     this.actor.on('presence.enabled', () => this.announceEnabled());
     this.actor.on('presence.disabled', () => this.announceDisabled());
     this.actor.on('presence.attributes', ({ changed }) => {
-      this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(changed)));
+      // Successive changes within a turn become one push per recipient.
+      this.pendingAttributes = this.pendingAttributes === undefined ? changed : { ...this.pendingAttributes, ...changed };
+      this.context.presenceFlush.add(this);
     });
     this.actor.on('session.ended', () => {
       this.context.directory.leave(this.room, this);
@@ -140,11 +159,17 @@ export class ParticipantSession implements RoomMember, RequestScope {
     return this.open;
   }
 
+  /** Whether messaging is enabled: the room's roster, the one record of presence, holds this session. */
+  get enabled(): boolean {
+    return this.room !== undefined && this.room.enabledMember(this.id) === this;
+  }
+
   /** Starts the session in `room`: sends `room_ready` then `connected`. */
   start(room: Room): void {
     this.room = room;
     this.actor.start();
     this.context.observer.participantJoined(room.name, this.id);
+    this.streams.attach(this);
     const { encoder } = this.context;
     this.deliver(encoder.push(MessageType.RoomReady, { room_name: room.name, room_url: this.init.roomUrl, session_id: this.init.sessionId }));
     this.deliver(encoder.push(MessageType.Connected, { type: 'init', participantId: this.id, attributes: this.attributes }));
@@ -164,6 +189,52 @@ export class ParticipantSession implements RoomMember, RequestScope {
     if (!this.open) return;
     this.lastFrameAt = this.context.clock();
     this.throttle.receive(frame);
+  }
+
+  /** A frame whose rate cost is paid: handled now, or held while the loop is congested. */
+  private schedule(frame: Uint8Array): void {
+    if (!this.open) return;
+    const { scheduler } = this.context;
+    if (this.held.length === 0 && scheduler.open) {
+      scheduler.runInline(this.flow, this.handleBound, frame);
+      return;
+    }
+    this.held.push(frame);
+    if (this.held.length === 1) {
+      this.pauseReading(PAUSED_FOR_FAIRNESS);
+      scheduler.enqueue(this);
+    }
+  }
+
+  /** Handles the oldest held frame (the scheduler's turn for this identity); whether more are held. */
+  step(): boolean {
+    const frame = this.held.shift();
+    if (frame === undefined || !this.open) {
+      this.held = [];
+      return false;
+    }
+    try {
+      this.handleFrame(frame);
+    } catch (error) {
+      this.context.logger.error({ err: error, participant: this.id }, 'handling a frame failed; closing the connection');
+      this.kick(CloseCode.InternalError, 'internal server error');
+      return false;
+    }
+    if (this.held.length > 0) return true;
+    this.resumeReading(PAUSED_FOR_FAIRNESS);
+    return false;
+  }
+
+  private pauseReading(reason: number): void {
+    const was = this.pauses;
+    this.pauses |= reason;
+    if (was === 0 && this.open) this.init.connection.pause();
+  }
+
+  private resumeReading(reason: number): void {
+    if ((this.pauses & reason) === 0) return;
+    this.pauses &= ~reason;
+    if (this.pauses === 0 && this.open) this.init.connection.resume();
   }
 
   private handleFrame(frame: Uint8Array): void {
@@ -233,9 +304,12 @@ export class ParticipantSession implements RoomMember, RequestScope {
     if (!this.open) return;
     this.open = false;
     this.throttle.stop();
+    this.held = [];
+    this.context.scheduler.release(this.flow);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
     this.init.onClosed?.();
+    this.streams.detach(this);
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();
   }
@@ -276,24 +350,28 @@ export class ParticipantSession implements RoomMember, RequestScope {
   }
 
   /**
-   * Sends the `messaging.enabled` snapshot. A repeated enable while nothing
-   * changed in the room's presence re-sends the same encoded message: no
-   * rebuild, and the bytes are shared.
+   * Announces the attribute changes held since earlier in this turn, as one
+   * push. Runs at the end of the turn, and before anything else this
+   * participant makes others receive, so its pushes keep their order.
+   */
+  flushPresence(): void {
+    const changed = this.pendingAttributes;
+    if (changed === undefined) return;
+    this.pendingAttributes = undefined;
+    this.context.presenceFlush.delete(this);
+    if (!this.enabled) return;
+    this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(changed)));
+  }
+
+  /**
+   * Sends the `messaging.enabled` snapshot. The room builds it at most once
+   * per presence change (a repeated enable gets the same bytes); nothing of
+   * it is kept per session.
    */
   private sendSnapshot(): void {
-    const epoch = this.room.presenceEpoch;
-    if (this.snapshot === undefined || this.snapshot.epoch !== epoch) {
-      const entries: string[] = [];
-      if (this.messaging?.list !== false) {
-        for (const member of this.room.enabledMembers()) {
-          if (member !== this) entries.push(memberJson(member));
-        }
-      }
-      const message = this.context.encoder.messaging(this.prefix, MessagingControlType.Enabled, snapshotBodyJson(entries));
-      this.snapshot = { epoch, message };
-    }
-    this.deliver(this.snapshot.message);
-    this.context.observer.messageDelivered('presence', this.snapshot.message.wire.length, 1);
+    const message = this.room.snapshot(this, this.context.encoder, this.messaging?.list !== false);
+    this.deliver(message);
+    this.context.observer.messageDelivered('presence', message.wire.length, 1);
   }
 
   /** Records this participant's presence change in the room and tells every other enabled member. */
@@ -303,13 +381,12 @@ export class ParticipantSession implements RoomMember, RequestScope {
   }
 
   private announceEnabled(): void {
-    this.enabled = true;
     this.context.observer.messagingEnabled(this.room.name, this.id);
     this.announce('enabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantEnabled, participantEnabledBodyJson(this)));
   }
 
   private announceDisabled(): void {
-    this.enabled = false;
+    this.flushPresence();
     this.context.observer.messagingDisabled(this.room.name, this.id);
     this.announce('disabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(this.id)));
   }

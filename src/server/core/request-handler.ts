@@ -33,6 +33,15 @@ export function handleMessage(session: RequestScope, message: ProtocolMessage): 
       case MessageType.SetAttributes:
         setAttributes(session, header);
         return;
+      case MessageType.ToolCallRequestChunk:
+        session.streams.requestChunk(session, header, payload);
+        return;
+      case MessageType.ToolCallResponse:
+        session.streams.targetResponse(session, message.exactId, header, payload);
+        return;
+      case MessageType.ToolCallResponseChunk:
+        session.streams.targetChunk(session, header, payload);
+        return;
       default:
         throw new RequestError(`unknown request type ${describeValue(message.type)}.`, ErrorCode.InvalidRequest);
     }
@@ -56,7 +65,7 @@ function invokeTool(session: RequestScope, requestId: MessageId, header: Record<
   if (request.toolkit !== 'messaging') {
     throw new RequestError(`toolkit: unknown toolkit ${describeValue(request.toolkit)}; this server offers "messaging".`, ErrorCode.InvalidRequest);
   }
-  invokeMessagingTool(session, requestId, request.tool, request.arguments, payload);
+  invokeMessagingTool(session, requestId, request.tool, request.arguments, payload, request.tool_call_id);
 }
 
 /** The key Python adds to every header for tracing; never an attribute. */

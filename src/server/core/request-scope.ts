@@ -19,6 +19,25 @@ export type LifecycleEvent =
 /** The shared parts of the core a handler needs. */
 export type HandlerContext = Pick<CoreContext, 'limits' | 'encoder' | 'logger' | 'broadcastToSender' | 'observer'>;
 
+/**
+ * The messaging stream relay as sessions and handlers use it (implemented by
+ * `MessagingStreamRelay` in messaging-streams.ts).
+ */
+export interface StreamRelay {
+  /** A session on this node that can take part in streams. */
+  attach(session: RequestScope): void;
+  /** The session left: its streams end and their other ends are told. */
+  detach(session: RequestScope): void;
+  /** `messaging.stream` invoked by `caller` (request `requestId`). */
+  open(caller: RequestScope, requestId: MessageId, toolCallId: string | null | undefined, args: { type: string; [key: string]: unknown }): void;
+  /** A caller's `room.tool_call_request_chunk`. */
+  requestChunk(session: RequestScope, header: Record<string, unknown>, payload: Uint8Array): void;
+  /** A target's `room.tool_call_response`. */
+  targetResponse(session: RequestScope, messageId: MessageId, header: Record<string, unknown>, payload: Uint8Array): void;
+  /** A target's `room.tool_call_response_chunk`. */
+  targetChunk(session: RequestScope, header: Record<string, unknown>, payload: Uint8Array): void;
+}
+
 /** The requester, as its request handlers see it (also its room membership, to exclude it from a fan-out). */
 export interface RequestScope extends RoomMember {
   /** The token's `name`. */
@@ -33,6 +52,8 @@ export interface RequestScope extends RoomMember {
   readonly enabled: boolean;
   /** Limits, encoder, logger, broadcast setting and observer. */
   readonly context: HandlerContext;
+  /** The relay of messaging streams on this node. */
+  readonly streams: StreamRelay;
   /** The merged attribute map (replaced, never mutated). */
   attributes: Record<string, unknown>;
   /** Sends a response to the requester. */
@@ -43,4 +64,6 @@ export interface RequestScope extends RoomMember {
   protocolError(text: string, requestId: MessageId | undefined): void;
   /** Hands a lifecycle event to the session's actor. */
   lifecycle(event: LifecycleEvent): void;
+  /** Announces this participant's coalesced presence changes now (before a message of its own goes out). */
+  flushPresence(): void;
 }

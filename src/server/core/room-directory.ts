@@ -8,7 +8,9 @@
  * participant against the limits and readies the room. Everything after that
  * stays synchronous, so the relay hot path never awaits.
  */
+import type { FrameEncoder } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import { PresenceRoster } from './presence-roster.js';
 
 /** What a room needs to know about one participant. */
 export interface RoomMember {
@@ -22,8 +24,10 @@ export interface RoomMember {
    * Delivers an already-encoded message to this participant's connection.
    * Throws a `RequestError` when the participant is out of reach (another
    * node while the backplane is down), so the sender gets an error response.
+   * A participant on another node returns a promise that resolves once its
+   * node took the message and rejects with a `RequestError` when no node did.
    */
-  deliver(message: OutgoingMessage): void;
+  deliver(message: OutgoingMessage): void | Promise<void>;
 }
 
 /** A presence change a room records and announces. */
@@ -37,15 +41,14 @@ export interface Room {
   readonly size: number;
   /** Members with messaging enabled (on every node the directory spans). */
   readonly enabledCount: number;
-  /**
-   * Changes with every presence change in the room (enable, disable,
-   * attributes; on any node), so an encoded snapshot can be reused until then.
-   */
-  readonly presenceEpoch: number;
   /** The messaging-enabled member with this id, if any. */
   enabledMember(id: string): RoomMember | undefined;
-  /** Messaging-enabled members, in the order they enabled. */
-  enabledMembers(): IterableIterator<RoomMember>;
+  /**
+   * The `messaging.enabled` push for `recipient`: the other enabled members
+   * (on every node), or nobody when `listed` is false. Built at most once
+   * per presence change and shared (see {@link PresenceRoster}).
+   */
+  snapshot(recipient: RoomMember, encoder: FrameEncoder, listed: boolean): OutgoingMessage;
   /**
    * Records `member`'s presence change (joins or leaves the enabled set, or
    * new attributes) and sends `announcement` to every other enabled member.
@@ -55,9 +58,11 @@ export interface Room {
   /**
    * Sends one encoded user message to every messaging-enabled member except
    * `except`. Throws a `RequestError` (and delivers nothing) when some
-   * recipients are out of reach.
+   * recipients are out of reach. With recipients on other nodes, returns a
+   * promise that settles when the relay is published (rejecting with a
+   * `RequestError` when it could not be).
    */
-  fanOut(message: OutgoingMessage, except?: RoomMember): void;
+  fanOut(message: OutgoingMessage, except?: RoomMember): void | Promise<void>;
 }
 
 /** Why a participant cannot join now. */
@@ -108,8 +113,8 @@ export const ROOM_FULL: AdmissionRefusal = Object.freeze({ status: 503, reason: 
 export const TOO_MANY_ROOMS: AdmissionRefusal = Object.freeze({ status: 503, reason: 'too many rooms' });
 
 /**
- * The messaging-enabled members of one room on this node, in enabling order;
- * shared by both directories' rooms.
+ * A set of messaging-enabled members to deliver to, in enabling order: a
+ * cluster room's local members (its {@link PresenceRoster} holds every node's).
  */
 export class EnabledSet {
   readonly members = new Map<string, RoomMember>();
@@ -132,8 +137,7 @@ export class EnabledSet {
 class InMemoryRoom implements Room {
   /** Ids of members and reserved places. */
   readonly ids = new Set<string>();
-  presenceEpoch = 0;
-  private readonly enabled = new EnabledSet();
+  private readonly roster = new PresenceRoster();
 
   constructor(readonly name: string) {}
 
@@ -142,33 +146,28 @@ class InMemoryRoom implements Room {
   }
 
   get enabledCount(): number {
-    return this.enabled.members.size;
+    return this.roster.size;
   }
 
   enabledMember(id: string): RoomMember | undefined {
-    return this.enabled.members.get(id);
+    return this.roster.get(id);
   }
 
-  enabledMembers(): IterableIterator<RoomMember> {
-    return this.enabled.members.values();
+  snapshot(recipient: RoomMember, encoder: FrameEncoder, listed: boolean): OutgoingMessage {
+    return this.roster.snapshot(recipient, encoder, listed);
   }
 
   announce(member: RoomMember, change: PresenceChange, announcement: OutgoingMessage): void {
-    this.presenceEpoch++;
-    this.enabled.apply(member, change);
-    this.enabled.deliver(announcement, member);
+    this.roster.apply(member, change);
+    this.roster.deliver(announcement, member);
   }
 
   fanOut(message: OutgoingMessage, except?: RoomMember): void {
-    this.enabled.deliver(message, except);
+    this.roster.deliver(message, except);
   }
 
   remove(id: string): void {
-    const member = this.enabled.members.get(id);
-    if (member) {
-      this.presenceEpoch++;
-      this.enabled.apply(member, 'disabled');
-    }
+    this.roster.remove(id);
     this.ids.delete(id);
   }
 }

@@ -6,12 +6,16 @@ import type { Logger } from 'pino';
 import type { VerifiedToken } from '../../auth/token.js';
 import type { RoomServerLimits } from './limits.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
+import { FairScheduler } from './fair-scheduler.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { IdentityLimits } from './identity-limits.js';
+import { MessagingStreamRelay } from './messaging-streams.js';
 import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
 import { monotonicClock, realTimers, systemWallClock, type Clock, type Timers } from './token-bucket.js';
+import { TurnQueue } from './turn-queue.js';
+import type { PresenceSource } from './context.js';
 
 /** Options of a {@link RoomServerCore}. */
 export interface RoomServerCoreOptions {
@@ -95,22 +99,27 @@ export class RoomServerCore {
   readonly context: CoreContext;
   private readonly createId: () => string;
   private readonly identities: IdentityLimits;
+  private readonly streams: MessagingStreamRelay;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
+    const clock = options.clock ?? monotonicClock;
     this.context = {
       limits,
       logger: options.logger,
       encoder: new FrameEncoder(),
       directory: options.directory ?? new InMemoryRoomDirectory(limits),
       broadcastToSender: options.broadcastToSender ?? false,
-      clock: options.clock ?? monotonicClock,
+      clock,
       wallClock: options.wallClock ?? systemWallClock,
       timers: options.timers ?? realTimers,
       observer: options.observer ?? noopObserver,
+      scheduler: new FairScheduler({ sliceMs: limits.fairnessSliceMs, clock }),
+      presenceFlush: new TurnQueue<PresenceSource>((session) => session.flushPresence()),
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
+    this.streams = new MessagingStreamRelay(this.context.timers, this.createId);
   }
 
   /**
@@ -149,6 +158,7 @@ export class RoomServerCore {
       roomUrl: request.roomUrl,
       token: request.token,
       connection: request.connection,
+      streams: this.streams,
       onClosed: () => this.identities.remove(identity, room.name),
     });
     session.start(room);

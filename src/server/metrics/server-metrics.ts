@@ -50,6 +50,7 @@ export function createServerMetrics(source: MetricsSource): ServerMetrics {
   const errors = counter('error_responses_total', 'Error responses sent, by protocol error code.', ['code']);
   const refused = counter('upgrades_refused_total', 'Websocket upgrades (or joins right after one) refused, by HTTP status and reason.', ['status', 'reason']);
   const slow = counter('slow_consumers_total', 'Connections cut because their outgoing buffer went over the limit.');
+  const suppressed = counter('log_lines_suppressed_total', 'Log lines caused by clients that were not written: over their source\'s or the server\'s log rate (see the summaries in the log).');
   const limited = counter('rate_limit_pauses_total', 'Times reading from a participant was paused by its rate limits (nothing is refused).');
   // Label values exist from the start, so a dashboard sees 0 rather than nothing.
   for (const kind of ['direct', 'broadcast', 'presence'] satisfies DeliveryKind[]) {
@@ -69,6 +70,7 @@ export function createServerMetrics(source: MetricsSource): ServerMetrics {
     upgradeRefused: (status: number, reason: string) => refused.labels(String(status), reason).inc(),
     slowConsumerCut: () => slow.inc(),
     rateLimited: () => limited.inc(),
+    logLineSuppressed: () => suppressed.inc(),
   };
   return {
     registry,

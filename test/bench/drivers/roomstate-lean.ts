@@ -21,6 +21,7 @@ import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types
 import { BENCH_MESSAGE_TYPE, closeSocket } from './types.js';
 
 const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
+const SET_ATTRIBUTES = encodeType(MessageType.SetAttributes);
 const EMPTY_RESPONSE = encodeContent({ type: 'empty' });
 const utf8 = new TextDecoder();
 
@@ -52,6 +53,7 @@ interface PushHeader {
 class LeanPeer implements BenchPeer {
   onMessage: ((message: ReceivedMessage) => void) | undefined;
   onPresence: (() => void) | undefined;
+  onAttributes: (() => void) | undefined;
   id = '';
   private readonly reassembler = new PacketReassembler();
   private readonly pending = new Map<number, Pending>();
@@ -90,6 +92,11 @@ class LeanPeer implements BenchPeer {
 
   broadcast(body: BenchBody): Promise<void> {
     return this.invoke('broadcast', { type: BENCH_MESSAGE_TYPE, message_json: JSON.stringify(body) }, false);
+  }
+
+  setAttributes(attributes: Record<string, unknown>): number {
+    for (const frame of encodePacketsWithTypeBytes(this.nextId++, SET_ATTRIBUTES, packEnvelopeJson(JSON.stringify(attributes)))) this.write(frame);
+    return this.ws.bufferedAmount;
   }
 
   presenceSize(): number {
@@ -166,6 +173,7 @@ class LeanPeer implements BenchPeer {
         this.onPresence?.();
         return;
       case MessagingControlType.ParticipantAttributes:
+        this.onAttributes?.();
         return;
       default:
         this.onMessage?.({ from: String(push.from_participant_id), body: body as BenchBody, attachmentBytes: payload.byteLength });

@@ -35,6 +35,13 @@ export interface BenchPeer {
   send(to: string, body: BenchBody, attachment?: Uint8Array): Promise<void> | undefined;
   /** Broadcasts to the other enabled participants; acknowledgement as for `send`. */
   broadcast(body: BenchBody): Promise<void> | undefined;
+  /**
+   * Sends `set_attributes` (no acknowledgement), where the client has it;
+   * returns the bytes queued for the socket, so a loop can wait for them to drain.
+   */
+  setAttributes?(attributes: Record<string, unknown>): number;
+  /** Called for every `participant.attributes` push, where the client reports them. */
+  onAttributes?: (() => void) | undefined;
   /** Number of other enabled participants this peer knows of. */
   presenceSize(): number;
   /** Called for every user message received. */

@@ -9,7 +9,7 @@ import { join, mapLimit, presenceComplete, withDeadline } from './common.js';
 /** Connects the task's participants into `kept`; resolves once every room's presence is complete. */
 export async function connectFootprint(driver: BenchDriver, task: FootprintConnectTask, kept: BenchPeer[]): Promise<ConnectResult> {
   const start = now();
-  const slots = task.rooms.flatMap((room) => Array.from({ length: task.perRoom }, (_, i) => ({ room, name: `member-${i}` })));
+  const slots = task.rooms.flatMap((room) => Array.from({ length: task.perRoom }, (_, i) => ({ room, name: `${task.namePrefix ?? 'member-'}${i}` })));
   const peers = await withDeadline(
     mapLimit(slots, task.joinConcurrency, async ({ room, name }) => {
       const peer = await join(driver, room, name);
@@ -19,6 +19,6 @@ export async function connectFootprint(driver: BenchDriver, task: FootprintConne
     task.timeoutMs,
     `could not connect ${slots.length} participants`,
   );
-  await presenceComplete(peers, task.perRoom - 1, task.timeoutMs);
+  await presenceComplete(peers, (task.roomTotal ?? task.perRoom) - 1, task.timeoutMs);
   return { kind: 'connected', participants: peers.length, ms: now() - start };
 }

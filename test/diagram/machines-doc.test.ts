@@ -1,29 +1,29 @@
 /**
- * The README's statecharts are what `roomstate machines NAME` prints now: a
- * machine that changes without `npm run readme:machines` fails here.
+ * The statecharts in docs/console.md are what `roomstate machines NAME` prints
+ * now: a machine that changes without `npm run readme:machines` fails here.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MACHINE_NAMES } from '../../src/diagram/index.js';
-import { readmeMachinesBlock, MACHINES_BEGIN, MACHINES_END } from './readme-block.js';
+import { machinesBlock, MACHINES_BEGIN, MACHINES_DOC, MACHINES_END } from './machines-doc.js';
 import { expectExitCode, expectOneErrorLine, killAllClis, runCli } from '../helpers/cli.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const page = readFileSync(new URL(`../../${MACHINES_DOC}`, import.meta.url), 'utf8');
 
 afterEach(killAllClis);
 
-describe('README statecharts', () => {
+describe('the statecharts in docs/console.md', () => {
   it('are up to date (run `npm run readme:machines` when this fails)', () => {
-    const begin = readme.indexOf(MACHINES_BEGIN);
-    const end = readme.indexOf(MACHINES_END);
+    const begin = page.indexOf(MACHINES_BEGIN);
+    const end = page.indexOf(MACHINES_END);
     expect(begin).toBeGreaterThan(-1);
-    expect(readme.slice(begin, end + MACHINES_END.length)).toBe(readmeMachinesBlock());
+    expect(page.slice(begin, end + MACHINES_END.length)).toBe(machinesBlock());
   });
 
   it.each(MACHINE_NAMES)('match `roomstate machines %s` run as a process', async (name) => {
     const exit = await runCli(['machines', name]);
     expectExitCode(exit, 0);
-    expect(readme).toContain(`\`\`\`mermaid\n${exit.stdout.trimEnd()}\n\`\`\``);
+    expect(page).toContain(`\`\`\`mermaid\n${exit.stdout.trimEnd()}\n\`\`\``);
   });
 });
 

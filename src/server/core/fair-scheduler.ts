@@ -1,0 +1,218 @@
+/**
+ * Work-conserving fairness over identities (token names), per server: the
+ * replacement of a per-connection handler-time budget, which paused a lone
+ * sender even on an idle server.
+ *
+ * While the event loop keeps up, every frame is handled the moment it
+ * arrives, as if there were no scheduler (it only reads the clock around
+ * the handler). Once one turn of the loop has spent `sliceMs` handling
+ * frames, the loop is congested: frames that arrive from then on are held
+ * by their session, whose connection stops reading (so TCP slows the
+ * sender), and a drain that runs after the loop's I/O serves the held work
+ * in virtual-time order (self-clocked fair queuing): the identity that has
+ * used the least server time goes first, so a light participant waits for
+ * at most one slice and one request of a heavy one, however many
+ * connections the heavy identity holds. The drain hands the loop back to
+ * I/O after each slice; when nothing is held any more, frames are handled
+ * inline again. Nothing is refused and nothing is dropped.
+ */
+import type { Clock } from './token-bucket.js';
+
+/** A session with held frames, as the scheduler serves it. */
+export interface Schedulable {
+  /** The identity it belongs to (from {@link FairScheduler.flow}). */
+  readonly flow: Flow;
+  /** Handles its oldest held frame; returns whether more are held. */
+  step(): boolean;
+}
+
+/** One identity's share: its sessions with held frames and the server time it used. */
+export class Flow {
+  /** Virtual time: milliseconds of handling charged, offset to the server's virtual clock. */
+  vtime = 0;
+  /** Sessions with held frames, served round-robin. */
+  readonly waiting: Schedulable[] = [];
+  /** Index in the scheduler's heap, or -1 when nothing of it is held. */
+  slot = -1;
+  /** Sessions using this flow. */
+  users = 0;
+
+  constructor(readonly identity: string) {}
+}
+
+/** Settings of a {@link FairScheduler}. */
+export interface FairSchedulerOptions {
+  /** Handling time in one turn before the loop counts as congested; `Infinity` turns the scheduler off. */
+  readonly sliceMs: number;
+  readonly clock: Clock;
+  /** Runs a callback after the loop's pending I/O (setImmediate). */
+  readonly defer?: (callback: () => void) => void;
+}
+
+/** The server's scheduler of handling time (see the file comment). */
+export class FairScheduler {
+  private readonly flows = new Map<string, Flow>();
+  /** Identities with held frames, a binary min-heap on `vtime`. */
+  private readonly heap: Flow[] = [];
+  /** The virtual clock: the start time of the flow served last. */
+  private now = 0;
+  /** Handling time spent inline in this turn. */
+  private turnMs = 0;
+  private turnArmed = false;
+  private draining = false;
+  private readonly sliceMs: number;
+  private readonly clock: Clock;
+  private readonly defer: (callback: () => void) => void;
+
+  constructor(options: FairSchedulerOptions) {
+    this.sliceMs = options.sliceMs;
+    this.clock = options.clock;
+    this.defer = options.defer ?? ((callback) => void setImmediate(callback));
+  }
+
+  /** The flow of `identity`; call {@link FairScheduler.release} when the session ends. */
+  flow(identity: string): Flow {
+    let flow = this.flows.get(identity);
+    if (flow === undefined) this.flows.set(identity, (flow = new Flow(identity)));
+    flow.users++;
+    return flow;
+  }
+
+  /** Forgets a session's use of its flow (the flow goes once nobody uses it and nothing is held). */
+  release(flow: Flow): void {
+    if (--flow.users <= 0 && flow.slot === -1) this.flows.delete(flow.identity);
+  }
+
+  /** True when a frame may be handled at once: the loop is not congested and nothing is held. */
+  get open(): boolean {
+    return this.heap.length === 0 && this.turnMs < this.sliceMs;
+  }
+
+  /** Number of identities with held frames. */
+  get backlogged(): number {
+    return this.heap.length;
+  }
+
+  /** Runs `handle(frame)` for `flow` now and charges the time it took (to the flow and to this turn). */
+  runInline<T>(flow: Flow, handle: (frame: T) => void, frame: T): void {
+    if (!Number.isFinite(this.sliceMs)) {
+      handle(frame);
+      return;
+    }
+    const started = this.clock();
+    try {
+      handle(frame);
+    } finally {
+      const cost = this.clock() - started;
+      flow.vtime += cost;
+      this.turnMs += cost;
+      if (!this.turnArmed) {
+        this.turnArmed = true;
+        this.defer(this.turnEnded);
+      }
+    }
+  }
+
+  /** `session` now holds frames: serve it when its identity's turn comes. */
+  enqueue(session: Schedulable): void {
+    const flow = session.flow;
+    flow.waiting.push(session);
+    if (flow.slot !== -1) return;
+    // A flow that worked inline while others were idle starts at most one slice behind the others.
+    flow.vtime = Math.min(Math.max(flow.vtime, this.now), this.now + this.sliceMs);
+    this.push(flow);
+    this.scheduleDrain();
+  }
+
+  private readonly turnEnded = (): void => {
+    this.turnArmed = false;
+    this.turnMs = 0;
+  };
+
+  private scheduleDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.defer(this.drain);
+  }
+
+  /** Serves held work, least virtual time first, for one slice; then yields to I/O. */
+  private readonly drain = (): void => {
+    this.draining = false;
+    const started = this.clock();
+    let elapsed = 0;
+    while (this.heap.length > 0 && elapsed < this.sliceMs) {
+      const flow = this.heap[0];
+      this.now = flow.vtime;
+      const session = flow.waiting.shift()!;
+      const before = this.clock();
+      let more = false;
+      try {
+        more = session.step();
+      } finally {
+        const after = this.clock();
+        flow.vtime += after - before;
+        elapsed = after - started;
+        if (more) flow.waiting.push(session);
+        if (flow.waiting.length === 0) {
+          this.pop();
+          if (flow.users <= 0) this.flows.delete(flow.identity);
+        } else this.siftDown(0);
+      }
+    }
+    // The drain's own time counts against the turn, so frames arriving now queue behind the held ones.
+    this.turnMs = Math.max(this.turnMs, elapsed);
+    if (!this.turnArmed) {
+      this.turnArmed = true;
+      this.defer(this.turnEnded);
+    }
+    if (this.heap.length > 0) this.scheduleDrain();
+  };
+
+  private push(flow: Flow): void {
+    flow.slot = this.heap.length;
+    this.heap.push(flow);
+    this.siftUp(flow.slot);
+  }
+
+  private pop(): void {
+    const top = this.heap[0];
+    const last = this.heap.pop()!;
+    top.slot = -1;
+    if (last !== top) {
+      this.heap[0] = last;
+      last.slot = 0;
+      this.siftDown(0);
+    }
+  }
+
+  private siftUp(index: number): void {
+    const heap = this.heap;
+    const flow = heap[index];
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (heap[parent].vtime <= flow.vtime) break;
+      heap[index] = heap[parent];
+      heap[index].slot = index;
+      index = parent;
+    }
+    heap[index] = flow;
+    flow.slot = index;
+  }
+
+  private siftDown(index: number): void {
+    const heap = this.heap;
+    const flow = heap[index];
+    const length = heap.length;
+    for (;;) {
+      let child = 2 * index + 1;
+      if (child >= length) break;
+      if (child + 1 < length && heap[child + 1].vtime < heap[child].vtime) child++;
+      if (heap[child].vtime >= flow.vtime) break;
+      heap[index] = heap[child];
+      heap[index].slot = index;
+      index = child;
+    }
+    heap[index] = flow;
+    flow.slot = index;
+  }
+}
