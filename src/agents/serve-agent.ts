@@ -86,10 +86,6 @@ export function acceptTextTurns(start: AgentWireMessage): AgentError | undefined
 
 type ThreadActor = Actor<typeof agentThreadMachine>;
 
-interface Running {
-  readonly served: ServedTurn;
-}
-
 /**
  * Serves agent turns as the participant of `room`.
  *
@@ -109,7 +105,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   const accept = options.accept ?? acceptTextTurns;
   const threads = new Map<string, ThreadActor>();
   const events = new ThreadEvents(options.replayLimit ?? 512);
-  const running = new Map<string, Running>();
+  const running = new Map<string, { readonly served: ServedTurn }>();
   const starts = new Map<string, AgentWireMessage>();
   const steerBodies = new Map<string, AgentWireMessage>();
   const subscription = new Subscription();
@@ -185,6 +181,16 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
     return actor;
   };
 
+  /** A thread with no turn, no queue and no opener is forgotten: memory follows the threads in use. */
+  const settle = (threadId: string) => {
+    const actor = threads.get(threadId);
+    const snapshot = actor?.getSnapshot();
+    if (actor === undefined || snapshot === undefined || !snapshot.matches('idle')) return;
+    if (snapshot.context.openers.length > 0 || snapshot.context.queue.length > 0) return;
+    threads.delete(threadId);
+    actor.stop();
+  };
+
   const run = (actor: ThreadActor, threadId: string, turn: ThreadTurn) => {
     const start = starts.get(turn.messageId);
     const served = new ServedTurn(
@@ -203,11 +209,13 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
           // The open text item ends with the handler, before turn.interrupted or turn.ended.
           served.close();
           actor.send({ type: 'handler.finished' });
+          settle(threadId);
         },
         (error: unknown) => {
           served.close();
           const failure: ThreadError = { message: error instanceof Error ? error.message : String(error), code: error instanceof Error ? error.name : null };
           actor.send({ type: 'handler.finished', error: failure });
+          settle(threadId);
         },
       );
   };
@@ -228,6 +236,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
         return;
       case AgentMessageType.ThreadClose:
         threads.get(threadId)?.send({ type: 'thread.closed', participantId: senderId });
+        settle(threadId);
         return;
       case AgentMessageType.TurnStart: {
         const start = { ...decoded, sender_name: sender.name } as AgentWireMessage;
@@ -237,6 +246,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
         echo(actor, start, senderId);
         const rejection = accept(start);
         actor.send(rejection === undefined ? { type: 'turn.requested', turn } : { type: 'turn.requested', turn, rejection });
+        settle(threadId);
         return;
       }
       case AgentMessageType.TurnSteer: {
@@ -245,6 +255,7 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
         const actor = threadOf(threadId);
         echo(actor, steer, senderId);
         actor.send({ type: 'turn.steer', turnId: decoded.turn_id!, steer: { messageId: decoded.message_id, senderId } });
+        settle(threadId);
         return;
       }
       case AgentMessageType.TurnInterrupt:
@@ -270,7 +281,10 @@ export async function serveAgent(options: ServeAgentOptions): Promise<ServedAgen
   subscription.add(room.messaging.messages$.subscribe(receive));
   subscription.add(
     room.messaging.participantRemoved$.subscribe((participant) => {
-      for (const actor of threads.values()) actor.send({ type: 'participant.left', participantId: participant.id });
+      for (const [threadId, actor] of [...threads]) {
+        actor.send({ type: 'participant.left', participantId: participant.id });
+        settle(threadId);
+      }
     }),
   );
 

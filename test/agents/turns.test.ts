@@ -272,6 +272,16 @@ describe('agent turns: caller against serveAgent', () => {
     expect(turn.state).toBe('agentLeft');
   });
 
+  it('forgets a thread once it has no turn and no opener (memory follows the threads in use)', async () => {
+    const { alice, agent } = await setup((turn) => turn.writeText('ok'));
+    const thread = await openThread(alice, 'echo', { threadId: '.threads/short' });
+    await thread.startTurn({ text: 'x' }).done;
+    expect(agent.threads()).toEqual(['.threads/short']);
+    await thread.close();
+    for (let i = 0; i < 10_000 && agent.threads().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(agent.threads()).toEqual([]);
+  });
+
   it('times out when the agent never answers the start', async () => {
     const room = uniqueRoom('agents');
     // A participant that claims to serve turns but never answers.

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { cleanEnv } from './cli.js';
 import type { PythonVenv } from './python.js';
-import { PYTHON_TIMEOUT_MS, type PeerEvent } from './python-peer.js';
+import { PYTHON_TIMEOUT_MS, readNdjson, type PeerEvent } from './python-peer.js';
 import { Recorder } from './recorder.js';
 import { REPO_ROOT } from './spawned-server.js';
 
@@ -36,17 +36,8 @@ function start(venv: PythonVenv, args: readonly string[]): PythonAgentProcess {
   const child = spawn(venv.python, [AGENTS_SCRIPT, ...args], { cwd: join(REPO_ROOT, 'test/python'), env: cleanEnv({ PYTHONUNBUFFERED: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   const events = new Recorder<PeerEvent>();
-  let buffered = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim() !== '') events.push(JSON.parse(line) as PeerEvent);
-    }
-  });
+  readNdjson(child, events);
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exit.then(() => running.delete(child));
@@ -81,10 +72,9 @@ export interface PythonRoom {
 /** Starts a Python process agent and waits until it serves. */
 export async function startPythonAgent(venv: PythonVenv, room: PythonRoom, options: { backend: 'chat' | 'fake'; delaySeconds?: number }): Promise<PythonAgentProcess> {
   const agent = start(venv, ['agent', '--url', room.url, '--room', room.room, '--token', room.token, '--backend', options.backend, '--delay', String(options.delaySeconds ?? 0.2)]);
-  const first = await agent.events.waitFor((e) => e.event === 'ready', { timeoutMs: PYTHON_TIMEOUT_MS, what: 'the Python agent to serve' }).catch((error: Error) => {
+  await agent.events.waitFor((e) => e.event === 'ready', { timeoutMs: PYTHON_TIMEOUT_MS, what: 'the Python agent to serve' }).catch((error: Error) => {
     throw new Error(`${error.message}; stderr: ${agent.stderr().slice(-2000)}`);
   });
-  void first;
   return agent;
 }
 

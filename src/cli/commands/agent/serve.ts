@@ -10,7 +10,7 @@ import { usageError } from '../../exit-codes.js';
 import { note } from '../../output.js';
 import { watchForStop } from '../../shutdown.js';
 import { USER_END } from '../../../../machines/index.js';
-import { closedError, cliErrorFrom, openRoom } from '../messaging/session.js';
+import { closedError, cliErrorFrom, openRoom, reconnectTimeoutOption } from '../messaging/session.js';
 
 interface ServeAgentOptions extends ConnectionOptionValues {
   echo?: boolean;
@@ -24,11 +24,7 @@ export function serveAgentCommand(): Command {
     .description('serve agent turns in a room until interrupted (built in: --echo)')
     .option('--echo', 'echo each turn\'s text back in three deltas; steers append their text; interrupts cancel')
     .addOption(new Option('--delay <duration>', 'pause before each delta and before the end').default(150, '150ms').argParser(durationOption('--delay')))
-    .addOption(
-      new Option('--reconnect-timeout <duration>', 'keep reconnecting this long after the connection drops; 0 exits at once (code 2)')
-        .default(0, '0')
-        .argParser(durationOption('--reconnect-timeout')),
-    );
+    .addOption(reconnectTimeoutOption());
   return addConnectionOptions(command)
     .addHelpText(
       'after',
