@@ -14,3 +14,7 @@ export { presenceMachine } from './presence.js';
 export type { PresenceMachine, PresenceContext, PresenceEvent, PresenceParticipant } from './presence.js';
 export { PresenceRoster } from './presence.js';
 export type { PresenceEntry } from './presence.js';
+export { agentTurnMachine, agentTurnStateName, TURN_ANSWER_TIMEOUT_MS } from './agent-turn.js';
+export type { AgentTurnMachine, AgentTurnContext, AgentTurnEvent, AgentTurnEmitted, AgentTurnInput, AgentTurnStateName, TurnError } from './agent-turn.js';
+export { agentThreadMachine, TURN_CANCELLED, STEER_NOT_IN_PROGRESS, STEER_TURN_ENDED } from './agent-thread.js';
+export type { AgentThreadMachine, AgentThreadContext, AgentThreadEvent, AgentThreadEmitted, AgentThreadInput, ThreadTurn, ThreadSteer, ThreadError } from './agent-thread.js';

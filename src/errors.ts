@@ -27,6 +27,16 @@ export const RoomStateErrorCode = {
   Timeout: 'ROOM_ERR_TIMEOUT',
   /** The cluster's Redis could not be reached. */
   ClusterUnavailable: 'ROOM_ERR_CLUSTER_UNAVAILABLE',
+  /** An agent rejected a turn (`turn.start.rejected`); the protocol's code is on the error. */
+  AgentTurnRejected: 'ROOM_ERR_AGENT_TURN_REJECTED',
+  /** An agent turn ended as cancelled (interrupted). */
+  AgentTurnCancelled: 'ROOM_ERR_AGENT_TURN_CANCELLED',
+  /** An agent turn ended with an error other than cancelled. */
+  AgentTurnFailed: 'ROOM_ERR_AGENT_TURN_FAILED',
+  /** The agent left the room (or the room closed) before the turn ended. */
+  AgentLeft: 'ROOM_ERR_AGENT_LEFT',
+  /** An agent rejected a steer (`turn.steer.rejected`), or the turn ended before answering it. */
+  AgentSteerRejected: 'ROOM_ERR_AGENT_STEER_REJECTED',
 } as const;
 
 /** One of the {@link RoomStateErrorCode} values. */

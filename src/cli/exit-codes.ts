@@ -9,7 +9,11 @@
  * | 2 | connection: the server is unreachable, or the connection closed or timed out; `serve` cannot listen |
  * | 3 | auth: the server refused the token (HTTP 403) or the token lacks the permission (1001) |
  * | 4 | not found: unknown or non-messaging-enabled participant, or a room the server does not have (HTTP 404) |
- * | 5 | failure: the server answered with another error, or something unexpected happened |
+ * | 5 | failure: the server answered with another error, or something unexpected happened (also an agent turn that ended with an error) |
+ * | 6 | `agent ask`: the agent rejected the turn (the line names the protocol's code) |
+ * | 7 | `agent ask`: the turn was interrupted (ended as cancelled) |
+ * | 8 | `agent ask`: the agent did not answer, or the turn outlasted `--timeout` |
+ * | 9 | `agent ask`: the agent left the room before the turn ended |
  */
 import { RoomServerError } from '../errors.js';
 // The error-code module alone: the codec's index would load zod into every CLI start.
@@ -23,6 +27,10 @@ export const ExitCode = {
   Auth: 3,
   NotFound: 4,
   Failure: 5,
+  TurnRejected: 6,
+  TurnInterrupted: 7,
+  TurnTimeout: 8,
+  AgentLeft: 9,
 } as const;
 
 /** One of the {@link ExitCode} values. */
@@ -35,7 +43,11 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  server unreachable, connection lost or timed out; serve cannot listen
   3  token refused by the server (HTTP 403) or permission denied
   4  participant (or room) not found
-  5  any other server error or failure`;
+  5  any other server error or failure
+  6  agent ask: the agent rejected the turn
+  7  agent ask: the turn was interrupted
+  8  agent ask: the agent did not answer, or the turn timed out
+  9  agent ask: the agent left before the turn ended`;
 
 /**
  * An error meant for the user: `message` is printed as one line on stderr

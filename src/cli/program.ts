@@ -7,6 +7,7 @@ import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { roomCommand } from './commands/room.js';
 import { machinesCommand } from './commands/machines.js';
+import { agentCommand } from './commands/agent/index.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { writeLine } from './output.js';
 import { CLI_VERSION } from './version.js';
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(tokenCommand())
     .addCommand(roomCommand())
+    .addCommand(agentCommand())
     .addCommand(machinesCommand())
     .addCommand(versionCommand())
     .addHelpText(

@@ -3,7 +3,7 @@
  * console use for them.
  */
 import type { AnyStateMachine } from 'xstate';
-import { connectionMachine, messagingMachine, participantSessionMachine, presenceMachine } from '../../machines/index.js';
+import { agentThreadMachine, agentTurnMachine, connectionMachine, messagingMachine, participantSessionMachine, presenceMachine } from '../../machines/index.js';
 import { statechartOf, type Statechart } from './statechart.js';
 
 /** The machines by name, in the order they are shown. */
@@ -12,6 +12,8 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   messaging: messagingMachine,
   presence: presenceMachine,
   'participant-session': participantSessionMachine,
+  'agent-turn': agentTurnMachine,
+  'agent-thread': agentThreadMachine,
 };
 
 /** The machine names, in order. */

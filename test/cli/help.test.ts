@@ -14,6 +14,8 @@ describe('roomstate --help', () => {
     [['serve'], ['--port', '--secret', 'roomstate listening on ws://127.0.0.1:8080']],
     [['token'], ['--room', '--name', '--role', '--ttl', 'roomstate token --room lobby --name alice --ttl 15m']],
     [['room'], ['messaging']],
+    [['agent'], ['serve', 'ask', 'roomstate agent ask --agent echo']],
+    [['agent', 'ask'], ['--agent', '--thread', '--steer', '--interrupt', '--timeout', '7 interrupted']],
     [['room', 'messaging'], ['list', 'send', 'broadcast', 'listen']],
     [['room', 'messaging', 'list'], ['--url', '--room', '--token', '--name', '--secret', '--wait', 'ROOMSTATE_URL', 'MESHAGENT_ROOM_URL', '"attributes"']],
     [['room', 'messaging', 'send'], ['--to-participant-id', '--to-participant-name', '--type', '--data', '--attachment-file', 'exit code 4']],

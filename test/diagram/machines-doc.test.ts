@@ -44,6 +44,6 @@ describe('roomstate machines', () => {
   });
 
   it('refuses an unknown machine with exit code 1', async () => {
-    expectOneErrorLine(await runCli(['machines', 'nope']), 1, 'roomstate: unknown machine "nope"; expected one of connection, messaging, presence, participant-session.');
+    expectOneErrorLine(await runCli(['machines', 'nope']), 1, 'roomstate: unknown machine "nope"; expected one of connection, messaging, presence, participant-session, agent-turn, agent-thread.');
   });
 });

@@ -66,6 +66,20 @@ export class PeerStartError extends Error {
 
 const running = new Set<PythonPeer>();
 
+/** Parses a child's stdout, one JSON object a line, into `events`. */
+export function readNdjson(child: ChildProcess, events: Recorder<PeerEvent>): void {
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() !== '') events.push(JSON.parse(line) as PeerEvent);
+    }
+  });
+}
+
 /** A running Python participant. */
 export class PythonPeer {
   /** Every event the peer reported, in order. */
@@ -75,16 +89,7 @@ export class PythonPeer {
   private readonly exited: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess) {
-    let buffered = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line.trim() !== '') this.events.push(JSON.parse(line) as PeerEvent);
-      }
-    });
+    readNdjson(child, this.events);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderrText += chunk;
     });

@@ -47,6 +47,7 @@ describe('the published package', () => {
       const machines = await import('roomstate/machines');
       const protocol = await import('roomstate/protocol');
       const inspect = await import('roomstate/inspect');
+      const agents = await import('roomstate/agents');
       console.log(JSON.stringify({
         createRoomServer: typeof main.createRoomServer,
         mintToken: typeof main.mintToken,
@@ -54,6 +55,8 @@ describe('the published package', () => {
         machines: Object.keys(machines).length,
         encodePackets: typeof protocol.encodePackets,
         consoleInspector: typeof inspect.consoleInspector,
+        openThread: typeof agents.openThread,
+        serveAgent: typeof agents.serveAgent,
       }));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
     expect(JSON.parse(stdout)).toEqual({
@@ -63,6 +66,8 @@ describe('the published package', () => {
       machines: expect.any(Number),
       encodePackets: 'function',
       consoleInspector: 'function',
+      openThread: 'function',
+      serveAgent: 'function',
     });
     expect(JSON.parse(stdout).machines).toBeGreaterThanOrEqual(3);
   });

@@ -3,13 +3,12 @@
  * and prints every incoming message and presence change as one JSON object
  * a line (NDJSON) until SIGINT/SIGTERM, then leaves cleanly and exits 0.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { addConnectionOptions, resolveConnection, type ConnectionOptionValues } from '../../connection-options.js';
-import { durationOption } from '../../duration.js';
 import { note } from '../../output.js';
 import { watchForStop } from '../../shutdown.js';
 import { RoomClosedError, USER_END } from '../../../client/errors.js';
-import { cliErrorFrom, enableMessaging, openRoom } from './session.js';
+import { cliErrorFrom, enableMessaging, openRoom, reconnectTimeoutOption } from './session.js';
 
 interface ListenOptions extends ConnectionOptionValues {
   type?: string[];
@@ -23,11 +22,7 @@ export function listenCommand(): Command {
     .description('print incoming messages and presence changes as NDJSON until interrupted')
     .option('--type <type...>', 'print only messages of these types (presence events are always printed)')
     .option('--no-presence', 'do not print presence events')
-    .addOption(
-      new Option('--reconnect-timeout <duration>', 'keep reconnecting this long after the connection drops; 0 exits at once (code 2)')
-        .default(0, '0')
-        .argParser(durationOption('--reconnect-timeout')),
-    );
+    .addOption(reconnectTimeoutOption());
   return addConnectionOptions(command)
     .addHelpText(
       'after',

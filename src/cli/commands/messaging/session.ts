@@ -3,15 +3,24 @@
  * enable messaging, and turn every failure into a {@link CliError} with the
  * documented exit code.
  */
+import { Option } from 'commander';
 import { RoomServerError, RoomStateError, RoomStateErrorCode } from '../../../errors.js';
 import type { RemoteParticipant, RoomClient } from '../../../client/node.js';
 import { RoomClosedError, ParticipantNotFoundError, describeClose } from '../../../client/errors.js';
 import type { ConnectionEnd } from '../../../../machines/index.js';
 import type { ConnectionSettings } from '../../connection-options.js';
+import { durationOption } from '../../duration.js';
 import { CliError, ExitCode, fromServerError } from '../../exit-codes.js';
 
 /** How long to wait for a participant to show up in presence by default, in ms. */
 export const DEFAULT_PRESENCE_WAIT_MS = 3000;
+
+/** `--reconnect-timeout` of the commands that stay in a room (`listen`, `agent serve`). */
+export function reconnectTimeoutOption(): Option {
+  return new Option('--reconnect-timeout <duration>', 'keep reconnecting this long after the connection drops; 0 exits at once (code 2)')
+    .default(0, '0')
+    .argParser(durationOption('--reconnect-timeout'));
+}
 
 /** Options of {@link openRoom}. */
 export interface OpenRoomOptions {
