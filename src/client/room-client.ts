@@ -8,7 +8,6 @@
 import { Observable, Subject, filter, firstValueFrom, map, take } from 'rxjs';
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
-  ENABLE_TIMEOUT_MS,
   connectionMachine,
   messagingMachine,
   type AttemptFailure,
@@ -120,10 +119,12 @@ export function connectionStateName(snapshot: ReturnType<ConnectionActor['getSna
   return topStateName<ConnectionStateName>(snapshot);
 }
 
-// The messaging machine per enable timeout: provided once per value, shared by every client that uses it.
-const messagingMachines = new Map<number, typeof messagingMachine>([[ENABLE_TIMEOUT_MS, messagingMachine]]);
+// The messaging machine per custom enable timeout: provided once per value, shared by every client that
+// uses it; without one, the machine itself (which holds the default).
+const messagingMachines = new Map<number, typeof messagingMachine>();
 
-function messagingMachineWith(enableTimeout: number): typeof messagingMachine {
+function messagingMachineWith(enableTimeout: number | undefined): typeof messagingMachine {
+  if (enableTimeout === undefined) return messagingMachine;
   let machine = messagingMachines.get(enableTimeout);
   if (machine === undefined) messagingMachines.set(enableTimeout, (machine = messagingMachine.provide({ delays: { enableTimeout } })));
   return machine;
@@ -235,7 +236,7 @@ export class RoomClient {
       },
       inspect: options.inspect,
     });
-    this.messagingActor = createActor(messagingMachineWith(options.enableTimeout ?? ENABLE_TIMEOUT_MS), { inspect: options.inspect });
+    this.messagingActor = createActor(messagingMachineWith(options.enableTimeout), { inspect: options.inspect });
     const messagingActor = this.messagingActor;
     const outbox = new Outbox({
       window: options.sendWindow ?? SEND_WINDOW,
