@@ -1,6 +1,7 @@
 /**
  * `roomstate token` as a real process: its JWT is accepted by a roomstate
- * server and by the official client's ParticipantToken.fromJwt.
+ * server and by the official client's ParticipantToken.fromJwt; its API key
+ * by the accounts route.
  */
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { expectExitCode, killAllClis, runCli } from '../helpers/cli.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
 import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
 import { verifyAdminToken, verifyToken } from '../../src/auth/token.js';
+import { verifyApiKey } from '../../src/auth/api-key.js';
+import { DEFAULT_API_KEY_PROJECT, connectPath } from '../../src/protocol/accounts.js';
 
 interface OfficialToken {
   name: string;
@@ -115,10 +118,27 @@ describe('roomstate token', () => {
     await expect(verifyAdminToken(participant, 'inspect', { secret: fx.secret })).rejects.toThrow('token has no admin grant.');
   });
 
+  it('--api-key mints a key that the accounts route takes for its project and that no room admits', async () => {
+    const exit = await runCli(['token', '--api-key', '--name', 'cli', '--project', 'p1', '--ttl', '7d', '--secret', fx.secret]);
+    expectExitCode(exit, 0);
+    expect(exit.stderr).toBe('');
+    const key = exit.stdout.trim();
+    expect(decodeJwt(key)).toMatchObject({ name: 'cli', grants: [{ name: 'api_key', scope: { project: 'p1' } }] });
+    await expect(verifyApiKey(key, 'p1', { secret: fx.secret })).resolves.toMatchObject({ name: 'cli', project: 'p1' });
+    const response = await fetch(`${fx.httpUrl}${connectPath('p1', 'lobby')}`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(200);
+    const refused = await expectUpgradeRefused(fx.url, 'lobby', key);
+    expect([refused.status, refused.statusText]).toEqual([403, 'token is not for this room']);
+    const standard = decodeJwt((await runCli(['token', '--api-key', '--name', 'cli', '--secret', 's'])).stdout.trim());
+    expect(standard.grants).toEqual([{ name: 'api_key', scope: { project: DEFAULT_API_KEY_PROJECT } }]);
+  });
+
   it.each([
     [['--room', 'r', '--name', 'n'], 'roomstate: no secret: pass --secret or set ROOMSTATE_SECRET (the secret the server was started with).\n'],
     [['--name', 'n', '--secret', 's'], 'roomstate: no room: pass --room or set ROOMSTATE_ROOM.\n'],
     [['--room', 'r', '--secret', 's'], 'roomstate: no name: pass --name (or --admin for a console token).\n'],
+    [['--api-key', '--secret', 's'], 'roomstate: no name: pass --name, the participant name the key connects as.\n'],
+    [['--room', 'r', '--name', 'n', '--secret', 's', '--project', 'p'], 'roomstate: --project goes with --api-key.\n'],
     [['--room', 'r', '--name', 'n', '--secret', 's', '--ttl', '1y'], 'roomstate: --ttl "1y" is not a duration; use a number of seconds or a number with a unit, e.g. 30s, 15m, 1h, 7d.\n'],
   ])('exits 1 with one line for %j', async (args, stderr) => {
     const exit = await runCli(['token', ...args]);
@@ -129,6 +149,7 @@ describe('roomstate token', () => {
 
   it.each([
     [['--admin', '--room', 'r', '--secret', 's'], /option '--admin' cannot be used with option '--room <room>'/],
+    [['--api-key', '--room', 'r', '--name', 'n', '--secret', 's'], /option '--api-key' cannot be used with option '--room <room>'/],
     [['--room', 'r', '--name', 'n', '--secret', 's', '--role', 'admin'], /argument 'admin' is invalid.*user, agent, tool/],
   ])('exits 1 on commander usage errors %j', async (args, stderr) => {
     const exit = await runCli(['token', ...args]);
