@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { verifyApiKey } from '../auth/api-key.js';
+import { verifyApiKey, type VerifiedApiKey } from '../auth/api-key.js';
 import { TokenError, mintToken, type TokenRefusal } from '../auth/token.js';
 import { roomUrlUnder } from '../protocol/room-url.js';
 import { ACCOUNTS_PATH, CONNECT_ROUTE, parseConnectPath, type RoomConnectionInfo } from '../protocol/accounts.js';
@@ -37,6 +37,8 @@ export interface AccountsRouteOptions {
   readonly maxRoomNameLength: number;
   /** The websocket base URL clients should open (`ws[s]://host[:port]`), as `room_ready` reports it. */
   readonly baseUrl: (request: IncomingMessage) => string;
+  /** Wall-clock milliseconds since the epoch, to keep issued tokens within the key's lifetime. */
+  readonly wallClock: () => number;
   readonly logger: Logger;
 }
 
@@ -69,7 +71,7 @@ async function connect(options: AccountsRouteOptions, request: IncomingMessage, 
   }
   const project = decodeSegment(match.project);
   if (project === undefined) return sendJson(response, 400, { error: 'invalid project id in the path.' }, false);
-  let verified;
+  let verified: VerifiedApiKey;
   try {
     verified = await verifyApiKey(key, project, { secret: options.secret, maxTokenLength: options.maxTokenLength });
   } catch (error) {
@@ -83,7 +85,7 @@ async function connect(options: AccountsRouteOptions, request: IncomingMessage, 
   const room = decodeRoomName(match.room, options.maxRoomNameLength);
   if (room === undefined) return sendJson(response, 400, { error: `invalid room name: expected 1 to ${options.maxRoomNameLength} characters without control characters.` }, false);
   if (!isEmptyOrObject(body)) return sendJson(response, 400, { error: 'request body: expected empty or a JSON object (e.g. {}).' }, false);
-  const ttlSeconds = verified.expiresAt === undefined ? CONNECT_TOKEN_TTL_SECONDS : Math.min(CONNECT_TOKEN_TTL_SECONDS, Math.max(1, Math.floor((verified.expiresAt - Date.now()) / 1000)));
+  const ttlSeconds = verified.expiresAt === undefined ? CONNECT_TOKEN_TTL_SECONDS : Math.min(CONNECT_TOKEN_TTL_SECONDS, Math.max(1, Math.floor((verified.expiresAt - options.wallClock()) / 1000)));
   const jwt = await mintToken({ secret: options.secret, room, name: verified.name, ttlSeconds });
   options.logger.info({ room, project, participantName: verified.name }, 'accounts connect: room token issued');
   const info: RoomConnectionInfo = { jwt, room_name: room, project_id: project, room_url: roomUrlUnder(options.baseUrl(request), room) };

@@ -131,6 +131,7 @@ class NodeRoomServer implements RoomServer {
       maxTokenLength: this.limits.maxTokenLength,
       maxRoomNameLength: this.limits.maxRoomNameLength,
       baseUrl: (request) => this.baseUrl(request),
+      wallClock: () => this.core.context.wallClock(),
       logger: this.logger,
     });
     const routes: HttpRoute[] = [statusRoute(() => this.status()), roomsWithoutUpgradeRoute, accounts];
