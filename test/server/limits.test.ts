@@ -2,30 +2,19 @@
  * Every configurable limit of the server, each hit over real sockets with
  * its exact error response, HTTP refusal or close code.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { DEFAULT_LIMITS, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type ServerFixture, type TestServer } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
-async function serve(limits: Partial<RoomServerLimits>, extra: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  fx = await startServer({ ...extra, limits });
+async function serve(limits: Partial<RoomServerLimits>, extra: Parameters<ServerFixture['start']>[0] = {}): Promise<TestServer> {
+  const fx = await servers.start({ ...extra, limits });
   return fx;
-}
-
-async function enabled(server: TestServer, room: string, name: string): Promise<RawClient> {
-  const client = await server.connect(room, name);
-  await client.invoke('enable', {});
-  await client.waitForPush('messaging.enabled');
-  return client;
 }
 
 function invokeData(tool: string, json: unknown): Uint8Array {
@@ -137,8 +126,8 @@ describe('attributes', () => {
   it('refuses set_attributes beyond maxAttributeKeys with 1002 and does not apply it', async () => {
     const server = await serve({ maxAttributeKeys: 3 });
     const room = uniqueRoom();
-    const alice = await enabled(server, room, 'alice');
-    const bob = await enabled(server, room, 'bob');
+    const alice = await server.enabled(room, 'alice');
+    const bob = await server.enabled(room, 'bob');
     expect(await alice.request('set_attributes', { a: 1, b: 2, c: 3 })).toEqual({ type: 'error', text: 'attributes: 4 keys exceed the limit of 3.', code: 1002 });
     alice.notify('set_attributes', { a: 1, b: 2 });
     expect((await bob.waitForPush('participant.attributes')).message).toEqual({ attributes: { a: 1, b: 2 } });
@@ -185,7 +174,7 @@ describe('rates', () => {
     const server = await serve({ messagesPerSecond: 20 }, { clock: time.clock, observer: combineObservers({ rateLimited: () => void pauses++ }) });
     const room = uniqueRoom();
     const alice = await server.connect(room, 'alice');
-    const bob = await enabled(server, room, 'bob');
+    const bob = await server.enabled(room, 'bob');
     const { state, replies } = fire(alice, 60, (i) => ({ to_participant_id: bob.participantId, type: 't', message_json: String(i) }));
     // The burst of 20 is served; then reading pauses.
     await waitUntil(() => state.served === 20 && pauses === 1);
@@ -253,8 +242,8 @@ describe('outgoing buffer', () => {
       { closeTimeoutMs: 30_000 },
     );
     const room = uniqueRoom();
-    const alice = await enabled(server, room, 'alice');
-    const slow = await enabled(server, room, 'slow');
+    const alice = await server.enabled(room, 'alice');
+    const slow = await server.enabled(room, 'slow');
     await alice.waitForPush('participant.enabled');
     const socket = requireTcpSocket(slow.ws);
     socket.pause();
@@ -313,7 +302,7 @@ describe('partial messages', () => {
     const server = await serve({ partialMessageTimeoutMs: 300 });
     const room = uniqueRoom();
     const stalling = await server.connect(room, 'stalling');
-    const bob = await enabled(server, room, 'bob');
+    const bob = await server.enabled(room, 'bob');
     const frames = encodePackets(3, 'room.invoke_tool', new Uint8Array(4 * 1024));
     stalling.sendFrame(frames[0]);
     stalling.sendFrame(frames[1]);
@@ -388,8 +377,8 @@ describe('presence snapshots', () => {
   it('answers repeated enables from one cached snapshot, rebuilt when presence changes', async () => {
     const server = await serve({});
     const room = uniqueRoom();
-    const alice = await enabled(server, room, 'alice');
-    const bob = await enabled(server, room, 'bob');
+    const alice = await server.enabled(room, 'alice');
+    const bob = await server.enabled(room, 'bob');
     const replies = await Promise.all(Array.from({ length: 20 }, () => bob.invoke('enable', {})));
     expect(replies).toEqual(Array.from({ length: 20 }, () => ({ type: 'empty' })));
     const snapshots = await Promise.all(Array.from({ length: 20 }, () => bob.waitForPush('messaging.enabled')));

@@ -1,5 +1,5 @@
 /**
- * What a soak recorded, and how it is judged. The failures (each fails the
+ * What a soak is asked to do, what it recorded, and how it is judged. The failures (each fails the
  * run) are those of the cluster's guarantees:
  *
  * - a send answered OK whose message never arrived, unless its recipient's
@@ -15,7 +15,24 @@
  * - a node that exited on its own; a send never answered;
  * - RSS growth of the node that is never killed beyond 64 MiB.
  */
-import type { SoakOptions } from './soak.js';
+
+/** What a soak run does (kept in its record, so it is defined here). */
+export interface SoakOptions {
+  durationMs: number;
+  /** A node is SIGKILLed this often (nodes 1 and 2 in turn)... */
+  killEveryMs: number;
+  /** ...and started again on its port this much later. */
+  nodeDownMs: number;
+  /** Redis is stopped once, for this long, halfway between two kills. */
+  redisOutageMs: number;
+  rooms: number;
+  seatsPerRoom: number;
+  /** Mean pause between two messages of one client. */
+  sendIntervalMs: number;
+  /** `--redis-lease` of the nodes. */
+  leaseMs: number;
+  log: (line: string) => void;
+}
 
 /** One send or broadcast. */
 export interface SendRecord {

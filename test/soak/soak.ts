@@ -11,25 +11,7 @@ import { readFileSync } from 'node:fs';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { spawnCliServer, type SpawnedServer } from '../helpers/spawned-server.js';
 import { officialSeat, roomstateSeat, type Received, type SeatClient } from './seat-clients.js';
-import { judge, type SoakRecord, type SoakReport } from './soak-report.js';
-
-/** What a soak run does. */
-export interface SoakOptions {
-  durationMs: number;
-  /** A node is SIGKILLed this often (nodes 1 and 2 in turn)... */
-  killEveryMs: number;
-  /** ...and started again on its port this much later. */
-  nodeDownMs: number;
-  /** Redis is stopped once, for this long, halfway between two kills. */
-  redisOutageMs: number;
-  rooms: number;
-  seatsPerRoom: number;
-  /** Mean pause between two messages of one client. */
-  sendIntervalMs: number;
-  /** `--redis-lease` of the nodes. */
-  leaseMs: number;
-  log: (line: string) => void;
-}
+import { judge, type SoakOptions, type SoakRecord, type SoakReport } from './soak-report.js';
 
 const SECRET = `soak-${randomUUID()}`;
 const CONNECT_TIMEOUT_MS = 30_000;
