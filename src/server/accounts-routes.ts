@@ -15,6 +15,7 @@ import { TokenError, mintToken, type TokenRefusal } from '../auth/token.js';
 import { roomUrlUnder } from '../protocol/room-url.js';
 import { ACCOUNTS_PATH, CONNECT_ROUTE, parseConnectPath, type RoomConnectionInfo } from '../protocol/accounts.js';
 import { sendJson, type HttpRoute } from './http-routes.js';
+import { logText } from './log-limiter.js';
 import { decodeRoomName } from './upgrade.js';
 
 /** Lifetime of the room tokens the route issues, in seconds (never past the key's own expiry). */
@@ -39,7 +40,8 @@ export interface AccountsRouteOptions {
   readonly baseUrl: (request: IncomingMessage) => string;
   /** Wall-clock milliseconds since the epoch, to keep issued tokens within the key's lifetime. */
   readonly wallClock: () => number;
-  readonly logger: Logger;
+  /** The logger for lines this request causes (the server's, rate-limited per client address). */
+  readonly logger: (request: IncomingMessage) => Logger;
 }
 
 /** The `/accounts/...` route of the room server. */
@@ -77,7 +79,7 @@ async function connect(options: AccountsRouteOptions, request: IncomingMessage, 
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     // Only the short reason is logged, never the key.
-    options.logger.warn({ reason: error.reason, remote: request.socket.remoteAddress }, 'accounts connect refused');
+    options.logger(request).warn({ reason: error.reason, remote: request.socket.remoteAddress }, 'accounts connect refused');
     const status = FORBIDDEN.has(error.reason) ? 403 : 401;
     if (status === 401) response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
     return sendJson(response, status, { error: `${error.reason}: ${hint(error.reason, project)}` }, false);
@@ -87,7 +89,7 @@ async function connect(options: AccountsRouteOptions, request: IncomingMessage, 
   if (!isEmptyOrObject(body)) return sendJson(response, 400, { error: 'request body: expected empty or a JSON object (e.g. {}).' }, false);
   const ttlSeconds = verified.expiresAt === undefined ? CONNECT_TOKEN_TTL_SECONDS : Math.min(CONNECT_TOKEN_TTL_SECONDS, Math.max(1, Math.floor((verified.expiresAt - options.wallClock()) / 1000)));
   const jwt = await mintToken({ secret: options.secret, room, name: verified.name, ttlSeconds });
-  options.logger.info({ room, project, participantName: verified.name }, 'accounts connect: room token issued');
+  options.logger(request).info({ room: logText(room), project: logText(project), participantName: logText(verified.name) }, 'accounts connect: room token issued');
   const info: RoomConnectionInfo = { jwt, room_name: room, project_id: project, room_url: roomUrlUnder(options.baseUrl(request), room) };
   sendJson(response, 200, info, false);
 }

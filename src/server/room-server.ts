@@ -132,7 +132,7 @@ class NodeRoomServer implements RoomServer {
       maxRoomNameLength: this.limits.maxRoomNameLength,
       baseUrl: (request) => this.baseUrl(request),
       wallClock: () => this.core.context.wallClock(),
-      logger: this.logger,
+      logger: (request) => this.logs.gate(this.logger, request.socket.remoteAddress ?? 'unknown'),
     });
     const routes: HttpRoute[] = [statusRoute(() => this.status()), roomsWithoutUpgradeRoute, accounts];
     if (this.metrics && this.metricsPort() === undefined) routes.push(metricsRoute(this.metrics));

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, decodeJwt } from 'jose';
+import { pino } from 'pino';
 import { mintApiKey } from '../../src/auth/api-key.js';
 import { mintAdminToken } from '../../src/auth/token.js';
 import { API_KEY_GRANT, connectPath, type RoomConnectionInfo } from '../../src/protocol/accounts.js';
@@ -111,6 +112,26 @@ describe('POST /accounts/projects/{project}/rooms/{room}/connect', () => {
     expect(refused).toMatchObject({ status: 403, statusText: 'token is not for this room' });
     const status = await fetch(`${fx.httpUrl}/`);
     expect(status.status).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  it('say why a key was refused and who got a token, never the key or the token', async () => {
+    const lines: string[] = [];
+    const logged = await startServer({ logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
+    try {
+      const good = await mintApiKey({ secret: logged.secret, name: 'cli' });
+      const foreign = await mintApiKey({ secret: 'another-secret-0123456789', name: 'cli' });
+      const post = (k: string) => fetch(`${logged.httpUrl}${connectPath('roomstate', 'lobby')}`, { method: 'POST', headers: { Authorization: `Bearer ${k}` } });
+      const jwt = ((await (await post(good)).json()) as RoomConnectionInfo).jwt;
+      expect((await post(foreign)).status).toBe(401);
+      const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(records).toContainEqual(expect.objectContaining({ msg: 'accounts connect: room token issued', room: 'lobby', project: 'roomstate', participantName: 'cli' }));
+      expect(records).toContainEqual(expect.objectContaining({ msg: 'accounts connect refused', reason: 'invalid signature' }));
+      for (const secret of [good, foreign, jwt]) expect(lines.join('\n')).not.toContain(secret.split('.')[2]);
+    } finally {
+      await logged.close();
+    }
   });
 });
 
