@@ -66,12 +66,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         continue;
       }
       let client: SeatClient;
-      let id = '';
+      // This connection's deliveries, kept from its first message on (which may come before its
+      // connect resolves and its id is known), filed under its id once it is.
+      const got = new Set<string>();
       const onMessage = (message: Received) => {
         const body = message.body as { id?: unknown };
         if (typeof body?.id !== 'string' || !message.type.startsWith('soak.')) return;
-        let got = record.received.get(id);
-        if (got === undefined) record.received.set(id, (got = new Set()));
         if (got.has(body.id)) record.duplicates++;
         got.add(body.id);
       };
@@ -82,7 +82,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await sleep(300);
         continue;
       }
-      id = client.id;
+      const id = client.id;
+      record.received.set(id, got);
       const participant = { room, node: node.index, joinedAt: now(), closedAt: undefined as number | undefined };
       record.participants.set(id, participant);
       seats.push(client);
