@@ -74,6 +74,16 @@ function count<T>(items: Iterable<T>, key: (item: T) => string): string {
   return [...counts].map(([name, n]) => `${n} × ${name}`).join('; ') || 'none';
 }
 
+/** Where and when a send and its two ends were, for a loss to be looked into. */
+function describeSend(record: SoakRecord, send: SendRecord): string {
+  const at = (t: number | undefined) => (t === undefined ? 'open' : `${(t / 1000).toFixed(2)} s`);
+  const end = (id: string | undefined) => {
+    const p = id === undefined ? undefined : record.participants.get(id);
+    return p === undefined ? 'unknown' : `node ${p.node} (joined ${at(p.joinedAt)}, closed ${at(p.closedAt)})`;
+  };
+  return `from ${end(send.from)} to ${end(send.to)}, sent ${at(send.startedAt)}, answered ${at(send.resolvedAt)}`;
+}
+
 /** Judges a run. */
 export function judge(record: SoakRecord): SoakReport {
   const { options } = record;
@@ -86,16 +96,21 @@ export function judge(record: SoakRecord): SoakReport {
 
   let lost = 0;
   let inFlight = 0;
+  const lostExamples: string[] = [];
   for (const [id, send] of directs) {
     if (send.resolvedAt === undefined || got(send.to, id)) continue;
     const closedAt = record.participants.get(send.to!)?.closedAt;
     if (closedAt !== undefined && send.startedAt <= closedAt && closedAt - send.startedAt < 3_000) inFlight++;
-    else lost++;
+    else {
+      lost++;
+      if (lostExamples.length < 5) lostExamples.push(`  lost ${id}: ${describeSend(record, send)}`);
+    }
   }
   const unanswered = sends.filter(([, send]) => send.resolvedAt === undefined && send.error === undefined).length;
   const directOk = directs.filter(([, send]) => send.resolvedAt !== undefined).length;
   lines.push(`direct messages: ${directs.length} sent, ${directOk} answered OK, ${lost} answered OK but never arrived, ${inFlight} in flight to a connection its node's kill ended`);
   lines.push(`  refused: ${count(directs.filter(([, send]) => send.error !== undefined), ([, send]) => send.error!)}`);
+  lines.push(...lostExamples);
 
   const outage = record.redisOutage;
   let missed = 0;
