@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { expectExitCode, killAllClis, runCli } from '../helpers/cli.js';
-import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { connectRaw, expectUpgradeRefused } from '../helpers/raw-client.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { verifyAdminToken, verifyToken } from '../../src/auth/token.js';
 import { verifyApiKey } from '../../src/auth/api-key.js';
 import { DEFAULT_API_KEY_PROJECT, connectPath } from '../../src/protocol/accounts.js';
@@ -23,21 +23,15 @@ const official = createRequire(import.meta.url)('@meshagent/meshagent') as {
   ParticipantToken: { fromJwt(jwt: string, options?: { token?: string }): Promise<OfficialToken> };
 };
 
-let fx: TestServer;
-const clients: RawClient[] = [];
+const fx = useServer();
 const savedApiKey = process.env.MESHAGENT_API_KEY;
-beforeAll(async () => {
+beforeAll(() => {
   delete process.env.MESHAGENT_API_KEY;
-  fx = await startServer();
 });
-afterAll(async () => {
-  await fx.close();
+afterAll(() => {
   if (savedApiKey !== undefined) process.env.MESHAGENT_API_KEY = savedApiKey;
 });
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.terminate()));
-  await killAllClis();
-});
+afterEach(killAllClis);
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -49,7 +43,7 @@ describe('roomstate token', () => {
     expect(exit.stderr).toBe('');
     expect(exit.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const client = await connectRaw(fx.url, room, exit.stdout.trim());
-    clients.push(client);
+    fx.defer(() => client.terminate());
     expect(client.connected.attributes).toMatchObject({ name: 'alice' });
   });
 

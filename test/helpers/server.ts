@@ -52,8 +52,10 @@ export interface TestServer {
   enabled(room: string, name: string, options?: ConnectOptions): Promise<RawClient>;
   /** Runs `cleanup` at the next {@link TestServer.reset} or close, before the clients are terminated (newest first). */
   defer(cleanup: () => unknown): void;
-  /** Runs the deferred cleanups and terminates every client connected so far; the server stays up. */
+  /** Runs the deferred cleanups and terminates the clients connected since the last {@link TestServer.keep}; the server stays up. */
   reset(): Promise<void>;
+  /** Lets the clients connected and cleanups deferred so far live until close (a `beforeAll`'s, say): reset leaves them. */
+  keep(): void;
   /** Resets, then closes the server (once: a second call waits for the first). */
   close(): Promise<void>;
 }
@@ -80,11 +82,15 @@ export async function startServer(options: Partial<RoomServerOptions> = {}): Pro
     clients.add(client);
     return client;
   };
-  const reset = async (): Promise<void> => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    const connected = [...clients];
+  const kept = { clients: [] as RawClient[], cleanups: [] as (() => unknown)[] };
+  const end = async (ending: { clients: RawClient[]; cleanups: (() => unknown)[] }): Promise<void> => {
+    for (const cleanup of ending.cleanups.reverse()) await cleanup();
+    await Promise.all(ending.clients.map((client) => client.terminate()));
+  };
+  const reset = (): Promise<void> => {
+    const ending = { clients: [...clients], cleanups: cleanups.splice(0) };
     clients.clear();
-    await Promise.all(connected.map((client) => client.terminate()));
+    return end(ending);
   };
   return {
     server,
@@ -104,8 +110,15 @@ export async function startServer(options: Partial<RoomServerOptions> = {}): Pro
       cleanups.push(cleanup);
     },
     reset,
+    keep() {
+      kept.clients.push(...clients);
+      kept.cleanups.push(...cleanups.splice(0));
+      clients.clear();
+    },
     close() {
-      closing ??= reset().then(() => server.close({ timeoutMs: 1000 }));
+      closing ??= reset()
+        .then(() => end(kept))
+        .then(() => server.close({ timeoutMs: 1000 }));
       return closing;
     },
   };
@@ -146,14 +159,16 @@ export function useServers(defaults: Partial<RoomServerOptions> = {}): ServerFix
 /**
  * One server for the calling file or describe (`per: 'file'`, started in
  * `beforeAll`, closed in `afterAll`, {@link TestServer.reset} after each test
- * so a test's clients and deferred cleanups end with it), or a fresh one for
+ * so a test's clients and deferred cleanups end with it, while those of the
+ * file's `beforeAll` hooks live until the end), or a fresh one for
  * every test in it (`per: 'test'`). The returned object stands for the
- * current server; use it inside tests and hooks.
+ * current server; use it inside tests and hooks. `options` may be a function,
+ * called at the start, for options a `beforeAll` makes (a certificate, say).
  */
-export function useServer(options: Partial<RoomServerOptions> = {}, per: 'file' | 'test' = 'file'): TestServer {
+export function useServer(options: Partial<RoomServerOptions> | (() => Partial<RoomServerOptions>) = {}, per: 'file' | 'test' = 'file'): TestServer {
   let fx: TestServer | undefined;
   const start = async (): Promise<void> => {
-    fx = await startServer(options);
+    fx = await startServer(typeof options === 'function' ? options() : options);
   };
   const stop = async (): Promise<void> => {
     await fx?.close();
@@ -161,6 +176,8 @@ export function useServer(options: Partial<RoomServerOptions> = {}, per: 'file' 
   };
   if (per === 'file') {
     beforeAll(start);
+    // What the file's own beforeAll hooks connected lives as long as the file.
+    beforeEach(() => fx?.keep());
     afterEach(() => fx?.reset());
     afterAll(stop);
   } else {
@@ -192,6 +209,7 @@ export function useServer(options: Partial<RoomServerOptions> = {}, per: 'file' 
     enabled: (...args) => current().enabled(...args),
     defer: (cleanup) => current().defer(cleanup),
     reset: () => current().reset(),
+    keep: () => current().keep(),
     close: () => current().close(),
   };
 }

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { createRoomServer } from '../../src/server/index.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { connectRaw, type RawClient } from '../helpers/raw-client.js';
 import { startServer, TEST_SECRET, uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
@@ -62,13 +63,9 @@ describe('disconnects', () => {
   });
 });
 
-/** Polls stats until they match (the server learns of a close asynchronously). */
+/** Waits until the stats match (the server learns of a close asynchronously). */
 async function waitForStats(server: TestServer, expected: { rooms: number; participants: number; enabled: number }): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (JSON.stringify(server.server.stats()) !== JSON.stringify(expected)) {
-    if (Date.now() > deadline) expect(server.server.stats()).toEqual(expected);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(() => JSON.stringify(server.server.stats()) === JSON.stringify(expected), { timeoutMs: 60_000, what: `stats ${JSON.stringify(expected)}` });
 }
 
 describe('heartbeat', () => {

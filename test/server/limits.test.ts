@@ -6,6 +6,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { DEFAULT_LIMITS, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
+import { manualTime } from '../helpers/manual-time.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { uniqueRoom, useServers, type ServerFixture, type TestServer } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
@@ -98,7 +100,7 @@ describe('capacity', () => {
     await server.connect(uniqueRoom(), 'elsewhere');
     // A place frees up when someone leaves.
     await first.close();
-    await waitUntil(() => server.server.stats().participants === 2);
+    await waitUntil(() => server.server.stats().participants === 2, { timeoutMs: 60_000 });
     expect((await server.connect(room, 'c')).connected.type).toBe('init');
   });
 
@@ -113,14 +115,6 @@ describe('capacity', () => {
     expect(server.server.stats().rooms).toBe(1);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('attributes', () => {
   it('refuses set_attributes beyond maxAttributeKeys with 1002 and does not apply it', async () => {
@@ -177,7 +171,7 @@ describe('rates', () => {
     const bob = await server.enabled(room, 'bob');
     const { state, replies } = fire(alice, 60, (i) => ({ to_participant_id: bob.participantId, type: 't', message_json: String(i) }));
     // The burst of 20 is served; then reading pauses.
-    await waitUntil(() => state.served === 20 && pauses === 1);
+    await waitUntil(() => state.served === 20 && pauses === 1, { timeoutMs: 60_000 });
     // Half the debt paid: still held (bob's round trip gives the server time to misbehave).
     time.advance(1000);
     expect(await bob.invoke('broadcast', { type: 'x', message_json: '1' })).toEqual({ type: 'empty' });
@@ -200,12 +194,12 @@ describe('rates', () => {
       let pings = 0;
       alice.ws.on('ping', () => pings++);
       const { state, replies } = fire(alice, 60, () => ({ type: 't', message_json: '1' }), 'broadcast');
-      await waitUntil(() => state.served === 20);
+      await waitUntil(() => state.served === 20, { timeoutMs: 60_000 });
       // Many heartbeats while alice is paused: each pings her, and her pong (sent at once,
       // behind her held requests) is read ahead before bob's round trip is answered.
       for (let i = 1; i <= 5; i++) {
         vi.advanceTimersByTime(200);
-        await waitUntil(() => pings === i);
+        await waitUntil(() => pings === i, { timeoutMs: 60_000 });
         expect(await bob.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
       }
       expect(state.served).toBe(20);
@@ -227,7 +221,7 @@ describe('rates', () => {
     const body = JSON.stringify('y'.repeat(3000));
     // Over 24 KB against a 10 KB burst at 10 KB/s: a few are served, the rest wait for the clock.
     const { state, replies } = fire(alice, 8, () => ({ type: 't', message_json: body }), 'broadcast');
-    await waitUntil(() => state.served >= 3);
+    await waitUntil(() => state.served >= 3, { timeoutMs: 60_000 });
     expect(await (await server.connect(uniqueRoom(), 'bob')).invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
     expect(state.served).toBeLessThan(8);
     time.advance(2000);
@@ -311,13 +305,15 @@ describe('partial messages', () => {
   });
 
   it('keeps a connection whose messages complete', async () => {
-    const server = await serve({ partialMessageTimeoutMs: 300 });
+    const time = manualTime();
+    const server = await serve({ partialMessageTimeoutMs: 300 }, { clock: time.clock, timers: time.timers });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const attachment = Buffer.alloc(8 * 1024, 1).toString('base64');
     expect(await alice.invoke('broadcast', { type: 't', message_json: '1', attachment_base64: attachment })).toEqual({ type: 'empty' });
-    // Past the timeout with nothing pending: still open.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Past the timeout with nothing pending: no timer left to fire, still open.
+    time.advance(600);
     expect(await alice.invoke('broadcast', { type: 't', message_json: '2' })).toEqual({ type: 'empty' });
+    expect(alice.queued.filter((m) => m.type === 'messaging.send')).toEqual([]);
   });
 });
 
