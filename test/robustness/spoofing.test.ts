@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { MessagingControlType } from '../../src/protocol/index.js';
+import { connectMinted } from '../helpers/raw-client.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, type ProcessGuard } from '../helpers/official-client.js';
-import { WirePeer } from '../helpers/wire-peer.js';
 
 const SECRET = 'spoofing-secret';
 
@@ -58,9 +58,9 @@ describe('presence control types are reserved', () => {
     const room = `spoof-${randomUUID()}`;
     const victim = await OfficialPeer.connect({ baseUrl, room, secret: SECRET, name: 'victim' });
     cleanup.push(() => victim.leave());
-    const bystander = await WirePeer.connect({ baseUrl, room, secret: SECRET, name: 'bystander' });
+    const bystander = await connectMinted({ baseUrl, room, secret: SECRET, name: 'bystander' });
     cleanup.push(() => bystander.close());
-    const attacker = await WirePeer.connect({ baseUrl, room, secret: SECRET, name: 'attacker' });
+    const attacker = await connectMinted({ baseUrl, room, secret: SECRET, name: 'attacker' });
     cleanup.push(() => attacker.close());
     await victim.enable();
     await bystander.enable();
