@@ -9,12 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomMessageEvent } from '../../src/client/node.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, type ProcessGuard } from '../helpers/official-client.js';
 import { Recorder } from '../helpers/recorder.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { ClientPool } from './helpers/clients.js';
 
 const EVENTS = ['messaging_enabled', 'participant_added', 'participant_removed', 'participant_attributes_updated', 'message'] as const;
 
-let fx: TestServer;
+const fx = useServer();
 let pool: ClientPool;
 let guard: ProcessGuard;
 const officials: OfficialPeer[] = [];
@@ -22,7 +22,6 @@ const officials: OfficialPeer[] = [];
 beforeAll(async () => {
   clearMeshagentEnv();
   guard = installProcessGuard();
-  fx = await startServer();
   pool = new ClientPool({ url: fx.url, secret: fx.secret });
 });
 
@@ -32,10 +31,7 @@ afterEach(async () => {
   expect(guard.errors).toEqual([]);
 });
 
-afterAll(async () => {
-  await fx.close();
-  guard.dispose();
-});
+afterAll(() => guard.dispose());
 
 /** Every event as [event name, message type, participant id]; named once the run is over (ids differ per run). */
 function recorderFor(): { recorder: Recorder<[string, string, string]>; listener: (name: string) => (event: RoomMessageEvent) => void } {

@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAdminToken } from '../../src/auth/token.js';
 import { RoomClient } from '../../src/client/node.js';
@@ -22,6 +23,28 @@ import { chromiumAvailability, launchChromium, type Chromium } from './helpers/c
 const availability = chromiumAvailability();
 /** Generous: the machine is shared and loaded. */
 const WAIT = { timeout: 60_000 };
+
+/** The keys of an attribute list, the words of its values split across lines, and the most lines one value takes. */
+function wrappingOf(list: Locator): Promise<{ keys: (string | null)[]; broken: string[]; mostLines: number }> {
+  return list.evaluate((dl) => {
+    const broken: string[] = [];
+    let mostLines = 0;
+    for (const dd of dl.querySelectorAll('dd')) {
+      const text = dd.firstChild!;
+      const lines = new Set<number>();
+      for (const word of text.textContent!.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        range.setStart(text, word.index);
+        range.setEnd(text, word.index + word[0].length);
+        const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+        if (tops.size > 1) broken.push(word[0]);
+        for (const top of tops) lines.add(top);
+      }
+      mostLines = Math.max(mostLines, lines.size);
+    }
+    return { keys: [...dl.querySelectorAll('dt')].map((dt) => dt.textContent), broken, mostLines };
+  });
+}
 
 describe.skipIf(!availability.run)('the console in Chromium', () => {
   let fx: TestServer;
@@ -94,24 +117,7 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     bob.localParticipant.setAttributes({ motto, profile: { city: 'Amsterdam', languages: ['en', 'nl', 'fr'], verified: true } });
     const rows = row('our-bob').locator('dl.attributes');
     await rows.locator('dd', { hasText: /^\{ "city": "Amsterdam", "languages": \[ "en", "nl", "fr" \], "verified": true \}$/ }).waitFor(WAIT);
-    const wrapping = await rows.evaluate((dl) => {
-      const broken: string[] = [];
-      let mostLines = 0;
-      for (const dd of dl.querySelectorAll('dd')) {
-        const text = dd.firstChild!;
-        const lines = new Set<number>();
-        for (const word of text.textContent!.matchAll(/\S+/g)) {
-          const range = document.createRange();
-          range.setStart(text, word.index);
-          range.setEnd(text, word.index + word[0].length);
-          const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
-          if (tops.size > 1) broken.push(word[0]);
-          for (const top of tops) lines.add(top);
-        }
-        mostLines = Math.max(mostLines, lines.size);
-      }
-      return { keys: [...dl.querySelectorAll('dt')].map((dt) => dt.textContent), broken, mostLines };
-    });
+    const wrapping = await wrappingOf(rows);
     expect(wrapping.keys).toEqual(['name', 'status', 'motto', 'profile']);
     expect(wrapping.broken).toEqual([]);
     // The motto does wrap: the check above is about something.
@@ -186,6 +192,13 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     expect(await width()).toBeLessThan(full);
     await connection.locator('button[data-zoom="100%"]').click();
     expect(await width()).toBe(full);
+    // The same rows as in the participants table: a motto longer than the card wraps there too, between words only.
+    const longMotto = Array.from({ length: 6 }, (_, i) => `sentence ${i} of a motto that keeps going past the width of the card`).join(', ');
+    bob.localParticipant.setAttributes({ motto: longMotto });
+    await presence.locator('.actor-attributes dd', { hasText: longMotto }).waitFor(WAIT);
+    const presenceWrapping = await wrappingOf(presence.locator('.actor-attributes dl.attributes'));
+    expect(presenceWrapping.broken).toEqual([]);
+    expect(presenceWrapping.mostLines).toBeGreaterThan(1);
     await browser.screenshot('6-inspected-client');
 
     await bob.messaging.disable();

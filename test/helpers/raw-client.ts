@@ -1,7 +1,11 @@
 /**
- * A small raw protocol client for tests, built directly on the codec and `ws`.
+ * The raw protocol client for tests, built directly on the codec and `ws`.
  * It speaks the wire protocol with no client-library logic in between, so a
- * test sees exactly what the server sends.
+ * test sees exactly what the server sends: every message in order
+ * ({@link RawClient.received}), the user messages relayed to it
+ * ({@link RawClient.messages}), a presence view rebuilt from the pushes as
+ * the protocol defines it, full control of frames and ids, and the
+ * underlying socket (to pause or destroy it).
  *
  * @example
  * ```ts
@@ -13,9 +17,15 @@
  * await alice.close();
  * ```
  */
+import type { Socket } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
+import { mintToken, type MintTokenOptions } from '../../src/auth/token.js';
+import { isPresenceType } from '../../src/protocol/presence.js';
 import { TOKEN_QUERY_PARAMETER, TOKEN_SUBPROTOCOL_PREFIX, roomUrlUnder } from '../../src/protocol/room-url.js';
+import { requireTcpSocket } from '../../src/ws-internals.js';
 import {
+  MessageType,
+  MessagingControlType,
   PacketReassembler,
   decodeContent,
   encodePackets,
@@ -25,6 +35,7 @@ import {
   type MessageId,
   type ProtocolMessage,
 } from '../../src/protocol/index.js';
+import { Recorder, type WaitOptions } from './recorder.js';
 
 /** Default deadline of every wait, in ms. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -49,6 +60,12 @@ export interface MessagingPush {
   readonly message: unknown;
   /** The attachment bytes (empty when none). */
   readonly attachment: Uint8Array;
+}
+
+/** A remote participant in a {@link RawClient.presence} view. */
+export interface PresenceEntry {
+  readonly role: string;
+  attributes: Record<string, unknown>;
 }
 
 /** How the connection ended. */
@@ -102,6 +119,18 @@ export class RawClient {
   textFrames = 0;
   /** Frames the client could not reassemble. */
   readonly codecErrors: string[] = [];
+  /** Protocol violations by the server (text frames, bad framing); a correct server causes none. */
+  readonly violations: string[] = [];
+  /** Every complete message from the server, in order (responses included); waits on it take nothing away. */
+  readonly received = new Recorder<ReceivedMessage>();
+  /** User messages (not presence pushes) relayed to this client, in order. */
+  readonly messages = new Recorder<MessagingPush>();
+  /** Remote messaging-enabled participants, as the pushes describe them (while enabled). */
+  readonly presence = new Map<string, PresenceEntry>();
+  /** True between this client's `messaging.enabled` push and its disable or close. */
+  online = false;
+  /** WebSocket pings received from the server (ws answers each with a pong). */
+  pings = 0;
   /** The `room_ready` header, after the handshake. */
   roomReady: Record<string, unknown> = {};
   /** The `connected` header, after the handshake. */
@@ -118,7 +147,7 @@ export class RawClient {
   private readonly waiters = new Set<Waiter>();
   private readonly pending = new Map<number, (message: ReceivedMessage) => void>();
   private readonly reassembler = new PacketReassembler();
-  private closeInfo: CloseInfo | undefined;
+  private closedWith: CloseInfo | undefined;
 
   constructor(readonly ws: WebSocket) {
     this.refused = new Promise((resolve, reject) => {
@@ -143,19 +172,30 @@ export class RawClient {
     this.opened.catch(() => undefined);
     this.closed = new Promise((resolve) => {
       ws.once('close', (code: number, reason: Buffer) => {
-        this.closeInfo = { code, reason: reason.toString() };
+        const info = { code, reason: reason.toString() };
+        this.closedWith = info;
+        this.online = false;
+        this.presence.clear();
+        const error = new Error(`connection closed (${code} ${info.reason}) while waiting`);
         for (const waiter of this.waiters) {
           clearTimeout(waiter.timer);
-          waiter.reject(new Error(`connection closed (${code} ${reason.toString()}) while waiting`));
+          waiter.reject(error);
         }
         this.waiters.clear();
-        resolve(this.closeInfo);
+        this.received.close(error);
+        this.messages.close(error);
+        resolve(info);
       });
     });
+    ws.on('ping', () => {
+      this.pings++;
+    });
+    // Errors surface as a close; a listener keeps ws from throwing.
     ws.on('error', () => undefined);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         this.textFrames++;
+        this.violations.push(`text frame ${JSON.stringify(data.toString().slice(0, 80))}`);
         return;
       }
       let message: ProtocolMessage | undefined;
@@ -163,6 +203,7 @@ export class RawClient {
         message = this.reassembler.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       } catch (error) {
         this.codecErrors.push((error as Error).message);
+        this.violations.push(`undecodable server message: ${(error as Error).message}`);
         return;
       }
       if (message) this.dispatch(decode(message));
@@ -172,6 +213,21 @@ export class RawClient {
   /** The participant id from `connected`. */
   get participantId(): string {
     return this.connected.participantId as string;
+  }
+
+  /** How the socket closed, once it has. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.closedWith;
+  }
+
+  /** Whether the socket is open. */
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** The underlying TCP socket (ws keeps it private). */
+  get socket(): Socket {
+    return requireTcpSocket(this.ws);
   }
 
   /** Messages received and not yet taken by a wait (a copy). */
@@ -236,11 +292,55 @@ export class RawClient {
     this.ws.send(frame, { binary: typeof frame !== 'string' });
   }
 
+  /** Sends frames exactly as given, each as {@link RawClient.sendFrame} does. */
+  sendFrames(frames: readonly (Uint8Array | string)[]): void {
+    for (const frame of frames) this.sendFrame(frame);
+  }
+
+  /** Enables messaging; resolves once the answer and a new `messaging.enabled` snapshot arrived (the queue keeps it). */
+  async enable(wait: WaitOptions = {}): Promise<void> {
+    const seen = this.received.filter((m) => isControl(m, MessagingControlType.Enabled)).length;
+    const reply = await this.invoke('enable', {});
+    if (reply.type !== 'empty') throw new Error(`enable answered ${JSON.stringify(reply)}`);
+    await this.received.waitForCount((m) => isControl(m, MessagingControlType.Enabled), seen + 1, { what: 'messaging.enabled', ...wait });
+  }
+
+  /** Disables messaging (the presence view empties). */
+  disable(): Promise<Content> {
+    this.online = false;
+    this.presence.clear();
+    return this.invoke('disable', {});
+  }
+
+  /** A direct message (`message` as JSON); resolves with the server's reply. */
+  send(to: string, type: string, message: unknown, attachment?: Uint8Array): Promise<Content> {
+    const json: Record<string, unknown> = { to_participant_id: to, type, message_json: JSON.stringify(message) };
+    if (attachment) json.attachment_base64 = Buffer.from(attachment).toString('base64');
+    return this.invoke('send', json);
+  }
+
+  /** A broadcast (`message` as JSON); resolves with the server's reply. */
+  broadcast(type: string, message: unknown, attachment?: Uint8Array): Promise<Content> {
+    const json: Record<string, unknown> = { type, message_json: JSON.stringify(message) };
+    if (attachment) json.attachment_base64 = Buffer.from(attachment).toString('base64');
+    return this.invoke('broadcast', json);
+  }
+
+  /** Merges attributes (no response on success); nothing once closed. */
+  setAttributes(attributes: Record<string, unknown>): void {
+    if (this.isOpen) this.notify(MessageType.SetAttributes, attributes);
+  }
+
+  /** Destroys the TCP socket without a close frame (a peer that vanished). */
+  kill(): void {
+    this.socket.destroy();
+  }
+
   /** Resolves with the first received message matching `predicate` (queued or future). */
   waitFor(predicate: (message: ReceivedMessage) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ReceivedMessage> {
     const index = this.queue.findIndex(predicate);
     if (index !== -1) return Promise.resolve(this.queue.splice(index, 1)[0]);
-    if (this.closeInfo) return Promise.reject(new Error(`connection closed (${this.closeInfo.code} ${this.closeInfo.reason})`));
+    if (this.closedWith) return Promise.reject(new Error(`connection closed (${this.closedWith.code} ${this.closedWith.reason})`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         predicate,
@@ -296,6 +396,9 @@ export class RawClient {
   }
 
   private dispatch(message: ReceivedMessage): void {
+    this.received.push(message);
+    if (message.type === MessageType.Connected && message.header) this.connected = message.header;
+    else if (message.type === MessageType.MessagingSend && message.header) this.onMessagingPush(message);
     if (message.type === '__response__') {
       const resolve = this.pending.get(message.id);
       if (resolve) {
@@ -314,6 +417,43 @@ export class RawClient {
     }
     this.queue.push(message);
   }
+
+  private onMessagingPush(message: ReceivedMessage): void {
+    const push = asPush(message)!;
+    const body = push.message as Record<string, unknown>;
+    switch (push.type) {
+      case MessagingControlType.Enabled:
+        this.presence.clear();
+        for (const p of body.participants as { id: string; role: string; attributes: Record<string, unknown> }[]) {
+          this.presence.set(p.id, { role: p.role, attributes: { ...p.attributes } });
+        }
+        this.online = true;
+        return;
+      case MessagingControlType.ParticipantEnabled:
+        if (this.online) this.presence.set(String(body.id), { role: String(body.role), attributes: { ...(body.attributes as object) } });
+        return;
+      case MessagingControlType.ParticipantDisabled:
+        this.presence.delete(String(body.id));
+        return;
+      case MessagingControlType.ParticipantAttributes: {
+        const entry = this.presence.get(push.from);
+        if (entry) Object.assign(entry.attributes, body.attributes as object);
+        return;
+      }
+      default:
+        if (!isPresenceType(push.type)) this.messages.push(push);
+    }
+  }
+}
+
+/** True for a `messaging.send` push carrying the presence control `type`. */
+export function isControl(message: ReceivedMessage, type: string): boolean {
+  return message.type === MessageType.MessagingSend && message.header?.type === type;
+}
+
+/** The `message` body of a `messaging.send` push. */
+export function pushBody(message: ReceivedMessage): Record<string, unknown> {
+  return (message.header?.message ?? {}) as Record<string, unknown>;
 }
 
 function decode(message: ProtocolMessage): ReceivedMessage {
@@ -374,6 +514,26 @@ export async function connectRaw(baseUrl: string, room: string, token: string | 
     client.ws.terminate();
     throw error;
   }
+}
+
+/** Where {@link connectMinted} connects, and the token it mints (or takes). */
+export interface MintedConnectOptions extends ConnectRawOptions {
+  /** Server base URL, e.g. `ws://127.0.0.1:1234`. */
+  baseUrl: string;
+  room: string;
+  /** A ready token; otherwise one is minted from `secret` for `name` (default 'raw') and `role`. */
+  token?: string;
+  secret?: string;
+  name?: string;
+  role?: MintTokenOptions['role'];
+}
+
+/** Mints a token for `name` (unless given one) and connects as {@link connectRaw} does. */
+export async function connectMinted(options: MintedConnectOptions): Promise<RawClient> {
+  const { baseUrl, room, token, secret, name, role, ...connect } = options;
+  if (token === undefined && !secret) throw new Error('connectMinted needs a token or a secret.');
+  const jwt = token ?? (await mintToken({ secret: secret!, room, name: name ?? 'raw', role }));
+  return connectRaw(baseUrl, room, jwt, connect);
 }
 
 /** What an upgrade refusal looked like. */

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoomClient } from '../../src/client/node.js';
+import { connectMinted, type RawClient } from '../helpers/raw-client.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, meshagent, type ProcessGuard } from '../helpers/official-client.js';
 import { uniqueRoom, useServer } from '../helpers/server.js';
-import { WirePeer } from '../helpers/wire-peer.js';
 
 const OUR_BURST = 5000;
 const OFFICIAL_BURST = 2000;
@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => guard?.dispose());
 
 /** The `n` of every user message of `type` from `from` that `peer` received, in arrival order. */
-function sequence(peer: WirePeer, from: string, type: string): number[] {
+function sequence(peer: RawClient, from: string, type: string): number[] {
   return peer.messages.filter((m) => m.from === from && m.type === type).map((m) => (m.message as { n: number }).n);
 }
 
@@ -34,9 +34,9 @@ describe('bursts against the default limits', () => {
   it('delivers 5,000 sends from our client and 2,000 from the official one, in order, none refused, while a third participant flows', async () => {
     const room = uniqueRoom('burst');
     const baseUrl = fx.url;
-    const sink = await WirePeer.connect({ baseUrl, room, secret: fx.secret, name: 'sink' });
+    const sink = await connectMinted({ baseUrl, room, secret: fx.secret, name: 'sink' });
     await sink.enable();
-    const third = await WirePeer.connect({ baseUrl, room, secret: fx.secret, name: 'third' });
+    const third = await connectMinted({ baseUrl, room, secret: fx.secret, name: 'third' });
     const ours = new RoomClient({ url: baseUrl, room, token: await fx.token(room, 'ours'), logger: { warn: () => undefined } });
     await ours.start();
     const official = await OfficialPeer.connect({ baseUrl, room, secret: fx.secret, name: 'official' });

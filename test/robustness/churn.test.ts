@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { RoomClient } from '../../src/client/node.js';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
+import { connectMinted, type RawClient } from '../helpers/raw-client.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, type ProcessGuard } from '../helpers/official-client.js';
 import { waitUntil } from '../helpers/recorder.js';
-import { WirePeer } from '../helpers/wire-peer.js';
 
 const SECRET = 'churn-secret';
 const SEED = Number(process.env.CHURN_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -40,7 +40,7 @@ function prng(seed: number): () => number {
 
 /** The test's model of one raw participant. */
 interface RawModel {
-  readonly peer: WirePeer;
+  readonly peer: RawClient;
   readonly room: string;
   readonly name: string;
   enabled: boolean;
@@ -149,7 +149,7 @@ describe('churn soak', () => {
         const room = pick(ROOMS);
         const name = `raw-${joined++}`;
         counts.join = (counts.join ?? 0) + 1;
-        const peer = await WirePeer.connect({ baseUrl, room, secret: SECRET, name });
+        const peer = await connectMinted({ baseUrl, room, secret: SECRET, name });
         raw.push({ peer, room, name, enabled: false, attributes: { name }, gone: false, busy: false });
         return;
       }
@@ -219,7 +219,7 @@ describe('churn soak', () => {
       ];
       const expectedView = (room: string, self: string): View =>
         Object.fromEntries(enabledIn(room).filter((p) => p.id !== self).map((p) => [p.id, p.attributes]));
-      const rawView = (peer: WirePeer): View => Object.fromEntries([...peer.presence].map(([id, entry]) => [id, entry.attributes]));
+      const rawView = (peer: RawClient): View => Object.fromEntries([...peer.presence].map(([id, entry]) => [id, entry.attributes]));
       const settled = (actual: () => View, expected: View, what: string): Promise<void> =>
         waitUntil(() => JSON.stringify(sortView(actual())) === JSON.stringify(sortView(expected)), { what, ...DEADLINE }).catch(() => undefined);
 

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
+import { connectMinted, isControl, pushBody, type RawClient } from '../helpers/raw-client.js';
 import { waitUntil } from '../helpers/recorder.js';
-import { WirePeer, isControl, pushBody } from '../helpers/wire-peer.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 
 const SECRET = 'dead-peers-secret';
@@ -22,7 +22,7 @@ const DEADLINE = { timeoutMs: 60_000 };
 describe('dead peers', () => {
   let server: RoomServer;
   let baseUrl: string;
-  const peers: WirePeer[] = [];
+  const peers: RawClient[] = [];
 
   beforeAll(async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
@@ -49,7 +49,7 @@ describe('dead peers', () => {
    * Runs one server heartbeat and waits until every `live` peer's pong has been
    * read: ws pongs before it emits 'ping', so a reply to a later request proves it.
    */
-  async function heartbeat(live: WirePeer[]): Promise<void> {
+  async function heartbeat(live: RawClient[]): Promise<void> {
     const before = live.map((peer) => peer.pings);
     vi.advanceTimersByTime(HEARTBEAT_MS);
     await waitUntil(() => live.every((peer, i) => peer.pings > before[i]!), { what: 'every live peer to be pinged', ...DEADLINE });
@@ -57,19 +57,19 @@ describe('dead peers', () => {
   }
 
   /** Two heartbeats: the first pings, the second terminates whoever did not pong. */
-  async function missHeartbeat(live: WirePeer[]): Promise<void> {
+  async function missHeartbeat(live: RawClient[]): Promise<void> {
     await heartbeat(live);
     await heartbeat(live);
   }
 
-  async function join(room: string, name: string, enable = true): Promise<WirePeer> {
-    const peer = await WirePeer.connect({ baseUrl, room, secret: SECRET, name });
+  async function join(room: string, name: string, enable = true): Promise<RawClient> {
+    const peer = await connectMinted({ baseUrl, room, secret: SECRET, name });
     peers.push(peer);
     if (enable) await peer.enable();
     return peer;
   }
 
-  function disabledNotice(observer: WirePeer, id: string) {
+  function disabledNotice(observer: RawClient, id: string) {
     return observer.received.waitFor((m) => isControl(m, MessagingControlType.ParticipantDisabled) && pushBody(m).id === id, {
       what: `participant.disabled for ${id}`,
       ...DEADLINE,
@@ -143,8 +143,8 @@ describe('dead peers', () => {
     const limited = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits: { maxBufferedBytes: 256 * 1024, slowConsumerTimeoutMs: 300 } });
     const { url } = await limited.listen();
     const room = `slow-${randomUUID()}`;
-    const connect = async (name: string): Promise<WirePeer> => {
-      const peer = await WirePeer.connect({ baseUrl: url, room, secret: SECRET, name });
+    const connect = async (name: string): Promise<RawClient> => {
+      const peer = await connectMinted({ baseUrl: url, room, secret: SECRET, name });
       await peer.enable();
       return peer;
     };

@@ -26,8 +26,8 @@ import { mintToken } from '../../src/auth/token.js';
 import { mintApiKey } from '../../src/auth/api-key.js';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { contentFromHeader, encodePacketsWithTypeBytes, packEnvelope, type Content } from '../../src/protocol/index.js';
+import { connectMinted, type CloseInfo, type RawClient } from '../helpers/raw-client.js';
 import { waitUntil } from '../helpers/recorder.js';
-import { WirePeer, type WireClose } from '../helpers/wire-peer.js';
 import { attack, typeBytes, type Chunk } from './fuzz-arbitraries.js';
 
 const SECRET = 'fuzz-secret';
@@ -60,8 +60,8 @@ describe('fuzzing a live server', () => {
   });
 
   it('answers or closes on every attack, and well-behaved traffic is untouched', async () => {
-    const alice = await WirePeer.connect({ baseUrl, room: ROOM, secret: SECRET, name: 'alice' });
-    const bob = await WirePeer.connect({ baseUrl, room: ROOM, secret: SECRET, name: 'bob' });
+    const alice = await connectMinted({ baseUrl, room: ROOM, secret: SECRET, name: 'alice' });
+    const bob = await connectMinted({ baseUrl, room: ROOM, secret: SECRET, name: 'bob' });
     await alice.enable();
     await bob.enable();
 
@@ -69,7 +69,7 @@ describe('fuzzing a live server', () => {
     let talking = true;
     const sent = { alice: [] as number[], bob: [] as number[] };
     const failures: Content[] = [];
-    const talk = async (from: WirePeer, to: WirePeer, log: number[]): Promise<void> => {
+    const talk = async (from: RawClient, to: RawClient, log: number[]): Promise<void> => {
       for (let seq = 0; talking; seq++) {
         const reply = seq % 4 === 0 ? await from.broadcast('good', { seq }) : await from.send(to.participantId, 'good', { seq });
         if (reply.type === 'empty') log.push(seq);
@@ -88,27 +88,27 @@ describe('fuzzing a live server', () => {
 
     const runAttack = async ([chunks, idBase]: [Chunk[], bigint]): Promise<void> => {
       let nextKnownId = idBase;
-      const attacker = await WirePeer.connect({ baseUrl, room: ROOM, secret: SECRET, name: `attacker-${cases}` });
+      const attacker = await connectMinted({ baseUrl, room: ROOM, secret: SECRET, name: `attacker-${cases}` });
       const ids = { A: alice.participantId, B: bob.participantId, SELF: attacker.participantId };
       const expected: { id: bigint; what: string }[] = [];
       for (const chunk of chunks) {
         if (chunk.kind === 'frames') {
-          attacker.sendRaw(chunk.frames);
+          attacker.sendFrames(chunk.frames);
           frames += chunk.frames.length;
           continue;
         }
         const id = nextKnownId++;
         const packets = encodePacketsWithTypeBytes(id, typeBytes(chunk.type), chunk.data(ids));
-        attacker.sendRaw(packets);
+        attacker.sendFrames(packets);
         frames += packets.length;
         if (chunk.expectsResponse) expected.push({ id, what: typeof chunk.type === 'string' ? chunk.type.slice(0, 40) : `${chunk.type.length} raw type bytes` });
       }
       // A final probe: an unknown request type must be answered too.
       const probe = nextKnownId++;
-      attacker.sendRaw(encodePacketsWithTypeBytes(probe, typeBytes('fuzz.probe'), packEnvelope({})));
+      attacker.sendFrames(encodePacketsWithTypeBytes(probe, typeBytes('fuzz.probe'), packEnvelope({})));
       expected.push({ id: probe, what: 'probe' });
 
-      let closed: WireClose | undefined;
+      let closed: CloseInfo | undefined;
       for (const { id, what } of expected) {
         try {
           const response = await attacker.received.waitFor((m) => m.type === '__response__' && BigInt(m.exactId) === id, {
@@ -158,7 +158,7 @@ describe('fuzzing a live server', () => {
     expect(await bob.send(alice.participantId, 'end', {})).toEqual({ type: 'empty' });
     await bob.messages.waitFor((m) => m.type === 'end' && m.from === alice.participantId);
     await alice.messages.waitFor((m) => m.type === 'end' && m.from === bob.participantId);
-    const goodAt = (peer: WirePeer, from: WirePeer): number[] =>
+    const goodAt = (peer: RawClient, from: RawClient): number[] =>
       peer.messages.filter((m) => m.type === 'good' && m.from === from.participantId).map((m) => (m.message as { seq: number }).seq);
     expect(failures).toEqual([]);
     expect(goodAt(bob, alice)).toEqual(sent.alice);

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import type { Content } from '../../src/protocol/index.js';
+import { connectMinted } from '../helpers/raw-client.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, meshagent, type ProcessGuard } from '../helpers/official-client.js';
-import { WirePeer } from '../helpers/wire-peer.js';
 
 const SECRET = 'nothing-lost-secret';
 const RAW_SENDERS = 16;
@@ -69,10 +69,10 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits }
 
   it('delivers every acknowledged send exactly once, in per-sender order, and nothing refused', async () => {
     const room = `load-${randomUUID()}`;
-    const recipients = await Promise.all([0, 1].map((i) => WirePeer.connect({ baseUrl, room, secret: SECRET, name: `recipient-${i}` })));
+    const recipients = await Promise.all([0, 1].map((i) => connectMinted({ baseUrl, room, secret: SECRET, name: `recipient-${i}` })));
     await Promise.all(recipients.map((r) => r.enable()));
     const rawSenders = await Promise.all(
-      Array.from({ length: RAW_SENDERS }, (_, i) => WirePeer.connect({ baseUrl, room, secret: SECRET, name: `sender-${i}` })),
+      Array.from({ length: RAW_SENDERS }, (_, i) => connectMinted({ baseUrl, room, secret: SECRET, name: `sender-${i}` })),
     );
     const officialSenders = await Promise.all(
       Array.from({ length: OFFICIAL_SENDERS }, (_, i) => OfficialPeer.connect({ baseUrl, room, secret: SECRET, name: `official-${i}` })),
@@ -82,7 +82,7 @@ describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits }
     let churnStop = false;
     const churn = (async () => {
       for (let cycle = 0; cycle < CHURN_CYCLES && !churnStop; cycle++) {
-        const extra = await WirePeer.connect({ baseUrl, room, secret: SECRET, name: `churn-${cycle}` });
+        const extra = await connectMinted({ baseUrl, room, secret: SECRET, name: `churn-${cycle}` });
         await extra.enable();
         await extra.broadcast('noise', { cycle });
         extra.setAttributes({ cycle });

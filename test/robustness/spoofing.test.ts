@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { MessagingControlType } from '../../src/protocol/index.js';
+import { connectMinted } from '../helpers/raw-client.js';
+import { useServer } from '../helpers/server.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, type ProcessGuard } from '../helpers/official-client.js';
-import { WirePeer } from '../helpers/wire-peer.js';
 
 const SECRET = 'spoofing-secret';
 
@@ -32,36 +32,25 @@ function forgedBody(type: string, targetId: string): unknown {
 }
 
 describe('presence control types are reserved', () => {
-  let server: RoomServer;
-  let baseUrl: string;
   let guard: ProcessGuard;
-  const cleanup: (() => Promise<unknown>)[] = [];
-
-  beforeAll(async () => {
+  beforeAll(() => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0 });
-    ({ url: baseUrl } = await server.listen());
   });
+  // Registered before the server fixture, so it runs after the fixture's cleanups (after hooks run in reverse).
+  afterEach(() => expect(guard.errors).toEqual([]));
+  const fx = useServer({ secret: SECRET });
 
-  afterEach(async () => {
-    await Promise.all(cleanup.splice(0).map((close) => close()));
-    expect(guard.errors).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    guard?.dispose();
-  });
+  afterAll(() => guard?.dispose());
 
   it.each(Object.values(MessagingControlType))('refuses a send or broadcast of type %s, and the victim\'s presence is untouched', async (type) => {
     const room = `spoof-${randomUUID()}`;
-    const victim = await OfficialPeer.connect({ baseUrl, room, secret: SECRET, name: 'victim' });
-    cleanup.push(() => victim.leave());
-    const bystander = await WirePeer.connect({ baseUrl, room, secret: SECRET, name: 'bystander' });
-    cleanup.push(() => bystander.close());
-    const attacker = await WirePeer.connect({ baseUrl, room, secret: SECRET, name: 'attacker' });
-    cleanup.push(() => attacker.close());
+    const victim = await OfficialPeer.connect({ baseUrl: fx.url, room, secret: SECRET, name: 'victim' });
+    fx.defer(() => victim.leave());
+    const bystander = await connectMinted({ baseUrl: fx.url, room, secret: SECRET, name: 'bystander' });
+    fx.defer(() => bystander.close());
+    const attacker = await connectMinted({ baseUrl: fx.url, room, secret: SECRET, name: 'attacker' });
+    fx.defer(() => attacker.close());
     await victim.enable();
     await bystander.enable();
     await attacker.enable();
