@@ -15,8 +15,17 @@
  * connections the heavy identity holds. The drain hands the loop back to
  * I/O after each slice; when nothing is held any more, frames are handled
  * inline again. Nothing is refused and nothing is dropped.
+ *
+ * A drain also hands the loop back before it turns from one identity to one
+ * whose recent requests were long ({@link Flow.peakMs}) and would overrun
+ * the slice: what the light identity's request wrote then leaves at once,
+ * instead of after the heavy one's next request. A heavy identity's own
+ * consecutive requests (its packets) still run back to back.
  */
 import type { Clock } from './token-bucket.js';
+
+/** How fast a flow's {@link Flow.peakMs} is forgotten once its requests get short again. */
+const PEAK_HALF_LIFE_MS = 1000;
 
 /** A session with held frames, as the scheduler serves it. */
 export interface Schedulable {
@@ -36,6 +45,18 @@ export class Flow {
   slot = -1;
   /** Sessions using this flow. */
   users = 0;
+  /** The longest recent handling of one of its frames, in ms, halving every {@link PEAK_HALF_LIFE_MS}. */
+  peakMs = 0;
+  /** Clock time of the last {@link Flow.charge}. */
+  private chargedAt = 0;
+
+  /** Charges `cost` ms of handling that ended at clock time `now`. */
+  charge(cost: number, now: number): void {
+    this.vtime += cost;
+    const decayed = this.peakMs === 0 ? 0 : this.peakMs * 0.5 ** ((now - this.chargedAt) / PEAK_HALF_LIFE_MS);
+    this.peakMs = Math.max(cost, decayed);
+    this.chargedAt = now;
+  }
 
   constructor(readonly identity: string) {}
 }
@@ -103,8 +124,9 @@ export class FairScheduler {
     try {
       handle(frame);
     } finally {
-      const cost = this.clock() - started;
-      flow.vtime += cost;
+      const ended = this.clock();
+      const cost = ended - started;
+      flow.charge(cost, ended);
       this.turnMs += cost;
       if (!this.turnArmed) {
         this.turnArmed = true;
@@ -140,8 +162,12 @@ export class FairScheduler {
     this.draining = false;
     const started = this.clock();
     let elapsed = 0;
+    let previous: Flow | undefined;
     while (this.heap.length > 0 && elapsed < this.sliceMs) {
       const flow = this.heap[0];
+      // Turning to a heavy identity: let the light one's writes go first (see the file comment).
+      if (previous !== undefined && flow !== previous && elapsed + flow.peakMs > this.sliceMs) break;
+      previous = flow;
       this.now = flow.vtime;
       const session = flow.waiting.shift()!;
       const before = this.clock();
@@ -150,7 +176,7 @@ export class FairScheduler {
         more = session.step();
       } finally {
         const after = this.clock();
-        flow.vtime += after - before;
+        flow.charge(after - before, after);
         elapsed = after - started;
         if (more) flow.waiting.push(session);
         if (flow.waiting.length === 0) {
