@@ -14,8 +14,9 @@
  * at most one slice and one request of a heavy one, however many
  * connections the heavy identity holds. A frame of an identity that would
  * be served before everything held (it used less than every identity in
- * the queue) is handled the moment it arrives even then: the order among
- * identities is the same, and the light one saves a turn of the loop.
+ * the queue) is handled the moment it arrives even then, up to one slice
+ * of such frames a turn: the order among identities is the same, and the
+ * light one saves a turn of the loop.
  * The drain hands the loop back to
  * I/O after each slice; when nothing is held any more, frames are handled
  * inline again. Nothing is refused and nothing is dropped.
@@ -85,6 +86,8 @@ export class FairScheduler {
   private now = 0;
   /** Handling time spent inline in this turn. */
   private turnMs = 0;
+  /** Of it, time spent on frames admitted while work was held: at most one slice a turn, so a congested turn stays bounded. */
+  private admittedMs = 0;
   private turnArmed = false;
   private draining = false;
   private readonly sliceMs: number;
@@ -127,7 +130,7 @@ export class FairScheduler {
    */
   admits(flow: Flow): boolean {
     if (this.open) return true;
-    if (this.heap.length === 0 || flow.slot !== -1) return false;
+    if (this.heap.length === 0 || flow.slot !== -1 || this.admittedMs >= this.sliceMs) return false;
     return this.startTime(flow) < this.heap[0].vtime;
   }
 
@@ -148,7 +151,8 @@ export class FairScheduler {
       handle(frame);
       return;
     }
-    if (this.heap.length > 0) flow.vtime = this.startTime(flow);
+    const admitted = this.heap.length > 0;
+    if (admitted) flow.vtime = this.startTime(flow);
     const started = this.clock();
     try {
       handle(frame);
@@ -157,6 +161,7 @@ export class FairScheduler {
       const cost = ended - started;
       flow.charge(cost, ended);
       this.turnMs += cost;
+      if (admitted) this.admittedMs += cost;
       if (!this.turnArmed) {
         this.turnArmed = true;
         this.defer(this.turnEnded);
@@ -177,6 +182,7 @@ export class FairScheduler {
   private readonly turnEnded = (): void => {
     this.turnArmed = false;
     this.turnMs = 0;
+    this.admittedMs = 0;
   };
 
   private scheduleDrain(): void {
