@@ -5,12 +5,13 @@
  * server's heartbeat `setInterval` is faked: each test runs heartbeats itself
  * and lets the live peers' pongs reach the server before the next one, so a
  * live peer survives however slowly the machine schedules; waits use generous
- * deadlines, never timings.
+ * deadlines, never timings. One peer stops reading behind a backlog of
+ * 150,000 requests (issue 24): it must go in two heartbeats as well.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
-import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
+import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT, encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { connectMinted, isControl, pushBody, type RawClient } from '../helpers/raw-client.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
@@ -126,6 +127,25 @@ describe('dead peers', () => {
     const got = await friend.messages.waitFor((m) => m.type === 'still-alive');
     expect(got.from).toBe(observer.participantId);
     expect(observer.presence.has(friend.participantId) && friend.presence.has(observer.participantId)).toBe(true);
+  });
+
+  it('removes a peer that stops reading behind a backlog of 150,000 invalid requests within two heartbeats (issue 24)', async () => {
+    const room = `dead-${randomUUID()}`;
+    const observer = await join(room, 'observer');
+    const victim = await join(room, 'victim');
+    await waitUntil(() => observer.presence.has(victim.participantId), { what: 'observer to see the victim' });
+    // ~21 MB of tiny requests of an unknown type, each answered with an error (not a protocol violation):
+    // far over the 1000 requests/s rate, so the server reads the connection paused for rate.
+    const request = encodePackets(0, 'x', packEnvelope({}));
+    for (let n = 0; n < 150_000; n++) victim.sendFrames(request);
+    // Then it stops reading (the backlog still flowing out to the server, which takes 150 s of it at
+    // the rate): its error replies pile up unread, far below the slow-consumer limit.
+    victim.socket.pause();
+    await missHeartbeat([observer]);
+    await disabledNotice(observer, victim.participantId);
+    await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop the victim', ...DEADLINE });
+    victim.socket.resume();
+    expect((await victim.closed).code).toBe(1006);
   });
 
   it('drops a paused peer that never enabled messaging, and frees its room', async () => {

@@ -12,11 +12,25 @@
  * in virtual-time order (self-clocked fair queuing): the identity that has
  * used the least server time goes first, so a light participant waits for
  * at most one slice and one request of a heavy one, however many
- * connections the heavy identity holds. The drain hands the loop back to
+ * connections the heavy identity holds. A frame of an identity that would
+ * be served before everything held (it used less than every identity in
+ * the queue) is handled the moment it arrives even then, up to one slice
+ * of such frames a turn: the order among identities is the same, and the
+ * light one saves a turn of the loop.
+ * The drain hands the loop back to
  * I/O after each slice; when nothing is held any more, frames are handled
  * inline again. Nothing is refused and nothing is dropped.
+ *
+ * A drain also hands the loop back before it turns from one identity to one
+ * whose recent requests were long ({@link Flow.peakMs}) and would overrun
+ * the slice: what the light identity's request wrote then leaves at once,
+ * instead of after the heavy one's next request. A heavy identity's own
+ * consecutive requests (its packets) still run back to back.
  */
 import type { Clock } from './token-bucket.js';
+
+/** How fast a flow's {@link Flow.peakMs} is forgotten once its requests get short again. */
+const PEAK_HALF_LIFE_MS = 1000;
 
 /** A session with held frames, as the scheduler serves it. */
 export interface Schedulable {
@@ -36,6 +50,18 @@ export class Flow {
   slot = -1;
   /** Sessions using this flow. */
   users = 0;
+  /** The longest recent handling of one of its frames, in ms, halving every {@link PEAK_HALF_LIFE_MS}. */
+  peakMs = 0;
+  /** Clock time of the last {@link Flow.charge}. */
+  private chargedAt = 0;
+
+  /** Charges `cost` ms of handling that ended at clock time `now`. */
+  charge(cost: number, now: number): void {
+    this.vtime += cost;
+    const decayed = this.peakMs === 0 ? 0 : this.peakMs * 0.5 ** ((now - this.chargedAt) / PEAK_HALF_LIFE_MS);
+    this.peakMs = Math.max(cost, decayed);
+    this.chargedAt = now;
+  }
 
   constructor(readonly identity: string) {}
 }
@@ -47,6 +73,8 @@ export interface FairSchedulerOptions {
   readonly clock: Clock;
   /** Runs a callback after the loop's pending I/O (setImmediate). */
   readonly defer?: (callback: () => void) => void;
+  /** Runs before each drain: sends what the turn's I/O produced, so it does not wait behind the slice. */
+  readonly beforeDrain?: () => void;
 }
 
 /** The server's scheduler of handling time (see the file comment). */
@@ -58,16 +86,20 @@ export class FairScheduler {
   private now = 0;
   /** Handling time spent inline in this turn. */
   private turnMs = 0;
+  /** Of it, time spent on frames admitted while work was held: at most one slice a turn, so a congested turn stays bounded. */
+  private admittedMs = 0;
   private turnArmed = false;
   private draining = false;
   private readonly sliceMs: number;
   private readonly clock: Clock;
   private readonly defer: (callback: () => void) => void;
+  private readonly beforeDrain: () => void;
 
   constructor(options: FairSchedulerOptions) {
     this.sliceMs = options.sliceMs;
     this.clock = options.clock;
     this.defer = options.defer ?? ((callback) => void setImmediate(callback));
+    this.beforeDrain = options.beforeDrain ?? (() => undefined);
   }
 
   /** The flow of `identity`; call {@link FairScheduler.release} when the session ends. */
@@ -88,6 +120,26 @@ export class FairScheduler {
     return this.heap.length === 0 && this.turnMs < this.sliceMs;
   }
 
+  /**
+   * Whether a frame of `flow`, which holds nothing, may be handled at once:
+   * when the loop is {@link FairScheduler.open}, or when held work is
+   * waiting but `flow` would be served before all of it anyway (it used
+   * less server time than every identity in the queue). Handling it now
+   * rather than at the head of the next drain changes no order among
+   * identities; it only saves a light identity a turn of the loop.
+   */
+  admits(flow: Flow): boolean {
+    if (this.open) return true;
+    if (this.heap.length === 0 || flow.slot !== -1 || this.admittedMs >= this.sliceMs) return false;
+    return this.startTime(flow) < this.heap[0].vtime;
+  }
+
+  /** The virtual time `flow` starts at when it joins the queue. */
+  private startTime(flow: Flow): number {
+    // A flow that worked inline while others were idle starts at most one slice behind the others.
+    return Math.min(Math.max(flow.vtime, this.now), this.now + this.sliceMs);
+  }
+
   /** Number of identities with held frames. */
   get backlogged(): number {
     return this.heap.length;
@@ -99,13 +151,17 @@ export class FairScheduler {
       handle(frame);
       return;
     }
+    const admitted = this.heap.length > 0;
+    if (admitted) flow.vtime = this.startTime(flow);
     const started = this.clock();
     try {
       handle(frame);
     } finally {
-      const cost = this.clock() - started;
-      flow.vtime += cost;
+      const ended = this.clock();
+      const cost = ended - started;
+      flow.charge(cost, ended);
       this.turnMs += cost;
+      if (admitted) this.admittedMs += cost;
       if (!this.turnArmed) {
         this.turnArmed = true;
         this.defer(this.turnEnded);
@@ -118,8 +174,7 @@ export class FairScheduler {
     const flow = session.flow;
     flow.waiting.push(session);
     if (flow.slot !== -1) return;
-    // A flow that worked inline while others were idle starts at most one slice behind the others.
-    flow.vtime = Math.min(Math.max(flow.vtime, this.now), this.now + this.sliceMs);
+    flow.vtime = this.startTime(flow);
     this.push(flow);
     this.scheduleDrain();
   }
@@ -127,6 +182,7 @@ export class FairScheduler {
   private readonly turnEnded = (): void => {
     this.turnArmed = false;
     this.turnMs = 0;
+    this.admittedMs = 0;
   };
 
   private scheduleDrain(): void {
@@ -138,10 +194,15 @@ export class FairScheduler {
   /** Serves held work, least virtual time first, for one slice; then yields to I/O. */
   private readonly drain = (): void => {
     this.draining = false;
+    this.beforeDrain();
     const started = this.clock();
     let elapsed = 0;
+    let previous: Flow | undefined;
     while (this.heap.length > 0 && elapsed < this.sliceMs) {
       const flow = this.heap[0];
+      // Turning to a heavy identity: let the light one's writes go first (see the file comment).
+      if (previous !== undefined && flow !== previous && elapsed + flow.peakMs > this.sliceMs) break;
+      previous = flow;
       this.now = flow.vtime;
       const session = flow.waiting.shift()!;
       const before = this.clock();
@@ -150,7 +211,7 @@ export class FairScheduler {
         more = session.step();
       } finally {
         const after = this.clock();
-        flow.vtime += after - before;
+        flow.charge(after - before, after);
         elapsed = after - started;
         if (more) flow.waiting.push(session);
         if (flow.waiting.length === 0) {

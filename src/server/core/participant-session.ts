@@ -177,7 +177,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private schedule(frame: Uint8Array): void {
     if (!this.open) return;
     const { scheduler } = this.context;
-    if (this.held.length === 0 && scheduler.open) {
+    if (this.held.length === 0 && scheduler.admits(this.flow)) {
       scheduler.runInline(this.flow, this.handleBound, frame);
       return;
     }

@@ -14,7 +14,7 @@ import { ParticipantSession } from './participant-session.js';
 import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type DirectoryStats, type Room, type RoomDirectory } from './room-directory.js';
 import { noopObserver, type ServerObserver } from './observer.js';
 import { monotonicClock, realTimers, systemWallClock, type Clock, type Timers } from './token-bucket.js';
-import { TurnQueue } from './turn-queue.js';
+import { TurnQueue, flushTurnQueues } from './turn-queue.js';
 import type { PresenceSource } from './context.js';
 
 /** Options of a {@link RoomServerCore}. */
@@ -114,7 +114,7 @@ export class RoomServerCore {
       wallClock: options.wallClock ?? systemWallClock,
       timers: options.timers ?? realTimers,
       observer: options.observer ?? noopObserver,
-      scheduler: new FairScheduler({ sliceMs: limits.fairnessSliceMs, clock }),
+      scheduler: new FairScheduler({ sliceMs: limits.fairnessSliceMs, clock, beforeDrain: flushTurnQueues }),
       presenceFlush: new TurnQueue<PresenceSource>((session) => session.flushPresence()),
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());

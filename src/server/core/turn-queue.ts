@@ -11,6 +11,20 @@ export type Defer = (callback: () => void) => void;
 /** The default {@link Defer}: `setImmediate`. */
 export const deferToCheckPhase: Defer = (callback) => void setImmediate(callback);
 
+/** Every queue holding items for the end of this turn. */
+const armedQueues = new Set<TurnQueue<unknown>>();
+
+/**
+ * Flushes every queue that holds items now, rather than at the end of the
+ * turn: the fair scheduler does this before it serves held work, so that
+ * what the turn's I/O produced (a light participant's reply) leaves before
+ * a slice of a heavy one's requests. Repeats until none holds anything,
+ * since a flush may fill another queue (presence pushes become writes).
+ */
+export function flushTurnQueues(): void {
+  while (armedQueues.size > 0) for (const queue of [...armedQueues]) queue.flushNow();
+}
+
 /** A set of items flushed once per turn, in the order they were first added; `flushItem` must not throw. */
 export class TurnQueue<T> {
   private items = new Set<T>();
@@ -24,9 +38,18 @@ export class TurnQueue<T> {
   /** Schedules `item` for the end of this turn (once, however often it is added). */
   add(item: T): void {
     this.items.add(item);
+    armedQueues.add(this as TurnQueue<unknown>);
     if (this.armed) return;
     this.armed = true;
     this.defer(this.flush);
+  }
+
+  /** Flushes now what was added this turn (the deferred flush then finds less, or nothing). */
+  flushNow(): void {
+    armedQueues.delete(this as TurnQueue<unknown>);
+    const items = this.items;
+    this.items = new Set();
+    for (const item of items) this.flushItem(item);
   }
 
   /** Takes `item` out of this turn's batch (it was flushed early, or is gone). */
@@ -36,8 +59,6 @@ export class TurnQueue<T> {
 
   private readonly flush = (): void => {
     this.armed = false;
-    const items = this.items;
-    this.items = new Set();
-    for (const item of items) this.flushItem(item);
+    this.flushNow();
   };
 }

@@ -5,7 +5,8 @@
  * names the field.
  */
 import { z } from 'zod';
-import { exceedsDepth, formatIssue } from '../../protocol/index.js';
+import { formatIssue } from '../../protocol/index.js';
+import { checkJsonTextShape } from '../../protocol/json-text.js';
 import { ValidationError, describeValue } from '../../errors.js';
 
 const str = () => z.string({ error: 'expected string' });
@@ -53,16 +54,14 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, prefix:
   throw new ValidationError(field, message);
 }
 
-/** Checks that `text` is JSON no deeper than `maxDepth`; throws naming `field`. */
+/**
+ * Checks that `text` is JSON no deeper than `maxDepth`; throws naming `field`.
+ * Checked without parsing: the text is relayed as it came (see src/protocol/json-text.ts).
+ */
 export function checkJsonText(text: string, field: string, maxDepth: number): void {
-  if (exceedsDepth(text, maxDepth)) {
-    throw new ValidationError(field, `${field}: JSON is nested deeper than ${maxDepth} levels`);
-  }
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new ValidationError(field, `${field}: expected a JSON text (got ${describeValue(text)})`);
-  }
+  const shape = checkJsonTextShape(text, maxDepth);
+  if (shape === 'too-deep') throw new ValidationError(field, `${field}: JSON is nested deeper than ${maxDepth} levels`);
+  if (shape === 'invalid') throw new ValidationError(field, `${field}: expected a JSON text (got ${describeValue(text)})`);
 }
 
 /** UTF-8 byte length of a string, without allocating. */

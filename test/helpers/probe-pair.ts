@@ -1,0 +1,67 @@
+/**
+ * A bystander probe pair for robustness tests: `alice` sends `bob` a direct
+ * message every {@link PROBE_INTERVAL_MS} and times each request to its
+ * response. The latencies come back sorted, with their percentiles, and
+ * every probe must be answered `empty` and reach bob in order.
+ */
+import { expect } from 'vitest';
+import type { RawClient } from './raw-client.js';
+
+/** Time between two probes. */
+export const PROBE_INTERVAL_MS = 20;
+/** Deadline for one answer; generous, so a loaded machine only takes longer. */
+const ANSWER_TIMEOUT_MS = 60_000;
+
+/** A probe run's latencies, sorted, in ms. */
+export interface ProbeFigures {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** The `p`th percentile of ascending `sorted` (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+/** One line for a test's output: `[label] probes=N p50=…ms p99=…ms max=…ms`. */
+export function formatFigures(label: string, figures: ProbeFigures): string {
+  return `[${label}] probes=${figures.count} p50=${figures.p50.toFixed(1)}ms p99=${figures.p99.toFixed(1)}ms max=${figures.max.toFixed(1)}ms`;
+}
+
+/**
+ * Probes from `alice` to `bob` (both enabled, in one room) for `durationMs`;
+ * resolves with the figures once every probe was answered and delivered in order.
+ */
+export async function runProbe(alice: RawClient, bob: RawClient, durationMs: number): Promise<ProbeFigures> {
+  const latencies: number[] = [];
+  const answers: Promise<void>[] = [];
+  const tag = `probe-${Math.random().toString(36).slice(2)}`;
+  const started = performance.now();
+  let seq = 0;
+  while (performance.now() - started < durationMs) {
+    const n = seq++;
+    const sent = performance.now();
+    const reply = alice.request(
+      'room.invoke_tool',
+      { toolkit: 'messaging', tool: 'send', arguments: { type: 'json', json: { to_participant_id: bob.participantId, type: tag, message_json: String(n) } } },
+      undefined,
+      ANSWER_TIMEOUT_MS,
+    );
+    answers.push(
+      reply.then((content) => {
+        expect(content, `probe ${n}`).toEqual({ type: 'empty' });
+        latencies.push(performance.now() - sent);
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
+  }
+  await Promise.all(answers);
+  for (let n = 0; n < seq; n++) {
+    const push = await bob.waitFor((m) => m.type === 'messaging.send' && m.header?.type === tag, ANSWER_TIMEOUT_MS);
+    expect(push.header?.message, 'probe order').toBe(n);
+  }
+  latencies.sort((a, b) => a - b);
+  return { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN };
+}
