@@ -24,6 +24,8 @@ import { createServerMetrics, type ServerMetrics } from './metrics/server-metric
 import { SERVER_DEFAULTS, resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
+import { parseResumeAsk, type ResumeRefusal } from '../protocol/resume.js';
+import type { ParticipantSession } from './core/participant-session.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
 
 /** Where a listening server is. */
@@ -274,6 +276,18 @@ class NodeRoomServer implements RoomServer {
     }
     if (this.closing) return refuse({ status: 503, reason: CloseReason.ShuttingDown });
     if (socket.destroyed) return;
+    // Extension: resumable participants. Official clients ask nothing and take the usual road.
+    const ask = parseResumeAsk(target.query);
+    let refusal: ResumeRefusal | undefined = ask?.malformed;
+    if (ask?.kind === 'resume') {
+      const session = this.core.findResumable(ask.key, target.roomName, token, ask.received);
+      if (typeof session !== 'string') {
+        // The session holds its place: no admission. ws completes the upgrade synchronously here.
+        this.wss.handleUpgrade(request, socket, head, (ws) => this.acceptResume(ws, request, session, token, ask.received, source));
+        return;
+      }
+      refusal = session;
+    }
     const admission = await this.core.admit(target.roomName, token.name);
     if (isRefusal(admission)) return refuse(admission, 'warn');
     // ws gives up silently on a socket that died meanwhile: give the place back then.
@@ -291,12 +305,11 @@ class NodeRoomServer implements RoomServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       settled = true;
       socket.off('close', release);
-      this.accept(ws, request, admission, token, found?.source, source);
+      this.accept(ws, request, admission, token, found?.source, source, ask === undefined ? undefined : refusal === undefined ? {} : { refusal });
     });
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string): void {
-    const roomName = admission.room.name;
+  private connectionFor(ws: WebSocket, roomName: string, token: VerifiedToken, source: string): { connection: WsConnection; logger: Logger } {
     // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
     const logger = this.logs.gate(this.logger.child({ room: logText(roomName), participantName: logText(token.name) }), source);
     const connection = new WsConnection(ws, {
@@ -309,10 +322,35 @@ class NodeRoomServer implements RoomServer {
     });
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));
+    return { connection, logger };
+  }
+
+  private roomUrlOf(request: IncomingMessage, roomName: string): string {
     const base = this.publicUrl ?? requestBaseUrl(request, this.options.tls !== undefined, this.bound?.url ?? 'ws://127.0.0.1');
-    const session = this.core.join({ admission, roomUrl: roomUrlUnder(base, roomName), token, connection });
+    return roomUrlUnder(base, roomName);
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string, resume: { refusal?: ResumeRefusal } | undefined): void {
+    const roomName = admission.room.name;
+    const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+    const session = this.core.join({ admission, roomUrl: this.roomUrlOf(request, roomName), token, connection, ...(resume === undefined ? {} : { resume }) });
     connection.session = session;
-    logger.info({ participant: session.id, role: session.role, via: tokenSource }, 'participant connected');
+    logger.info({ participant: session.id, role: session.role, via: tokenSource, resumeRefused: resume?.refusal }, 'participant connected');
+  }
+
+  /** A resume the upgrade found possible: the session moves onto this socket. */
+  private acceptResume(ws: WebSocket, request: IncomingMessage, session: ParticipantSession, token: VerifiedToken, received: number, source: string): void {
+    const roomName = session.room.name;
+    const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+    const refusal = this.core.resume(session, { token, received, roomUrl: this.roomUrlOf(request, roomName), connection });
+    if (refusal !== undefined) {
+      // It ended in between: the client reconnects, is told why, and joins anew.
+      logger.info({ participant: session.id, reason: refusal }, 'resume failed after the upgrade');
+      connection.close(CloseCode.ServiceRestart, refusal);
+      return;
+    }
+    connection.session = session;
+    logger.info({ participant: session.id }, 'participant resumed');
   }
 }
 

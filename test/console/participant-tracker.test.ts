@@ -8,7 +8,7 @@ import type { ObservedSession } from '../../src/server/core/observer.js';
 import { LOG_LENGTH, ParticipantTracker } from '../../src/server/console/participant-tracker.js';
 
 function session(id: string, room: string): ObservedSession & { enabled: boolean; attributes: Record<string, unknown> } {
-  return { id, name: `name-${id}`, role: 'user', attributes: { name: `name-${id}` }, enabled: false, room: { name: room } };
+  return { id, name: `name-${id}`, role: 'user', attributes: { name: `name-${id}` }, enabled: false, detached: false, room: { name: room } };
 }
 
 describe('ParticipantTracker', () => {
