@@ -106,6 +106,9 @@ export class RawClient {
   roomReady: Record<string, unknown> = {};
   /** The `connected` header, after the handshake. */
   connected: Record<string, unknown> = {};
+  /** Messages received after `connected` (what a resuming client reports as `roomstate_received`). */
+  received = 0;
+  private sawConnected = false;
   /** Resolves when the socket closes, with code and reason. */
   readonly closed: Promise<CloseInfo>;
   /** Resolves when the socket opens; rejects when the upgrade fails. */
@@ -296,6 +299,8 @@ export class RawClient {
   }
 
   private dispatch(message: ReceivedMessage): void {
+    if (this.sawConnected) this.received++;
+    else if (message.type === 'connected') this.sawConnected = true;
     if (message.type === '__response__') {
       const resolve = this.pending.get(message.id);
       if (resolve) {
