@@ -89,4 +89,5 @@ export type {
   MessagesOfOptions,
   ReplyOptions,
   ReplyResult,
+  ResumeOutcome,
 } from './client/node.js';

@@ -16,6 +16,8 @@ export interface TcpProxy {
   readonly url: string;
   /** Connections forwarded so far. */
   readonly accepted: number;
+  /** Calls of {@link drop} so far. */
+  readonly drops: number;
   /** Refuse new connections until {@link resume}. */
   pause(): void;
   /** Accept (and forward) new connections again. */
@@ -34,6 +36,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let paused = false;
   let holding = false;
   let accepted = 0;
+  let drops = 0;
   const server: Server = createServer((client) => {
     if (paused) {
       client.destroy();
@@ -58,6 +61,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const drop = (): void => {
+    drops++;
     for (const [client, upstream] of [...pairs]) {
       client.destroy();
       upstream.destroy();
@@ -71,6 +75,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     get accepted() {
       return accepted;
     },
+    get drops() {
+      return drops;
+    },
     pause: () => {
       paused = true;
     },
@@ -83,6 +90,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     drop,
     close: async () => {
       drop();
+      drops--;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
