@@ -24,7 +24,9 @@ import { createServerMetrics, type ServerMetrics } from './metrics/server-metric
 import { SERVER_DEFAULTS, resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
-import { parseResumeAsk, type ResumeRefusal } from '../protocol/resume.js';
+import { ResumeRefusal, parseResumeAsk } from '../protocol/resume.js';
+import { nodeOfResumeKey } from './core/resumable-sessions.js';
+import { forwardResume } from './resume-forwarding.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
 
@@ -85,6 +87,10 @@ class NodeRoomServer implements RoomServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
+  /** Clients whose resume this node forwards to their session's node. */
+  private readonly forwarded = new Set<WebSocket>();
+  /** The Redis directory, in a cluster. */
+  private readonly cluster: RedisRoomDirectory | undefined;
   private readonly metrics: ServerMetrics | undefined;
   private readonly publicUrl: string | undefined;
   private metricsListener: MetricsListener | undefined;
@@ -116,7 +122,18 @@ class NodeRoomServer implements RoomServer {
     const observers = [this.metrics?.observer, this.console?.observer, options.observer].filter((observer) => observer !== undefined);
     const observer = observers.length === 0 ? undefined : combineObservers(...observers);
     const directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer, clock: options.clock, wallClock: options.wallClock, timers: options.timers, directory });
+    this.cluster = directory;
+    this.core = new RoomServerCore({
+      limits: this.limits,
+      logger: this.logger,
+      broadcastToSender: options.broadcastToSender ?? false,
+      observer,
+      clock: options.clock,
+      wallClock: options.wallClock,
+      timers: options.timers,
+      directory,
+      ...(directory === undefined ? {} : { nodeId: directory.nodeId }),
+    });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -186,6 +203,10 @@ class NodeRoomServer implements RoomServer {
       }
     }
     this.bound = bound;
+    if (this.cluster !== undefined) {
+      const nodeUrl = typeof this.options.redis === 'object' ? this.options.redis.nodeUrl : undefined;
+      await this.cluster.advertise(nodeUrl ?? bound.url);
+    }
     this.startHeartbeat();
     this.logger.info({ url: bound.url, metrics: bound.metricsUrl }, 'room server listening');
     return bound;
@@ -215,6 +236,8 @@ class NodeRoomServer implements RoomServer {
     // ws.close, not connection.close: the binding would terminate a slow peer
     // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
     for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
+    // Mirrored to the session's node as the same close, so the session there waits for a resume.
+    for (const client of this.forwarded) if (client.readyState === WebSocket.OPEN) client.close(code, reason);
     this.console?.close(code, reason);
     const deadline = setTimeout(() => {
       for (const connection of this.connections) connection.terminate();
@@ -286,6 +309,7 @@ class NodeRoomServer implements RoomServer {
         this.wss.handleUpgrade(request, socket, head, (ws) => this.acceptResume(ws, request, session, token, ask.received, source));
         return;
       }
+      if (session === ResumeRefusal.Unknown && found !== undefined && (await this.forwardToNode(request, socket, head, ask.key, found.token, logger))) return;
       refusal = session;
     }
     const admission = await this.core.admit(target.roomName, token.name);
@@ -306,6 +330,28 @@ class NodeRoomServer implements RoomServer {
       settled = true;
       socket.off('close', release);
       this.accept(ws, request, admission, token, found?.source, source, ask === undefined ? undefined : refusal === undefined ? {} : { refusal });
+    });
+  }
+
+  /** A resume whose key names another node: forwarded there, when that node can be reached. */
+  private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, key: string, token: string, logger: Logger): Promise<boolean> {
+    const node = nodeOfResumeKey(key);
+    if (this.cluster === undefined || node === undefined || node === this.cluster.nodeId) return false;
+    const nodeUrl = await this.cluster.nodeUrl(node);
+    if (nodeUrl === undefined || this.closing || socket.destroyed) return false;
+    return forwardResume({
+      nodeUrl,
+      request,
+      socket,
+      head,
+      token,
+      wss: this.wss,
+      logger,
+      timeoutMs: this.options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
+      piped: (client) => {
+        this.forwarded.add(client);
+        client.once('close', () => this.forwarded.delete(client));
+      },
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRoomServer, type RoomServer, type RoomServerOptions } from '../../src/server/index.js';
-import type { RoomClient, RoomMessage } from '../../src/client/node.js';
+import type { RoomMessage } from '../../src/client/node.js';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { ResumeRefusal } from '../../src/protocol/resume.js';
 import { TEST_SECRET, uniqueRoom } from '../helpers/server.js';
@@ -14,6 +14,7 @@ import { waitUntil } from '../helpers/recorder.js';
 import { manualTime } from '../helpers/manual-time.js';
 import { OfficialPeer, clearMeshagentEnv } from '../helpers/official-client.js';
 import { ClientPool, record } from './helpers/clients.js';
+import { runCutScenario } from './helpers/cut-scenario.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 const servers = new Set<RoomServer>();
@@ -50,10 +51,6 @@ const WAIT = { timeoutMs: 120_000 };
 
 function numbers(messages: readonly RoomMessage[], type: string): number[] {
   return messages.filter((m) => m.type === type).map((m) => (m.message as { n: number }).n);
-}
-
-function range(count: number): number[] {
-  return Array.from({ length: count }, (_, n) => n);
 }
 
 describe('RoomClient resumes after a dropped connection (one node)', () => {
@@ -123,77 +120,12 @@ describe('RoomClient resumes after a dropped connection (one node)', () => {
     clearMeshagentEnv();
     const { direct, cut, proxy, url } = await setUp({ limits: { messagesPerSecond: Infinity, bytesPerSecond: Infinity } });
     const room = uniqueRoom();
-    const DIRECT = 3000;
-    const BROADCASTS = 300;
-    const CUTS = 5;
-    const BACK_PER_STEP = 100;
     const receiver = await cut.enabled(room, 'receiver', fast);
     const sender = await direct.enabled(room, 'sender');
     const broadcaster = await direct.enabled(room, 'broadcaster');
     const official = await OfficialPeer.connect({ baseUrl: url, room, name: 'observer', secret: TEST_SECRET });
     officials.add(official);
     await official.enable();
-    await official.participantByName('receiver');
-    await waitUntil(() => receiver.messaging.getParticipants().length === 3, { what: 'the receiver to see everyone' });
-    const receiverId = receiver.localParticipant.id;
-    const senderId = sender.localParticipant.id;
-    const outcomes = record(receiver.resumed$);
-    const got = record(receiver.messaging.messages$);
-    const atSender = record(sender.messaging.messages$);
-    const senderSeesLeave = record(sender.messaging.participantRemoved$);
-
-    // The receiver's own sends: a batch at the start and one made right after each cut (queued
-    // while reconnecting); those written when a cut comes are in flight across it.
-    const back: Promise<void>[] = [];
-    let backed = 0;
-    const sendBack = (client: RoomClient): void => {
-      for (let i = 0; i < BACK_PER_STEP; i++) back.push(client.messaging.sendMessage({ to: senderId, type: 'back', message: { n: backed++ } }));
-    };
-    sendBack(receiver);
-    // A cut every DIRECT / (CUTS + 1) messages received: mid-stream, while both directions are busy.
-    let received = 0;
-    const cuts = receiver.messaging.messages$.subscribe(() => {
-      received++;
-      // Only on a connection that came back from the previous cut (frames already read still arrive after one).
-      if (proxy.drops < CUTS && outcomes.items.length === proxy.drops && received >= (proxy.drops + 1) * Math.floor(DIRECT / (CUTS + 1))) {
-        proxy.drop();
-        sendBack(receiver);
-      }
-    });
-
-    const sends: Promise<void>[] = [];
-    for (let n = 0; n < DIRECT; n++) {
-      sends.push(sender.messaging.sendMessage({ to: receiverId, type: 'direct', message: { n } }));
-      if (n % 10 === 0 && n / 10 < BROADCASTS) sends.push(broadcaster.messaging.broadcastMessage({ type: 'broadcast', message: { n: n / 10 } }));
-    }
-    await Promise.all(sends);
-    await got.waitForCount((m) => m.type === 'direct', DIRECT, WAIT);
-    await got.waitForCount((m) => m.type === 'broadcast', BROADCASTS, WAIT);
-    cuts.unsubscribe();
-    await Promise.all(back);
-    await atSender.waitForCount((m) => m.type === 'back', backed, WAIT);
-
-    expect(proxy.drops).toBe(CUTS);
-    // Exactly once, in order, both ways.
-    expect(numbers(got.items, 'direct')).toEqual(range(DIRECT));
-    expect(numbers(got.items, 'broadcast')).toEqual(range(BROADCASTS));
-    expect(numbers(atSender.items, 'back')).toEqual(range(backed));
-    expect(backed).toBe(BACK_PER_STEP * (CUTS + 1));
-    // Every reconnect resumed the same participant.
-    await outcomes.waitForCount(() => true, CUTS, WAIT);
-    expect(outcomes.items.every((outcome) => outcome.resumed)).toBe(true);
-    expect(receiver.localParticipant.id).toBe(receiverId);
-
-    // The official client saw the broadcasts, and the receiver never leave or join: a last
-    // broadcast from the receiver, after everything, marks the end of what it could have seen.
-    await receiver.messaging.broadcastMessage({ type: 'final', message: {} });
-    await official.messages.waitFor((m) => m.type === 'final', WAIT);
-    const flaps = official.pushes.items.filter(
-      (m) => (m.type === 'participant.disabled' || m.type === 'participant.enabled') && (m.message as { id?: string }).id === receiverId,
-    );
-    expect(flaps).toEqual([]);
-    expect(official.presence.items.filter((e) => e.kind === 'participant_removed')).toEqual([]);
-    expect(official.messages.items.filter((m) => m.type === 'broadcast')).toHaveLength(BROADCASTS);
-    expect(senderSeesLeave.items).toEqual([]);
+    await runCutScenario({ receiver, sender, broadcaster, official, proxy }, { direct: 3000, broadcasts: 300, cuts: 5, backPerStep: 100 });
   }, 240_000);
 });

@@ -7,6 +7,21 @@
 import { ResumeRefusal } from '../../protocol/resume.js';
 import type { Timers } from './token-bucket.js';
 
+/**
+ * A new resume key: a bearer secret (random, whatever ids the core makes),
+ * prefixed in a cluster with the node that holds the session, so another
+ * node can forward a resume to it.
+ */
+export function newResumeKey(node: string | undefined): string {
+  return node === undefined ? crypto.randomUUID() : `${node}.${crypto.randomUUID()}`;
+}
+
+/** The node a resume key names; undefined for a key of a node outside a cluster. */
+export function nodeOfResumeKey(key: string): string | undefined {
+  const dot = key.indexOf('.');
+  return dot <= 0 ? undefined : key.slice(0, dot);
+}
+
 /** Ended keys remembered, for their refusal reason (oldest forgotten first). */
 export const REMEMBERED_ENDINGS = 4096;
 

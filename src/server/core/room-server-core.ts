@@ -15,7 +15,7 @@ import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type Directory
 import { noopObserver, type ServerObserver } from './observer.js';
 import { monotonicClock, realTimers, systemWallClock, type Clock, type Timers } from './token-bucket.js';
 import { TurnQueue } from './turn-queue.js';
-import { ResumableSessions } from './resumable-sessions.js';
+import { ResumableSessions, newResumeKey } from './resumable-sessions.js';
 import { ResumeRefusal } from '../../protocol/resume.js';
 import type { PresenceSource } from './context.js';
 
@@ -55,6 +55,11 @@ export interface RoomServerCoreOptions {
    * @defaultValue Node's timers, unref'd
    */
   timers?: Timers;
+  /**
+   * This node's id in a cluster: resume keys carry it, so a resume that lands on another node is forwarded here.
+   * @defaultValue none (one node)
+   */
+  nodeId?: string;
   /**
    * Listener of requests, deliveries, errors and lifecycle (metrics, console).
    * @defaultValue {@link noopObserver}
@@ -122,6 +127,7 @@ export class RoomServerCore {
   private readonly streams: MessagingStreamRelay;
   /** Resumable sessions of this node, by key. */
   private readonly resumable: ResumableSessions<ParticipantSession>;
+  private readonly nodeId: string | undefined;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -143,6 +149,7 @@ export class RoomServerCore {
     this.identities = new IdentityLimits(limits);
     this.streams = new MessagingStreamRelay(this.context.timers, this.createId);
     this.resumable = new ResumableSessions(this.context.timers, () => limits.recoveryWindowMs);
+    this.nodeId = options.nodeId;
   }
 
   /**
@@ -200,8 +207,7 @@ export class RoomServerCore {
       connection: request.connection,
       streams: this.streams,
       onClosed: () => this.identities.remove(identity, room.name),
-      // The key is a bearer secret: always random, whatever createId makes.
-      ...(request.resume === undefined ? {} : { resume: { key: crypto.randomUUID(), sessions: this.resumable, ...request.resume } }),
+      ...(request.resume === undefined ? {} : { resume: { key: newResumeKey(this.nodeId), sessions: this.resumable, ...request.resume } }),
     });
     session.start(room);
     return session;

@@ -18,6 +18,8 @@ export interface TcpProxy {
   readonly accepted: number;
   /** Calls of {@link drop} so far. */
   readonly drops: number;
+  /** Forwards new connections to `port` from now on (another node of a cluster). */
+  retarget(port: number): void;
   /** Refuse new connections until {@link resume}. */
   pause(): void;
   /** Accept (and forward) new connections again. */
@@ -37,13 +39,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let holding = false;
   let accepted = 0;
   let drops = 0;
+  let target = targetPort;
   const server: Server = createServer((client) => {
     if (paused) {
       client.destroy();
       return;
     }
     accepted++;
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(target, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const end = (): void => {
@@ -77,6 +80,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     get drops() {
       return drops;
+    },
+    retarget: (port) => {
+      target = port;
     },
     pause: () => {
       paused = true;
