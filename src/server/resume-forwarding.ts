@@ -87,7 +87,9 @@ export function forwardResume(forward: ResumeForward): Promise<boolean> {
         upstream.on('ping', (data) => client.ping(data));
         client.on('pong', (data) => upstream.pong(data));
         upstream.on('close', (code, reason) => endLike(client, code, reason));
-        client.on('close', (code, reason) => endLike(upstream, code, reason));
+        // The client's own leave (1000, 1001) goes on as such; anything else, this node's shutdown
+        // included, is a drop for the session's node, which then waits for the next resume.
+        client.on('close', (code, reason) => (code === 1000 || code === 1001 ? endLike(upstream, code, reason) : upstream.terminate()));
         client.on('error', () => undefined);
         forward.piped(client);
         resolve(true);

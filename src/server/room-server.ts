@@ -236,7 +236,7 @@ class NodeRoomServer implements RoomServer {
     // ws.close, not connection.close: the binding would terminate a slow peer
     // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
     for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
-    // Mirrored to the session's node as the same close, so the session there waits for a resume.
+    // A drop for the session's node (see resume-forwarding.ts), so the session there waits for a resume.
     for (const client of this.forwarded) if (client.readyState === WebSocket.OPEN) client.close(code, reason);
     this.console?.close(code, reason);
     const deadline = setTimeout(() => {

@@ -210,13 +210,15 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /**
    * The connection `connection` closed with `code`. A resumable session
-   * whose connection dropped (any code but 1000) waits detached for a
-   * resume; any other ends. A connection the session was moved off is ignored.
+   * whose connection dropped (1006: no close frame, as after a network cut
+   * or a missed heartbeat) waits detached for a resume; any other ends (a
+   * close frame, 1000 or 1001 "going away" when a page closes, is a leave).
+   * A connection the session was moved off is ignored.
    */
   connectionClosed(connection: ParticipantConnection, code: number): void {
     if (connection !== this.connection || !this.open) return;
     const recovery = this.recovery;
-    if (recovery === undefined || recovery.detached || code === CloseCode.Normal) {
+    if (recovery === undefined || recovery.detached || code !== CloseCode.Abnormal) {
       this.closed();
       return;
     }
