@@ -233,6 +233,8 @@ class NodeRoomServer implements RoomServer {
     // Leave presence quietly: everyone is going, so nobody is told about anybody.
     for (const connection of this.connections) connection.mute();
     for (const connection of this.connections) connection.session?.closed();
+    // A single node's restart ends every session: the detached ones have no connection left to close.
+    this.core.endDetachedSessions();
     // ws.close, not connection.close: the binding would terminate a slow peer
     // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
     for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);

@@ -14,6 +14,8 @@ let fx: TestServer | undefined;
 let time: ManualTime;
 /** Participants the server detached, in order; {@link detached} waits for one. */
 let detachments: string[] = [];
+/** Participants that left their room, in order. */
+let departures: string[] = [];
 let onDetach: (() => void) | undefined;
 
 /** Resolves once the server has detached participant `id` (its side of the drop, which the client's close does not tell). */
@@ -33,12 +35,14 @@ afterEach(async () => {
 async function start(limits: Record<string, number> = {}): Promise<TestServer> {
   time = manualTime();
   detachments = [];
+  departures = [];
   fx = await startServer({
     clock: time.clock,
     timers: time.timers,
     limits,
     observer: {
       ...noopObserver,
+      participantLeft: (_room, id) => departures.push(id),
       participantDetached: (_room, id) => {
         detachments.push(id);
         onDetach?.();
@@ -221,5 +225,16 @@ describe('resumable participants', () => {
     const bob = await plain(room, 'bob');
     await send(bob, back.participantId, 1);
     expect((await back.waitForPush('n')).message).toEqual({ n: 1 });
+  });
+
+  it('a server shutdown ends the detached sessions too: one node restarting ends every session', async () => {
+    await start();
+    const room = uniqueRoom();
+    const alice = await resumable(room, 'alice');
+    await alice.terminate();
+    await detached(alice.participantId);
+    expect(departures).not.toContain(alice.participantId);
+    await fx!.server.close({ timeoutMs: 1000 });
+    expect(departures).toContain(alice.participantId);
   });
 });

@@ -75,6 +75,11 @@ export class ResumableSessions<S extends ResumableSession> {
     this.windows.delete(key);
   }
 
+  /** Ends every session still registered (shutdown: the held messages die with the process). */
+  endAll(): void {
+    for (const session of [...this.sessions.values()]) session.expire(ResumeRefusal.Unknown);
+  }
+
   /** Session `key` ended (`reason` when a resume could have followed, for the late client). */
   ended(key: string, reason: ResumeRefusal = ResumeRefusal.Unknown): void {
     this.attached(key);

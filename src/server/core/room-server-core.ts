@@ -213,6 +213,11 @@ export class RoomServerCore {
     return session;
   }
 
+  /** Ends the resumable sessions that wait detached (shutdown; the attached ones end with their connections). */
+  endDetachedSessions(): void {
+    this.resumable.endAll();
+  }
+
   /** Room, participant and messaging-enabled counts. */
   stats(): DirectoryStats {
     return this.context.directory.stats();
