@@ -19,6 +19,8 @@ export type {
   MintAdminTokenOptions,
   VerifiedAdminToken,
 } from './auth/token.js';
+export { mintApiKey, verifyApiKey } from './auth/api-key.js';
+export type { MintApiKeyOptions, VerifiedApiKey } from './auth/api-key.js';
 export { statechartOf, machineStatechart, MACHINE_NAMES, toMermaid, layoutStatechart, toSvg } from './diagram/index.js';
 export type { Statechart, StatechartState, StatechartTransition, StatechartLayout } from './diagram/index.js';
 // Server and client exports are appended below by their modules.

@@ -97,7 +97,7 @@ export async function mintToken(options: MintTokenOptions): Promise<string> {
 }
 
 /** Signs `payload` with HS256; `ttlSeconds` (default 3600; 0 for none) sets `exp`. */
-function sign(payload: Record<string, unknown>, secret: string, ttlSeconds = 3600): Promise<string> {
+export function sign(payload: Record<string, unknown>, secret: string, ttlSeconds = 3600): Promise<string> {
   const jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
   if (ttlSeconds > 0) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + Math.ceil(ttlSeconds));
   return jwt.sign(new TextEncoder().encode(secret));
@@ -164,7 +164,9 @@ export type TokenRefusal =
   | 'token not yet valid'
   | 'token has no name'
   | 'token is not for this room'
-  | 'token has no admin grant';
+  | 'token has no admin grant'
+  | 'token is not an API key'
+  | 'API key is not for this project';
 
 /** Thrown by {@link verifyToken}; `reason` is a short, safe refusal. */
 export class TokenError extends RoomStateError {
@@ -214,7 +216,8 @@ export function messagingFromGrants(grants: readonly ParticipantGrant[]): Messag
   return { send: m.send !== false, broadcast: m.broadcast !== false, list: m.list !== false };
 }
 
-function asGrants(value: unknown): ParticipantGrant[] {
+/** The well-formed grants (`{ name: string, scope }`) of a payload's `grants` claim. */
+export function asGrants(value: unknown): ParticipantGrant[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
     (g): g is ParticipantGrant => g !== null && typeof g === 'object' && typeof (g as { name?: unknown }).name === 'string',
@@ -222,7 +225,7 @@ function asGrants(value: unknown): ParticipantGrant[] {
 }
 
 /** Checks size, HS256 signature and `exp`/`nbf`; the payload, or a {@link TokenError}. */
-async function verifiedPayload(token: string | undefined, options: Omit<VerifyTokenOptions, 'room'>): Promise<Record<string, unknown>> {
+export async function verifiedPayload(token: string | undefined, options: Omit<VerifyTokenOptions, 'room'>): Promise<Record<string, unknown>> {
   if (!token) throw new TokenError('missing token');
   if (token.length > (options.maxTokenLength ?? 8192)) throw new TokenError('token too large');
   const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;

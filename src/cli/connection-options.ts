@@ -18,7 +18,7 @@
  */
 import { Command, Option } from 'commander';
 import { describeValue } from '../errors.js';
-import { webSocketScheme } from '../protocol/room-url.js';
+import { ROOMS_PATH, webSocketScheme } from '../protocol/room-url.js';
 import { CONNECTION_ENV, DEFAULT_URL, fromEnvironment } from '../client/environment.js';
 import { durationOption } from './duration.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
@@ -87,6 +87,16 @@ export function normaliseBaseUrl(text: string, source = '--url'): string {
   const scheme = webSocketScheme(url.protocol);
   if (!scheme) throw usageError(`${source} ${JSON.stringify(text)} must use ws:, wss:, http: or https:.`);
   if (url.hash) throw usageError(`${source} ${JSON.stringify(text)} must not have a #fragment; give the server's base URL.`);
+  const path = url.pathname.replace(/\/+$/, '');
+  const rooms = `${path}/`.indexOf(ROOMS_PATH);
+  if (rooms !== -1) {
+    // A room URL where the base belongs: the client would connect to <url>/rooms/<room> and get a 404.
+    const base = `${url.protocol}//${url.host}${path.slice(0, rooms)}`;
+    const room = decodeURIComponent(path.slice(rooms + ROOMS_PATH.length).split('/')[0] ?? '');
+    throw usageError(
+      `${source} ${JSON.stringify(text)} is a room URL, not the server's base URL; pass --url ${base}${room ? ` --room ${JSON.stringify(room)}` : ' and the room with --room'}.`,
+    );
+  }
   // Query parameters are kept, as the official client keeps them.
   return `${scheme}//${url.host}${url.pathname.replace(/\/+$/, '')}${url.search}`;
 }

@@ -17,7 +17,8 @@ export type { RoomServerOptions, RoomServerLimits, RoomServerMetricsOptions, Roo
 export { RoomServerCore } from './core/room-server-core.js';
 export type { RoomServerCoreOptions, JoinRequest } from './core/room-server-core.js';
 export { InMemoryRoomDirectory } from './core/room-directory.js';
-export type { RoomDirectory, Room, RoomMember, AdmissionRefusal, RoomDirectoryLimits, DirectoryStats, PresenceChange } from './core/room-directory.js';
+export type { RoomDirectory, Room, AdmissionRefusal, RoomDirectoryLimits, DirectoryStats } from './core/room-directory.js';
+export type { RoomMember, PresenceChange } from './core/room-member.js';
 export { RedisRoomDirectory, RELAY_UNAVAILABLE_TEXT } from './cluster/redis-directory.js';
 export type { RedisClusterOptions } from './cluster/cluster-options.js';
 export type { ParticipantConnection } from './core/context.js';

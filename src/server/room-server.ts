@@ -17,6 +17,7 @@ import { checkPublicUrl, formatUrl, requestBaseUrl } from './addresses.js';
 import { roomUrlUnder } from '../protocol/room-url.js';
 import { combineObservers } from './core/observer.js';
 import { ConsoleServer } from './console/console-server.js';
+import { accountsRoute } from './accounts-routes.js';
 import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRoute } from './http-routes.js';
 import { LogLimiter, logText } from './log-limiter.js';
 import { listenMetrics, metricsRoute, type MetricsListener } from './metrics/metrics-endpoint.js';
@@ -144,7 +145,15 @@ class NodeRoomServer implements RoomServer {
       maxPayload: Number.isFinite(this.limits.maxMessageBytes) ? this.limits.maxMessageBytes + FIRST_PACKET_HEADER_SIZE + maxTypeBytes : 0,
       handleProtocols: (protocols) => tokenSubprotocol(protocols) ?? false,
     });
-    const routes: HttpRoute[] = [statusRoute(() => this.status()), roomsWithoutUpgradeRoute];
+    const accounts = accountsRoute({
+      secret: options.secret,
+      maxTokenLength: this.limits.maxTokenLength,
+      maxRoomNameLength: this.limits.maxRoomNameLength,
+      baseUrl: (request) => this.baseUrl(request),
+      wallClock: () => this.core.context.wallClock(),
+      logger: (request) => this.logs.gate(this.logger, request.socket.remoteAddress ?? 'unknown'),
+    });
+    const routes: HttpRoute[] = [statusRoute(() => this.status()), roomsWithoutUpgradeRoute, accounts];
     if (this.metrics && this.metricsPort() === undefined) routes.push(metricsRoute(this.metrics));
     if (this.console) routes.unshift(this.console.route);
     const onRequest: RequestListener = (request, response) => void handleHttpRequest(request, response, routes);
@@ -152,6 +161,11 @@ class NodeRoomServer implements RoomServer {
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.upgrade(request, socket, head);
     });
+  }
+
+  /** The websocket base URL a client should use: `publicUrl`, else the request's Host. */
+  private baseUrl(request: IncomingMessage): string {
+    return this.publicUrl ?? requestBaseUrl(request, this.options.tls !== undefined, this.bound?.url ?? 'ws://127.0.0.1');
   }
 
   /** The separate metrics port, when metrics are on and have one. */
@@ -374,8 +388,7 @@ class NodeRoomServer implements RoomServer {
   }
 
   private roomUrlOf(request: IncomingMessage, roomName: string): string {
-    const base = this.publicUrl ?? requestBaseUrl(request, this.options.tls !== undefined, this.bound?.url ?? 'ws://127.0.0.1');
-    return roomUrlUnder(base, roomName);
+    return roomUrlUnder(this.baseUrl(request), roomName);
   }
 
   private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string, resume: { refusal?: ResumeRefusal } | undefined): void {

@@ -46,16 +46,25 @@ export function parseRoomTarget(target: string, maxLength: number): RoomTarget |
   if (!path.startsWith(ROOMS_PATH)) return { status: 404, reason: 'Not Found' };
   const raw = path.slice(ROOMS_PATH.length);
   if (raw.length === 0 || raw.includes('/')) return { status: 404, reason: 'Not Found' };
+  const roomName = decodeRoomName(raw, maxLength);
+  if (roomName === undefined) return { status: 404, reason: 'invalid room name' };
+  return { roomName, query };
+}
+
+/**
+ * A room name from one percent-encoded path segment: decoded, normalised to
+ * NFC, 1..`maxLength` characters without control characters; `undefined`
+ * when it is not a valid name.
+ */
+export function decodeRoomName(segment: string, maxLength: number): string | undefined {
   let roomName: string;
   try {
-    roomName = decodeURIComponent(raw).normalize('NFC');
+    roomName = decodeURIComponent(segment).normalize('NFC');
   } catch {
-    return { status: 404, reason: 'invalid room name' };
+    return undefined;
   }
-  if (roomName.length === 0 || roomName.length > maxLength || CONTROL_CHARACTERS.test(roomName)) {
-    return { status: 404, reason: 'invalid room name' };
-  }
-  return { roomName, query };
+  if (roomName.length === 0 || roomName.length > maxLength || CONTROL_CHARACTERS.test(roomName)) return undefined;
+  return roomName;
 }
 
 /** Where a token was found. */

@@ -23,7 +23,7 @@ import {
   type ServedTurn,
 } from '../../src/agents/index.js';
 import { RoomStateErrorCode } from '../../src/errors.js';
-import { Recorder } from '../helpers/recorder.js';
+import { Recorder, waitUntil } from '../helpers/recorder.js';
 
 const ctx = useClientRoom();
 
@@ -278,7 +278,7 @@ describe('agent turns: caller against serveAgent', () => {
     await thread.startTurn({ text: 'x' }).done;
     expect(agent.threads()).toEqual(['.threads/short']);
     await thread.close();
-    for (let i = 0; i < 10_000 && agent.threads().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitUntil(() => agent.threads().length === 0, { timeoutMs: 60_000, what: 'the agent to forget the thread' });
     expect(agent.threads()).toEqual([]);
   });
 

@@ -29,7 +29,7 @@ afterEach(killAllClis);
 
 describe('input errors are reported before connecting (exit 1)', () => {
   const base = () => ['--url', silent.url, '--room', 'lobby', '--secret', 's'];
-  const cases: Array<{ name: string; args: () => string[]; env?: Record<string, string>; stdin?: string; message: RegExp | string }> = [
+  const cases: Array<{ name: string; args: () => string[]; env?: Record<string, string>; stdin?: string; message: RegExp | string | (() => string) }> = [
     {
       name: 'invalid JSON in --data',
       args: () => ['room', 'messaging', 'send', ...base(), '--to-participant-id', 'x', '--type', 't', '--data', '{"text":'],
@@ -56,6 +56,17 @@ describe('input errors are reported before connecting (exit 1)', () => {
       name: 'no credentials',
       args: () => ['room', 'messaging', 'list', '--url', silent.url, '--room', 'lobby'],
       message: 'roomstate: no credentials: pass --token, or --secret (or set ROOMSTATE_TOKEN or ROOMSTATE_SECRET).',
+    },
+    {
+      name: 'a room URL given as --url (the server would answer 404)',
+      args: () => ['room', 'messaging', 'list', '--url', `${silent.url}/rooms/lobby`, '--room', 'lobby', '--secret', 's'],
+      message: () => `roomstate: --url "${silent.url}/rooms/lobby" is a room URL, not the server's base URL; pass --url ${silent.url} --room "lobby".`,
+    },
+    {
+      name: 'a room URL under a prefix in ROOMSTATE_URL',
+      args: () => ['room', 'messaging', 'list', '--room', 'lobby', '--secret', 's'],
+      env: { ROOMSTATE_URL: 'wss://rooms.example.com/base/rooms/' },
+      message: 'roomstate: the server URL "wss://rooms.example.com/base/rooms/" is a room URL, not the server\'s base URL; pass --url wss://rooms.example.com/base and the room with --room.',
     },
     {
       name: 'a token that is not a JWT',
@@ -92,7 +103,7 @@ describe('input errors are reported before connecting (exit 1)', () => {
   it.each(cases)('$name', async ({ args, env, stdin, message }) => {
     const before = silent.connections;
     const exit = await runCli(args(), { env, stdin });
-    expectOneLine(exit, 1, message);
+    expectOneLine(exit, 1, typeof message === 'function' ? message() : message);
     expect(silent.connections).toBe(before);
   });
 

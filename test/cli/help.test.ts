@@ -29,6 +29,16 @@ describe('roomstate --help', () => {
     for (const text of texts) expect(exit.stdout).toContain(text);
   });
 
+  it('serve --help names each environment variable once', async () => {
+    const exit = await runCli(['serve', '--help']);
+    expectExitCode(exit, 0);
+    const options = exit.stdout.slice(0, exit.stdout.indexOf('Example:')).replace(/\s+/g, ' ');
+    const names: string[] = options.match(/\b(?:ROOMSTATE_[A-Z_]+|PORT|HOST)\b/g) ?? [];
+    expect(names).toContain('ROOMSTATE_SECRET');
+    expect(names).toContain('ROOMSTATE_REDIS_CLUSTER');
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+  });
+
   it('--version prints the package version', async () => {
     const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const exit = await runCli(['--version']);

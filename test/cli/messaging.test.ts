@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExitCode, runCli, startCli } from '../helpers/cli.js';
 import { useCliRoom } from '../helpers/cli-room.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { startServer, uniqueRoom } from '../helpers/server.js';
 
 const WAIT = 60_000;
@@ -23,14 +24,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Resolves once `condition()` holds, checking every 20 ms, or rejects at the deadline. */
-async function until(condition: () => boolean, what: string, timeoutMs = WAIT): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Resolves once `condition()` holds, or rejects at the deadline. */
+const until = (condition: () => boolean, what: string, timeoutMs = WAIT): Promise<void> => waitUntil(condition, { what, timeoutMs });
 
 describe('room messaging list', () => {
   it('prints the messaging-enabled participants as a JSON array of { id, role, attributes }, without itself', async () => {

@@ -1,14 +1,17 @@
 /**
  * `roomstate token` as a real process: its JWT is accepted by a roomstate
- * server and by the official client's ParticipantToken.fromJwt.
+ * server and by the official client's ParticipantToken.fromJwt; its API key
+ * by the accounts route.
  */
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { expectExitCode, killAllClis, runCli } from '../helpers/cli.js';
-import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { connectRaw, expectUpgradeRefused } from '../helpers/raw-client.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { verifyAdminToken, verifyToken } from '../../src/auth/token.js';
+import { verifyApiKey } from '../../src/auth/api-key.js';
+import { DEFAULT_API_KEY_PROJECT, connectPath } from '../../src/protocol/accounts.js';
 
 interface OfficialToken {
   name: string;
@@ -20,21 +23,15 @@ const official = createRequire(import.meta.url)('@meshagent/meshagent') as {
   ParticipantToken: { fromJwt(jwt: string, options?: { token?: string }): Promise<OfficialToken> };
 };
 
-let fx: TestServer;
-const clients: RawClient[] = [];
+const fx = useServer();
 const savedApiKey = process.env.MESHAGENT_API_KEY;
-beforeAll(async () => {
+beforeAll(() => {
   delete process.env.MESHAGENT_API_KEY;
-  fx = await startServer();
 });
-afterAll(async () => {
-  await fx.close();
+afterAll(() => {
   if (savedApiKey !== undefined) process.env.MESHAGENT_API_KEY = savedApiKey;
 });
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.terminate()));
-  await killAllClis();
-});
+afterEach(killAllClis);
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -46,7 +43,7 @@ describe('roomstate token', () => {
     expect(exit.stderr).toBe('');
     expect(exit.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const client = await connectRaw(fx.url, room, exit.stdout.trim());
-    clients.push(client);
+    fx.defer(() => client.terminate());
     expect(client.connected.attributes).toMatchObject({ name: 'alice' });
   });
 
@@ -115,10 +112,27 @@ describe('roomstate token', () => {
     await expect(verifyAdminToken(participant, 'inspect', { secret: fx.secret })).rejects.toThrow('token has no admin grant.');
   });
 
+  it('--api-key mints a key that the accounts route takes for its project and that no room admits', async () => {
+    const exit = await runCli(['token', '--api-key', '--name', 'cli', '--project', 'p1', '--ttl', '7d', '--secret', fx.secret]);
+    expectExitCode(exit, 0);
+    expect(exit.stderr).toBe('');
+    const key = exit.stdout.trim();
+    expect(decodeJwt(key)).toMatchObject({ name: 'cli', grants: [{ name: 'api_key', scope: { project: 'p1' } }] });
+    await expect(verifyApiKey(key, 'p1', { secret: fx.secret })).resolves.toMatchObject({ name: 'cli', project: 'p1' });
+    const response = await fetch(`${fx.httpUrl}${connectPath('p1', 'lobby')}`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(200);
+    const refused = await expectUpgradeRefused(fx.url, 'lobby', key);
+    expect([refused.status, refused.statusText]).toEqual([403, 'token is not for this room']);
+    const standard = decodeJwt((await runCli(['token', '--api-key', '--name', 'cli', '--secret', 's'])).stdout.trim());
+    expect(standard.grants).toEqual([{ name: 'api_key', scope: { project: DEFAULT_API_KEY_PROJECT } }]);
+  });
+
   it.each([
     [['--room', 'r', '--name', 'n'], 'roomstate: no secret: pass --secret or set ROOMSTATE_SECRET (the secret the server was started with).\n'],
     [['--name', 'n', '--secret', 's'], 'roomstate: no room: pass --room or set ROOMSTATE_ROOM.\n'],
     [['--room', 'r', '--secret', 's'], 'roomstate: no name: pass --name (or --admin for a console token).\n'],
+    [['--api-key', '--secret', 's'], 'roomstate: no name: pass --name, the participant name the key connects as.\n'],
+    [['--room', 'r', '--name', 'n', '--secret', 's', '--project', 'p'], 'roomstate: --project goes with --api-key.\n'],
     [['--room', 'r', '--name', 'n', '--secret', 's', '--ttl', '1y'], 'roomstate: --ttl "1y" is not a duration; use a number of seconds or a number with a unit, e.g. 30s, 15m, 1h, 7d.\n'],
   ])('exits 1 with one line for %j', async (args, stderr) => {
     const exit = await runCli(['token', ...args]);
@@ -129,6 +143,7 @@ describe('roomstate token', () => {
 
   it.each([
     [['--admin', '--room', 'r', '--secret', 's'], /option '--admin' cannot be used with option '--room <room>'/],
+    [['--api-key', '--room', 'r', '--name', 'n', '--secret', 's'], /option '--api-key' cannot be used with option '--room <room>'/],
     [['--room', 'r', '--name', 'n', '--secret', 's', '--role', 'admin'], /argument 'admin' is invalid.*user, agent, tool/],
   ])('exits 1 on commander usage errors %j', async (args, stderr) => {
     const exit = await runCli(['token', ...args]);

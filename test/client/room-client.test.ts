@@ -12,22 +12,18 @@ import {
 } from '../../src/client/node.js';
 import * as pkg from '../../src/index.js';
 import * as machines from '../../machines/index.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { ClientPool, record } from './helpers/clients.js';
 
-let fx: TestServer;
+const fx = useServer({}, 'test');
 let pool: ClientPool;
 
-beforeEach(async () => {
-  fx = await startServer();
+beforeEach(() => {
   pool = new ClientPool({ url: fx.url, secret: fx.secret });
 });
 
-afterEach(async () => {
-  await pool.close();
-  await fx.close();
-});
+afterEach(() => pool.close());
 
 const names = (participants: readonly RemoteParticipant[]): string[] => participants.map((p) => String(p.getAttribute('name'))).sort();
 

@@ -6,25 +6,21 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintAdminToken } from '../../src/auth/token.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 import { closeConsoleSockets, openConsole as open, openedConsole as opened } from './helpers/console-socket.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  closeConsoleSockets();
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
+afterEach(closeConsoleSockets);
 
 describe('console access', () => {
   it('is off unless asked for', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     expect((await fetch(`${fx.httpUrl}/console`)).status).toBe(404);
     expect(await open(`${fx.url}/console/feed`, await mintAdminToken({ secret: fx.secret }))).toMatchObject({ status: 404 });
   });
 
   it('refuses participant tokens, other secrets and no token with 403; inspect-only tokens may only inspect', async () => {
-    fx = await startServer({ console: true });
+    const fx = await servers.start({ console: true });
     const participant = await fx.token(uniqueRoom(), 'mallory');
     const foreign = await mintAdminToken({ secret: 'another-secret' });
     const inspectOnly = await mintAdminToken({ secret: fx.secret, scope: 'inspect' });
@@ -45,7 +41,7 @@ describe('console access', () => {
 
 describe('console feed', () => {
   it("shows the server's participants and the events their session took; viewers cannot act", async () => {
-    fx = await startServer({ console: true });
+    const fx = await servers.start({ console: true });
     const admin = await mintAdminToken({ secret: fx.secret });
     const viewer = await opened(`${fx.url}/console/feed`, admin);
     const room = uniqueRoom();
@@ -75,7 +71,7 @@ describe('console feed', () => {
   });
 
   it('closes an inspector that sends invalid events with 1008 and keeps serving the rest', async () => {
-    fx = await startServer({ console: true });
+    const fx = await servers.start({ console: true });
     const admin = await mintAdminToken({ secret: fx.secret });
     for (const bad of ['not json', JSON.stringify({ type: 'actor', id: 'x'.repeat(1000), machine: 'connection', label: '' }), JSON.stringify({ type: 'nope' })]) {
       const inspector = await opened(`${fx.url}/console/inspect`, admin);

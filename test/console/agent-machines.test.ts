@@ -9,11 +9,11 @@ import { mintAdminToken } from '../../src/auth/token.js';
 import { consoleInspector, type ConsoleInspector } from '../../src/inspect/node.js';
 import { openThread, serveAgent } from '../../src/agents/index.js';
 import { ClientPool, record } from '../client/helpers/clients.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 import { closeConsoleSockets, openedConsole } from './helpers/console-socket.js';
 
 const WAIT = { timeoutMs: 60_000 };
-let fx: TestServer | undefined;
+const servers = useServers();
 let pool: ClientPool | undefined;
 const inspectors: ConsoleInspector[] = [];
 
@@ -21,13 +21,11 @@ afterEach(async () => {
   for (const inspector of inspectors.splice(0)) inspector.close();
   closeConsoleSockets();
   await pool?.close();
-  await fx?.close();
-  fx = undefined;
 });
 
 describe('console: agent machines', () => {
   it("shows the caller's turn and the agent's thread as live statecharts, the turn's events in the log", async () => {
-    fx = await startServer({ console: true });
+    const fx = await servers.start({ console: true });
     pool = new ClientPool({ url: fx.url, secret: fx.secret });
     const admin = await mintAdminToken({ secret: fx.secret });
     const viewer = await openedConsole(`${fx.url}/console/feed`, admin);

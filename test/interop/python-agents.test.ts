@@ -5,12 +5,12 @@
  * streaming LLM adapter (deltas, steer, interrupt), and their
  * MessagingChatClient against our serveAgent.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, toArray } from 'rxjs';
 import { pythonAvailability } from '../helpers/python.js';
 import { runPythonAsk, startPythonAgent, stopAllPythonAgents } from '../helpers/python-agents.js';
 import { ClientPool, record } from '../client/helpers/clients.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { AgentTurnCancelledError, AgentTurnRejectedError, openThread, serveAgent, type AgentEvent } from '../../src/agents/index.js';
 import { echoTurn } from '../../src/cli/commands/agent/echo.js';
 
@@ -24,17 +24,13 @@ const deltas = (events: readonly AgentEvent[]) => events.flatMap((e) => (e.kind 
 
 describe.skipIf(!availability.run)('agent turns with meshagent-agents 0.56.0', () => {
   const venv = availability.run ? availability.venv : (undefined as never);
-  let fx: TestServer;
+  const fx = useServer({ logger: false });
   let pool: ClientPool;
 
-  beforeAll(async () => {
-    fx = await startServer({ logger: false });
-  });
   afterEach(async () => {
     await stopAllPythonAgents();
     await pool?.close();
   });
-  afterAll(() => fx.close());
 
   async function pythonAgent(backend: 'chat' | 'fake') {
     const room = uniqueRoom(`py-agent-${backend}`);

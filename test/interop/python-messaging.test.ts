@@ -6,24 +6,19 @@
  * whole file and each test has its own room. Independent peers start in
  * parallel (each pays the SDK's import time).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
 import { pythonAvailability } from '../helpers/python.js';
 import { PythonPeer, attachmentPattern, describeAttachment, sees, stopAllPythonPeers, type PeerEvent } from '../helpers/python-peer.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import type { MintTokenOptions } from '../../src/auth/token.js';
 
 const availability = pythonAvailability();
 
 describe.skipIf(!availability.run)('the MeshAgent Python SDK 0.56.0 against roomstate', () => {
   const venv = availability.run ? availability.venv : (undefined as never);
-  let fx: TestServer;
-
-  beforeAll(async () => {
-    fx = await startServer({ logger: false });
-  });
+  const fx = useServer({ logger: false });
   afterEach(() => stopAllPythonPeers());
-  afterAll(() => fx.close());
 
   /** Starts one Python participant per name in `room`, in parallel. */
   async function join(room: string, names: readonly string[], token: Partial<Omit<MintTokenOptions, 'room' | 'name'>> = {}): Promise<PythonPeer[]> {

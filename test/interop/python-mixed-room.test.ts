@@ -13,30 +13,26 @@ import { OfficialPeer, clearMeshagentEnv, installProcessGuard, type ProcessGuard
 import { pythonAvailability } from '../helpers/python.js';
 import { PythonPeer, attachmentPattern, describeAttachment, sees, stopAllPythonPeers } from '../helpers/python-peer.js';
 import { Recorder, waitUntil } from '../helpers/recorder.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 
 const availability = pythonAvailability();
 
 describe.skipIf(!availability.run)('Python SDK 0.56.0, roomstate RoomClient and npm 0.39.9 in one room', () => {
   const venv = availability.run ? availability.venv : (undefined as never);
-  let fx: TestServer;
+  const fx = useServer({ logger: false });
   let guard: ProcessGuard;
   const cleanups: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    fx = await startServer({ logger: false });
   });
   afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
     await stopAllPythonPeers();
     expect(guard.errors).toEqual([]);
   });
-  afterAll(async () => {
-    await fx.close();
-    guard.dispose();
-  });
+  afterAll(() => guard.dispose());
 
   /** Python "py", roomstate "ada" and npm "linus", all messaging-enabled and seeing each other. */
   async function threeKinds() {

@@ -5,23 +5,18 @@
  * order with attachments, close from either side, refusal, an unknown
  * target, and the target leaving mid-stream.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
 import { pythonAvailability } from '../helpers/python.js';
 import { PythonPeer, attachmentPattern, describeAttachment, sees, stopAllPythonPeers, type PythonPeerOptions } from '../helpers/python-peer.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 
 const availability = pythonAvailability();
 
 describe.skipIf(!availability.run)('Python messaging streams through roomstate', () => {
   const venv = availability.run ? availability.venv : (undefined as never);
-  let fx: TestServer;
-
-  beforeAll(async () => {
-    fx = await startServer({ logger: false });
-  });
+  const fx = useServer({ logger: false });
   afterEach(() => stopAllPythonPeers());
-  afterAll(() => fx.close());
 
   /** A caller and a target with messaging enabled, each seeing the other. */
   async function pair(streams: PythonPeerOptions['streams']): Promise<[PythonPeer, PythonPeer]> {

@@ -3,21 +3,13 @@
  * rooms, the counters move by kind, code and reason, and each server has its
  * own registry.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const server = await startServer({ metrics: true, ...options });
-  servers.push(server);
-  return server;
-}
+const servers = useServers({ metrics: true });
+const start = servers.start;
 
 /** One scrape, as `name{labels}` -> value. */
 async function scrape(url: string): Promise<Map<string, number>> {

@@ -2,10 +2,10 @@
  * The server observer: what real clients do over real sockets reaches every
  * combined observer, in the order it happened.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { combineObservers, requestKind, type ServerObserver } from '../../src/server/index.js';
 import { expectUpgradeRefused } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 
 type Event = [keyof ServerObserver, ...unknown[]];
 
@@ -16,18 +16,14 @@ function recorder(events: Event[]): ServerObserver {
   });
 }
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 describe('ServerObserver', () => {
   it('reports joins, requests, deliveries, errors and leaves to every combined observer', async () => {
     const first: Event[] = [];
     const second: Event[] = [];
     const partial: string[] = [];
-    fx = await startServer({ observer: combineObservers(recorder(first), { errorResponse: (code) => partial.push(`error ${code}`) }, recorder(second)) });
+    const fx = await servers.start({ observer: combineObservers(recorder(first), { errorResponse: (code) => partial.push(`error ${code}`) }, recorder(second)) });
     const room = uniqueRoom();
     const alice = await fx.connect(room, 'alice');
     const bob = await fx.connect(room, 'bob');
@@ -67,7 +63,7 @@ describe('ServerObserver', () => {
 
   it('reports a refused upgrade with its status and reason', async () => {
     const events: Event[] = [];
-    fx = await startServer({ observer: recorder(events) });
+    const fx = await servers.start({ observer: recorder(events) });
     const refused = await expectUpgradeRefused(fx.url, uniqueRoom(), 'not-a-token');
     expect(refused.status).toBe(403);
     expect(events).toContainEqual(['upgradeRefused', 403, refused.statusText]);

@@ -7,7 +7,7 @@ import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificate, type TestCertificate } from '../helpers/certificate.js';
 import { connectRaw } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer, useServers } from '../helpers/server.js';
 import { createRoomServer } from '../../src/server/index.js';
 
 let certificate: TestCertificate;
@@ -28,11 +28,7 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
 }
 
 describe('TLS', () => {
-  let fx: TestServer;
-  beforeAll(async () => {
-    fx = await startServer({ tls: { cert: certificate.cert, key: certificate.key }, metrics: true });
-  });
-  afterAll(() => fx?.close());
+  const fx = useServer(() => ({ tls: { cert: certificate.cert, key: certificate.key }, metrics: true }));
 
   it('serves wss:// to a client that trusts the certificate, and reports wss:// URLs', async () => {
     expect(fx.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
@@ -64,26 +60,20 @@ describe('TLS', () => {
 });
 
 describe('publicUrl', () => {
+  const servers = useServers();
+
   it('fixes room_url in room_ready, whatever the Host header says', async () => {
-    const fx = await startServer({ publicUrl: 'wss://rooms.example.com/base/' });
-    try {
-      const room = uniqueRoom('a b');
-      const alice = await fx.connect(room, 'alice', { headers: { Host: 'internal:9999' } });
-      expect(alice.roomReady.room_url).toBe(`wss://rooms.example.com/base/rooms/${encodeURIComponent(room)}`);
-    } finally {
-      await fx.close();
-    }
+    const fx = await servers.start({ publicUrl: 'wss://rooms.example.com/base/' });
+    const room = uniqueRoom('a b');
+    const alice = await fx.connect(room, 'alice', { headers: { Host: 'internal:9999' } });
+    expect(alice.roomReady.room_url).toBe(`wss://rooms.example.com/base/rooms/${encodeURIComponent(room)}`);
   });
 
   it('without it, room_url comes from the Host header', async () => {
-    const fx = await startServer();
-    try {
-      const room = uniqueRoom();
-      const alice = await fx.connect(room, 'alice', { headers: { Host: 'proxy.internal:8443' } });
-      expect(alice.roomReady.room_url).toBe(`ws://proxy.internal:8443/rooms/${room}`);
-    } finally {
-      await fx.close();
-    }
+    const fx = await servers.start();
+    const room = uniqueRoom();
+    const alice = await fx.connect(room, 'alice', { headers: { Host: 'proxy.internal:8443' } });
+    expect(alice.roomReady.room_url).toBe(`ws://proxy.internal:8443/rooms/${room}`);
   });
 
   it.each([

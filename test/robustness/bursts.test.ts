@@ -8,26 +8,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoomClient } from '../../src/client/node.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, meshagent, type ProcessGuard } from '../helpers/official-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { WirePeer } from '../helpers/wire-peer.js';
 
 const OUR_BURST = 5000;
 const OFFICIAL_BURST = 2000;
 const THIRD_MESSAGES = 40;
 
-let fx: TestServer;
+const fx = useServer();
 let guard: ProcessGuard;
 
 beforeAll(async () => {
   clearMeshagentEnv();
   guard = installProcessGuard();
-  fx = await startServer();
 });
 
-afterAll(async () => {
-  await fx?.close();
-  guard?.dispose();
-});
+afterAll(() => guard?.dispose());
 
 /** The `n` of every user message of `type` from `from` that `peer` received, in arrival order. */
 function sequence(peer: WirePeer, from: string, type: string): number[] {

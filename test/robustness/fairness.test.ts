@@ -6,10 +6,10 @@
  * `empty` and arrives in order, and the server keeps serving. The probe's
  * latencies are printed as figures (`[fairness]` lines), never asserted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
 const PROBE_INTERVAL_MS = 20;
@@ -17,22 +17,19 @@ const PHASE_MS = 1500;
 /** Deadline for one answer; generous so a loaded machine only takes longer. */
 const ANSWER_TIMEOUT_MS = 60_000;
 
-let fx: TestServer;
+const fx = useServer();
 let room: string;
 let alice: RawClient;
 let bob: RawClient;
 let probes = 0;
 
 beforeAll(async () => {
-  fx = await startServer();
   room = uniqueRoom('fair');
   alice = await fx.connect(room, 'alice');
   bob = await fx.connect(room, 'bob');
   await bob.invoke('enable', {});
   await bob.waitForPush('messaging.enabled');
 });
-
-afterAll(() => fx?.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

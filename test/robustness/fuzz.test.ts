@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
+import { mintApiKey } from '../../src/auth/api-key.js';
 import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { contentFromHeader, encodePacketsWithTypeBytes, packEnvelope, type Content } from '../../src/protocol/index.js';
 import { waitUntil } from '../helpers/recorder.js';
@@ -181,7 +182,7 @@ describe('fuzzing a live server', () => {
   it('answers every upgrade with 101, 403 or 404 exactly as the path and token deserve', async () => {
     const { port } = server.address!;
     const carriers = ['query', 'bearer', 'subprotocol'] as const;
-    const tokenKinds = ['valid', 'other-room', 'wrong-secret', 'expired', 'garbage', 'missing', 'huge'] as const;
+    const tokenKinds = ['valid', 'other-room', 'wrong-secret', 'expired', 'api-key', 'garbage', 'missing', 'huge'] as const;
     const validName = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 })).filter((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n));
     const target = fc.oneof(
       { weight: 4, arbitrary: validName.map((room) => ({ room, segment: encodeURIComponent(room), expect: 'ok' as const })) },
@@ -229,6 +230,8 @@ async function tokenFor(kind: string, room: string): Promise<string | undefined>
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
         .sign(new TextEncoder().encode(SECRET));
+    case 'api-key':
+      return mintApiKey({ secret: SECRET, name: 'upgrader' });
     case 'garbage':
       return 'not.a.jwt';
     case 'huge':

@@ -4,16 +4,13 @@
  */
 import { SignJWT, base64url } from 'jose';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { connectRaw, expectUpgradeRefused } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer, useServers } from '../helpers/server.js';
 
-let fx: TestServer;
-beforeEach(async () => {
-  fx = await startServer({ allowedOrigins: ['https://app.example'] });
-});
-afterEach(() => fx.close());
+const fx = useServer({ allowedOrigins: ['https://app.example'] }, 'test');
+const servers = useServers();
 
 const encoder = new TextEncoder();
 
@@ -29,23 +26,19 @@ function grants(room: string): unknown[] {
 describe('logging', () => {
   it('logs refusals and connections with the reason, never the token', async () => {
     const lines: string[] = [];
-    const logged = await startServer({ logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) });
-    try {
-      const room = uniqueRoom();
-      const bad = await mintToken({ secret: 'wrong-secret', room, name: 'mallory' });
-      expect((await expectUpgradeRefused(logged.url, room, bad)).status).toBe(403);
-      const good = await logged.token(room, 'alice');
-      const client = await connectRaw(logged.url, room, good, { via: 'bearer' });
-      await client.close();
-      await client.closed;
-      const text = lines.join('');
-      expect(text).toContain('"reason":"invalid signature"');
-      expect(text).toContain('participant connected');
-      for (const token of [bad, good]) {
-        for (const part of token.split('.')) expect(text).not.toContain(part);
-      }
-    } finally {
-      await logged.close();
+    const logged = await servers.start({ logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) });
+    const room = uniqueRoom();
+    const bad = await mintToken({ secret: 'wrong-secret', room, name: 'mallory' });
+    expect((await expectUpgradeRefused(logged.url, room, bad)).status).toBe(403);
+    const good = await logged.token(room, 'alice');
+    const client = await connectRaw(logged.url, room, good, { via: 'bearer' });
+    await client.close();
+    await client.closed;
+    const text = lines.join('');
+    expect(text).toContain('"reason":"invalid signature"');
+    expect(text).toContain('participant connected');
+    for (const token of [bad, good]) {
+      for (const part of token.split('.')) expect(text).not.toContain(part);
     }
   });
 });

@@ -4,25 +4,23 @@
  * text frames close with 1003, and nothing affects another participant.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 
-let fx: TestServer;
+const fx = useServer({ limits: { maxProtocolErrors: 4 } }, 'test');
 let room: string;
 let alice: RawClient;
 let bob: RawClient;
 
 beforeEach(async () => {
-  fx = await startServer({ limits: { maxProtocolErrors: 4 } });
   room = uniqueRoom();
   alice = await fx.connect(room, 'alice');
   bob = await fx.connect(room, 'bob');
   await bob.invoke('enable', {});
   await bob.waitForPush('messaging.enabled');
 });
-afterEach(() => fx.close());
 
 /** A data packet with an explicit id and index. */
 function dataPacket(id: number, index: number, bytes = 10): Uint8Array {

@@ -5,19 +5,15 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectRaw } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 describe('attribute keys', () => {
   it.each(['__proto__', 'constructor', 'prototype'])('refuses %s with 1002 and relays nothing', async (key) => {
-    fx = await startServer();
+    const fx = await servers.start();
     const room = uniqueRoom();
     const mallory = await fx.connect(room, 'mallory');
     const victim = await fx.connect(room, 'victim');
@@ -46,12 +42,11 @@ describe('logs', () => {
         callback();
       },
     });
-    fx = await startServer({ logger: pino({ name: 'roomstate', level: 'info' }, destination) });
+    const fx = await servers.start({ logger: pino({ name: 'roomstate', level: 'info' }, destination) });
     const alice = await fx.connect(uniqueRoom(), 'alice');
     await alice.close();
     await alice.closed;
     await fx.close();
-    fx = undefined;
     const connected = lines.filter((line) => line.includes('participant connected'));
     expect(connected).toHaveLength(1);
     expect(connected[0]).toContain('"participantName":"alice"');
@@ -61,7 +56,7 @@ describe('logs', () => {
 
 describe('token expiry', () => {
   it('closes the session with 4001 "token expired" when exp passes, and the room sees it leave', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const room = uniqueRoom();
     const watcher = await fx.connect(room, 'watcher');
     await watcher.invoke('enable', {});
@@ -74,7 +69,7 @@ describe('token expiry', () => {
   });
 
   it('keeps a session whose token has no exp', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const alice = await fx.connect(uniqueRoom(), 'alice', { token: { ttlSeconds: 0 } });
     expect(await alice.invoke('enable', {})).toEqual({ type: 'empty' });
   });
@@ -82,7 +77,7 @@ describe('token expiry', () => {
 
 describe('room names', () => {
   it('puts the NFC and NFD spellings of a name in one room, reported in NFC', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const nfc = `caf\u00e9-${uniqueRoom()}`;
     const nfd = nfc.normalize('NFD');
     expect(nfd).not.toBe(nfc);

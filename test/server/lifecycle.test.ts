@@ -3,24 +3,14 @@
  * room bookkeeping, graceful shutdown and restarting on the same port.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRoomServer } from '../../src/server/index.js';
+import { waitUntil } from '../helpers/recorder.js';
 import { connectRaw, type RawClient } from '../helpers/raw-client.js';
-import { TEST_SECRET, startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { startServer, TEST_SECRET, uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
-
-async function enabled(server: TestServer, room: string, name: string): Promise<RawClient> {
-  const client = await server.connect(room, name);
-  await client.invoke('enable', {});
-  await client.waitForPush('messaging.enabled');
-  return client;
-}
+const servers = useServers();
 
 function socketOf(client: RawClient): Socket {
   return requireTcpSocket(client.ws);
@@ -28,10 +18,10 @@ function socketOf(client: RawClient): Socket {
 
 describe('disconnects', () => {
   it('announces participant.disabled when an enabled participant closes cleanly', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const room = uniqueRoom();
-    const alice = await enabled(fx, room, 'alice');
-    const bob = await enabled(fx, room, 'bob');
+    const alice = await fx.enabled(room, 'alice');
+    const bob = await fx.enabled(room, 'bob');
     await alice.waitForPush('participant.enabled');
     await bob.close(1000);
     const push = await alice.waitForPush('participant.disabled');
@@ -39,10 +29,10 @@ describe('disconnects', () => {
   });
 
   it('announces participant.disabled when a socket is destroyed without a close frame', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const room = uniqueRoom();
-    const alice = await enabled(fx, room, 'alice');
-    const bob = await enabled(fx, room, 'bob');
+    const alice = await fx.enabled(room, 'alice');
+    const bob = await fx.enabled(room, 'bob');
     await alice.waitForPush('participant.enabled');
     socketOf(bob).destroy();
     expect((await alice.waitForPush('participant.disabled')).message).toEqual({ id: bob.participantId });
@@ -50,21 +40,21 @@ describe('disconnects', () => {
   });
 
   it('does not announce a participant that never enabled', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const room = uniqueRoom();
-    const alice = await enabled(fx, room, 'alice');
+    const alice = await fx.enabled(room, 'alice');
     const quiet = await fx.connect(room, 'quiet');
     await quiet.close();
     // A later enable is the next thing alice hears.
-    await enabled(fx, room, 'carol');
+    await fx.enabled(room, 'carol');
     const next = await alice.waitFor((m) => m.type === 'messaging.send');
     expect(next.header?.type).toBe('participant.enabled');
   });
 
   it('frees a room when its last participant leaves, and counts rooms and participants', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const roomA = uniqueRoom();
-    const a1 = await enabled(fx, roomA, 'a1');
+    const a1 = await fx.enabled(roomA, 'a1');
     const a2 = await fx.connect(roomA, 'a2');
     const b1 = await fx.connect(uniqueRoom(), 'b1');
     expect(fx.server.stats()).toEqual({ rooms: 2, participants: 3, enabled: 1 });
@@ -73,18 +63,14 @@ describe('disconnects', () => {
   });
 });
 
-/** Polls stats until they match (the server learns of a close asynchronously). */
+/** Waits until the stats match (the server learns of a close asynchronously). */
 async function waitForStats(server: TestServer, expected: { rooms: number; participants: number; enabled: number }): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (JSON.stringify(server.server.stats()) !== JSON.stringify(expected)) {
-    if (Date.now() > deadline) expect(server.server.stats()).toEqual(expected);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(() => JSON.stringify(server.server.stats()) === JSON.stringify(expected), { timeoutMs: 60_000, what: `stats ${JSON.stringify(expected)}` });
 }
 
 describe('heartbeat', () => {
   it('answers client pings', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const alice = await fx.connect(uniqueRoom(), 'alice');
     const pong = new Promise<string>((resolve) => alice.ws.once('pong', (data: Buffer) => resolve(data.toString())));
     alice.ws.ping('hello');
@@ -96,10 +82,10 @@ describe('heartbeat', () => {
     // and alice's pong is always read before the next one, however loaded the machine is.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
-      fx = await startServer({ heartbeatIntervalMs: 100 });
+      const fx = await servers.start({ heartbeatIntervalMs: 100 });
       const room = uniqueRoom();
-      const alice = await enabled(fx, room, 'alice');
-      const bob = await enabled(fx, room, 'bob');
+      const alice = await fx.enabled(room, 'alice');
+      const bob = await fx.enabled(room, 'bob');
       await alice.waitForPush('participant.enabled');
       const pinged = new Promise<void>((resolve) => alice.ws.once('ping', () => resolve()));
       // Bob's process "freezes": its socket stops reading, so it never pongs.
@@ -124,7 +110,7 @@ describe('heartbeat', () => {
 
 describe('permessage-deflate', () => {
   it('negotiates compression when enabled and relays through it', async () => {
-    fx = await startServer({ perMessageDeflate: true });
+    const fx = await servers.start({ perMessageDeflate: true });
     const room = uniqueRoom();
     const options = { wsOptions: { perMessageDeflate: true } };
     const alice = await fx.connect(room, 'alice', options);
@@ -138,7 +124,7 @@ describe('permessage-deflate', () => {
   });
 
   it('does not negotiate compression by default', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const alice = await fx.connect(uniqueRoom(), 'alice', { wsOptions: { perMessageDeflate: true } });
     expect(alice.ws.extensions).toBe('');
   });
@@ -146,8 +132,8 @@ describe('permessage-deflate', () => {
 
 describe('HTTP routes', () => {
   it('answers GET / with 200 and the counts', async () => {
-    fx = await startServer();
-    await enabled(fx, uniqueRoom(), 'alice');
+    const fx = await servers.start();
+    await fx.enabled(uniqueRoom(), 'alice');
     const response = await fetch(`${fx.httpUrl}/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -155,7 +141,7 @@ describe('HTTP routes', () => {
   });
 
   it('answers other paths with 404 JSON, a room without upgrade with 426, and POST / with 405', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const missing = await fetch(`${fx.httpUrl}/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'not found' });
@@ -182,7 +168,7 @@ describe('shutdown', () => {
   it('does not announce departures to clients that are closing too', async () => {
     const server = await startServer();
     const room = uniqueRoom();
-    const peers = [await enabled(server, room, 'a'), await enabled(server, room, 'b'), await enabled(server, room, 'c')];
+    const peers = [await server.enabled(room, 'a'), await server.enabled(room, 'b'), await server.enabled(room, 'c')];
     await peers[0].waitForPush('participant.enabled', (p) => p.from === peers[2].participantId);
     await peers[1].waitForPush('participant.enabled', (p) => p.from === peers[2].participantId);
     await server.server.close();

@@ -2,30 +2,21 @@
  * Every configurable limit of the server, each hit over real sockets with
  * its exact error response, HTTP refusal or close code.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { DEFAULT_LIMITS, combineObservers, resolveLimits, type RoomServerLimits } from '../../src/server/index.js';
 import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { manualTime } from '../helpers/manual-time.js';
+import { waitUntil } from '../helpers/recorder.js';
+import { uniqueRoom, useServers, type ServerFixture, type TestServer } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
-async function serve(limits: Partial<RoomServerLimits>, extra: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  fx = await startServer({ ...extra, limits });
+async function serve(limits: Partial<RoomServerLimits>, extra: Parameters<ServerFixture['start']>[0] = {}): Promise<TestServer> {
+  const fx = await servers.start({ ...extra, limits });
   return fx;
-}
-
-async function enabled(server: TestServer, room: string, name: string): Promise<RawClient> {
-  const client = await server.connect(room, name);
-  await client.invoke('enable', {});
-  await client.waitForPush('messaging.enabled');
-  return client;
 }
 
 function invokeData(tool: string, json: unknown): Uint8Array {
@@ -109,7 +100,7 @@ describe('capacity', () => {
     await server.connect(uniqueRoom(), 'elsewhere');
     // A place frees up when someone leaves.
     await first.close();
-    await waitUntil(() => server.server.stats().participants === 2);
+    await waitUntil(() => server.server.stats().participants === 2, { timeoutMs: 60_000 });
     expect((await server.connect(room, 'c')).connected.type).toBe('init');
   });
 
@@ -125,20 +116,12 @@ describe('capacity', () => {
   });
 });
 
-async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('attributes', () => {
   it('refuses set_attributes beyond maxAttributeKeys with 1002 and does not apply it', async () => {
     const server = await serve({ maxAttributeKeys: 3 });
     const room = uniqueRoom();
-    const alice = await enabled(server, room, 'alice');
-    const bob = await enabled(server, room, 'bob');
+    const alice = await server.enabled(room, 'alice');
+    const bob = await server.enabled(room, 'bob');
     expect(await alice.request('set_attributes', { a: 1, b: 2, c: 3 })).toEqual({ type: 'error', text: 'attributes: 4 keys exceed the limit of 3.', code: 1002 });
     alice.notify('set_attributes', { a: 1, b: 2 });
     expect((await bob.waitForPush('participant.attributes')).message).toEqual({ attributes: { a: 1, b: 2 } });
@@ -185,10 +168,10 @@ describe('rates', () => {
     const server = await serve({ messagesPerSecond: 20 }, { clock: time.clock, observer: combineObservers({ rateLimited: () => void pauses++ }) });
     const room = uniqueRoom();
     const alice = await server.connect(room, 'alice');
-    const bob = await enabled(server, room, 'bob');
+    const bob = await server.enabled(room, 'bob');
     const { state, replies } = fire(alice, 60, (i) => ({ to_participant_id: bob.participantId, type: 't', message_json: String(i) }));
     // The burst of 20 is served; then reading pauses.
-    await waitUntil(() => state.served === 20 && pauses === 1);
+    await waitUntil(() => state.served === 20 && pauses === 1, { timeoutMs: 60_000 });
     // Half the debt paid: still held (bob's round trip gives the server time to misbehave).
     time.advance(1000);
     expect(await bob.invoke('broadcast', { type: 'x', message_json: '1' })).toEqual({ type: 'empty' });
@@ -211,12 +194,12 @@ describe('rates', () => {
       let pings = 0;
       alice.ws.on('ping', () => pings++);
       const { state, replies } = fire(alice, 60, () => ({ type: 't', message_json: '1' }), 'broadcast');
-      await waitUntil(() => state.served === 20);
+      await waitUntil(() => state.served === 20, { timeoutMs: 60_000 });
       // Many heartbeats while alice is paused: each pings her, and her pong (sent at once,
       // behind her held requests) is read ahead before bob's round trip is answered.
       for (let i = 1; i <= 5; i++) {
         vi.advanceTimersByTime(200);
-        await waitUntil(() => pings === i);
+        await waitUntil(() => pings === i, { timeoutMs: 60_000 });
         expect(await bob.invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
       }
       expect(state.served).toBe(20);
@@ -238,7 +221,7 @@ describe('rates', () => {
     const body = JSON.stringify('y'.repeat(3000));
     // Over 24 KB against a 10 KB burst at 10 KB/s: a few are served, the rest wait for the clock.
     const { state, replies } = fire(alice, 8, () => ({ type: 't', message_json: body }), 'broadcast');
-    await waitUntil(() => state.served >= 3);
+    await waitUntil(() => state.served >= 3, { timeoutMs: 60_000 });
     expect(await (await server.connect(uniqueRoom(), 'bob')).invoke('broadcast', { type: 't', message_json: '1' })).toEqual({ type: 'empty' });
     expect(state.served).toBeLessThan(8);
     time.advance(2000);
@@ -253,8 +236,8 @@ describe('outgoing buffer', () => {
       { closeTimeoutMs: 30_000 },
     );
     const room = uniqueRoom();
-    const alice = await enabled(server, room, 'alice');
-    const slow = await enabled(server, room, 'slow');
+    const alice = await server.enabled(room, 'alice');
+    const slow = await server.enabled(room, 'slow');
     await alice.waitForPush('participant.enabled');
     const socket = requireTcpSocket(slow.ws);
     socket.pause();
@@ -313,7 +296,7 @@ describe('partial messages', () => {
     const server = await serve({ partialMessageTimeoutMs: 300 });
     const room = uniqueRoom();
     const stalling = await server.connect(room, 'stalling');
-    const bob = await enabled(server, room, 'bob');
+    const bob = await server.enabled(room, 'bob');
     const frames = encodePackets(3, 'room.invoke_tool', new Uint8Array(4 * 1024));
     stalling.sendFrame(frames[0]);
     stalling.sendFrame(frames[1]);
@@ -322,13 +305,15 @@ describe('partial messages', () => {
   });
 
   it('keeps a connection whose messages complete', async () => {
-    const server = await serve({ partialMessageTimeoutMs: 300 });
+    const time = manualTime();
+    const server = await serve({ partialMessageTimeoutMs: 300 }, { clock: time.clock, timers: time.timers });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const attachment = Buffer.alloc(8 * 1024, 1).toString('base64');
     expect(await alice.invoke('broadcast', { type: 't', message_json: '1', attachment_base64: attachment })).toEqual({ type: 'empty' });
-    // Past the timeout with nothing pending: still open.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Past the timeout with nothing pending: no timer left to fire, still open.
+    time.advance(600);
     expect(await alice.invoke('broadcast', { type: 't', message_json: '2' })).toEqual({ type: 'empty' });
+    expect(alice.queued.filter((m) => m.type === 'messaging.send')).toEqual([]);
   });
 });
 
@@ -388,8 +373,8 @@ describe('presence snapshots', () => {
   it('answers repeated enables from one cached snapshot, rebuilt when presence changes', async () => {
     const server = await serve({});
     const room = uniqueRoom();
-    const alice = await enabled(server, room, 'alice');
-    const bob = await enabled(server, room, 'bob');
+    const alice = await server.enabled(room, 'alice');
+    const bob = await server.enabled(room, 'bob');
     const replies = await Promise.all(Array.from({ length: 20 }, () => bob.invoke('enable', {})));
     expect(replies).toEqual(Array.from({ length: 20 }, () => ({ type: 'empty' })));
     const snapshots = await Promise.all(Array.from({ length: 20 }, () => bob.waitForPush('messaging.enabled')));

@@ -5,13 +5,12 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packEnvelope } from '../../src/protocol/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 
-let fx: TestServer | undefined;
-afterEach(() => fx?.close());
+const servers = useServers();
 
 const MAX_ID = (1n << 64n) - 1n;
 
@@ -43,7 +42,7 @@ async function pairStillServes(server: TestServer): Promise<void> {
 
 describe('64-bit message ids', () => {
   it('answers the 32-byte frame with id 0xffffffffffffffff with an error carrying that exact id, and keeps serving', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const alice = await fx.connect(uniqueRoom(), 'alice');
     const frame = firstPacket(0xffff_ffff, 0xffff_ffff);
     expect(frame.byteLength).toBe(32);
@@ -59,7 +58,7 @@ describe('64-bit message ids', () => {
     ['2^63', 1n << 63n],
     ['2^64 - 2', MAX_ID - 1n],
   ])('echoes id %s exactly on a successful request', async (_label, id) => {
-    fx = await startServer();
+    const fx = await servers.start();
     const alice = await fx.connect(uniqueRoom(), 'alice');
     alice.sendMessage(id, 'room.invoke_tool', packEnvelope({ toolkit: 'messaging', tool: 'enable', arguments: { type: 'json', json: {} } }));
     const response = await responseTo(alice, id);
@@ -68,7 +67,7 @@ describe('64-bit message ids', () => {
   });
 
   it('keeps small ids as numbers (the fast path)', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const alice = await fx.connect(uniqueRoom(), 'alice');
     alice.sendMessage(2 ** 53 - 1, 'room.invoke_tool', new Uint8Array(0));
     const response = await responseTo(alice, 2 ** 53 - 1);
@@ -89,7 +88,7 @@ describe('an exception while handling a frame', () => {
       if (String(chunk).includes('"msg":"protocol error"')) throw new Error('log destination failed');
       return true;
     };
-    fx = await startServer({ logger: pino({ level: 'debug' }, destination) });
+    const fx = await servers.start({ logger: pino({ level: 'debug' }, destination) });
     const room = uniqueRoom();
     const mallory = await fx.connect(room, 'mallory');
     const bystander = await fx.connect(room, 'bystander');

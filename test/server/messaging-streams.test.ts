@@ -4,18 +4,14 @@
  * refusals (grant, shape, conflict, unknown target), bad chunks, a target
  * answering wrongly, and the acceptance timeout on injected time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT, packEnvelope, type Content } from '../../src/protocol/index.js';
 import { STREAM_ACCEPT_TIMEOUT_MS } from '../../src/server/core/messaging-streams.js';
 import { manualTime } from '../helpers/manual-time.js';
 import type { RawClient, ReceivedMessage } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type ServerFixture, type TestServer } from '../helpers/server.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 /** Sends `messaging.stream` as the Python SDK does; returns the request id. */
 function openStream(caller: RawClient, toolCallId: string | null, args: object = { type: 'control', method: 'open' }): number {
@@ -36,8 +32,8 @@ function chunkOf(message: ReceivedMessage): { tool_call_id: unknown; chunk: Reco
   return message.header as { tool_call_id: unknown; chunk: Record<string, unknown> };
 }
 
-async function room(options: Parameters<typeof startServer>[0] = {}): Promise<{ server: TestServer; caller: RawClient; target: RawClient }> {
-  const server = (fx = await startServer(options));
+async function room(options: Parameters<ServerFixture['start']>[0] = {}): Promise<{ server: TestServer; caller: RawClient; target: RawClient }> {
+  const server = await servers.start(options);
   const name = uniqueRoom('streams');
   const [caller, target] = await Promise.all([server.connect(name, 'caller'), server.connect(name, 'target')]);
   expect(await target.invoke('enable', {}, { tool_call_id: 'enable-1' })).toEqual({ type: 'empty' });
@@ -94,7 +90,7 @@ describe('messaging stream relay', () => {
   });
 
   it('refuses a stream without the send grant, with bad arguments, without a tool_call_id, or with one in use', async () => {
-    const server = (fx = await startServer());
+    const server = await servers.start();
     const name = uniqueRoom('streams');
     const [caller, mute] = await Promise.all([server.connect(name, 'caller'), server.connect(name, 'mute', { token: { messaging: { send: false } } })]);
     expect(await mute.waitForResponse(openStream(mute, 'a'))).toMatchObject({ type: 'error', code: ErrorCode.PermissionDenied, text: expect.stringMatching(/needs send/) });

@@ -2,19 +2,19 @@
  * The messaging toolkit over real sockets: enable/disable/send/broadcast,
  * the presence pushes, attributes, grants and the answers to bad requests.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from '../../src/protocol/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer, useServers, type TestServer } from '../helpers/server.js';
 
-let fx: TestServer;
-afterEach(() => fx.close());
+const fx = useServer({}, 'test');
+const servers = useServers();
 
 /** Connects `names` to one room and enables messaging for each, in order. */
-async function enabledPeers(room: string, ...names: string[]): Promise<RawClient[]> {
+async function enabledPeers(room: string, names: string[], server: TestServer = fx): Promise<RawClient[]> {
   const peers: RawClient[] = [];
   for (const name of names) {
-    const peer = await fx.connect(room, name);
+    const peer = await server.connect(room, name);
     expect(await peer.invoke('enable', {}, { tool_call_id: `enable-${name}` })).toEqual({ type: 'empty' });
     await peer.waitForPush('messaging.enabled');
     // Everyone already enabled learns of the newcomer before the next one joins.
@@ -25,10 +25,6 @@ async function enabledPeers(room: string, ...names: string[]): Promise<RawClient
 }
 
 describe('messaging', () => {
-  beforeEach(async () => {
-    fx = await startServer();
-  });
-
   it('sends room_ready then connected with a fresh id and the token name', async () => {
     const room = uniqueRoom();
     const alice = await fx.connect(room, 'alice');
@@ -42,7 +38,7 @@ describe('messaging', () => {
 
   it('answers enable with empty, then a snapshot of the others that excludes the receiver', async () => {
     const room = uniqueRoom();
-    const [alice] = await enabledPeers(room, 'alice');
+    const [alice] = await enabledPeers(room, ['alice']);
     const bob = await fx.connect(room, 'bob', { token: { role: 'agent' } });
     await bob.invoke('enable', {});
     const snapshot = await bob.waitForPush('messaging.enabled');
@@ -66,7 +62,7 @@ describe('messaging', () => {
 
   it('re-enabling re-sends the snapshot without announcing again', async () => {
     const room = uniqueRoom();
-    const [alice, bob] = await enabledPeers(room, 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(room, ['alice', 'bob']);
     await bob.invoke('enable', {});
     expect((await bob.waitForPush('messaging.enabled')).message).toEqual({ participants: [expect.objectContaining({ id: alice.participantId })] });
     // A marker broadcast proves no second participant.enabled reached alice before it.
@@ -77,7 +73,7 @@ describe('messaging', () => {
 
   it('delivers a send with its message and attachment, and answers empty', async () => {
     const room = uniqueRoom();
-    const [alice, bob] = await enabledPeers(room, 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(room, ['alice', 'bob']);
     const reply = await alice.invoke('send', {
       to_participant_id: bob.participantId,
       type: 'test',
@@ -92,7 +88,7 @@ describe('messaging', () => {
   });
 
   it('treats null optional fields as absent (Python sends participant_id and attachment_base64 as null)', async () => {
-    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(uniqueRoom(), ['alice', 'bob']);
     const reply = await alice.invoke(
       'send',
       { to_participant_id: bob.participantId, type: 'py', message_json: '{"a":1}', attachment_base64: null },
@@ -105,7 +101,7 @@ describe('messaging', () => {
 
   it('lets a participant that never enabled send (only the grant matters), but not receive', async () => {
     const room = uniqueRoom();
-    const [bob] = await enabledPeers(room, 'bob');
+    const [bob] = await enabledPeers(room, ['bob']);
     const quiet = await fx.connect(room, 'quiet');
     expect(await quiet.invoke('send', { to_participant_id: bob.participantId, type: 'hi', message_json: '1' })).toEqual({ type: 'empty' });
     expect((await bob.waitForPush('hi')).message).toBe(1);
@@ -118,7 +114,7 @@ describe('messaging', () => {
 
   it('answers a send to an unknown or departed participant with "the participant was not found" and 1003', async () => {
     const room = uniqueRoom();
-    const [alice, bob] = await enabledPeers(room, 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(room, ['alice', 'bob']);
     const notFound = { type: 'error', text: PARTICIPANT_NOT_FOUND_TEXT, code: ErrorCode.NotFound };
     expect(await alice.invoke('send', { to_participant_id: 'nobody', type: 't', message_json: '{}' })).toEqual(notFound);
     const bobId = bob.participantId;
@@ -128,14 +124,14 @@ describe('messaging', () => {
   });
 
   it('answers a send to a participant in another room with not found', async () => {
-    const [alice] = await enabledPeers(uniqueRoom(), 'alice');
-    const [elsewhere] = await enabledPeers(uniqueRoom(), 'elsewhere');
+    const [alice] = await enabledPeers(uniqueRoom(), ['alice']);
+    const [elsewhere] = await enabledPeers(uniqueRoom(), ['elsewhere']);
     expect(await alice.invoke('send', { to_participant_id: elsewhere.participantId, type: 't', message_json: '{}' })).toMatchObject({ code: 1003 });
   });
 
   it('disable answers empty, tells the others, and stops delivery to the disabled participant', async () => {
     const room = uniqueRoom();
-    const [alice, bob] = await enabledPeers(room, 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(room, ['alice', 'bob']);
     expect(await bob.invoke('disable', {}, { tool_call_id: 'd' })).toEqual({ type: 'empty' });
     const gone = await alice.waitForPush('participant.disabled');
     expect(gone).toMatchObject({ from: bob.participantId, message: { id: bob.participantId } });
@@ -146,7 +142,7 @@ describe('messaging', () => {
 
   it('broadcasts to every other enabled participant and skips the sender by default', async () => {
     const room = uniqueRoom();
-    const [alice, bob, carol] = await enabledPeers(room, 'alice', 'bob', 'carol');
+    const [alice, bob, carol] = await enabledPeers(room, ['alice', 'bob', 'carol']);
     const quiet = await fx.connect(room, 'quiet');
     expect(await alice.invoke('broadcast', { type: 'chat.broadcast', message_json: '{"text":"hi"}' })).toEqual({ type: 'empty' });
     for (const peer of [bob, carol]) {
@@ -161,7 +157,7 @@ describe('messaging', () => {
   });
 
   it('keeps per-sender order for pipelined sends', async () => {
-    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(uniqueRoom(), ['alice', 'bob']);
     const count = 200;
     const replies = Array.from({ length: count }, (_, i) =>
       alice.invoke('send', { to_participant_id: bob.participantId, type: 'seq', message_json: String(i) }),
@@ -171,7 +167,7 @@ describe('messaging', () => {
   });
 
   it('relays attachments that span many packets', async () => {
-    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(uniqueRoom(), ['alice', 'bob']);
     const bytes = Buffer.alloc(100_000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
     await alice.invoke('send', { to_participant_id: bob.participantId, type: 'big', message_json: '{}', attachment_base64: bytes.toString('base64') });
@@ -181,7 +177,7 @@ describe('messaging', () => {
 
   it('merges set_attributes, sends no reply, and pushes the changed keys from the changer', async () => {
     const room = uniqueRoom();
-    const [alice, bob] = await enabledPeers(room, 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(room, ['alice', 'bob']);
     alice.notify('set_attributes', { status: 'ready', __meshagent__: { v: 1, otel: {} } });
     const push = await bob.waitForPush('participant.attributes');
     expect(push.from).toBe(alice.participantId);
@@ -200,7 +196,7 @@ describe('messaging', () => {
   });
 
   it('refuses to rename a participant away from its token name, and accepts the unchanged name', async () => {
-    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(uniqueRoom(), ['alice', 'bob']);
     const refused = await alice.request('set_attributes', { name: 'bob', status: 'sneaky' });
     expect(refused).toMatchObject({ type: 'error', code: 1001 });
     expect((refused as { text: string }).text).toContain('attributes.name');
@@ -211,7 +207,7 @@ describe('messaging', () => {
   });
 
   it('refuses a "__proto__" attribute key and pollutes no prototype', async () => {
-    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const [alice, bob] = await enabledPeers(uniqueRoom(), ['alice', 'bob']);
     const reply = await alice.request('set_attributes', JSON.parse('{"__proto__":{"polluted":true},"x":1}') as object);
     expect(reply).toMatchObject({ type: 'error', code: 1002 });
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
@@ -221,7 +217,7 @@ describe('messaging', () => {
 
   it('does not push attributes of a participant that has not enabled messaging', async () => {
     const room = uniqueRoom();
-    const [bob] = await enabledPeers(room, 'bob');
+    const [bob] = await enabledPeers(room, ['bob']);
     const alice = await fx.connect(room, 'alice');
     alice.notify('set_attributes', { status: 'hidden' });
     await alice.invoke('enable', {});
@@ -232,9 +228,8 @@ describe('messaging', () => {
   });
 
   it('includes the sender in broadcasts when broadcastToSender is set', async () => {
-    await fx.close();
-    fx = await startServer({ broadcastToSender: true });
-    const [alice, bob] = await enabledPeers(uniqueRoom(), 'alice', 'bob');
+    const echoing = await servers.start({ broadcastToSender: true });
+    const [alice, bob] = await enabledPeers(uniqueRoom(), ['alice', 'bob'], echoing);
     await alice.invoke('broadcast', { type: 'echo', message_json: '"x"' });
     expect((await alice.waitForPush('echo')).from).toBe(alice.participantId);
     expect((await bob.waitForPush('echo')).from).toBe(alice.participantId);
@@ -242,13 +237,9 @@ describe('messaging', () => {
 });
 
 describe('messaging grants', () => {
-  beforeEach(async () => {
-    fx = await startServer();
-  });
-
   it('denies every messaging tool with 1001 when the token has no api.messaging grant', async () => {
     const room = uniqueRoom();
-    const [bob] = await enabledPeers(room, 'bob');
+    const [bob] = await enabledPeers(room, ['bob']);
     const denied = await fx.connect(room, 'denied', { token: { messaging: false } });
     for (const [tool, args] of [
       ['enable', {}],
@@ -263,7 +254,7 @@ describe('messaging grants', () => {
 
   it('honours the per-action send and broadcast flags', async () => {
     const room = uniqueRoom();
-    const [bob] = await enabledPeers(room, 'bob');
+    const [bob] = await enabledPeers(room, ['bob']);
     const noSend = await fx.connect(room, 'nosend', { token: { messaging: { send: false } } });
     const noBroadcast = await fx.connect(room, 'nobroadcast', { token: { messaging: { broadcast: false } } });
     expect(await noSend.invoke('send', { to_participant_id: bob.participantId, type: 't', message_json: '{}' })).toEqual({
@@ -280,7 +271,7 @@ describe('messaging grants', () => {
 
   it('shows an empty participant list to a token whose grant has list: false', async () => {
     const room = uniqueRoom();
-    await enabledPeers(room, 'bob');
+    await enabledPeers(room, ['bob']);
     const blind = await fx.connect(room, 'blind', { token: { messaging: { list: false } } });
     await blind.invoke('enable', {});
     expect((await blind.waitForPush('messaging.enabled')).message).toEqual({ participants: [] });
@@ -288,10 +279,6 @@ describe('messaging grants', () => {
 });
 
 describe('invalid requests', () => {
-  beforeEach(async () => {
-    fx = await startServer();
-  });
-
   it('answers an unknown request type with 1002', async () => {
     const alice = await fx.connect(uniqueRoom(), 'alice');
     expect(await alice.request('storage.list', { path: '/' })).toEqual({ type: 'error', text: 'unknown request type "storage.list".', code: 1002 });

@@ -5,17 +5,13 @@
  * Frames are written by hand on the client's TCP socket.
  */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 /** A masked client frame header (RFC 6455 5.2) announcing `length` payload bytes. */
 function frameHeader(length: number, options: { fin: boolean; opcode: number }): Buffer {
@@ -45,7 +41,7 @@ async function pair(server: TestServer, room: string): Promise<[RawClient, RawCl
 
 describe('partial websocket frames', () => {
   it('closes a connection that sends 10 bytes of a 1 MiB frame before any packet, with 1008; a pair keeps working', async () => {
-    const server = (fx = await startServer({ limits: { partialMessageTimeoutMs: 300 } }));
+    const server = await servers.start({ limits: { partialMessageTimeoutMs: 300 } });
     const room = uniqueRoom();
     const [alice, bob] = await pair(server, room);
     const stalling = await server.connect(room, 'stalling');
@@ -55,7 +51,7 @@ describe('partial websocket frames', () => {
   });
 
   it('closes a connection whose fragmented websocket message never gets its last fragment', async () => {
-    const server = (fx = await startServer({ limits: { partialMessageTimeoutMs: 300 } }));
+    const server = await servers.start({ limits: { partialMessageTimeoutMs: 300 } });
     const stalling = await server.connect(uniqueRoom(), 'stalling');
     // A whole first fragment (FIN clear), then nothing: no 'message' ever completes.
     socketOf(stalling).write(Buffer.concat([frameHeader(4, { fin: false, opcode: 2 }), Buffer.alloc(4)]));
@@ -63,7 +59,7 @@ describe('partial websocket frames', () => {
   });
 
   it('keeps a connection that pings and sends whole frames past the timeout', async () => {
-    const server = (fx = await startServer({ limits: { partialMessageTimeoutMs: 300 } }));
+    const server = await servers.start({ limits: { partialMessageTimeoutMs: 300 } });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const pong = new Promise((resolve) => alice.ws.once('pong', resolve));
     alice.ws.ping();

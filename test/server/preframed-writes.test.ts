@@ -7,11 +7,11 @@
  */
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { PacketReassembler, encodeType } from '../../src/protocol/index.js';
 import { encodeMessage } from '../../src/server/core/outgoing-message.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 
 /** ws's frame builder (exported by ws, missing from its type definitions). */
 const { Sender } = createRequire(import.meta.url)('ws') as {
@@ -65,11 +65,7 @@ describe('OutgoingMessage', () => {
   });
 });
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 /** Counts `ws.send` calls made on server-side sockets while `body` runs. */
 async function countServerSends(body: () => Promise<void>): Promise<number> {
@@ -116,14 +112,14 @@ describe('server writes', () => {
   }
 
   it('writes pre-framed bytes to the socket when no extension was negotiated', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const { extensions, sends } = await relay(fx, false);
     expect(extensions).toBe('');
     expect(sends).toBe(0);
   });
 
   it('falls back to ws.send, one call per packet, when permessage-deflate was negotiated', async () => {
-    fx = await startServer({ perMessageDeflate: true });
+    const fx = await servers.start({ perMessageDeflate: true });
     const { extensions, sends } = await relay(fx, true);
     expect(extensions).toContain('permessage-deflate');
     // The push alone is packet 0 + 8 data packets (~8.1 KB); the response is 2 more.

@@ -3,18 +3,14 @@
  * partial-message timeout measured from the last packet (a slow but live
  * sender is not cut), and the close at the token's `exp`.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { manualTime } from '../helpers/manual-time.js';
 import { connectRaw, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 const LIMIT_MS = 1000;
 
@@ -39,7 +35,7 @@ function broadcastFrames(client: RawClient): { id: number; frames: Uint8Array[] 
 describe('partial-message timeout (per progress)', () => {
   it('delivers a message whose packets trickle in at intervals shorter than the timeout, longer than it in total', async () => {
     const time = manualTime();
-    const server = (fx = await startServer({ clock: time.clock, timers: time.timers, limits: { partialMessageTimeoutMs: LIMIT_MS } }));
+    const server = await servers.start({ clock: time.clock, timers: time.timers, limits: { partialMessageTimeoutMs: LIMIT_MS } });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const { id, frames } = broadcastFrames(alice);
     expect(frames.length).toBeGreaterThan(4);
@@ -54,7 +50,7 @@ describe('partial-message timeout (per progress)', () => {
 
   it('closes with 1008 once one gap between packets reaches the timeout', async () => {
     const time = manualTime();
-    const server = (fx = await startServer({ clock: time.clock, timers: time.timers, limits: { partialMessageTimeoutMs: LIMIT_MS } }));
+    const server = await servers.start({ clock: time.clock, timers: time.timers, limits: { partialMessageTimeoutMs: LIMIT_MS } });
     const alice = await server.connect(uniqueRoom(), 'alice');
     const { frames } = broadcastFrames(alice);
     await sendAndSettle(alice, frames[0]);
@@ -75,7 +71,7 @@ function expOf(token: string): number {
 describe('token expiry', () => {
   it('closes a session with 4001 "token expired" when the injected wall clock reaches exp, not before', async () => {
     const wall = manualTime(Date.now());
-    const server = (fx = await startServer({ wallClock: wall.clock, timers: wall.timers }));
+    const server = await servers.start({ wallClock: wall.clock, timers: wall.timers });
     const room = uniqueRoom();
     const token = await server.token(room, 'alice', { ttlSeconds: 3600 });
     const alice = await connectRaw(server.url, room, token);

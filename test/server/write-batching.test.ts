@@ -4,15 +4,11 @@
  * Counted at net.Socket's write primitive on the server side of the socket.
  */
 import { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
-let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 type WriteGeneric = (this: Socket, writev: boolean, data: unknown, encoding: string, cb: (error?: Error | null) => void) => void;
 
@@ -35,7 +31,7 @@ async function countWrites(body: (writes: Map<number, number>) => Promise<void>)
 
 describe('write batching', () => {
   it('writes room_ready and connected in one socket write', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const server = fx;
     await countWrites(async (writes) => {
       const alice = await server.connect(uniqueRoom(), 'alice');
@@ -46,7 +42,7 @@ describe('write batching', () => {
   });
 
   it('writes a broadcast push and its response (4 frames) to the sender in one socket write', async () => {
-    fx = await startServer({ broadcastToSender: true });
+    const fx = await servers.start({ broadcastToSender: true });
     const alice = await fx.connect(uniqueRoom(), 'alice');
     await alice.invoke('enable', {});
     await alice.waitForPush('messaging.enabled');
@@ -59,7 +55,7 @@ describe('write batching', () => {
   });
 
   it('coalesces the answers to many pipelined requests that arrive together', async () => {
-    fx = await startServer();
+    const fx = await servers.start();
     const room = uniqueRoom();
     const alice = await fx.connect(room, 'alice');
     const port = requireTcpSocket(alice.ws).localPort!;

@@ -1,5 +1,5 @@
 /**
- * What a soak recorded, and how it is judged. The failures (each fails the
+ * What a soak is asked to do, what it recorded, and how it is judged. The failures (each fails the
  * run) are those of the cluster's guarantees:
  *
  * - a send answered OK whose message never arrived, unless its recipient's
@@ -15,7 +15,24 @@
  * - a node that exited on its own; a send never answered;
  * - RSS growth of the node that is never killed beyond 64 MiB.
  */
-import type { SoakOptions } from './soak.js';
+
+/** What a soak run does (kept in its record, so it is defined here). */
+export interface SoakOptions {
+  durationMs: number;
+  /** A node is SIGKILLed this often (nodes 1 and 2 in turn)... */
+  killEveryMs: number;
+  /** ...and started again on its port this much later. */
+  nodeDownMs: number;
+  /** Redis is stopped once, for this long, halfway between two kills. */
+  redisOutageMs: number;
+  rooms: number;
+  seatsPerRoom: number;
+  /** Mean pause between two messages of one client. */
+  sendIntervalMs: number;
+  /** `--redis-lease` of the nodes. */
+  leaseMs: number;
+  log: (line: string) => void;
+}
 
 /** One send or broadcast. */
 export interface SendRecord {
@@ -57,6 +74,16 @@ function count<T>(items: Iterable<T>, key: (item: T) => string): string {
   return [...counts].map(([name, n]) => `${n} × ${name}`).join('; ') || 'none';
 }
 
+/** Where and when a send and its two ends were, for a loss to be looked into. */
+function describeSend(record: SoakRecord, send: SendRecord): string {
+  const at = (t: number | undefined) => (t === undefined ? 'open' : `${(t / 1000).toFixed(2)} s`);
+  const end = (id: string | undefined) => {
+    const p = id === undefined ? undefined : record.participants.get(id);
+    return p === undefined ? 'unknown' : `node ${p.node} (joined ${at(p.joinedAt)}, closed ${at(p.closedAt)})`;
+  };
+  return `from ${end(send.from)} to ${end(send.to)}, sent ${at(send.startedAt)}, answered ${at(send.resolvedAt)}`;
+}
+
 /** Judges a run. */
 export function judge(record: SoakRecord): SoakReport {
   const { options } = record;
@@ -69,16 +96,21 @@ export function judge(record: SoakRecord): SoakReport {
 
   let lost = 0;
   let inFlight = 0;
+  const lostExamples: string[] = [];
   for (const [id, send] of directs) {
     if (send.resolvedAt === undefined || got(send.to, id)) continue;
     const closedAt = record.participants.get(send.to!)?.closedAt;
     if (closedAt !== undefined && send.startedAt <= closedAt && closedAt - send.startedAt < 3_000) inFlight++;
-    else lost++;
+    else {
+      lost++;
+      if (lostExamples.length < 5) lostExamples.push(`  lost ${id}: ${describeSend(record, send)}`);
+    }
   }
   const unanswered = sends.filter(([, send]) => send.resolvedAt === undefined && send.error === undefined).length;
   const directOk = directs.filter(([, send]) => send.resolvedAt !== undefined).length;
   lines.push(`direct messages: ${directs.length} sent, ${directOk} answered OK, ${lost} answered OK but never arrived, ${inFlight} in flight to a connection its node's kill ended`);
   lines.push(`  refused: ${count(directs.filter(([, send]) => send.error !== undefined), ([, send]) => send.error!)}`);
+  lines.push(...lostExamples);
 
   const outage = record.redisOutage;
   let missed = 0;

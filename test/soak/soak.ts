@@ -11,25 +11,7 @@ import { readFileSync } from 'node:fs';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { spawnCliServer, type SpawnedServer } from '../helpers/spawned-server.js';
 import { officialSeat, roomstateSeat, type Received, type SeatClient } from './seat-clients.js';
-import { judge, type SoakRecord, type SoakReport } from './soak-report.js';
-
-/** What a soak run does. */
-export interface SoakOptions {
-  durationMs: number;
-  /** A node is SIGKILLed this often (nodes 1 and 2 in turn)... */
-  killEveryMs: number;
-  /** ...and started again on its port this much later. */
-  nodeDownMs: number;
-  /** Redis is stopped once, for this long, halfway between two kills. */
-  redisOutageMs: number;
-  rooms: number;
-  seatsPerRoom: number;
-  /** Mean pause between two messages of one client. */
-  sendIntervalMs: number;
-  /** `--redis-lease` of the nodes. */
-  leaseMs: number;
-  log: (line: string) => void;
-}
+import { judge, type SoakOptions, type SoakRecord, type SoakReport } from './soak-report.js';
 
 const SECRET = `soak-${randomUUID()}`;
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -84,12 +66,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         continue;
       }
       let client: SeatClient;
-      let id = '';
+      // This connection's deliveries, kept from its first message on (which may come before its
+      // connect resolves and its id is known), filed under its id once it is.
+      const got = new Set<string>();
       const onMessage = (message: Received) => {
         const body = message.body as { id?: unknown };
         if (typeof body?.id !== 'string' || !message.type.startsWith('soak.')) return;
-        let got = record.received.get(id);
-        if (got === undefined) record.received.set(id, (got = new Set()));
         if (got.has(body.id)) record.duplicates++;
         got.add(body.id);
       };
@@ -100,7 +82,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await sleep(300);
         continue;
       }
-      id = client.id;
+      const id = client.id;
+      record.received.set(id, got);
       const participant = { room, node: node.index, joinedAt: now(), closedAt: undefined as number | undefined };
       record.participants.set(id, participant);
       seats.push(client);

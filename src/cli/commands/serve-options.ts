@@ -87,9 +87,6 @@ export function wsUrl(host: string, port: number): string {
 /** Environment variable that gives `--redis`. */
 export const REDIS_URL_ENV = 'ROOMSTATE_REDIS_URL';
 
-/** Environment variable that gives `--redis-cluster`. */
-export const REDIS_CLUSTER_ENV = 'ROOMSTATE_REDIS_CLUSTER';
-
 /**
  * The cluster options of `--redis` or `--redis-cluster` (comma-separated
  * node URLs) and `--redis-lease` (heartbeats thrice per lease); none without

@@ -16,7 +16,7 @@ import { note, writeLine } from '../output.js';
 import { SECRET_ENV, generateSecret, secretFrom } from '../secret.js';
 import { withEnvironment } from '../environment.js';
 import { watchForStop } from '../shutdown.js';
-import { LOG_LEVELS, REDIS_CLUSTER_ENV, REDIS_URL_ENV, clusterOptions, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
+import { LOG_LEVELS, REDIS_URL_ENV, clusterOptions, limitOptions, limitsFrom, parsePort, wsUrl } from './serve-options.js';
 
 interface ServeOptions {
   host: string;
@@ -46,7 +46,7 @@ export function serveCommand(): Command {
     .description('run a MeshAgent-compatible room server')
     .addOption(new Option('--host <host>', 'interface to listen on').default(SERVER_DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one').default(SERVER_DEFAULTS.port).argParser(parsePort))
-    .option('--secret <secret>', `HS256 secret participant tokens are signed with (env: ${SECRET_ENV}); generated if absent`)
+    .option('--secret <secret>', 'HS256 secret participant tokens are signed with; generated if absent')
     .option('--broadcast-to-sender', 'deliver broadcasts to their sender too', false)
     .option('--allowed-origin <origin...>', 'browser Origins allowed to connect (default: all)')
     .addOption(new Option('--heartbeat-interval <duration>', `server ping interval (default: ${SERVER_DEFAULTS.heartbeatIntervalMs / 1000}s)`).argParser(durationOption('--heartbeat-interval')))
@@ -66,14 +66,14 @@ export function serveCommand(): Command {
     .option('--redis <url>', `join a cluster of nodes on this Redis 7 server, e.g. redis://127.0.0.1:6379 (also ${REDIS_URL_ENV})`)
     .option(
       '--redis-cluster <urls>',
-      `join a cluster of nodes on this Redis 7 Cluster: some of its nodes, comma-separated, e.g. redis://10.0.0.1:7000,redis://10.0.0.2:7000 (also ${REDIS_CLUSTER_ENV})`,
+      'join a cluster of nodes on this Redis 7 Cluster: some of its nodes, comma-separated, e.g. redis://10.0.0.1:7000,redis://10.0.0.2:7000',
     )
     .addOption(
       new Option('--redis-lease <duration>', "how long a silent node's participants stay before every other node drops them (default: 5s)")
         .argParser(durationOption('--redis-lease')),
     );
   for (const option of limitOptions()) command.addOption(option);
-  withEnvironment(command, { port: 'PORT', host: 'HOST', redis: REDIS_URL_ENV, redisCluster: REDIS_CLUSTER_ENV });
+  withEnvironment(command, { port: 'PORT', host: 'HOST', redis: REDIS_URL_ENV });
   return command
     .addHelpText(
       'after',

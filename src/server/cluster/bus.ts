@@ -10,7 +10,7 @@
  * Direct channel (one per room and node): `D` direct message (room, target id, frames).
  * Either channel: `N` a batch of the above, each with its length.
  */
-import type { PresenceChange } from '../core/room-directory.js';
+import type { PresenceChange } from '../core/room-member.js';
 import { CodecError } from '../../errors.js';
 
 /** A participant as the cluster roster stores it. */

@@ -12,7 +12,8 @@ import { messagingPrefix, type FrameEncoder } from '../core/frame-encoder.js';
 import { OutgoingMessage } from '../core/outgoing-message.js';
 import { PresenceRoster } from '../core/presence-roster.js';
 import { RequestError } from '../core/request-error.js';
-import { EnabledSet, type PresenceChange, type Room, type RoomMember } from '../core/room-directory.js';
+import { EnabledSet, type Room } from '../core/room-directory.js';
+import type { PresenceChange, RoomMember } from '../core/room-member.js';
 import { broadcastHeader, directHeader, type BusMessage, type MemberRecord, type PresenceEvent } from './bus.js';
 
 /** What a room needs from its node's link to Redis. */

@@ -13,7 +13,8 @@
  *   and uncounts a room it left empty (re-counting it if someone joined
  *   meanwhile).
  */
-import type { PresenceChange, RoomDirectoryLimits } from '../core/room-directory.js';
+import type { RoomDirectoryLimits } from '../core/room-directory.js';
+import type { PresenceChange } from '../core/room-member.js';
 import type { ClusterKeys, MemberRecord } from './bus.js';
 import type { RedisClient } from './redis-clients.js';
 import { CLUSTER_SCRIPTS, Left, Reserved, type ClusterScriptName } from './scripts.js';

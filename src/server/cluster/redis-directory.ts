@@ -29,12 +29,11 @@ import {
   TOO_MANY_ROOMS,
   type AdmissionRefusal,
   type DirectoryStats,
-  type PresenceChange,
   type Room,
   type RoomDirectory,
   type RoomDirectoryLimits,
-  type RoomMember,
 } from '../core/room-directory.js';
+import type { PresenceChange, RoomMember } from '../core/room-member.js';
 import { ClusterKeys, decodeBus, encodePresence, withHeader, type MemberRecord } from './bus.js';
 import { describeRedis, resolveClusterOptions, type RedisClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
 import { ClusterRoom, memberRecord, type ClusterLink } from './cluster-room.js';

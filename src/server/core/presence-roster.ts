@@ -14,7 +14,7 @@ import { MessagingControlType } from '../../protocol/index.js';
 import { memberJson, snapshotBodyJson } from '../../protocol/presence.js';
 import { messagingPrefix, type FrameEncoder } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import type { PresenceChange, RoomMember } from './room-directory.js';
+import type { PresenceChange, RoomMember } from './room-member.js';
 
 interface Entry {
   readonly member: RoomMember;

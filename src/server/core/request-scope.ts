@@ -8,7 +8,8 @@ import type { MessageId } from '../../protocol/index.js';
 import type { MessagingPermissions } from '../../auth/token.js';
 import type { CoreContext } from './context.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import type { Room, RoomMember } from './room-directory.js';
+import type { Room } from './room-directory.js';
+import type { RoomMember } from './room-member.js';
 
 /** A lifecycle event a handler hands to the session's actor. */
 export type LifecycleEvent =

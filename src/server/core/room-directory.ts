@@ -11,27 +11,7 @@
 import type { FrameEncoder } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { PresenceRoster } from './presence-roster.js';
-
-/** What a room needs to know about one participant. */
-export interface RoomMember {
-  /** The participant id (unique per connection). */
-  readonly id: string;
-  /** The role from the token. */
-  readonly role: string;
-  /** The current attribute map. */
-  readonly attributes: Readonly<Record<string, unknown>>;
-  /**
-   * Delivers an already-encoded message to this participant's connection.
-   * Throws a `RequestError` when the participant is out of reach (another
-   * node while the backplane is down), so the sender gets an error response.
-   * A participant on another node returns a promise that resolves once its
-   * node took the message and rejects with a `RequestError` when no node did.
-   */
-  deliver(message: OutgoingMessage): void | Promise<void>;
-}
-
-/** A presence change a room records and announces. */
-export type PresenceChange = 'enabled' | 'disabled' | 'attributes';
+import type { PresenceChange, RoomMember } from './room-member.js';
 
 /** One room: its members and the messaging-enabled subset. */
 export interface Room {

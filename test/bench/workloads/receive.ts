@@ -5,10 +5,9 @@
  * client's cost per received message (decode, dispatch, the user callback).
  */
 import type { ReceiveTask, ThroughputResult } from '../ipc.js';
-import { cpuFigures, type CpuFigures } from '../ipc.js';
-import { now, type BenchDriver } from '../drivers/types.js';
-import { delay, join, mapLimit } from './common.js';
-import { ThroughputMeter } from './throughput.js';
+import type { BenchDriver } from '../drivers/types.js';
+import { mapLimit } from './common.js';
+import { measure, ThroughputMeter } from './throughput.js';
 import type { WorkloadContext } from './context.js';
 
 /** Runs the receive workload. */
@@ -29,18 +28,8 @@ export async function runReceive(driver: BenchDriver, task: ReceiveTask, context
     },
   );
   context.retain(peers);
-  await delay(task.warmupMs);
-  context.mark('measure-start');
-  const cpuStart = cpuFigures();
-  meter.measureStart = now();
-  meter.measuring = true;
-  await delay(task.measureMs);
-  meter.measuring = false;
-  meter.measureEnd = now();
-  const cpuEnd = cpuFigures();
-  context.mark('measure-end');
+  const generatorCpu = await measure(meter, task, (name) => context.mark(name));
   if (meter.deliveries === 0) throw new Error(`no message was received during the measured phase (${received} before it)`);
-  const generatorCpu: CpuFigures = { userMs: cpuEnd.userMs - cpuStart.userMs, systemMs: cpuEnd.systemMs - cpuStart.systemMs };
   return {
     kind: 'throughput',
     deliveries: meter.deliveries,

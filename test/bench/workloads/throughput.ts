@@ -113,6 +113,29 @@ export class WindowedSender {
 }
 
 /**
+ * Waits out the warm-up, then measures `meter` for `measureMs`, telling the
+ * orchestrator (`mark`) when measuring starts and stops; returns the
+ * generator's CPU time over the measured phase.
+ */
+export async function measure(
+  meter: ThroughputMeter,
+  phases: { readonly warmupMs: number; readonly measureMs: number },
+  mark: (name: 'measure-start' | 'measure-end') => void,
+): Promise<CpuFigures> {
+  await delay(phases.warmupMs);
+  mark('measure-start');
+  const cpuStart = cpuFigures();
+  meter.measureStart = now();
+  meter.measuring = true;
+  await delay(phases.measureMs);
+  meter.measuring = false;
+  meter.measureEnd = now();
+  const cpuEnd = cpuFigures();
+  mark('measure-end');
+  return { userMs: cpuEnd.userMs - cpuStart.userMs, systemMs: cpuEnd.systemMs - cpuStart.systemMs };
+}
+
+/**
  * Runs warm-up, measurement and drain over started senders, and reports.
  * `mark` tells the orchestrator when measuring starts and stops, so it can
  * sample the server's CPU time over the same interval.
@@ -124,16 +147,7 @@ export async function runPhases(
   mark: (name: 'measure-start' | 'measure-end') => void,
 ): Promise<ThroughputResult> {
   for (const sender of senders) sender.start();
-  await delay(phases.warmupMs);
-  mark('measure-start');
-  const cpuStart = cpuFigures();
-  meter.measureStart = now();
-  meter.measuring = true;
-  await delay(phases.measureMs);
-  meter.measuring = false;
-  meter.measureEnd = now();
-  const cpuEnd = cpuFigures();
-  mark('measure-end');
+  const generatorCpu = await measure(meter, phases, mark);
   meter.running = false;
   let timer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
@@ -144,7 +158,6 @@ export async function runPhases(
   if (meter.deliveries === 0) {
     throw new Error(`no message was delivered during the measured phase${meter.firstError ? `; first error: ${meter.firstError}` : ''}`);
   }
-  const generatorCpu: CpuFigures = { userMs: cpuEnd.userMs - cpuStart.userMs, systemMs: cpuEnd.systemMs - cpuStart.systemMs };
   return {
     kind: 'throughput',
     deliveries: meter.deliveries,
