@@ -14,6 +14,12 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, type WebSocketServer } from 'ws';
 
+/**
+ * How long the session's node may take to accept a forwarded resume. Generous: giving up makes
+ * the client a new participant while its session waits on the other node for its window.
+ */
+export const FORWARD_TIMEOUT_MS = 10_000;
+
 /** What {@link forwardResume} needs. */
 export interface ResumeForward {
   /** The session node's advertised websocket base URL. */
@@ -25,8 +31,6 @@ export interface ResumeForward {
   readonly token: string;
   readonly wss: WebSocketServer;
   readonly logger: Logger;
-  /** How long the session node may take to accept. */
-  readonly timeoutMs: number;
   /** Told of the client's socket once piped (for shutdown). */
   readonly piped: (client: WebSocket) => void;
 }
@@ -58,7 +62,7 @@ export function forwardResume(forward: ResumeForward): Promise<boolean> {
       perMessageDeflate: false,
       // Its pings go to the client, whose pongs come back: the session node times the client.
       autoPong: false,
-      handshakeTimeout: forward.timeoutMs,
+      handshakeTimeout: FORWARD_TIMEOUT_MS,
     });
     let settled = false;
     const unreachable = (why: string): void => {

@@ -363,7 +363,6 @@ class NodeRoomServer implements RoomServer {
       token,
       wss: this.wss,
       logger,
-      timeoutMs: this.options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
       piped: (client) => {
         this.forwarded.add(client);
         client.once('close', () => this.forwarded.delete(client));
