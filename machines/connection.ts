@@ -11,8 +11,9 @@
  * anything else retries. The machine knows no close codes: the runtime
  * decides which endings are final, and passes in the codes the machine
  * reports for endings it decides itself (`closeCodes`). The machine also holds the local participant's
- * identity: its id (new on every connection) and its attributes, which it
- * re-sends whole after a reconnect.
+ * identity: its id (new on every connection, unless the runtime resumed the
+ * session) and its attributes, which it re-sends whole after a reconnect
+ * (after a resume only those set while offline: the server kept the rest).
  *
  * Pure: imports only `xstate`. Effects leave as emitted events the runtime
  * listens to with `actor.on()`: `socket.open`, `socket.close`,
@@ -135,16 +136,22 @@ export interface ConnectionContext {
   readonly handshakeTimeout: number;
   /** `room_ready` of the current attempt. */
   readonly pendingRoom: RoomInfo | undefined;
+  /** Whether `room_ready` of the current attempt said the session was resumed. */
+  readonly pendingResumed: boolean;
   /** `connected` of the current attempt. */
   readonly pendingJoin: { participantId: string; attributes: Record<string, unknown> } | undefined;
   /** The room of the current (or last) connection. */
   readonly room: RoomInfo | undefined;
   /** The local participant's id on the current (or last) connection; '' before the first. */
   readonly participantId: string;
+  /** Whether the current (or last) connection resumed the previous session (same participant, nothing missed). */
+  readonly resumed: boolean;
   /** The local participant's attributes: the server's, with local values on top. */
   readonly attributes: Readonly<Record<string, unknown>>;
   /** Attributes set locally (sent on the first connection; the whole set is re-sent on reconnects). */
   readonly localAttributes: Readonly<Record<string, unknown>>;
+  /** Attributes set while not connected since the last connection (all a resumed session needs sent). */
+  readonly offlineAttributes: Readonly<Record<string, unknown>>;
   /** How the last websocket ended. */
   readonly lastClose: TransportClose | undefined;
   /** Why the connection ended, once `closed`. */
@@ -159,7 +166,8 @@ export type ConnectionEvent =
   | { type: 'transport.opened' }
   /** A websocket ended; `final` when the protocol forbids reconnecting after it. */
   | ({ type: 'transport.closed'; final: boolean } & TransportClose)
-  | ({ type: 'room.ready_received' } & RoomInfo)
+  /** `resumed`: the server re-attached this socket to the previous session (the resume extension). */
+  | ({ type: 'room.ready_received'; resumed?: boolean } & RoomInfo)
   | { type: 'room.joined'; participantId: string; attributes: Record<string, unknown> };
 
 /** Events the connection machine emits: effects for the runtime and notifications. */
@@ -167,7 +175,7 @@ export type ConnectionEmitted =
   | { type: 'socket.open'; attempt: number }
   | { type: 'socket.close' }
   | { type: 'attributes.send'; attributes: Readonly<Record<string, unknown>> }
-  | { type: 'connection.established'; participantId: string; reconnected: boolean }
+  | { type: 'connection.established'; participantId: string; reconnected: boolean; resumed: boolean }
   | ({ type: 'connection.attempt_failed' } & AttemptFailure)
   | ({ type: 'connection.lost' } & TransportClose)
   | { type: 'connection.ended'; end: ConnectionEnd };
@@ -195,7 +203,7 @@ const attemptAbandoned = { target: 'waiting', actions: ['closeSocket', ...attemp
 /** Commands while not connected: closing ends it; attributes are kept for the next connection. */
 const offlineCommands = {
   'connection.close': { target: '#connection.closed', actions: 'endByUser' },
-  'attributes.set': { actions: 'setLocalAttributes' },
+  'attributes.set': { actions: ['setLocalAttributes', 'recordOfflineAttributes'] },
 } as const;
 /** Waiting out the backoff before the next attempt. */
 const backoff = { after: { retryDelay: { target: 'attempting' } } } as const;
@@ -251,12 +259,13 @@ export const connectionMachine = setup({
     recordRoom: assign({
       pendingRoom: ({ event }) =>
         event.type === 'room.ready_received' ? { roomName: event.roomName, roomUrl: event.roomUrl, sessionId: event.sessionId } : undefined,
+      pendingResumed: ({ event }) => event.type === 'room.ready_received' && event.resumed === true,
     }),
     recordJoin: assign({
       pendingJoin: ({ event }) =>
         event.type === 'room.joined' ? { participantId: event.participantId, attributes: event.attributes } : undefined,
     }),
-    clearHandshake: assign({ pendingRoom: undefined, pendingJoin: undefined }),
+    clearHandshake: assign({ pendingRoom: undefined, pendingJoin: undefined, pendingResumed: false }),
     recordClose: assign({ lastClose: ({ context, event }) => closeOf(context, event) }),
     countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
     /** Adopts the new participant id; merges the server's attributes under the local ones. */
@@ -267,21 +276,26 @@ export const connectionMachine = setup({
         room: context.pendingRoom,
         participantId: join.participantId,
         attributes: { ...join.attributes, ...local },
+        resumed: context.established && context.pendingResumed,
         attempt: 0,
         lastClose: undefined,
       };
     }),
-    /** First connection: the locally set attributes, if any; reconnects: the whole merged set. */
+    /** First connection: the locally set attributes, if any; reconnects: the whole merged set; resumes: what was set offline. */
     sendAttributes: emit(({ context }) => ({
       type: 'attributes.send' as const,
-      attributes: context.established ? context.attributes : context.localAttributes,
+      attributes: !context.established ? context.localAttributes : context.resumed ? context.offlineAttributes : context.attributes,
     })),
     announceEstablished: emit(({ context }) => ({
       type: 'connection.established' as const,
       participantId: context.participantId,
       reconnected: context.established,
+      resumed: context.resumed,
     })),
-    markEstablished: assign({ established: true }),
+    markEstablished: assign({ established: true, offlineAttributes: {} }),
+    recordOfflineAttributes: assign({
+      offlineAttributes: ({ context, event }) => (event.type === 'attributes.set' ? { ...context.offlineAttributes, ...event.attributes } : context.offlineAttributes),
+    }),
     announceAttemptFailed: emit(({ context, event }) => ({
       type: 'connection.attempt_failed' as const,
       ...closeOf(context, event),
@@ -328,11 +342,14 @@ export const connectionMachine = setup({
     connectTimeout: input.connectTimeout === undefined ? CONNECT_TIMEOUT_MS : input.connectTimeout,
     handshakeTimeout: input.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS,
     pendingRoom: undefined,
+    pendingResumed: false,
     pendingJoin: undefined,
     room: undefined,
     participantId: '',
     attributes: {},
     localAttributes: {},
+    offlineAttributes: {},
+    resumed: false,
     lastClose: undefined,
     end: undefined,
   }),

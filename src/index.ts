@@ -91,4 +91,5 @@ export type {
   MessagesOfOptions,
   ReplyOptions,
   ReplyResult,
+  ResumeOutcome,
 } from './client/node.js';

@@ -29,6 +29,7 @@ export type { Attributes } from './participants.js';
 export { ParticipantNotFoundError, RoomClosedError, ConnectTimeoutError, MessagingDisabledError, describeClose, USER_END } from './errors.js';
 export type { UpgradeRefusal } from './socket-failure.js';
 export { LinkLostError } from './requests.js';
+export type { ResumeOutcome } from './resume.js';
 export { select, emitted } from './observe.js';
 export type { MessageValidator, SafeParser, TypedRoomMessage, InvalidMessage, MessagesOfOptions, ReplyOptions, ReplyResult } from './agent-helpers.js';
 export { DEFAULT_URL, CONNECTION_ENV } from './environment.js';

@@ -15,6 +15,9 @@ import { MessageType } from '../protocol/message-types.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { LinkLostError, RequestTracker, type Pending } from './requests.js';
 import { socketFailureOf, type SocketFailure } from './socket-failure.js';
+import type { ResumeSession } from './resume.js';
+import { unpackEnvelope } from '../protocol/envelope.js';
+import { decodeResumeAnswer } from '../protocol/resume.js';
 import { ReadyState, type WebSocketConstructor, type WebSocketLike, type WebSocketLikeEventMap } from './websocket.js';
 
 /** Writing to and requesting over one open websocket. */
@@ -44,6 +47,13 @@ export interface OpenLinkOptions {
   url: string;
   /** Called with a promise that settles when a socket closed by unsubscribing has finished closing. */
   onClosing?: (closed: Promise<void>) => void;
+  /**
+   * The client's resume state, when it resumes after drops: the socket
+   * asks for (or resumes with) a key, numbers requests with the session's
+   * ids and leaves unanswered requests pending when it closes (the session
+   * settles them).
+   */
+  resume?: ResumeSession;
 }
 
 function bytesOf(data: unknown): Uint8Array | undefined {
@@ -76,12 +86,15 @@ function encodedType(type: string): Uint8Array {
  */
 export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
   return new Observable<LinkEvent>((subscriber) => {
-    const socket: WebSocketLike = new options.WebSocket(options.url);
+    const resume = options.resume;
+    const socket: WebSocketLike = new options.WebSocket(resume === undefined ? options.url : resume.url(options.url));
     socket.binaryType = 'arraybuffer';
     // A permanent error listener: `ws` throws an 'error' event that has none
     // (e.g. when a socket still connecting is closed during teardown).
     socket.addEventListener('error', noop);
-    const tracker = new RequestTracker();
+    const tracker = resume?.tracker ?? new RequestTracker();
+    // Resuming: messages after `connected` are counted (the server numbers the same ones).
+    let counting = false;
     const reassembler = new PacketReassembler();
     // The first error event that says anything is the one that explains the close.
     let failure: SocketFailure = {};
@@ -105,8 +118,12 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
         }
         const id = tracker.nextId();
         tracker.expect(id, pending);
+        resume?.wrote(id, type, data);
         for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
       },
+    };
+    const rewrite = (id: number, type: string, data: Uint8Array): void => {
+      for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
     };
 
     const events = merge(
@@ -135,9 +152,15 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
             return;
           }
           if (message === undefined) return;
+          if (resume !== undefined) {
+            if (counting) resume.received++;
+            else if (message.type === MessageType.Connected) counting = true;
+            else if (message.type === MessageType.RoomReady) adoptResume(resume, message.data);
+          }
           // Answers settle their request here; one-way requests have none pending and are dropped.
-          if (message.type === MessageType.Response) tracker.settle(message.id, message.data);
-          else subscriber.next({ type: 'transport.message', link, message });
+          if (message.type === MessageType.Response) {
+            if (tracker.settle(message.id, message.data)) resume?.answered(message.id);
+          } else subscriber.next({ type: 'transport.message', link, message });
           return;
         }
         case 'error':
@@ -145,7 +168,8 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
           return;
         case 'close':
           closed = true;
-          if (tracker.size > 0) tracker.failAll(new LinkLostError());
+          // A resumable session keeps them: a resume answers or rewrites them, a refusal fails them.
+          if (resume === undefined && tracker.size > 0) tracker.failAll(new LinkLostError());
           subscriber.next({
             type: 'transport.closed',
             link,
@@ -160,9 +184,19 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
       }
     });
 
+    const adoptResume = (session: ResumeSession, data: Uint8Array): void => {
+      try {
+        session.adopt(decodeResumeAnswer(unpackEnvelope(data).header), rewrite);
+      } catch (error) {
+        // A malformed answer: the session starts over, as with a server that offers nothing.
+        session.adopt(undefined, rewrite);
+        subscriber.next({ type: 'transport.failed', link, error: error as CodecError });
+      }
+    };
+
     return () => {
       subscription.unsubscribe();
-      if (tracker.size > 0) tracker.failAll(new LinkLostError());
+      if (resume === undefined && tracker.size > 0) tracker.failAll(new LinkLostError());
       if (closed || socket.readyState === ReadyState.Closed) return;
       const finished = new Promise<void>((resolve) => {
         const done = (): void => {

@@ -26,6 +26,7 @@ import { PresenceBatch, isPresencePush } from './presence-batch.js';
 import { SocketPort } from './socket-port.js';
 import { decodeMessagingPush, encodeSetAttributes, type RoomMessage } from './wire.js';
 import { decodeConnected, decodeRoomReady } from '../protocol/handshake.js';
+import type { ResumeSession } from './resume.js';
 
 /** The connection actor. */
 export type ConnectionActor = ActorRefFrom<typeof connectionMachine>;
@@ -64,13 +65,15 @@ export interface PipelineParts {
   /** Presence control messages as received (built only while observed). */
   readonly controlMessages: Subject<RoomMessage>;
   readonly logger: ClientLogger;
+  /** The resume state, when the client resumes after drops (the links it opens share it). */
+  readonly resume?: ResumeSession;
 }
 
 /**
  * Where one websocket event goes; undefined when nowhere. Pure, synchronous
  * and allocation-light: it runs once per received message.
  */
-function routeLinkEvent(event: LinkEvent, logger: ClientLogger): Routed | undefined {
+function routeLinkEvent(event: LinkEvent, logger: ClientLogger, resume: ResumeSession | undefined): Routed | undefined {
   switch (event.type) {
     case 'transport.opened':
       return { to: 'connection', event: { type: 'transport.opened' }, port: { opened: true, link: event.link } };
@@ -90,7 +93,8 @@ function routeLinkEvent(event: LinkEvent, logger: ClientLogger): Routed | undefi
             return push.kind === 'presence' ? { to: 'messaging', event: push.event, control: push.message } : { to: 'user', message: push.message };
           }
           case MessageType.RoomReady:
-            return { to: 'connection', event: { type: 'room.ready_received', ...decodeRoomReady(data) } };
+            // The link has read the resume answer of this room_ready already.
+            return { to: 'connection', event: { type: 'room.ready_received', ...decodeRoomReady(data), ...(resume?.resumedNow === true ? { resumed: true } : {}) } };
           case MessageType.Connected: {
             const joined = decodeConnected(data);
             return joined === undefined ? undefined : { to: 'connection', event: { type: 'room.joined', ...joined } };
@@ -166,7 +170,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
     current.subscription.add(
       parts.openSocket().subscribe((event) => {
         if (event.type === 'transport.opened') current.link = event.link;
-        const routed = routeLinkEvent(event, logger);
+        const routed = routeLinkEvent(event, logger, parts.resume);
         if (routed !== undefined) deliver(routed);
       }),
     );
@@ -180,9 +184,13 @@ export function runPipeline(parts: PipelineParts): Subscription {
       case 'socket.close':
         closeSocket();
         return;
+      case 'connection.ended':
+        // Nothing will answer what is still pending across sockets.
+        parts.resume?.end();
+        toMessaging({ type: effect.type });
+        return;
       case 'connection.established':
       case 'connection.lost':
-      case 'connection.ended':
         toMessaging({ type: effect.type });
         return;
       case 'attributes.send':

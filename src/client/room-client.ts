@@ -31,6 +31,7 @@ import { runPipeline, type ClientLogger, type ConnectionActor, type MessagingAct
 import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
 import { roomUrl } from '../protocol/room-url.js';
 import type { RoomMessage } from './wire.js';
+import { ResumeSession, type ResumeOutcome } from './resume.js';
 
 /**
  * Options of {@link RoomClient}. `url`, `room` and `token` fall back on the
@@ -109,6 +110,16 @@ export interface RoomClientOptions {
    * @defaultValue console
    */
   logger?: ClientLogger;
+  /**
+   * Whether to come back as the same participant after a dropped connection
+   * (the resume extension, docs/PROTOCOL.md#extension-resumable-participants):
+   * the server keeps the session for its recovery window and replays what
+   * was sent meanwhile; every message reaches the app once, in order, and
+   * no send is lost or doubled. Servers without the extension ignore the
+   * ask, and the client reconnects as a new participant, as with `false`.
+   * @defaultValue true
+   */
+  resume?: boolean;
 }
 
 /** Default of {@link RoomClientOptions.sendWindow}. */
@@ -207,6 +218,15 @@ export class RoomClient {
    * subscribing.
    */
   readonly attemptFailed$: Observable<AttemptFailure>;
+  /**
+   * Each reconnect's outcome with the resume extension: resumed as the same
+   * participant (and how many missed messages were recovered), or not and
+   * why (the window passed, the server's buffer overflowed, the server has
+   * no such session or does not offer resuming), in which case the client
+   * joined as a new participant. Hot; completes when the client closes.
+   * Never emits with `resume: false`.
+   */
+  readonly resumed$: Observable<ResumeOutcome>;
 
   private readonly connection: ConnectionActor;
   private readonly messagingActor: MessagingActor;
@@ -217,6 +237,7 @@ export class RoomClient {
   private readonly closing = new Set<Promise<void>>();
   private readonly finished: Promise<void>;
   private started: Promise<void> | undefined;
+  private readonly resume: ResumeSession | undefined;
 
   constructor(options: RoomClientOptions = {}) {
     validateOptions(options);
@@ -248,12 +269,14 @@ export class RoomClient {
       resolveTarget: (to) => resolveRecipient(messagingActor, to),
     });
     const presenceActors = new PresenceActors(options.inspect);
+    const resume = options.resume === false ? undefined : new ResumeSession();
+    this.resume = resume;
     this.connection.start();
     this.messagingActor.start();
     const pipeline = runPipeline({
       connection: this.connection,
       messaging: this.messagingActor,
-      openSocket: () => openLink({ WebSocket, url, onClosing: (closed) => this.track(closed) }),
+      openSocket: () => openLink({ WebSocket, url, onClosing: (closed) => this.track(closed), ...(resume === undefined ? {} : { resume }) }),
       connectionCommands: this.connectionCommands,
       messagingCommands: this.messagingCommands,
       outbox,
@@ -261,7 +284,9 @@ export class RoomClient {
       messages: this.messages,
       controlMessages: this.controlMessages,
       logger,
+      ...(resume === undefined ? {} : { resume }),
     });
+    this.resumed$ = resume === undefined ? new Observable<ResumeOutcome>((subscriber) => void this.finished.then(() => subscriber.complete())) : resume.outcome$;
     this.connectionState$ = select(this.connection, connectionStateName);
     this.closeReason$ = select(this.connection, (snapshot) => snapshot.context.end).pipe(
       filter((end): end is ConnectionEnd => end !== undefined),
@@ -310,6 +335,11 @@ export class RoomClient {
   /** True while connected. */
   get isConnected(): boolean {
     return this.connectionState === 'connected';
+  }
+
+  /** Whether the current (or last) connection resumed the previous session: same participant id, nothing missed. */
+  get resumed(): boolean {
+    return this.connection.getSnapshot().context.resumed;
   }
 
   /** True once the connection has ended for good. */

@@ -11,6 +11,8 @@ export interface ParticipantView {
   readonly name: string;
   readonly role: string;
   readonly enabled: boolean;
+  /** Whether its connection dropped and it waits, within the recovery window, for its client to resume it (resumable participants only). */
+  readonly detached: boolean;
   readonly attributes: Readonly<Record<string, unknown>>;
   /** The cluster node that holds the connection, when clustered. */
   readonly node: string | null;

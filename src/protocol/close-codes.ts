@@ -43,6 +43,8 @@ export const CloseReason = {
   InternalError: 'internal server error',
   /** With {@link CloseCode.TokenExpired}. */
   TokenExpired: 'token expired',
+  /** With {@link CloseCode.Normal}: a resumable session moved to a newer connection (or its resume failed for good). */
+  Resumed: 'the session was resumed on another connection',
 } as const;
 
 /** HTTP statuses at the upgrade that no client retries: the token or the room name is wrong. */

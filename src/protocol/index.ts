@@ -39,6 +39,18 @@ export { ROOMS_PATH, TOKEN_QUERY_PARAMETER, TOKEN_SUBPROTOCOL_PREFIX, roomPath, 
 export { ACCOUNTS_PATH, CONNECT_ROUTE, API_KEY_GRANT, DEFAULT_API_KEY_PROJECT, connectPath, parseConnectPath } from './accounts.js';
 export type { RoomConnectionInfo } from './accounts.js';
 export { toBase64, decodeBase64Field, isStandardBase64 } from './base64.js';
+export {
+  RESUME_REQUEST_PARAMETER,
+  RESUME_KEY_PARAMETER,
+  RESUME_RECEIVED_PARAMETER,
+  RESUME_FIELD,
+  ResumeRefusal,
+  resumeQuery,
+  parseResumeAsk,
+  resumeAnswerField,
+  decodeResumeAnswer,
+} from './resume.js';
+export type { ResumeAsk, ResumeAnswer } from './resume.js';
 export { MESSAGING_TOOLKIT, MESSAGING_TOOLS, isMessagingTool, encodeInvoke, messageArguments } from './messaging.js';
 export type { MessagingTool } from './messaging.js';
 export { roomReadyHeader, connectedHeader, decodeRoomReady, decodeConnected } from './handshake.js';

@@ -25,6 +25,10 @@ import { createServerMetrics, type ServerMetrics } from './metrics/server-metric
 import { SERVER_DEFAULTS, resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
 import { WsConnection } from './ws-binding.js';
+import { ResumeRefusal, parseResumeAsk } from '../protocol/resume.js';
+import { nodeOfResumeKey } from './core/resumable-sessions.js';
+import { forwardResume } from './resume-forwarding.js';
+import type { ParticipantSession } from './core/participant-session.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
 
 /** Where a listening server is. */
@@ -84,6 +88,10 @@ class NodeRoomServer implements RoomServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
+  /** Clients whose resume this node forwards to their session's node. */
+  private readonly forwarded = new Set<WebSocket>();
+  /** The Redis directory, in a cluster. */
+  private readonly cluster: RedisRoomDirectory | undefined;
   private readonly metrics: ServerMetrics | undefined;
   private readonly publicUrl: string | undefined;
   private metricsListener: MetricsListener | undefined;
@@ -115,7 +123,18 @@ class NodeRoomServer implements RoomServer {
     const observers = [this.metrics?.observer, this.console?.observer, options.observer].filter((observer) => observer !== undefined);
     const observer = observers.length === 0 ? undefined : combineObservers(...observers);
     const directory = options.redis === undefined ? undefined : new RedisRoomDirectory(options.redis, this.limits, this.logger);
-    this.core = new RoomServerCore({ limits: this.limits, logger: this.logger, broadcastToSender: options.broadcastToSender ?? false, observer, clock: options.clock, wallClock: options.wallClock, timers: options.timers, directory });
+    this.cluster = directory;
+    this.core = new RoomServerCore({
+      limits: this.limits,
+      logger: this.logger,
+      broadcastToSender: options.broadcastToSender ?? false,
+      observer,
+      clock: options.clock,
+      wallClock: options.wallClock,
+      timers: options.timers,
+      directory,
+      ...(directory === undefined ? {} : { nodeId: directory.nodeId }),
+    });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -198,6 +217,10 @@ class NodeRoomServer implements RoomServer {
       }
     }
     this.bound = bound;
+    if (this.cluster !== undefined) {
+      const nodeUrl = typeof this.options.redis === 'object' ? this.options.redis.nodeUrl : undefined;
+      await this.cluster.advertise(nodeUrl ?? bound.url);
+    }
     this.startHeartbeat();
     this.logger.info({ url: bound.url, metrics: bound.metricsUrl }, 'room server listening');
     return bound;
@@ -224,9 +247,13 @@ class NodeRoomServer implements RoomServer {
     // Leave presence quietly: everyone is going, so nobody is told about anybody.
     for (const connection of this.connections) connection.mute();
     for (const connection of this.connections) connection.session?.closed();
+    // A single node's restart ends every session: the detached ones have no connection left to close.
+    this.core.endDetachedSessions();
     // ws.close, not connection.close: the binding would terminate a slow peer
     // after closeTimeoutMs, and shutdown gives every client timeoutMs instead.
     for (const connection of this.connections) if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
+    // A drop for the session's node (see resume-forwarding.ts), so the session there waits for a resume.
+    for (const client of this.forwarded) if (client.readyState === WebSocket.OPEN) client.close(code, reason);
     this.console?.close(code, reason);
     const deadline = setTimeout(() => {
       for (const connection of this.connections) connection.terminate();
@@ -288,6 +315,19 @@ class NodeRoomServer implements RoomServer {
     }
     if (this.closing) return refuse({ status: 503, reason: CloseReason.ShuttingDown });
     if (socket.destroyed) return;
+    // Extension: resumable participants. Official clients ask nothing and take the usual road.
+    const ask = parseResumeAsk(target.query);
+    let refusal: ResumeRefusal | undefined = ask?.malformed;
+    if (ask?.kind === 'resume') {
+      const session = this.core.findResumable(ask.key, target.roomName, token, ask.received);
+      if (typeof session !== 'string') {
+        // The session holds its place: no admission. ws completes the upgrade synchronously here.
+        this.wss.handleUpgrade(request, socket, head, (ws) => this.acceptResume(ws, request, session, token, ask.received, source));
+        return;
+      }
+      if (session === ResumeRefusal.Unknown && found !== undefined && (await this.forwardToNode(request, socket, head, ask.key, found.token, logger))) return;
+      refusal = session;
+    }
     const admission = await this.core.admit(target.roomName, token.name);
     if (isRefusal(admission)) return refuse(admission, 'warn');
     // ws gives up silently on a socket that died meanwhile: give the place back then.
@@ -305,12 +345,32 @@ class NodeRoomServer implements RoomServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       settled = true;
       socket.off('close', release);
-      this.accept(ws, request, admission, token, found?.source, source);
+      this.accept(ws, request, admission, token, found?.source, source, ask === undefined ? undefined : refusal === undefined ? {} : { refusal });
     });
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string): void {
-    const roomName = admission.room.name;
+  /** A resume whose key names another node: forwarded there, when that node can be reached. */
+  private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, key: string, token: string, logger: Logger): Promise<boolean> {
+    const node = nodeOfResumeKey(key);
+    if (this.cluster === undefined || node === undefined || node === this.cluster.nodeId) return false;
+    const nodeUrl = await this.cluster.nodeUrl(node);
+    if (nodeUrl === undefined || this.closing || socket.destroyed) return false;
+    return forwardResume({
+      nodeUrl,
+      request,
+      socket,
+      head,
+      token,
+      wss: this.wss,
+      logger,
+      piped: (client) => {
+        this.forwarded.add(client);
+        client.once('close', () => this.forwarded.delete(client));
+      },
+    });
+  }
+
+  private connectionFor(ws: WebSocket, roomName: string, token: VerifiedToken, source: string): { connection: WsConnection; logger: Logger } {
     // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
     const logger = this.logs.gate(this.logger.child({ room: logText(roomName), participantName: logText(token.name) }), source);
     const connection = new WsConnection(ws, {
@@ -323,9 +383,34 @@ class NodeRoomServer implements RoomServer {
     });
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));
-    const session = this.core.join({ admission, roomUrl: roomUrlUnder(this.baseUrl(request), roomName), token, connection });
+    return { connection, logger };
+  }
+
+  private roomUrlOf(request: IncomingMessage, roomName: string): string {
+    return roomUrlUnder(this.baseUrl(request), roomName);
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string, resume: { refusal?: ResumeRefusal } | undefined): void {
+    const roomName = admission.room.name;
+    const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+    const session = this.core.join({ admission, roomUrl: this.roomUrlOf(request, roomName), token, connection, ...(resume === undefined ? {} : { resume }) });
     connection.session = session;
-    logger.info({ participant: session.id, role: session.role, via: tokenSource }, 'participant connected');
+    logger.info({ participant: session.id, role: session.role, via: tokenSource, resumeRefused: resume?.refusal }, 'participant connected');
+  }
+
+  /** A resume the upgrade found possible: the session moves onto this socket. */
+  private acceptResume(ws: WebSocket, request: IncomingMessage, session: ParticipantSession, token: VerifiedToken, received: number, source: string): void {
+    const roomName = session.room.name;
+    const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+    const refusal = this.core.resume(session, { token, received, roomUrl: this.roomUrlOf(request, roomName), connection });
+    if (refusal !== undefined) {
+      // It ended in between: the client reconnects, is told why, and joins anew.
+      logger.info({ participant: session.id, reason: refusal }, 'resume failed after the upgrade');
+      connection.close(CloseCode.ServiceRestart, refusal);
+      return;
+    }
+    connection.session = session;
+    logger.info({ participant: session.id }, 'participant resumed');
   }
 }
 

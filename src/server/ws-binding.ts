@@ -141,7 +141,7 @@ export class WsConnection implements ParticipantConnection {
       if (this.partialTimer) clearTimeout(this.partialTimer);
       options.logger.info({ code, reason: logText(reason.toString()) }, 'connection closed');
       try {
-        this.session?.closed();
+        this.session?.connectionClosed(this, code);
       } catch (error) {
         options.logger.error({ err: error }, 'leaving the room failed');
       }

@@ -368,8 +368,15 @@ function memoryClient(options: Partial<ConstructorParameters<typeof RoomClient>[
 }
 
 describe('the pipeline over an in-memory websocket', () => {
-  it('opens the room URL with the token, routes the handshake, and answers requests by id', async () => {
+  it('asks for a resume key on the room URL by default (resume off: the URL of the official client)', async () => {
     const { client } = memoryClient();
+    void client.start().catch(() => undefined);
+    expect(MemorySocket.last!.url).toBe('ws://127.0.0.1:9/rooms/r?token=tok&roomstate_request_key=1');
+    await client.close();
+  });
+
+  it('opens the room URL with the token, routes the handshake, and answers requests by id', async () => {
+    const { client } = memoryClient({ resume: false });
     const started = client.start();
     const socket = MemorySocket.last!;
     expect(socket.url).toBe('ws://127.0.0.1:9/rooms/r?token=tok');
@@ -421,7 +428,8 @@ describe('the pipeline over an in-memory websocket', () => {
   });
 
   it('opens a fresh socket per attempt, numbering messages from 0 again', async () => {
-    const { client } = memoryClient({ retryDelay: () => 1 });
+    // Without resume: a server without the extension makes a resuming client a new participant too, but its ids go on.
+    const { client } = memoryClient({ retryDelay: () => 1, resume: false });
     const states = client.connectionState$.pipe(take(6), toArray());
     const allStates = firstValueFrom(states);
     const enabling = client.messaging.enable().catch((error: unknown) => error);

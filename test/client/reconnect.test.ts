@@ -177,13 +177,14 @@ describe('RoomClient across a server restart', () => {
   });
 });
 
-describe('RoomClient across a network cut (server stays up)', () => {
+// Without the resume extension (the behaviour against servers that do not offer it): see resume.test.ts for it.
+describe('RoomClient across a network cut (server stays up), resume off', () => {
   it('delivers direct sends queued during the outage to the same participant, in order', async () => {
     const { port } = await startRoomServer();
     const proxy = await startTcpProxy(port);
     proxies.add(proxy);
     const room = uniqueRoom();
-    const alice = await poolFor(proxy.url).enabled(room, 'alice', fast);
+    const alice = await poolFor(proxy.url).enabled(room, 'alice', { ...fast, resume: false });
     const bob = await poolFor(`ws://127.0.0.1:${port}`).enabled(room, 'bob');
     await waitUntil(() => alice.messaging.getParticipantByName('bob') !== null);
     const bobAtAlice = alice.messaging.getParticipantByName('bob')!;
@@ -215,7 +216,7 @@ describe('RoomClient across a network cut (server stays up)', () => {
     const proxy = await startTcpProxy(port);
     proxies.add(proxy);
     const room = uniqueRoom();
-    const alice = await poolFor(proxy.url).enabled(room, 'alice', fast);
+    const alice = await poolFor(proxy.url).enabled(room, 'alice', { ...fast, resume: false });
     const bob = await poolFor(`ws://127.0.0.1:${port}`).enabled(room, 'bob');
     await waitUntil(() => alice.messaging.getParticipantByName('bob') !== null);
     const atBob = record(bob.messaging.messages$);

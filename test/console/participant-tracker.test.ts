@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedSession } from '../../src/server/core/observer.js';
 import { LOG_LENGTH, ParticipantTracker } from '../../src/server/console/participant-tracker.js';
 
-function session(id: string, room: string): ObservedSession & { enabled: boolean; attributes: Record<string, unknown> } {
-  return { id, name: `name-${id}`, role: 'user', attributes: { name: `name-${id}` }, enabled: false, room: { name: room } };
+function session(id: string, room: string): ObservedSession & { enabled: boolean; detached: boolean; attributes: Record<string, unknown> } {
+  return { id, name: `name-${id}`, role: 'user', attributes: { name: `name-${id}` }, enabled: false, detached: false, room: { name: room } };
 }
 
 describe('ParticipantTracker', () => {
@@ -33,6 +33,21 @@ describe('ParticipantTracker', () => {
     tracker.observer.sessionTransition!(a, 'transport.closed', 'gone');
     expect(tracker.rooms().map((room) => room.name)).toEqual(['r2']);
     expect(tracker.log('a')).toEqual([]);
+  });
+
+  it('shows a resumable participant whose connection dropped as detached, and tells its viewers when that changes', () => {
+    const tracker = new ParticipantTracker();
+    const a = session('a', 'r1');
+    tracker.observer.sessionTransition!(a, 'xstate.init', { connected: 'enabled' });
+    const changes: string[] = [];
+    tracker.subscribe((change) => changes.push(change.kind === 'participant' ? `${change.participantId}` : change.kind));
+    a.detached = true;
+    tracker.observer.participantDetached!('r1', 'a');
+    expect(tracker.participant('a')?.detached).toBe(true);
+    a.detached = false;
+    tracker.observer.participantResumed!('r1', 'a', 3);
+    expect(tracker.participant('a')?.detached).toBe(false);
+    expect(changes).toEqual(['a', 'a']);
   });
 
   it('counts user messages (not presence or other requests) per room and turns them into rates per tick', () => {

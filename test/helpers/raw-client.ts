@@ -135,6 +135,9 @@ export class RawClient {
   roomReady: Record<string, unknown> = {};
   /** The `connected` header, after the handshake. */
   connected: Record<string, unknown> = {};
+  /** Messages received after `connected` (what a resuming client reports as `roomstate_received`). */
+  receivedSinceConnected = 0;
+  private sawConnected = false;
   /** Resolves when the socket closes, with code and reason. */
   readonly closed: Promise<CloseInfo>;
   /** Resolves when the socket opens; rejects when the upgrade fails. */
@@ -397,6 +400,8 @@ export class RawClient {
 
   private dispatch(message: ReceivedMessage): void {
     this.received.push(message);
+    if (this.sawConnected) this.receivedSinceConnected++;
+    else if (message.type === MessageType.Connected) this.sawConnected = true;
     if (message.type === MessageType.Connected && message.header) this.connected = message.header;
     else if (message.type === MessageType.MessagingSend && message.header) this.onMessagingPush(message);
     if (message.type === '__response__') {

@@ -94,7 +94,7 @@ describe('connection machine: connecting', () => {
     expect(actor.getSnapshot().hasTag('online')).toBe(true);
     expect(actor.getSnapshot().context.participantId).toBe('p1');
     expect(actor.getSnapshot().context.room).toEqual({ roomName: 'r', roomUrl: 'ws://x/rooms/r', sessionId: 's1' });
-    expect(emitted).toContainEqual({ type: 'connection.established', participantId: 'p1', reconnected: false });
+    expect(emitted).toContainEqual({ type: 'connection.established', participantId: 'p1', reconnected: false, resumed: false });
   });
 
   it.each([
@@ -220,7 +220,43 @@ describe('connection machine: reconnecting', () => {
     // Attributes go out before anyone is told the connection is back (so messaging.enable follows set_attributes).
     const last = emitted.slice(-2).map((e) => e.type);
     expect(last).toEqual(['attributes.send', 'connection.established']);
-    expect(emitted.at(-1)).toEqual({ type: 'connection.established', participantId: 'p2', reconnected: true });
+    expect(emitted.at(-1)).toEqual({ type: 'connection.established', participantId: 'p2', reconnected: true, resumed: false });
+  });
+
+  it('after a resume sends only the attributes set while offline, and says it resumed', () => {
+    const { actor, clock, emitted } = run();
+    actor.send({ type: 'connection.start' });
+    connect(actor, 'p1', { name: 'alice' });
+    actor.send({ type: 'attributes.set', attributes: { status: 'busy' } });
+    actor.send(closed(1006));
+    actor.send({ type: 'attributes.set', attributes: { mood: 'ok' } });
+    clock.increment(500);
+    actor.send({ type: 'transport.opened' });
+    actor.send({ ...ready, resumed: true });
+    actor.send(joined('p1', { name: 'alice', status: 'busy' }));
+    const snapshot = actor.getSnapshot();
+    expect(snapshot.context.resumed).toBe(true);
+    expect(snapshot.context.attributes).toEqual({ name: 'alice', status: 'busy', mood: 'ok' });
+    expect(emitted.slice(-2)).toEqual([
+      { type: 'attributes.send', attributes: { mood: 'ok' } },
+      { type: 'connection.established', participantId: 'p1', reconnected: true, resumed: true },
+    ]);
+    // The next drop that is not resumed re-sends everything again.
+    actor.send(closed(1006));
+    clock.increment(500);
+    connect(actor, 'p2', { name: 'alice' });
+    expect(actor.getSnapshot().context.resumed).toBe(false);
+    expect(emitted.filter((e) => e.type === 'attributes.send').at(-1)).toEqual({ type: 'attributes.send', attributes: { name: 'alice', status: 'busy', mood: 'ok' } });
+  });
+
+  it('a first connection never counts as resumed, whatever room_ready says', () => {
+    const { actor, emitted } = run();
+    actor.send({ type: 'connection.start' });
+    actor.send({ type: 'transport.opened' });
+    actor.send({ ...ready, resumed: true });
+    actor.send(joined('p1'));
+    expect(actor.getSnapshot().context.resumed).toBe(false);
+    expect(emitted).toContainEqual({ type: 'connection.established', participantId: 'p1', reconnected: false, resumed: false });
   });
 
   it('sends attributes set before start once connected, merged over the server ones', () => {

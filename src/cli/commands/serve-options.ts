@@ -32,6 +32,9 @@ export const LIMIT_FLAGS = [
   ['partialMessageTimeoutMs', '--partial-message-timeout-ms', 'longest a started message may go without a new packet, in ms'],
   ['maxConnectionsPerIdentity', '--max-connections-per-identity', 'connections one token name may hold in one room'],
   ['maxRoomsPerIdentity', '--max-rooms-per-identity', 'rooms one token name may be in at once'],
+  ['recoveryWindowMs', '--recovery-window', 'how long a resumable participant whose connection dropped is kept for its client to resume it, in ms'],
+  ['maxRecoveryBytes', '--max-recovery-bytes', 'bytes of sent messages held per resumable participant for a resume'],
+  ['maxRecoveryMessages', '--max-recovery-messages', 'messages held per resumable participant for a resume'],
 ] as const;
 
 /** One of the server limit names. */

@@ -33,11 +33,12 @@ export function renderRooms(root: HTMLElement, rooms: readonly RoomView[], selec
     const rows = room.participants.map((p) =>
       h(
         'tr',
-        { 'data-participant-id': p.id, 'data-enabled': String(p.enabled), class: p.id === selected ? 'selected' : '' },
+        { 'data-participant-id': p.id, 'data-enabled': String(p.enabled), 'data-detached': String(p.detached), class: p.id === selected ? 'selected' : '' },
         h('td', {}, p.name),
         h('td', {}, p.role),
         h('td', {}, h('code', {}, p.id)),
-        h('td', { class: 'messaging' }, p.enabled ? 'enabled' : 'disabled'),
+        // A resumable participant whose connection dropped is still in the room, waiting for its client.
+        h('td', { class: 'messaging' }, `${p.enabled ? 'enabled' : 'disabled'}${p.detached ? ' · detached, resumable' : ''}`),
         h('td', {}, attributeRows(p.attributes)),
         h('td', {}, p.node ?? ''),
       ),

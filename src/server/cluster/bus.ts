@@ -68,6 +68,11 @@ export class ClusterKeys {
     return `${this.prefix}:nodes`;
   }
 
+  /** Hash: node id -> the websocket URL other nodes reach it at (resumes forwarded to the session's node). */
+  get nodeUrls(): string {
+    return `${this.prefix}:node-urls`;
+  }
+
   /** Set of rooms with members on some node. */
   get rooms(): string {
     return `${this.prefix}:rooms`;

@@ -32,10 +32,16 @@ export interface RedisClusterOptions {
    * @defaultValue 'roomstate'
    */
   keyPrefix?: string;
+  /**
+   * The websocket URL other nodes reach this one at: a client resuming a
+   * session of this node on another one is forwarded here.
+   * @defaultValue the address the server listens on
+   */
+  nodeUrl?: string;
 }
 
 /** {@link RedisClusterOptions} with every default filled in: `url` for one server, or `cluster`. */
-export type ResolvedClusterOptions = Required<Omit<RedisClusterOptions, 'url' | 'cluster'>> &
+export type ResolvedClusterOptions = Required<Omit<RedisClusterOptions, 'url' | 'cluster' | 'nodeUrl'>> &
   ({ readonly url: string; readonly cluster?: undefined } | { readonly url?: undefined; readonly cluster: readonly string[] });
 
 /** Default lease and heartbeat: a killed node is cleared within 6.5 s. */

@@ -95,6 +95,16 @@ export class ClusterStore {
     return (await this.script('rsExpired', this.keys.nodes)) as string[];
   }
 
+  /** Records the URL other nodes reach `node` at. */
+  async advertise(node: string, url: string): Promise<void> {
+    await this.redis.hset(this.keys.nodeUrls, node, url);
+  }
+
+  /** The URL `node` advertised, if it is still listed. */
+  async nodeUrl(node: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.nodeUrls, node)) ?? undefined;
+  }
+
   /** Nodes holding a lease (expired or not). */
   leased(): Promise<string[]> {
     return this.redis.zrange(this.keys.nodes, 0, -1);
@@ -106,6 +116,7 @@ export class ClusterStore {
       const members = await this.nodeMembers(node);
       await Promise.all(Object.entries(members).map(([id, room]) => this.leave(room, id, node)));
       await this.redis.del(this.keys.nodeMembers(node));
+      await this.redis.hdel(this.keys.nodeUrls, node);
       await this.redis.zrem(this.keys.nodes, node);
     }
   }

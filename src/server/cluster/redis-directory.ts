@@ -70,6 +70,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   private resyncAgain = false;
   /** The last connection error, which says more than ioredis's "Connection is closed". */
   private lastError: Error | undefined;
+  /** The URL other nodes reach this one at, once listening. */
+  private advertised: string | undefined;
 
   constructor(
     options: string | RedisClusterOptions,
@@ -110,6 +112,18 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     this.heartbeat = setInterval(() => this.run(this.tick(), 'heartbeat'), this.options.heartbeatIntervalMs);
     this.heartbeat.unref();
     this.logger.info({ node: this.nodeId }, 'joined the cluster');
+  }
+
+  /** Makes this node reachable at `url` for resumes that land on another node. */
+  async advertise(url: string): Promise<void> {
+    this.advertised = url;
+    if (this.available) await this.store.advertise(this.nodeId, url).catch((error: unknown) => this.logger.warn({ err: error }, 'advertising the node URL failed; the next heartbeat retries'));
+  }
+
+  /** The URL node `node` advertised; undefined when unknown or Redis is away. */
+  async nodeUrl(node: string): Promise<string | undefined> {
+    if (!this.available) return undefined;
+    return this.store.nodeUrl(node).catch(() => undefined);
   }
 
   async reserve(roomName: string, id: string): Promise<Room | AdmissionRefusal> {
@@ -267,6 +281,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
       throw error;
     }
     this.beatingSince ??= Date.now();
+    // Renewed with the lease, so it comes back after Redis lost its data.
+    if (this.advertised !== undefined) await this.store.advertise(this.nodeId, this.advertised);
     // A lease that had to be created anew was lost (Redis restarted, or this node was reaped).
     if (fresh && this.registered) this.regained(true);
     this.registered = true;

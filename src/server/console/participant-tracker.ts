@@ -66,9 +66,9 @@ export class ParticipantTracker {
       traffic.messages++;
       traffic.bytes += bytes;
     },
-    attributesChanged: (room, participantId) => {
-      if (this.tracked.has(participantId)) this.emit({ kind: 'participant', participantId, room });
-    },
+    attributesChanged: (room, participantId) => this.changed(room, participantId),
+    participantDetached: (room, participantId) => this.changed(room, participantId),
+    participantResumed: (room, participantId) => this.changed(room, participantId),
   };
 
   /** Calls `listener` on every change; returns the unsubscribe. */
@@ -119,6 +119,11 @@ export class ParticipantTracker {
     return this.tracked.get(id)?.log ?? [];
   }
 
+  /** A tracked participant's fields changed (read live at the next view). */
+  private changed(room: string, participantId: string): void {
+    if (this.tracked.has(participantId)) this.emit({ kind: 'participant', participantId, room });
+  }
+
   private view({ session, states }: Tracked): ParticipantView {
     return {
       id: session.id,
@@ -126,6 +131,7 @@ export class ParticipantTracker {
       name: session.name,
       role: session.role,
       enabled: session.enabled,
+      detached: session.detached,
       attributes: session.attributes,
       node: this.node(),
       states,

@@ -73,6 +73,11 @@ export class InboundThrottle {
     this.throttle();
   }
 
+  /** Forgets held frames but keeps the debt (a resumable session's connection dropped; its client re-sends). */
+  discardBacklog(): void {
+    this.backlog = [];
+  }
+
   /** Forgets held frames and cancels the timer (the connection is gone). */
   stop(): void {
     this.stopped = true;

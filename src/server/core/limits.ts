@@ -135,6 +135,25 @@ export interface RoomServerLimits {
    * @defaultValue 64
    */
   maxRoomsPerIdentity: number;
+  /**
+   * How long a resumable session (a client that asked for a resume key) is
+   * kept, detached, after its connection dropped, waiting for the client to
+   * resume it; then it ends and the room sees it leave.
+   * @defaultValue 120000
+   */
+  recoveryWindowMs: number;
+  /**
+   * Bytes of sent messages held per resumable session for a resume. While
+   * detached, one more ends the session (the client is told why when it
+   * comes back, and joins anew).
+   * @defaultValue 8388608 (8 MiB)
+   */
+  maxRecoveryBytes: number;
+  /**
+   * Messages held per resumable session for a resume; as `maxRecoveryBytes`, by count.
+   * @defaultValue 10000
+   */
+  maxRecoveryMessages: number;
 }
 
 /** Default {@link RoomServerLimits}. */
@@ -157,6 +176,9 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   partialMessageTimeoutMs: 30_000,
   maxConnectionsPerIdentity: 16,
   maxRoomsPerIdentity: 64,
+  recoveryWindowMs: 120_000,
+  maxRecoveryBytes: 8 * 1024 * 1024,
+  maxRecoveryMessages: 10_000,
 });
 
 /** Merges partial limits over the defaults, rejecting nonsense values. */

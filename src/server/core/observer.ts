@@ -22,6 +22,8 @@ export interface ObservedSession {
   readonly attributes: Readonly<Record<string, unknown>>;
   /** Whether messaging is enabled. */
   readonly enabled: boolean;
+  /** Whether the connection dropped and the session waits for its client to resume it. */
+  readonly detached: boolean;
   readonly room: { readonly name: string };
 }
 
@@ -48,6 +50,10 @@ export interface ServerObserver {
   participantJoined(room: string, participantId: string): void;
   /** A participant left `room` (closed, dropped or kicked). */
   participantLeft(room: string, participantId: string): void;
+  /** A resumable participant's connection dropped: it stays in `room`, detached, for the recovery window. */
+  participantDetached(room: string, participantId: string): void;
+  /** A detached (or still attached) resumable participant resumed on a new connection; `replayed` messages were sent again. */
+  participantResumed(room: string, participantId: string, replayed: number): void;
   /** A participant enabled messaging. */
   messagingEnabled(room: string, participantId: string): void;
   /** A participant disabled messaging (or left while enabled). */
@@ -74,6 +80,8 @@ export const noopObserver: ServerObserver = Object.freeze({
   logLineSuppressed: ignore,
   participantJoined: ignore,
   participantLeft: ignore,
+  participantDetached: ignore,
+  participantResumed: ignore,
   messagingEnabled: ignore,
   messagingDisabled: ignore,
   attributesChanged: ignore,

@@ -8,6 +8,7 @@ import { participantSessionMachine } from '../../../machines/participant-session
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
 import { CloseCode, CloseReason } from '../../protocol/close-codes.js';
 import { connectedHeader, roomReadyHeader } from '../../protocol/handshake.js';
+import { RESUME_FIELD, ResumeRefusal, resumeAnswerField, type ResumeAnswer } from '../../protocol/resume.js';
 import { participantAttributesBodyJson, participantDisabledBodyJson, participantEnabledBodyJson } from '../../protocol/presence.js';
 import type { MessagingPermissions, VerifiedToken } from '../../auth/token.js';
 import type { CoreContext, ParticipantConnection } from './context.js';
@@ -19,6 +20,8 @@ import type { PresenceChange, RoomMember } from './room-member.js';
 import type { Flow, Schedulable } from './fair-scheduler.js';
 import { InboundThrottle } from './inbound-throttle.js';
 import { handleMessage } from './request-handler.js';
+import { RecoveryBuffer } from './recovery.js';
+import type { ResumableSessions } from './resumable-sessions.js';
 import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
 
 /** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
@@ -40,6 +43,11 @@ export interface SessionInit {
   readonly streams: StreamRelay;
   /** Called once when the session ends. */
   readonly onClosed?: () => void;
+  /**
+   * Set when the client asked for a resume key (docs/PROTOCOL.md#extension-resumable-participants):
+   * the session's key, the node's registry, and why a resume the client asked for was refused.
+   */
+  readonly resume?: { readonly key: string; readonly sessions: ResumableSessions<ParticipantSession>; readonly refusal?: ResumeRefusal };
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
@@ -63,6 +71,12 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** The node's messaging stream relay. */
   readonly streams: StreamRelay;
 
+  /** The connection written to: replaced when a resumable session is resumed. */
+  private connection: ParticipantConnection;
+  /** Sent messages held for a resume; undefined for sessions that did not ask for one (they pay nothing). */
+  private readonly recovery: RecoveryBuffer | undefined;
+  /** Why the session ended, for a resume that comes too late. */
+  private ending: ResumeRefusal = ResumeRefusal.Unknown;
   private readonly reassembler: PacketReassembler;
   private readonly throttle: InboundThrottle;
   private readonly actor: Actor<typeof participantSessionMachine>;
@@ -92,6 +106,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.prefix = messagingPrefix(init.id);
     this.streams = init.streams;
     this.attributes = { name: init.token.name };
+    this.connection = init.connection;
+    if (init.resume !== undefined) {
+      this.recovery = new RecoveryBuffer(limits);
+      init.resume.sessions.add(init.resume.key, this);
+    }
     this.reassembler = new PacketReassembler({
       maxMessageBytes: limits.maxMessageBytes,
       maxTypeBytes: limits.maxTypeBytes,
@@ -141,6 +160,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     return this.open;
   }
 
+  /** Whether the session lost its connection and waits, within the recovery window, for its client to resume it. */
+  get detached(): boolean {
+    return this.recovery !== undefined && this.recovery.detached;
+  }
+
   /** Whether messaging is enabled: the room's roster, the one record of presence, holds this session. */
   get enabled(): boolean {
     return this.room !== undefined && this.room.enabledMember(this.id) === this;
@@ -152,15 +176,119 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.actor.start();
     this.context.observer.participantJoined(room.name, this.id);
     this.streams.attach(this);
-    const { encoder } = this.context;
-    this.deliver(encoder.push(MessageType.RoomReady, roomReadyHeader({ roomName: room.name, roomUrl: this.init.roomUrl, sessionId: this.init.sessionId })));
-    this.deliver(encoder.push(MessageType.Connected, connectedHeader({ participantId: this.id, attributes: this.attributes })));
+    const resume = this.init.resume;
+    // The handshake is not numbered: the recovery sequence starts after `connected`.
+    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, this.init.sessionId, this.init.roomUrl);
     if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
   }
 
-  /** Delivers frames to this participant, unless its connection is closing. */
+  private sendHandshake(connection: ParticipantConnection, answer: ResumeAnswer | undefined, sessionId: string, roomUrl: string): void {
+    if (!this.open) return;
+    const { encoder } = this.context;
+    const header = roomReadyHeader({ roomName: this.room.name, roomUrl, sessionId });
+    if (answer !== undefined) header[RESUME_FIELD] = resumeAnswerField(answer);
+    connection.send(encoder.push(MessageType.RoomReady, header));
+    connection.send(encoder.push(MessageType.Connected, connectedHeader({ participantId: this.id, attributes: this.attributes })));
+  }
+
+  /** Delivers frames to this participant, unless its connection is closing; held for a resume when the session has a key. */
   deliver(message: OutgoingMessage): void {
-    if (this.open) this.init.connection.send(message);
+    if (!this.open) return;
+    const recovery = this.recovery;
+    if (recovery === undefined) {
+      this.connection.send(message);
+      return;
+    }
+    if (this.ending === ResumeRefusal.Overflow) return;
+    if (!recovery.push(message)) {
+      // Not ended here: a fan-out may be iterating the room.
+      this.ending = ResumeRefusal.Overflow;
+      queueMicrotask(() => this.closed());
+      return;
+    }
+    if (!recovery.detached) this.connection.send(message);
+  }
+
+  /**
+   * The connection `connection` closed with `code`. A resumable session
+   * whose connection dropped (1006: no close frame, as after a network cut
+   * or a missed heartbeat) waits detached for a resume; any other ends (a
+   * close frame, 1000 or 1001 "going away" when a page closes, is a leave).
+   * A connection the session was moved off is ignored.
+   */
+  connectionClosed(connection: ParticipantConnection, code: number): void {
+    if (connection !== this.connection || !this.open) return;
+    const recovery = this.recovery;
+    if (recovery === undefined || recovery.detached || code !== CloseCode.Abnormal) {
+      this.closed();
+      return;
+    }
+    this.dropInput();
+    recovery.detach();
+    this.init.resume!.sessions.detached(this.init.resume!.key);
+    this.context.observer.participantDetached(this.room.name, this.id);
+  }
+
+  /** Forgets what was read from a connection that is gone: half a message, frames not yet handled (the client re-sends them). */
+  private dropInput(): void {
+    this.throttle.discardBacklog();
+    this.held = [];
+    this.pauses &= ~PAUSED_FOR_FAIRNESS;
+    this.reassembler.reset();
+    if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
+    this.partialTimer = undefined;
+  }
+
+  /**
+   * Resumes this session on `connection` for a client that received
+   * `received` messages: sends `room_ready` (with the answer) and
+   * `connected`, then the messages it missed, in order. Returns why not
+   * instead; a refusal that no later resume can cure ends the session.
+   */
+  resumeOn(connection: ParticipantConnection, token: VerifiedToken, received: number, sessionId: string, roomUrl: string): ResumeRefusal | undefined {
+    const refusal = this.resumeRefusal(token, received);
+    if (refusal !== undefined) return refusal;
+    const recovery = this.recovery!;
+    const wasAttached = !recovery.detached;
+    const replay = recovery.resume(received) as OutgoingMessage[];
+    const old = this.connection;
+    this.dropInput();
+    this.connection = connection;
+    this.init.resume!.sessions.attached(this.init.resume!.key);
+    // A connection the server still thought alive: this one takes over, and the old one's close is ignored.
+    if (wasAttached) old.close(CloseCode.Normal, CloseReason.Resumed);
+    if (this.pauses !== 0) connection.pause();
+    this.sendHandshake(connection, { key: this.init.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
+    for (const message of replay) connection.send(message);
+    if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (token.expiresAt !== undefined) this.armExpiry(token.expiresAt);
+    this.context.observer.participantResumed(this.room.name, this.id, replay.length);
+    return undefined;
+  }
+
+  /**
+   * Why a client with `token` that received `received` messages cannot
+   * resume this session; undefined when it can. A gap (messages it missed
+   * were let go) or an impossible count ends the session: that client joins
+   * anew, and its old self must not linger for the window.
+   */
+  resumeRefusal(token: VerifiedToken, received: number): ResumeRefusal | undefined {
+    const recovery = this.recovery;
+    if (recovery === undefined || !this.open || this.ending !== ResumeRefusal.Unknown) return this.ending;
+    if (token.name !== this.name || token.role !== this.role) return ResumeRefusal.Mismatch;
+    const refusal = recovery.check(received);
+    if (refusal !== undefined) {
+      this.ending = refusal;
+      this.kick(CloseCode.Normal, CloseReason.Resumed);
+    }
+    return refusal;
+  }
+
+  /** Ends a detached session whose recovery window passed: it leaves the room as a closed one does. */
+  expire(reason: ResumeRefusal): void {
+    if (this.ending === ResumeRefusal.Unknown) this.ending = reason;
+    this.closed();
   }
 
   /**
@@ -210,13 +338,13 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private pauseReading(reason: number): void {
     const was = this.pauses;
     this.pauses |= reason;
-    if (was === 0 && this.open) this.init.connection.pause();
+    if (was === 0 && this.open) this.connection.pause();
   }
 
   private resumeReading(reason: number): void {
     if ((this.pauses & reason) === 0) return;
     this.pauses &= ~reason;
-    if (this.pauses === 0 && this.open) this.init.connection.resume();
+    if (this.pauses === 0 && this.open) this.connection.resume();
   }
 
   private handleFrame(frame: Uint8Array): void {
@@ -234,7 +362,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       }
       return;
     }
-    if (message !== undefined) handleMessage(this, message);
+    if (message !== undefined) {
+      // A request re-sent after a resume that was handled before the drop is not handled twice.
+      if (this.recovery !== undefined && !this.recovery.admit(message)) return;
+      handleMessage(this, message);
+    }
     else if (this.reassembler.pending && this.partialTimer === undefined) this.armPartialTimeout(this.context.limits.partialMessageTimeoutMs);
   }
 
@@ -278,7 +410,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   kick(code: number, reason: string): void {
     if (!this.open) return;
     this.closed();
-    this.init.connection.close(code, reason);
+    this.connection.close(code, reason);
   }
 
   /** The connection is gone (or going): leave the room and announce it. Idempotent. */
@@ -291,6 +423,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
     this.init.onClosed?.();
+    if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
     this.streams.detach(this);
     this.actor.send({ type: 'transport.closed' });
     this.actor.stop();

@@ -15,6 +15,8 @@ import { InMemoryRoomDirectory, isRefusal, type AdmissionRefusal, type Directory
 import { noopObserver, type ServerObserver } from './observer.js';
 import { monotonicClock, realTimers, systemWallClock, type Clock, type Timers } from './token-bucket.js';
 import { TurnQueue, flushTurnQueues } from './turn-queue.js';
+import { ResumableSessions, newResumeKey } from './resumable-sessions.js';
+import { ResumeRefusal } from '../../protocol/resume.js';
 import type { PresenceSource } from './context.js';
 
 /** Options of a {@link RoomServerCore}. */
@@ -54,6 +56,11 @@ export interface RoomServerCoreOptions {
    */
   timers?: Timers;
   /**
+   * This node's id in a cluster: resume keys carry it, so a resume that lands on another node is forwarded here.
+   * @defaultValue none (one node)
+   */
+  nodeId?: string;
+  /**
    * Listener of requests, deliveries, errors and lifecycle (metrics, console).
    * @defaultValue {@link noopObserver}
    */
@@ -80,6 +87,24 @@ export interface JoinRequest {
   token: VerifiedToken;
   /** The connection to write to. */
   connection: ParticipantConnection;
+  /**
+   * Set when the client asked for a resume key: the session gets one and
+   * holds what it is sent; `refusal` says why the resume it asked for (if
+   * any) was refused.
+   */
+  resume?: { refusal?: ResumeRefusal };
+}
+
+/** A client resuming a session (see {@link RoomServerCore.resume}). */
+export interface ResumeRequest {
+  /** The verified token of the new connection: its name must be the session's. */
+  token: VerifiedToken;
+  /** Session messages the client received. */
+  received: number;
+  /** The room URL reported in `room_ready`. */
+  roomUrl: string;
+  /** The new connection. */
+  connection: ParticipantConnection;
 }
 
 /**
@@ -100,6 +125,9 @@ export class RoomServerCore {
   private readonly createId: () => string;
   private readonly identities: IdentityLimits;
   private readonly streams: MessagingStreamRelay;
+  /** Resumable sessions of this node, by key. */
+  private readonly resumable: ResumableSessions<ParticipantSession>;
+  private readonly nodeId: string | undefined;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -120,6 +148,25 @@ export class RoomServerCore {
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
     this.streams = new MessagingStreamRelay(this.context.timers, this.createId);
+    this.resumable = new ResumableSessions(this.context.timers, () => limits.recoveryWindowMs);
+    this.nodeId = options.nodeId;
+  }
+
+  /**
+   * The session that resume key `key` names in `roomName` for `identity`,
+   * or why there is none (checked at the upgrade, before the socket is
+   * accepted; the client then joins anew and is told the reason).
+   */
+  findResumable(key: string, roomName: string, token: VerifiedToken, received: number): ParticipantSession | ResumeRefusal {
+    const session = this.resumable.find(key);
+    if (typeof session === 'string') return session;
+    if (session.room.name !== roomName) return ResumeRefusal.Mismatch;
+    return session.resumeRefusal(token, received) ?? session;
+  }
+
+  /** Moves session `session` (from {@link findResumable}) onto a new connection and replays what its client missed; or says why not. */
+  resume(session: ParticipantSession, request: ResumeRequest): ResumeRefusal | undefined {
+    return session.resumeOn(request.connection, request.token, request.received, this.createId(), request.roomUrl);
   }
 
   /**
@@ -160,9 +207,15 @@ export class RoomServerCore {
       connection: request.connection,
       streams: this.streams,
       onClosed: () => this.identities.remove(identity, room.name),
+      ...(request.resume === undefined ? {} : { resume: { key: newResumeKey(this.nodeId), sessions: this.resumable, ...request.resume } }),
     });
     session.start(room);
     return session;
+  }
+
+  /** Ends the resumable sessions that wait detached (shutdown; the attached ones end with their connections). */
+  endDetachedSessions(): void {
+    this.resumable.endAll();
   }
 
   /** Room, participant and messaging-enabled counts. */

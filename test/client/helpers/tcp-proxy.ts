@@ -16,6 +16,10 @@ export interface TcpProxy {
   readonly url: string;
   /** Connections forwarded so far. */
   readonly accepted: number;
+  /** Calls of {@link drop} so far. */
+  readonly drops: number;
+  /** Forwards new connections to `port` from now on (another node of a cluster). */
+  retarget(port: number): void;
   /** Refuse new connections until {@link resume}. */
   pause(): void;
   /** Accept (and forward) new connections again. */
@@ -34,13 +38,15 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let paused = false;
   let holding = false;
   let accepted = 0;
+  let drops = 0;
+  let target = targetPort;
   const server: Server = createServer((client) => {
     if (paused) {
       client.destroy();
       return;
     }
     accepted++;
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(target, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const end = (): void => {
@@ -58,6 +64,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const drop = (): void => {
+    drops++;
     for (const [client, upstream] of [...pairs]) {
       client.destroy();
       upstream.destroy();
@@ -71,6 +78,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     get accepted() {
       return accepted;
     },
+    get drops() {
+      return drops;
+    },
+    retarget: (port) => {
+      target = port;
+    },
     pause: () => {
       paused = true;
     },
@@ -83,6 +96,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     drop,
     close: async () => {
       drop();
+      drops--;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
