@@ -25,7 +25,7 @@
  * @packageDocumentation
  */
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import { PresenceRoster, type PresenceEntry, type PresenceParticipant } from './presence.js';
+import { PresenceRoster, withAttributes, type PresenceEntry, type PresenceParticipant } from './presence.js';
 
 /** Default time allowed between asking to enable and the `messaging.enabled` snapshot. */
 export const ENABLE_TIMEOUT_MS = 30_000;
@@ -47,7 +47,12 @@ export type OutboxRejection =
 
 /** What the messaging machine knows. */
 export interface MessagingContext {
-  /** Presence: the remote participants, by participant id. */
+  /**
+   * Presence: the remote participants, by participant id. Entries keep the
+   * attribute objects of the events that brought them (not copies: in a
+   * room of n, n clients would copy n^2 of them), so senders hand over
+   * attribute objects they no longer change, as the decoder does.
+   */
   readonly participants: PresenceRoster;
   /** Appearances so far: the next {@link PresenceEntry.key}. */
   readonly appeared: number;
@@ -189,7 +194,7 @@ export const messagingMachine = setup({
           kept.push(entry);
           continue;
         }
-        const updated: PresenceEntry = { ...entry, attributes: { ...fresh.attributes } };
+        const updated = withAttributes(entry, fresh.attributes);
         kept.push(updated);
         enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
       }
@@ -197,7 +202,7 @@ export const messagingMachine = setup({
       const added: PresenceEntry[] = [];
       for (const participant of event.participants) {
         if (current.get(participant.id) !== undefined) continue;
-        added.push({ id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: appeared++ });
+        added.push({ id: participant.id, role: participant.role, attributes: participant.attributes, key: appeared++ });
       }
       if (added.length > 0) membershipChanged = true;
       const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
@@ -221,14 +226,14 @@ export const messagingMachine = setup({
             const participant = push.participant;
             const known = participants.get(participant.id);
             if (known === undefined) {
-              const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: appeared++ };
+              const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: participant.attributes, key: appeared++ };
               participants = participants.with(entry);
               enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
               break;
             }
             const changed = changedKeys(known.attributes, participant.attributes);
             if (changed === undefined) break;
-            const updated: PresenceEntry = { ...known, attributes: { ...participant.attributes } };
+            const updated = withAttributes(known, participant.attributes);
             participants = participants.with(updated);
             enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
             break;
@@ -244,7 +249,7 @@ export const messagingMachine = setup({
           case 'participant.attributes_changed': {
             const entry = participants.get(push.participantId);
             if (entry === undefined) break;
-            const updated: PresenceEntry = { ...entry, attributes: { ...entry.attributes, ...push.attributes } };
+            const updated = withAttributes(entry, { ...entry.attributes, ...push.attributes });
             participants = participants.with(updated);
             enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event' });
             break;

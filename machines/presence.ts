@@ -36,6 +36,24 @@ export interface PresenceEntry extends PresenceParticipant {
    * back (or is re-added by a fresh snapshot) gets a new key. Orders the roster.
    */
   readonly key: number;
+  /**
+   * The entry this appearance began with; absent on that first entry
+   * itself. An attribute update replaces the entry but keeps its appearance,
+   * so `first ?? entry` is the same object for the whole appearance: the
+   * client keys its participant objects on it (in a `WeakMap`, so they go
+   * when the appearance has gone and nobody holds them).
+   */
+  readonly first?: PresenceEntry;
+}
+
+/** The stable object of `entry`'s appearance (see {@link PresenceEntry.first}). */
+export function appearanceOf(entry: PresenceEntry): PresenceEntry {
+  return entry.first ?? entry;
+}
+
+/** `entry` with new attributes, the same appearance. */
+export function withAttributes(entry: PresenceEntry, attributes: Readonly<Record<string, unknown>>): PresenceEntry {
+  return { id: entry.id, role: entry.role, attributes, key: entry.key, first: appearanceOf(entry) };
 }
 
 /**

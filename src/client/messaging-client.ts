@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { Observable, filter, firstValueFrom, map, merge, type Subscription } from 'rxjs';
-import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
+import { appearanceOf, type MessagingEvent, type MessagingStateName, type PresenceEntry, type PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import { topStateName } from './state-name.js';
@@ -137,10 +137,14 @@ export class MessagingClient {
   /** A participant's attributes changed. */
   readonly participantAttributesUpdated$: Observable<ParticipantAttributesUpdate>;
 
-  /** The participant objects handed out so far, by appearance key, while present. */
-  private readonly wrappers = new Map<number, RemoteParticipant>();
-  /** Keys of participants that left, dropped from `wrappers` once their removal has been reported. */
-  private departed: number[] = [];
+  /**
+   * The participant object of each appearance handed out, keyed by the
+   * appearance's roster entry (see {@link appearanceOf}): derived from the
+   * roster, it holds nobody. An entry goes with its appearance once that
+   * has left the roster and nobody holds the participant object; while
+   * anyone does, the same object comes back.
+   */
+  private readonly wrappers = new WeakMap<PresenceEntry, RemoteParticipant>();
   private readonly presence: PresenceSource;
   private readonly departures: Subscription;
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
@@ -167,31 +171,19 @@ export class MessagingClient {
       map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
     );
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
-    this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.depart(event.participant));
+    this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.wrappers.get(appearanceOf(event.participant))?.markGone(event.participant));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
   /** The one participant object of this appearance of `entry`'s participant. */
   private wrap(entry: PresenceEntry): RemoteParticipant {
-    let participant = this.wrappers.get(entry.key);
+    const appearance = appearanceOf(entry);
+    let participant = this.wrappers.get(appearance);
     if (participant === undefined) {
-      participant = new RemoteParticipant(entry, this.presence);
-      this.wrappers.set(entry.key, participant);
+      participant = new RemoteParticipant(appearance, this.presence);
+      this.wrappers.set(appearance, participant);
     }
     return participant;
-  }
-
-  private depart(entry: PresenceEntry): void {
-    this.wrappers.get(entry.key)?.markGone(entry);
-    // Kept until the current notification is over, so every listener of this
-    // removal gets the same object as the listeners of its addition did.
-    if (this.departed.push(entry.key) === 1) {
-      queueMicrotask(() => {
-        const keys = this.departed;
-        this.departed = [];
-        for (const key of keys) this.wrappers.delete(key);
-      });
-    }
   }
 
   /**
