@@ -25,7 +25,7 @@
  * @packageDocumentation
  */
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import { PresenceRoster, withAttributes, type PresenceEntry, type PresenceParticipant } from './presence.js';
+import { PresenceRoster, appearance, withAttributes, type PresenceEntry, type PresenceParticipant } from './presence.js';
 
 /** Default time allowed between asking to enable and the `messaging.enabled` snapshot. */
 export const ENABLE_TIMEOUT_MS = 30_000;
@@ -202,7 +202,7 @@ export const messagingMachine = setup({
       const added: PresenceEntry[] = [];
       for (const participant of event.participants) {
         if (current.get(participant.id) !== undefined) continue;
-        added.push({ id: participant.id, role: participant.role, attributes: participant.attributes, key: appeared++ });
+        added.push(appearance(participant, appeared++));
       }
       if (added.length > 0) membershipChanged = true;
       const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
@@ -226,7 +226,7 @@ export const messagingMachine = setup({
             const participant = push.participant;
             const known = participants.get(participant.id);
             if (known === undefined) {
-              const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: participant.attributes, key: appeared++ };
+              const entry = appearance(participant, appeared++);
               participants = participants.with(entry);
               enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
               break;

@@ -137,14 +137,6 @@ export class MessagingClient {
   /** A participant's attributes changed. */
   readonly participantAttributesUpdated$: Observable<ParticipantAttributesUpdate>;
 
-  /**
-   * The participant object of each appearance handed out, keyed by the
-   * appearance's roster entry (see {@link appearanceOf}): derived from the
-   * roster, it holds nobody. An entry goes with its appearance once that
-   * has left the roster and nobody holds the participant object; while
-   * anyone does, the same object comes back.
-   */
-  private readonly wrappers = new WeakMap<PresenceEntry, RemoteParticipant>();
   private readonly presence: PresenceSource;
   private readonly departures: Subscription;
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
@@ -171,19 +163,18 @@ export class MessagingClient {
       map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
     );
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
-    this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.wrappers.get(appearanceOf(event.participant))?.markGone(event.participant));
+    this.departures = emitted(actor, 'participant.removed').subscribe((event) => (appearanceOf(event.participant).view as RemoteParticipant | undefined)?.markGone(event.participant));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
-  /** The one participant object of this appearance of `entry`'s participant. */
+  /**
+   * The one participant object of this appearance of `entry`'s participant:
+   * made on first use and kept in the appearance's roster entry (its `view`
+   * slot), so it lives exactly as long as anyone holds it or the entry.
+   */
   private wrap(entry: PresenceEntry): RemoteParticipant {
-    const appearance = appearanceOf(entry);
-    let participant = this.wrappers.get(appearance);
-    if (participant === undefined) {
-      participant = new RemoteParticipant(appearance, this.presence);
-      this.wrappers.set(appearance, participant);
-    }
-    return participant;
+    const first = appearanceOf(entry);
+    return (first.view as RemoteParticipant | undefined) ?? (first.view = new RemoteParticipant(entry, this.presence));
   }
 
   /**
