@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { Observable, filter, firstValueFrom, map, merge, type Subscription } from 'rxjs';
+import { Observable, filter, firstValueFrom, map, merge, shareReplay } from 'rxjs';
 import { appearanceOf, type MessagingEvent, type MessagingStateName, type PresenceEntry, type PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
@@ -124,21 +124,52 @@ function validateMessage(type: unknown, message: unknown, attachment: unknown): 
  * ```
  */
 export class MessagingClient {
-  /** 'disabled' | 'enabling' | 'enabled' | 'disabling' | 'closed', replayed. */
-  readonly state$: Observable<MessagingStateName>;
   /** User messages (presence control messages never appear here). */
   readonly messages$: Observable<RoomMessage>;
-  /** The current remote participants, replayed to late subscribers. */
-  readonly participants$: Observable<readonly RemoteParticipant[]>;
+
+  // The streams below are made on first read: a process running many clients pays for none it does not use.
+  private readonly streams: {
+    state?: Observable<MessagingStateName>;
+    participants?: Observable<readonly RemoteParticipant[]>;
+    added?: Observable<RemoteParticipant>;
+    removed?: Observable<RemoteParticipant>;
+    updated?: Observable<ParticipantAttributesUpdate>;
+  } = {};
+
+  /** 'disabled' | 'enabling' | 'enabled' | 'disabling' | 'closed', replayed. */
+  get state$(): Observable<MessagingStateName> {
+    return (this.streams.state ??= select(this.parts.actor, messagingStateName));
+  }
+
+  /**
+   * The current remote participants, in order of appearance, replayed to
+   * late subscribers. Kept up to date from the roster's changes (the new
+   * list is the last one without who left, plus who came), one list per
+   * step however many changes it made; never rebuilt from the roster.
+   */
+  get participants$(): Observable<readonly RemoteParticipant[]> {
+    return (this.streams.participants ??= this.participantList());
+  }
+
   /** A participant enabled messaging (or appeared in a fresh presence snapshot). */
-  readonly participantAdded$: Observable<RemoteParticipant>;
+  get participantAdded$(): Observable<RemoteParticipant> {
+    return (this.streams.added ??= emitted(this.parts.actor, 'participant.added').pipe(map((event) => this.wrap(event.participant))));
+  }
+
   /** A participant left (disabled messaging, disconnected, or presence was cleared). */
-  readonly participantRemoved$: Observable<RemoteParticipant>;
+  get participantRemoved$(): Observable<RemoteParticipant> {
+    return (this.streams.removed ??= emitted(this.parts.actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant))));
+  }
+
   /** A participant's attributes changed. */
-  readonly participantAttributesUpdated$: Observable<ParticipantAttributesUpdate>;
+  get participantAttributesUpdated$(): Observable<ParticipantAttributesUpdate> {
+    return (this.streams.updated ??= emitted(this.parts.actor, 'participant.attributes_updated').pipe(
+      map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
+    ));
+  }
 
   private readonly presence: PresenceSource;
-  private readonly departures: Subscription;
+  private readonly departures: { unsubscribe(): void };
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
 
   constructor(private readonly parts: MessagingClientParts) {
@@ -151,20 +182,47 @@ export class MessagingClient {
         return entry === undefined ? undefined : parts.presenceActors.actorOf(entry);
       },
     };
-    this.state$ = select(actor, messagingStateName);
     this.messages$ = parts.messages;
-    // Lists are built only for subscribers, and only when membership changed.
-    this.participants$ = select(actor, (snapshot) => snapshot.context.participants, sameMembers).pipe(
-      map((roster) => roster.list().map((entry) => this.wrap(entry))),
-    );
-    this.participantAdded$ = emitted(actor, 'participant.added').pipe(map((event) => this.wrap(event.participant)));
-    this.participantRemoved$ = emitted(actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant)));
-    this.participantAttributesUpdated$ = emitted(actor, 'participant.attributes_updated').pipe(
-      map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
-    );
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
-    this.departures = emitted(actor, 'participant.removed').subscribe((event) => (appearanceOf(event.participant).view as RemoteParticipant | undefined)?.markGone(event.participant));
+    this.departures = actor.on('participant.removed', (event) => (appearanceOf(event.participant).view as RemoteParticipant | undefined)?.markGone(event.participant));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
+  }
+
+  /**
+   * `participants$`: the roster's list once, on subscription; then, on each
+   * step that changed membership, the previous list without the removed,
+   * plus the added (their keys are newer than everyone's, so order holds).
+   * The machine announces changes before the step's snapshot is published,
+   * so the changes of a step are all in hand when its snapshot arrives.
+   */
+  private participantList(): Observable<readonly RemoteParticipant[]> {
+    const { actor } = this.parts;
+    return new Observable<readonly RemoteParticipant[]>((subscriber) => {
+      let list: readonly RemoteParticipant[] | undefined;
+      const added: RemoteParticipant[] = [];
+      const removed = new Set<RemoteParticipant>();
+      const arrivals = actor.on('participant.added', (event) => added.push(this.wrap(event.participant)));
+      const departures = actor.on('participant.removed', (event) => removed.add(this.wrap(event.participant)));
+      const lists = select(actor, (snapshot) => snapshot.context.participants, sameMembers).subscribe({
+        next: (roster) => {
+          if (list === undefined) list = roster.list().map((entry) => this.wrap(entry));
+          else if (added.length > 0 || removed.size > 0) {
+            const next = list.concat(added);
+            list = removed.size === 0 ? next : next.filter((participant) => !removed.has(participant));
+          }
+          added.length = 0;
+          removed.clear();
+          subscriber.next(list);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        arrivals.unsubscribe();
+        departures.unsubscribe();
+        lists.unsubscribe();
+      };
+    }).pipe(shareReplay({ bufferSize: 1, refCount: true }));
   }
 
   /**

@@ -136,14 +136,16 @@ export class RemoteParticipant {
  * merged set is sent again.
  */
 export class LocalParticipant {
-  /** The attributes (the server's, with local values on top), replayed to late subscribers. */
-  readonly attributes$: Observable<Attributes>;
+  private attributesStream: Observable<Attributes> | undefined;
 
   constructor(
     private readonly connection: ConnectionActorRef,
     private readonly command: (attributes: Attributes) => void,
-  ) {
-    this.attributes$ = select(connection, (snapshot) => snapshot.context.attributes, sameAttributes);
+  ) {}
+
+  /** The attributes (the server's, with local values on top), replayed to late subscribers. */
+  get attributes$(): Observable<Attributes> {
+    return (this.attributesStream ??= select(this.connection, (snapshot) => snapshot.context.attributes, sameAttributes));
   }
 
   /** The participant id on the current connection; '' before the first. */
