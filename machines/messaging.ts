@@ -73,9 +73,10 @@ export type MessagingEvent =
   | { type: 'messaging.enabled'; participants: readonly PresenceParticipant[] }
   | { type: 'messaging.enable_failed'; message: string; code?: number }
   | { type: 'messaging.disable_completed' }
-  | { type: 'participant.enabled'; participant: PresenceParticipant }
-  | { type: 'participant.disabled'; participantId: string }
-  | { type: 'participant.attributes_changed'; participantId: string; attributes: Readonly<Record<string, unknown>> }
+  // `received`: the control message as the client decoded it, handed on untouched in the notification it causes.
+  | { type: 'participant.enabled'; participant: PresenceParticipant; received?: unknown }
+  | { type: 'participant.disabled'; participantId: string; received?: unknown }
+  | { type: 'participant.attributes_changed'; participantId: string; attributes: Readonly<Record<string, unknown>>; received?: unknown }
   | { type: 'participant.not_found'; participantId: string }
   /** Several presence pushes received together (one socket read), applied in order in one step. */
   | { type: 'presence.changed'; events: readonly PresencePush[] };
@@ -101,12 +102,12 @@ export type MessagingEmitted =
   | { type: 'request.disable' }
   | { type: 'outbox.flush' }
   | ({ type: 'outbox.reject' } & OutboxRejection)
-  /** A participant appeared: its roster entry. */
-  | { type: 'participant.added'; participant: PresenceEntry; origin: PresenceOrigin }
-  /** A participant left: its last roster entry. */
-  | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin }
-  /** A participant's attributes changed: its new roster entry and the changed keys. */
-  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin }
+  /** A participant appeared: its roster entry (and, from a push, the `participant.enabled` message received). */
+  | { type: 'participant.added'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
+  /** A participant left: its last roster entry (and, from a push, the `participant.disabled` message received). */
+  | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
+  /** A participant's attributes changed: its new roster entry and the changed keys (and, from a push, the `participant.attributes` message received). */
+  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin; received?: unknown }
   | { type: 'presence.loaded'; participants: readonly PresenceParticipant[] };
 
 function describe(entry: PresenceEntry): PresenceParticipant {
@@ -228,7 +229,7 @@ export const messagingMachine = setup({
             if (known === undefined) {
               const entry = appearance(participant, appeared++);
               participants = participants.with(entry);
-              enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
+              enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event', received: push.received });
               break;
             }
             const changed = changedKeys(known.attributes, participant.attributes);
@@ -243,7 +244,11 @@ export const messagingMachine = setup({
             const entry = participants.get(push.participantId);
             if (entry === undefined) break;
             participants = participants.without(entry.id);
-            enqueue.emit({ type: 'participant.removed', participant: entry, origin: push.type === 'participant.disabled' ? 'event' : 'local' });
+            enqueue.emit(
+              push.type === 'participant.disabled'
+                ? { type: 'participant.removed', participant: entry, origin: 'event', received: push.received }
+                : { type: 'participant.removed', participant: entry, origin: 'local' },
+            );
             break;
           }
           case 'participant.attributes_changed': {
@@ -251,7 +256,7 @@ export const messagingMachine = setup({
             if (entry === undefined) break;
             const updated = withAttributes(entry, { ...entry.attributes, ...push.attributes });
             participants = participants.with(updated);
-            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event' });
+            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event', received: push.received });
             break;
           }
         }

@@ -241,7 +241,8 @@ export class MessagingClient {
    * the server's `participant.*` pushes (never for members of a
    * `messaging.enabled` snapshot, which fire only `messaging_enabled`), and
    * `message` fires for every message received, presence control messages
-   * included.
+   * included. A participant event carries the control message as decoded
+   * (the very object `message` listeners get), not a copy.
    */
   private source(name: MessagingEventName): Observable<RoomMessageEvent> {
     const { actor } = this.parts;
@@ -253,7 +254,7 @@ export class MessagingClient {
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
-            return messageEvent(addedMessage(participant, event.participant.attributes), participant);
+            return messageEvent((event.received as RoomMessage | undefined) ?? addedMessage(participant, event.participant.attributes), participant);
           }),
         );
       case 'participant_removed':
@@ -261,7 +262,7 @@ export class MessagingClient {
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
-            return messageEvent(removedMessage(participant), participant);
+            return messageEvent((event.received as RoomMessage | undefined) ?? removedMessage(participant), participant);
           }),
         );
       case 'participant_attributes_updated':
@@ -269,7 +270,7 @@ export class MessagingClient {
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
-            return messageEvent(attributesMessage(participant, event.changed), participant);
+            return messageEvent((event.received as RoomMessage | undefined) ?? attributesMessage(participant, event.changed), participant);
           }),
         );
       case 'messaging_enabled':
