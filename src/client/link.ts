@@ -47,8 +47,6 @@ export interface OpenLinkOptions {
 }
 
 function bytesOf(data: unknown): Uint8Array | undefined {
-  // A Node Buffer (src/client/node.ts asks ws for them) is a Uint8Array already: no view per message.
-  if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
