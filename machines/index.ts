@@ -12,7 +12,7 @@ export { messagingMachine, ENABLE_TIMEOUT_MS, DISABLE_TIMEOUT_MS } from './messa
 export type { MessagingMachine, MessagingContext, MessagingEvent, MessagingEmitted, MessagingFailure, MessagingStateName, OutboxRejection, PresenceOrigin, PresencePush } from './messaging.js';
 export { presenceMachine } from './presence.js';
 export type { PresenceMachine, PresenceContext, PresenceEvent, PresenceParticipant } from './presence.js';
-export { PresenceRoster } from './presence.js';
+export { PresenceRoster, appearanceOf } from './presence.js';
 export type { PresenceEntry } from './presence.js';
 export { agentTurnMachine, agentTurnStateName, TURN_ANSWER_TIMEOUT_MS } from './agent-turn.js';
 export type { AgentTurnMachine, AgentTurnContext, AgentTurnEvent, AgentTurnEmitted, AgentTurnInput, AgentTurnStateName, TurnError } from './agent-turn.js';

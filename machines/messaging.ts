@@ -25,7 +25,7 @@
  * @packageDocumentation
  */
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import { PresenceRoster, type PresenceEntry, type PresenceParticipant } from './presence.js';
+import { PresenceRoster, appearance, withAttributes, type PresenceEntry, type PresenceParticipant } from './presence.js';
 
 /** Default time allowed between asking to enable and the `messaging.enabled` snapshot. */
 export const ENABLE_TIMEOUT_MS = 30_000;
@@ -47,7 +47,12 @@ export type OutboxRejection =
 
 /** What the messaging machine knows. */
 export interface MessagingContext {
-  /** Presence: the remote participants, by participant id. */
+  /**
+   * Presence: the remote participants, by participant id. Entries keep the
+   * attribute objects of the events that brought them (not copies: in a
+   * room of n, n clients would copy n^2 of them), so senders hand over
+   * attribute objects they no longer change, as the decoder does.
+   */
   readonly participants: PresenceRoster;
   /** Appearances so far: the next {@link PresenceEntry.key}. */
   readonly appeared: number;
@@ -68,9 +73,10 @@ export type MessagingEvent =
   | { type: 'messaging.enabled'; participants: readonly PresenceParticipant[] }
   | { type: 'messaging.enable_failed'; message: string; code?: number }
   | { type: 'messaging.disable_completed' }
-  | { type: 'participant.enabled'; participant: PresenceParticipant }
-  | { type: 'participant.disabled'; participantId: string }
-  | { type: 'participant.attributes_changed'; participantId: string; attributes: Readonly<Record<string, unknown>> }
+  // `received`: the control message as the client decoded it, handed on untouched in the notification it causes.
+  | { type: 'participant.enabled'; participant: PresenceParticipant; received?: unknown }
+  | { type: 'participant.disabled'; participantId: string; received?: unknown }
+  | { type: 'participant.attributes_changed'; participantId: string; attributes: Readonly<Record<string, unknown>>; received?: unknown }
   | { type: 'participant.not_found'; participantId: string }
   /** Several presence pushes received together (one socket read), applied in order in one step. */
   | { type: 'presence.changed'; events: readonly PresencePush[] };
@@ -96,12 +102,12 @@ export type MessagingEmitted =
   | { type: 'request.disable' }
   | { type: 'outbox.flush' }
   | ({ type: 'outbox.reject' } & OutboxRejection)
-  /** A participant appeared: its roster entry. */
-  | { type: 'participant.added'; participant: PresenceEntry; origin: PresenceOrigin }
-  /** A participant left: its last roster entry. */
-  | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin }
-  /** A participant's attributes changed: its new roster entry and the changed keys. */
-  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin }
+  /** A participant appeared: its roster entry (and, from a push, the `participant.enabled` message received). */
+  | { type: 'participant.added'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
+  /** A participant left: its last roster entry (and, from a push, the `participant.disabled` message received). */
+  | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
+  /** A participant's attributes changed: its new roster entry and the changed keys (and, from a push, the `participant.attributes` message received). */
+  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin; received?: unknown }
   | { type: 'presence.loaded'; participants: readonly PresenceParticipant[] };
 
 function describe(entry: PresenceEntry): PresenceParticipant {
@@ -189,7 +195,7 @@ export const messagingMachine = setup({
           kept.push(entry);
           continue;
         }
-        const updated: PresenceEntry = { ...entry, attributes: { ...fresh.attributes } };
+        const updated = withAttributes(entry, fresh.attributes);
         kept.push(updated);
         enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
       }
@@ -197,7 +203,7 @@ export const messagingMachine = setup({
       const added: PresenceEntry[] = [];
       for (const participant of event.participants) {
         if (current.get(participant.id) !== undefined) continue;
-        added.push({ id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: appeared++ });
+        added.push(appearance(participant, appeared++));
       }
       if (added.length > 0) membershipChanged = true;
       const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
@@ -221,14 +227,14 @@ export const messagingMachine = setup({
             const participant = push.participant;
             const known = participants.get(participant.id);
             if (known === undefined) {
-              const entry: PresenceEntry = { id: participant.id, role: participant.role, attributes: { ...participant.attributes }, key: appeared++ };
+              const entry = appearance(participant, appeared++);
               participants = participants.with(entry);
-              enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event' });
+              enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event', received: push.received });
               break;
             }
             const changed = changedKeys(known.attributes, participant.attributes);
             if (changed === undefined) break;
-            const updated: PresenceEntry = { ...known, attributes: { ...participant.attributes } };
+            const updated = withAttributes(known, participant.attributes);
             participants = participants.with(updated);
             enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
             break;
@@ -238,15 +244,19 @@ export const messagingMachine = setup({
             const entry = participants.get(push.participantId);
             if (entry === undefined) break;
             participants = participants.without(entry.id);
-            enqueue.emit({ type: 'participant.removed', participant: entry, origin: push.type === 'participant.disabled' ? 'event' : 'local' });
+            enqueue.emit(
+              push.type === 'participant.disabled'
+                ? { type: 'participant.removed', participant: entry, origin: 'event', received: push.received }
+                : { type: 'participant.removed', participant: entry, origin: 'local' },
+            );
             break;
           }
           case 'participant.attributes_changed': {
             const entry = participants.get(push.participantId);
             if (entry === undefined) break;
-            const updated: PresenceEntry = { ...entry, attributes: { ...entry.attributes, ...push.attributes } };
+            const updated = withAttributes(entry, { ...entry.attributes, ...push.attributes });
             participants = participants.with(updated);
-            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event' });
+            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event', received: push.received });
             break;
           }
         }

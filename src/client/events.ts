@@ -42,17 +42,17 @@ export function messageEvent(message: RoomMessage, participant?: RemoteParticipa
   };
 }
 
-/** The synthetic `participant.enabled` message of a `participant_added` event. */
+/** The `participant.enabled` message of a `participant_added` event, for a machine event that carries none as received (a machine driven directly). */
 export function addedMessage(participant: RemoteParticipant, attributes: Attributes): RoomMessage {
   return { fromParticipantId: participant.id, type: 'participant.enabled', message: { id: participant.id, role: participant.role, attributes } };
 }
 
-/** The synthetic `participant.disabled` message of a `participant_removed` event. */
+/** The `participant.disabled` message of a `participant_removed` event, for a machine event that carries none as received. */
 export function removedMessage(participant: RemoteParticipant): RoomMessage {
   return { fromParticipantId: participant.id, type: 'participant.disabled', message: { id: participant.id } };
 }
 
-/** The `participant.attributes` message of a `participant_attributes_updated` event. */
+/** The `participant.attributes` message of a `participant_attributes_updated` event, when none was received as such (e.g. a repeated `participant.enabled`). */
 export function attributesMessage(participant: RemoteParticipant, changed: Attributes): RoomMessage {
   return { fromParticipantId: participant.id, type: 'participant.attributes', message: { attributes: changed } };
 }

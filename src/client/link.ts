@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { Observable, fromEvent, merge } from 'rxjs';
+import { Observable } from 'rxjs';
 import { CodecError } from '../errors.js';
 import { encodePacketsWithTypeBytes, encodeType, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
 import type { Content } from '../protocol/content.js';
@@ -126,63 +126,63 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
       for (const frame of encodePacketsWithTypeBytes(id, encodedType(type), data)) socket.send(frame);
     };
 
-    const events = merge(
-      fromEvent(socket, 'open', () => ({ kind: 'open' as const })),
-      fromEvent(socket, 'message', (event: WebSocketLikeEventMap['message']) => ({ kind: 'message' as const, data: event.data })),
-      fromEvent(socket, 'error', (event: WebSocketLikeEventMap['error']) => ({ kind: 'error' as const, event })),
-      fromEvent(socket, 'close', (event: WebSocketLikeEventMap['close']) => ({ kind: 'close' as const, code: event.code, reason: event.reason })),
-    );
+    // Listeners straight on the socket, not fromEvent + merge: a received
+    // message then costs one call into this observable's subscriber, not an
+    // event object and three operator hops (the receive path's floor).
     let closed = false;
-    const subscription = events.subscribe((event) => {
-      switch (event.kind) {
-        case 'open':
-          subscriber.next({ type: 'transport.opened', link });
-          return;
-        case 'message': {
-          const bytes = bytesOf(event.data);
-          if (bytes === undefined) {
-            subscriber.next({ type: 'transport.failed', link, error: new CodecError('received a text frame; the protocol uses binary frames only.') });
-            return;
-          }
-          let message: ProtocolMessage | undefined;
-          try {
-            message = reassembler.push(bytes);
-          } catch (error) {
-            subscriber.next({ type: 'transport.failed', link, error: error as CodecError });
-            return;
-          }
-          if (message === undefined) return;
-          if (resume !== undefined) {
-            if (counting) resume.received++;
-            else if (message.type === MessageType.Connected) counting = true;
-            else if (message.type === MessageType.RoomReady) adoptResume(resume, message.data);
-          }
-          // Answers settle their request here; one-way requests have none pending and are dropped.
-          if (message.type === MessageType.Response) {
-            if (tracker.settle(message.id, message.data)) resume?.answered(message.id);
-          } else subscriber.next({ type: 'transport.message', link, message });
-          return;
-        }
-        case 'error':
-          if (failure.httpStatus === undefined && failure.error === undefined) failure = socketFailureOf(event.event);
-          return;
-        case 'close':
-          closed = true;
-          // A resumable session keeps them: a resume answers or rewrites them, a refusal fails them.
-          if (resume === undefined && tracker.size > 0) tracker.failAll(new LinkLostError());
-          subscriber.next({
-            type: 'transport.closed',
-            link,
-            code: event.code,
-            // A refused upgrade has no close reason; the server's refusal reason stands in.
-            reason: failure.httpReason ?? (typeof event.reason === 'string' ? event.reason : String(event.reason ?? '')),
-            ...(failure.httpStatus === undefined ? {} : { httpStatus: failure.httpStatus }),
-            ...(failure.error === undefined ? {} : { error: failure.error }),
-          });
-          subscriber.complete();
-          return;
+    const onOpen = (): void => subscriber.next({ type: 'transport.opened', link });
+    const onMessage = (event: WebSocketLikeEventMap['message']): void => {
+      const bytes = bytesOf(event.data);
+      if (bytes === undefined) {
+        subscriber.next({ type: 'transport.failed', link, error: new CodecError('received a text frame; the protocol uses binary frames only.') });
+        return;
       }
-    });
+      let message: ProtocolMessage | undefined;
+      try {
+        message = reassembler.push(bytes);
+      } catch (error) {
+        subscriber.next({ type: 'transport.failed', link, error: error as CodecError });
+        return;
+      }
+      if (message === undefined) return;
+      if (resume !== undefined) {
+        if (counting) resume.received++;
+        else if (message.type === MessageType.Connected) counting = true;
+        else if (message.type === MessageType.RoomReady) adoptResume(resume, message.data);
+      }
+      // Answers settle their request here; one-way requests have none pending and are dropped.
+      if (message.type === MessageType.Response) {
+        if (tracker.settle(message.id, message.data)) resume?.answered(message.id);
+      } else subscriber.next({ type: 'transport.message', link, message });
+    };
+    const onError = (event: WebSocketLikeEventMap['error']): void => {
+      if (failure.httpStatus === undefined && failure.error === undefined) failure = socketFailureOf(event);
+    };
+    const onClose = (event: WebSocketLikeEventMap['close']): void => {
+      closed = true;
+      // A resumable session keeps them: a resume answers or rewrites them, a refusal fails them.
+      if (resume === undefined && tracker.size > 0) tracker.failAll(new LinkLostError());
+      subscriber.next({
+        type: 'transport.closed',
+        link,
+        code: event.code,
+        // A refused upgrade has no close reason; the server's refusal reason stands in.
+        reason: failure.httpReason ?? (typeof event.reason === 'string' ? event.reason : String(event.reason ?? '')),
+        ...(failure.httpStatus === undefined ? {} : { httpStatus: failure.httpStatus }),
+        ...(failure.error === undefined ? {} : { error: failure.error }),
+      });
+      subscriber.complete();
+    };
+    socket.addEventListener('open', onOpen);
+    socket.addEventListener('message', onMessage);
+    socket.addEventListener('error', onError);
+    socket.addEventListener('close', onClose);
+    const unlisten = (): void => {
+      socket.removeEventListener('open', onOpen);
+      socket.removeEventListener('message', onMessage);
+      socket.removeEventListener('error', onError);
+      socket.removeEventListener('close', onClose);
+    };
 
     const adoptResume = (session: ResumeSession, data: Uint8Array): void => {
       try {
@@ -195,7 +195,7 @@ export function openLink(options: OpenLinkOptions): Observable<LinkEvent> {
     };
 
     return () => {
-      subscription.unsubscribe();
+      unlisten();
       if (resume === undefined && tracker.size > 0) tracker.failAll(new LinkLostError());
       if (closed || socket.readyState === ReadyState.Closed) return;
       const finished = new Promise<void>((resolve) => {

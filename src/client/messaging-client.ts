@@ -4,8 +4,8 @@
  *
  * @packageDocumentation
  */
-import { Observable, filter, firstValueFrom, map, merge, type Subscription } from 'rxjs';
-import type { MessagingEvent, MessagingStateName, PresenceEntry, PresenceRoster } from '../../machines/index.js';
+import { Observable, filter, firstValueFrom, map, merge, shareReplay } from 'rxjs';
+import { appearanceOf, type MessagingEvent, type MessagingStateName, type PresenceEntry, type PresenceRoster } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import { topStateName } from './state-name.js';
@@ -124,25 +124,52 @@ function validateMessage(type: unknown, message: unknown, attachment: unknown): 
  * ```
  */
 export class MessagingClient {
-  /** 'disabled' | 'enabling' | 'enabled' | 'disabling' | 'closed', replayed. */
-  readonly state$: Observable<MessagingStateName>;
   /** User messages (presence control messages never appear here). */
   readonly messages$: Observable<RoomMessage>;
-  /** The current remote participants, replayed to late subscribers. */
-  readonly participants$: Observable<readonly RemoteParticipant[]>;
-  /** A participant enabled messaging (or appeared in a fresh presence snapshot). */
-  readonly participantAdded$: Observable<RemoteParticipant>;
-  /** A participant left (disabled messaging, disconnected, or presence was cleared). */
-  readonly participantRemoved$: Observable<RemoteParticipant>;
-  /** A participant's attributes changed. */
-  readonly participantAttributesUpdated$: Observable<ParticipantAttributesUpdate>;
 
-  /** The participant objects handed out so far, by appearance key, while present. */
-  private readonly wrappers = new Map<number, RemoteParticipant>();
-  /** Keys of participants that left, dropped from `wrappers` once their removal has been reported. */
-  private departed: number[] = [];
+  // The streams below are made on first read: a process running many clients pays for none it does not use.
+  private readonly streams: {
+    state?: Observable<MessagingStateName>;
+    participants?: Observable<readonly RemoteParticipant[]>;
+    added?: Observable<RemoteParticipant>;
+    removed?: Observable<RemoteParticipant>;
+    updated?: Observable<ParticipantAttributesUpdate>;
+  } = {};
+
+  /** 'disabled' | 'enabling' | 'enabled' | 'disabling' | 'closed', replayed. */
+  get state$(): Observable<MessagingStateName> {
+    return (this.streams.state ??= select(this.parts.actor, messagingStateName));
+  }
+
+  /**
+   * The current remote participants, in order of appearance, replayed to
+   * late subscribers. Kept up to date from the roster's changes (the new
+   * list is the last one without who left, plus who came), one list per
+   * step however many changes it made; never rebuilt from the roster.
+   */
+  get participants$(): Observable<readonly RemoteParticipant[]> {
+    return (this.streams.participants ??= this.participantList());
+  }
+
+  /** A participant enabled messaging (or appeared in a fresh presence snapshot). */
+  get participantAdded$(): Observable<RemoteParticipant> {
+    return (this.streams.added ??= emitted(this.parts.actor, 'participant.added').pipe(map((event) => this.wrap(event.participant))));
+  }
+
+  /** A participant left (disabled messaging, disconnected, or presence was cleared). */
+  get participantRemoved$(): Observable<RemoteParticipant> {
+    return (this.streams.removed ??= emitted(this.parts.actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant))));
+  }
+
+  /** A participant's attributes changed. */
+  get participantAttributesUpdated$(): Observable<ParticipantAttributesUpdate> {
+    return (this.streams.updated ??= emitted(this.parts.actor, 'participant.attributes_updated').pipe(
+      map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
+    ));
+  }
+
   private readonly presence: PresenceSource;
-  private readonly departures: Subscription;
+  private readonly departures: { unsubscribe(): void };
   private readonly listeners: Listeners<MessagingEventName, RoomMessageEvent>;
 
   constructor(private readonly parts: MessagingClientParts) {
@@ -155,43 +182,57 @@ export class MessagingClient {
         return entry === undefined ? undefined : parts.presenceActors.actorOf(entry);
       },
     };
-    this.state$ = select(actor, messagingStateName);
     this.messages$ = parts.messages;
-    // Lists are built only for subscribers, and only when membership changed.
-    this.participants$ = select(actor, (snapshot) => snapshot.context.participants, sameMembers).pipe(
-      map((roster) => roster.list().map((entry) => this.wrap(entry))),
-    );
-    this.participantAdded$ = emitted(actor, 'participant.added').pipe(map((event) => this.wrap(event.participant)));
-    this.participantRemoved$ = emitted(actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant)));
-    this.participantAttributesUpdated$ = emitted(actor, 'participant.attributes_updated').pipe(
-      map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
-    );
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
-    this.departures = emitted(actor, 'participant.removed').subscribe((event) => this.depart(event.participant));
+    this.departures = actor.on('participant.removed', (event) => (appearanceOf(event.participant).view as RemoteParticipant | undefined)?.markGone(event.participant));
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
-  /** The one participant object of this appearance of `entry`'s participant. */
-  private wrap(entry: PresenceEntry): RemoteParticipant {
-    let participant = this.wrappers.get(entry.key);
-    if (participant === undefined) {
-      participant = new RemoteParticipant(entry, this.presence);
-      this.wrappers.set(entry.key, participant);
-    }
-    return participant;
+  /**
+   * `participants$`: the roster's list once, on subscription; then, on each
+   * step that changed membership, the previous list without the removed,
+   * plus the added (their keys are newer than everyone's, so order holds).
+   * The machine announces changes before the step's snapshot is published,
+   * so the changes of a step are all in hand when its snapshot arrives.
+   */
+  private participantList(): Observable<readonly RemoteParticipant[]> {
+    const { actor } = this.parts;
+    return new Observable<readonly RemoteParticipant[]>((subscriber) => {
+      let list: readonly RemoteParticipant[] | undefined;
+      const added: RemoteParticipant[] = [];
+      const removed = new Set<RemoteParticipant>();
+      const arrivals = actor.on('participant.added', (event) => added.push(this.wrap(event.participant)));
+      const departures = actor.on('participant.removed', (event) => removed.add(this.wrap(event.participant)));
+      const lists = select(actor, (snapshot) => snapshot.context.participants, sameMembers).subscribe({
+        next: (roster) => {
+          if (list === undefined) list = roster.list().map((entry) => this.wrap(entry));
+          else if (added.length > 0 || removed.size > 0) {
+            const next = list.concat(added);
+            list = removed.size === 0 ? next : next.filter((participant) => !removed.has(participant));
+          }
+          added.length = 0;
+          removed.clear();
+          subscriber.next(list);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        arrivals.unsubscribe();
+        departures.unsubscribe();
+        lists.unsubscribe();
+      };
+    }).pipe(shareReplay({ bufferSize: 1, refCount: true }));
   }
 
-  private depart(entry: PresenceEntry): void {
-    this.wrappers.get(entry.key)?.markGone(entry);
-    // Kept until the current notification is over, so every listener of this
-    // removal gets the same object as the listeners of its addition did.
-    if (this.departed.push(entry.key) === 1) {
-      queueMicrotask(() => {
-        const keys = this.departed;
-        this.departed = [];
-        for (const key of keys) this.wrappers.delete(key);
-      });
-    }
+  /**
+   * The one participant object of this appearance of `entry`'s participant:
+   * made on first use and kept in the appearance's roster entry (its `view`
+   * slot), so it lives exactly as long as anyone holds it or the entry.
+   */
+  private wrap(entry: PresenceEntry): RemoteParticipant {
+    const first = appearanceOf(entry);
+    return (first.view as RemoteParticipant | undefined) ?? (first.view = new RemoteParticipant(entry, this.presence));
   }
 
   /**
@@ -200,7 +241,8 @@ export class MessagingClient {
    * the server's `participant.*` pushes (never for members of a
    * `messaging.enabled` snapshot, which fire only `messaging_enabled`), and
    * `message` fires for every message received, presence control messages
-   * included.
+   * included. A participant event carries the control message as decoded
+   * (the very object `message` listeners get), not a copy.
    */
   private source(name: MessagingEventName): Observable<RoomMessageEvent> {
     const { actor } = this.parts;
@@ -212,7 +254,7 @@ export class MessagingClient {
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
-            return messageEvent(addedMessage(participant, event.participant.attributes), participant);
+            return messageEvent((event.received as RoomMessage | undefined) ?? addedMessage(participant, event.participant.attributes), participant);
           }),
         );
       case 'participant_removed':
@@ -220,7 +262,7 @@ export class MessagingClient {
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
-            return messageEvent(removedMessage(participant), participant);
+            return messageEvent((event.received as RoomMessage | undefined) ?? removedMessage(participant), participant);
           }),
         );
       case 'participant_attributes_updated':
@@ -228,7 +270,7 @@ export class MessagingClient {
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
-            return messageEvent(attributesMessage(participant, event.changed), participant);
+            return messageEvent((event.received as RoomMessage | undefined) ?? attributesMessage(participant, event.changed), participant);
           }),
         );
       case 'messaging_enabled':

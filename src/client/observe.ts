@@ -47,18 +47,3 @@ export function emitted<TEmitted extends EventObject, TType extends TEmitted['ty
     return () => subscription.unsubscribe();
   });
 }
-
-/**
- * Every event an actor emits, as one hot observable (one `actor.on('*')`
- * listener, whatever the number of event types): for the pipeline, which
- * handles all of an actor's effects in one place.
- */
-export function emittedAll<TEmitted extends EventObject>(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  actor: ActorRef<any, any, TEmitted>,
-): Observable<TEmitted> {
-  return new Observable((subscriber) => {
-    const subscription = actor.on('*', (event) => subscriber.next(event as TEmitted));
-    return () => subscription.unsubscribe();
-  });
-}

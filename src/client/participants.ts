@@ -36,35 +36,44 @@ export interface PresenceSource {
 }
 
 /**
- * A remote participant with messaging enabled: a handle on its entry in the
- * messaging machine's presence roster, the one truth of presence; it keeps
- * no copy of it while present. Once it leaves, `online` is false,
- * `attributes` keeps the last known values (its final entry, the only thing
- * it holds) and `attributes$` completes.
+ * A remote participant with messaging enabled: a handle on its appearance
+ * in the messaging machine's presence roster, the one truth of presence,
+ * from which `online` and `attributes` are read. Once it leaves, `online` is
+ * false, `attributes` keeps the last known values (its final entry, the
+ * only thing it holds of its own) and `attributes$` completes.
  */
 export class RemoteParticipant {
-  /** The participant id. */
-  readonly id: string;
-  /** The token role, e.g. "user" or "agent". */
-  readonly role: string;
-  /** @internal Which appearance of the participant this is (see {@link PresenceEntry.key}). */
-  readonly key: number;
-  /** Its final roster entry, once it left. */
-  private departed: PresenceEntry | undefined;
   private attributesStream: Observable<Attributes> | undefined;
 
   /**
    * @internal Created by the messaging client, one per appearance. Kept
-   * small (no observable until `attributes$` is read): a client in a room
-   * of n holds n of them, and a process running many clients holds n^2.
+   * small (three fields, no observable until `attributes$` is read): a
+   * client in a room of n holds n of them, and a process running many
+   * clients holds n^2.
    */
   constructor(
-    entry: PresenceEntry,
+    /**
+     * A roster entry of this appearance: it gives the id, role and key
+     * (the same in all of them); once the participant has left, its final
+     * entry, whose attributes stay readable.
+     */
+    private entry: PresenceEntry,
     private readonly source: PresenceSource,
-  ) {
-    this.id = entry.id;
-    this.role = entry.role;
-    this.key = entry.key;
+  ) {}
+
+  /** The participant id. */
+  get id(): string {
+    return this.entry.id;
+  }
+
+  /** The token role, e.g. "user" or "agent". */
+  get role(): string {
+    return this.entry.role;
+  }
+
+  /** @internal Which appearance of the participant this is (see {@link PresenceEntry.key}). */
+  get key(): number {
+    return this.entry.key;
   }
 
   /** The attributes, replayed to late subscribers; completes when the participant leaves. */
@@ -81,19 +90,19 @@ export class RemoteParticipant {
     return this.attributesStream;
   }
 
+  /** This appearance's entry in `roster`, if it is there (keys are never reused, so a return is another appearance). */
   private entryIn(roster: PresenceRoster): PresenceEntry | undefined {
-    if (this.departed !== undefined) return undefined;
-    const current = roster.get(this.id);
-    return current !== undefined && current.key === this.key ? current : undefined;
+    const current = roster.get(this.entry.id);
+    return current !== undefined && current.key === this.entry.key ? current : undefined;
   }
 
   /**
-   * @internal The participant left; `entry` is its final state. (Marked
-   * from the removal notification, which runs before the roster snapshot
-   * without it is published.)
+   * @internal The participant left; `entry` is its final state, kept for
+   * `attributes`. (Whether it is present is always read from the roster,
+   * which no longer holds it when the removal is announced.)
    */
   markGone(entry: PresenceEntry): void {
-    this.departed = entry;
+    this.entry = entry;
   }
 
   /** True while the participant is present. */
@@ -103,7 +112,7 @@ export class RemoteParticipant {
 
   /** The current attributes (the last known ones once gone). */
   get attributes(): Attributes {
-    return (this.departed ?? this.entryIn(this.source.roster()))?.attributes ?? {};
+    return (this.entryIn(this.source.roster()) ?? this.entry).attributes;
   }
 
   /** One attribute, e.g. `getAttribute('name')`. */
@@ -127,14 +136,16 @@ export class RemoteParticipant {
  * merged set is sent again.
  */
 export class LocalParticipant {
-  /** The attributes (the server's, with local values on top), replayed to late subscribers. */
-  readonly attributes$: Observable<Attributes>;
+  private attributesStream: Observable<Attributes> | undefined;
 
   constructor(
     private readonly connection: ConnectionActorRef,
     private readonly command: (attributes: Attributes) => void,
-  ) {
-    this.attributes$ = select(connection, (snapshot) => snapshot.context.attributes, sameAttributes);
+  ) {}
+
+  /** The attributes (the server's, with local values on top), replayed to late subscribers. */
+  get attributes$(): Observable<Attributes> {
+    return (this.attributesStream ??= select(this.connection, (snapshot) => snapshot.context.attributes, sameAttributes));
   }
 
   /** The participant id on the current connection; '' before the first. */

@@ -19,7 +19,6 @@ import { MessageType } from '../protocol/message-types.js';
 import { isFinalClose } from '../protocol/close-codes.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import type { Link, LinkEvent } from './link.js';
-import { emittedAll } from './observe.js';
 import type { Outbox } from './outbox.js';
 import type { PresenceActors } from './presence-actors.js';
 import { PresenceBatch, isPresencePush } from './presence-batch.js';
@@ -238,8 +237,9 @@ export function runPipeline(parts: PipelineParts): Subscription {
 
   subscription.add(() => batch.close());
   subscription.add(closeSocket);
-  subscription.add(emittedAll(connection).subscribe(connectionEffect));
-  subscription.add(emittedAll(messaging).subscribe(messagingEffect));
+  // Effects straight from `actor.on()`: no observable in between, as a client in a big room pays for every object it keeps.
+  subscription.add(connection.on('*', connectionEffect));
+  subscription.add(messaging.on('*', messagingEffect));
   subscription.add(port.answers().subscribe(toMessaging));
   subscription.add(parts.messagingCommands.subscribe(toMessaging));
   subscription.add(parts.connectionCommands.subscribe(toConnection));

@@ -203,21 +203,36 @@ export class RoomClient {
   readonly messaging: MessagingClient;
   /** This client as a participant. */
   readonly localParticipant: LocalParticipant;
+  // Made on first read: a process running many clients pays for no stream it does not use.
+  private readonly streams: { state?: Observable<ConnectionStateName>; closeReason?: Observable<ConnectionEnd>; attemptFailed?: Observable<AttemptFailure> } = {};
+
   /** 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed', replayed. */
-  readonly connectionState$: Observable<ConnectionStateName>;
+  get connectionState$(): Observable<ConnectionStateName> {
+    return (this.streams.state ??= select(this.connection, connectionStateName));
+  }
+
   /**
    * Why the connection ended for good (kind, close code and reason, HTTP
    * status and network failure when known): emits once, when the client
    * closes, replayed to late subscribers, then completes.
    */
-  readonly closeReason$: Observable<ConnectionEnd>;
+  get closeReason$(): Observable<ConnectionEnd> {
+    return (this.streams.closeReason ??= select(this.connection, (snapshot) => snapshot.context.end).pipe(
+      filter((end): end is ConnectionEnd => end !== undefined),
+      take(1),
+    ));
+  }
+
   /**
    * Every failed attempt to connect, while connecting for the first time
    * and while reconnecting: its close code and reason, HTTP status (with the
    * server's reason in Node) or network failure. Hot: only attempts after
    * subscribing.
    */
-  readonly attemptFailed$: Observable<AttemptFailure>;
+  get attemptFailed$(): Observable<AttemptFailure> {
+    return (this.streams.attemptFailed ??= emitted(this.connection, 'connection.attempt_failed').pipe(map(({ type: _type, ...failure }) => failure)));
+  }
+
   /**
    * Each reconnect's outcome with the resume extension: resumed as the same
    * participant (and how many missed messages were recovered), or not and
@@ -287,12 +302,6 @@ export class RoomClient {
       ...(resume === undefined ? {} : { resume }),
     });
     this.resumed$ = resume === undefined ? new Observable<ResumeOutcome>((subscriber) => void this.finished.then(() => subscriber.complete())) : resume.outcome$;
-    this.connectionState$ = select(this.connection, connectionStateName);
-    this.closeReason$ = select(this.connection, (snapshot) => snapshot.context.end).pipe(
-      filter((end): end is ConnectionEnd => end !== undefined),
-      take(1),
-    );
-    this.attemptFailed$ = emitted(this.connection, 'connection.attempt_failed').pipe(map(({ type: _type, ...failure }) => failure));
     this.localParticipant = new LocalParticipant(this.connection, (attributes) => this.connectionCommands.next({ type: 'attributes.set', attributes }));
     this.messaging = new MessagingClient({
       actor: this.messagingActor,

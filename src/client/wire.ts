@@ -38,17 +38,17 @@ export function encodeSetAttributes(attributes: Readonly<Record<string, unknown>
 /** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message. */
 export type MessagingPush = { kind: 'presence'; event: MessagingEvent; message: RoomMessage } | { kind: 'message'; message: RoomMessage };
 
-/** The messaging machine's event for a decoded presence control message. */
-function presenceEvent(presence: PresenceMessage): MessagingEvent {
+/** The messaging machine's event for a decoded presence control message (`received`, handed on in the notification). */
+function presenceEvent(presence: PresenceMessage, received: RoomMessage): MessagingEvent {
   switch (presence.type) {
     case MessagingControlType.Enabled:
       return { type: 'messaging.enabled', participants: presence.participants };
     case MessagingControlType.ParticipantEnabled:
-      return { type: 'participant.enabled', participant: presence.participant };
+      return { type: 'participant.enabled', participant: presence.participant, received };
     case MessagingControlType.ParticipantDisabled:
-      return { type: 'participant.disabled', participantId: presence.participantId };
+      return { type: 'participant.disabled', participantId: presence.participantId, received };
     case MessagingControlType.ParticipantAttributes:
-      return { type: 'participant.attributes_changed', participantId: presence.participantId, attributes: presence.attributes };
+      return { type: 'participant.attributes_changed', participantId: presence.participantId, attributes: presence.attributes, received };
   }
 }
 
@@ -66,7 +66,10 @@ export function decodeMessagingPush(data: Uint8Array): MessagingPush {
   const from = typeof header.from_participant_id === 'string' ? header.from_participant_id : '';
   const body = header.message;
   const presence = decodePresence(type, body, from);
-  if (presence !== undefined) return { kind: 'presence', event: presenceEvent(presence), message: { fromParticipantId: from, type, message: body } };
+  if (presence !== undefined) {
+    const message: RoomMessage = { fromParticipantId: from, type, message: body };
+    return { kind: 'presence', event: presenceEvent(presence, message), message };
+  }
   // Every user message gets the same shape (one hidden class): `broadcast` is undefined when the server does not say.
   const broadcast = typeof header.broadcast === 'boolean' ? header.broadcast : undefined;
   const attachment = payload.byteLength > 0 ? payload.slice() : undefined;

@@ -155,6 +155,8 @@ export function unpackEnvelope(data: Uint8Array, options: UnpackEnvelopeOptions 
  * `maxDepth`. Guards JSON.parse and later recursive walks from hostile input.
  */
 export function exceedsDepth(json: string, maxDepth: number): boolean {
+  // The common case, a header with a few brackets, is settled by native scans without walking it.
+  if (fewBrackets(json, maxDepth)) return false;
   let depth = 0;
   const length = json.length;
   for (let i = 0; i < length; i++) {
@@ -167,6 +169,14 @@ export function exceedsDepth(json: string, maxDepth: number): boolean {
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return false;
+}
+
+/** True when `json` holds at most `maxDepth` opening brackets in all (strings included), so it cannot nest deeper. */
+function fewBrackets(json: string, maxDepth: number): boolean {
+  let count = 0;
+  for (let i = json.indexOf('{'); i !== -1; i = json.indexOf('{', i + 1)) if (++count > maxDepth) return false;
+  for (let i = json.indexOf('['); i !== -1; i = json.indexOf('[', i + 1)) if (++count > maxDepth) return false;
+  return true;
 }
 
 /**

@@ -81,12 +81,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The engine's one shared copy of `id` (a property key is internalized):
+ * every presence message of a room repeats the same participant ids, and a
+ * process running n clients in a room of n would otherwise keep n copies of
+ * each (n^2 strings), where the official client, which keys objects by id,
+ * keeps one. Once per participant and client, never per user message.
+ */
+function sharedId(id: string): string {
+  for (const key in { [id]: 0 }) return key;
+  return id;
+}
+
 function memberOf(value: unknown, field: string): PresenceMember {
   if (!isRecord(value) || typeof value.id !== 'string' || value.id.length === 0) {
     throw new CodecError(`${field}: expected a participant {id, role, attributes}, got ${describeValue(value)}.`);
   }
   return {
-    id: value.id,
+    id: sharedId(value.id),
     role: typeof value.role === 'string' ? value.role : 'user',
     attributes: isRecord(value.attributes) ? value.attributes : {},
   };

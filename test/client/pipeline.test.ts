@@ -244,11 +244,11 @@ describe('wire decoding', () => {
     [{ type: 'participant.disabled', from_participant_id: 'b', message: { id: 'b' } }, { type: 'participant.disabled', participantId: 'b' }],
     [{ type: 'participant.attributes', from_participant_id: 'b', message: { attributes: { s: 1 } } }, { type: 'participant.attributes_changed', participantId: 'b', attributes: { s: 1 } }],
   ])('turns presence control type %# into a machine event, never a user message', (header, event) => {
-    expect(decodeMessagingPush(push(header))).toEqual({
-      kind: 'presence',
-      event,
-      message: { fromParticipantId: header.from_participant_id ?? '', type: header.type, message: header.message },
-    });
+    const decoded = decodeMessagingPush(push(header));
+    const message = { fromParticipantId: header.from_participant_id ?? '', type: header.type, message: header.message };
+    expect(decoded).toEqual({ kind: 'presence', event: event.type === 'messaging.enabled' ? event : { ...event, received: message }, message });
+    // A push hands the control message on as decoded: the event carries the very object.
+    if (decoded.kind === 'presence' && 'received' in decoded.event) expect(decoded.event.received).toBe(decoded.message);
   });
 
   it('turns other types into user messages with the attachment bytes', () => {

@@ -304,6 +304,9 @@ describe('RoomClient: presence and attributes', () => {
     ]);
     const bobId = bob.localParticipant.id;
     expect(events[2]!.message).toEqual({ fromParticipantId: bobId, type: 'participant.enabled', message: { id: bobId, role: 'user', attributes: { name: 'bob' } }, local: false });
+    // The participant events hand on the control messages as decoded (the bodies `message` listeners get), not rebuilt ones.
+    expect(events[2]!.message.message).toBe(events[3]!.message.message);
+    expect(events[4]!.message.message).toBe(events[5]!.message.message);
     expect(events[4]!.message.message).toEqual({ attributes: { status: 'busy' } });
     expect(events[6]!.message).toEqual({ fromParticipantId: bobId, type: 'chat', message: { text: 'hi' }, broadcast: false, local: false });
   });

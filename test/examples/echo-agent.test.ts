@@ -1,9 +1,9 @@
 /**
- * The first agent example of the docs (docs/client.md, "An echo agent"),
+ * The first agent example of the docs (README.md and docs/client.md, "An echo agent"),
  * test/examples/echo-agent.ts, run as a real process with tsx: it echoes,
  * and it survives senders that leave before its echo, among them the CLI's
  * `roomstate room messaging send`, which leaves as soon as its send is
- * accepted. The docs show this very file (checked here too).
+ * accepted. Both pages show this very file (checked here too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -98,8 +98,8 @@ describe('the echo agent example', () => {
     expect(agent.stderr()).toBe('');
   });
 
-  it('is the example docs/client.md shows', () => {
-    const docs = readFileSync(new URL('../../docs/client.md', import.meta.url), 'utf8');
+  it.each(['README.md', 'docs/client.md'])('is the example %s shows', (page) => {
+    const docs = readFileSync(new URL(`../../${page}`, import.meta.url), 'utf8');
     const file = readFileSync(new URL('./echo-agent.ts', import.meta.url), 'utf8').replace("from '../../src/index.js'", "from 'roomstate'");
     expect(docs).toContain('```ts\n' + file + '```');
   });

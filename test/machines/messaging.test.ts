@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, type SnapshotFrom } from 'xstate';
 import { messagingMachine, type MessagingEmitted, type MessagingEvent } from '../../machines/messaging.js';
-import type { PresenceParticipant } from '../../machines/presence.js';
+import { appearanceOf, type PresenceParticipant } from '../../machines/presence.js';
 import { coverTransitions } from '../client/helpers/machine-coverage.js';
 
 type Snapshot = SnapshotFrom<typeof messagingMachine>;
@@ -217,6 +217,38 @@ describe('messaging machine: presence', () => {
     actor.send({ type: 'participant.enabled', participant: bob });
     const second = actor.getSnapshot().context.participants.get(bob.id)!;
     expect(second.key).toBeGreaterThan(first.key);
+  });
+
+  it('keeps one appearance object across attribute updates and a reconcile, a new one after a return', () => {
+    const { actor } = enabledWith(bob);
+    const roster = () => actor.getSnapshot().context.participants;
+    const first = roster().get(bob.id)!;
+    expect(appearanceOf(first)).toBe(first);
+    actor.send({ type: 'participant.attributes_changed', participantId: bob.id, attributes: { status: 'busy' } });
+    actor.send({ type: 'connection.lost' });
+    actor.send({ type: 'connection.established' });
+    actor.send(enabled({ ...bob, attributes: { name: 'bob', status: 'away' } }));
+    const updated = roster().get(bob.id)!;
+    expect(updated).not.toBe(first);
+    expect(updated.attributes).toEqual({ name: 'bob', status: 'away' });
+    expect(appearanceOf(updated)).toBe(first);
+    actor.send({ type: 'participant.disabled', participantId: bob.id });
+    actor.send({ type: 'participant.enabled', participant: bob });
+    expect(appearanceOf(roster().get(bob.id)!)).not.toBe(first);
+  });
+
+  it('hands the received control message on in the notification a push causes', () => {
+    const { actor, emitted } = enabledWith(bob);
+    const received = { type: 'participant.enabled' };
+    actor.send({ type: 'participant.enabled', participant: carol, received });
+    actor.send({ type: 'presence.changed', events: [{ type: 'participant.disabled', participantId: carol.id, received: 'gone' }] });
+    actor.send({ type: 'participant.not_found', participantId: bob.id });
+    const notes = emitted.filter((e) => e.type === 'participant.added' || e.type === 'participant.removed').slice(1);
+    expect(notes.map((e) => [e.type, 'received' in e ? e.received : 'none'])).toEqual([
+      ['participant.added', received],
+      ['participant.removed', 'gone'],
+      ['participant.removed', 'none'],
+    ]);
   });
 
   it('keeps earlier snapshots unchanged (the roster is persistent)', () => {

@@ -1,0 +1,47 @@
+/**
+ * The client-join scenario in one process, outside the orchestrator, for
+ * heap snapshots: starts the bench's roomstate server in a child process,
+ * joins `n` clients of one driver to one room (the same workload as
+ * `client-join-<n>`), and prints the heap per client after a full GC; with
+ * a path, writes V8 heap snapshots before and after (compare them with
+ * test/bench/heap-summary.ts --before … --per n).
+ *
+ *   node --expose-gc --import tsx test/bench/client-join-heap.ts <roomstate|official> <n> [snapshot-prefix]
+ */
+import { fork } from 'node:child_process';
+import { writeHeapSnapshot } from 'node:v8';
+import { officialClientDriver } from './drivers/official.js';
+import { roomstateClientDriver } from './drivers/roomstate-client.js';
+import { settleHeap } from './ipc.js';
+import { runPresenceJoin } from './workloads/presence.js';
+import { startRoomstateServer } from './servers/roomstate-server.js';
+
+const SECRET = 'client-join-heap-secret-of-32-bytes!';
+
+async function main(): Promise<void> {
+  const [kind, count, prefix] = process.argv.slice(2);
+  const n = Number(count);
+  if ((kind !== 'roomstate' && kind !== 'official') || !(n > 1)) {
+    process.stderr.write('usage: node --expose-gc --import tsx test/bench/client-join-heap.ts <roomstate|official> <n> [snapshot-prefix]\n');
+    process.exit(2);
+  }
+  const server = fork(new URL(import.meta.url).pathname, ['--server'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve) => server.once('message', (message) => resolve(String(message))));
+  const driver = kind === 'official' ? officialClientDriver(url, SECRET) : roomstateClientDriver(url, SECRET);
+  const kept: unknown[] = [];
+  settleHeap();
+  const before = process.memoryUsage().heapUsed;
+  if (prefix) writeHeapSnapshot(`${prefix}.before.heapsnapshot`);
+  const result = await runPresenceJoin(driver, { kind: 'presence-join', participants: n, joinConcurrency: 100, timeoutMs: 3_600_000 }, { receiverDriver: driver, roomPrefix: 'heap-', mark: () => undefined, retain: (peers) => kept.push(...peers) });
+  settleHeap();
+  const after = process.memoryUsage().heapUsed;
+  process.stdout.write(`${JSON.stringify({ kind, n, totalMs: Math.round(result.totalMs), heapKiBPerClient: Number(((after - before) / n / 1024).toFixed(1)) })}\n`);
+  if (prefix) writeHeapSnapshot(`${prefix}.after.heapsnapshot`);
+  server.kill();
+  process.exit(0);
+}
+
+if (process.argv[2] === '--server') {
+  const { url } = await startRoomstateServer(SECRET);
+  process.send?.(url);
+} else await main();
