@@ -155,6 +155,9 @@ export function unpackEnvelope(data: Uint8Array, options: UnpackEnvelopeOptions 
  * `maxDepth`. Guards JSON.parse and later recursive walks from hostile input.
  */
 export function exceedsDepth(json: string, maxDepth: number): boolean {
+  // Nesting never exceeds the number of opening brackets: counting them with
+  // the native indexOf settles nearly every text without the scan below.
+  if (bracketsAtMost(json, maxDepth)) return false;
   let depth = 0;
   const length = json.length;
   for (let i = 0; i < length; i++) {
@@ -167,6 +170,14 @@ export function exceedsDepth(json: string, maxDepth: number): boolean {
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return false;
+}
+
+/** True when `json` holds at most `limit` opening brackets (`{` and `[`, inside strings too). */
+function bracketsAtMost(json: string, limit: number): boolean {
+  let count = 0;
+  for (let i = json.indexOf('{'); i >= 0; i = json.indexOf('{', i + 1)) if (++count > limit) return false;
+  for (let i = json.indexOf('['); i >= 0; i = json.indexOf('[', i + 1)) if (++count > limit) return false;
+  return true;
 }
 
 /**
