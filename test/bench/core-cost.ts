@@ -8,9 +8,12 @@
  * the profile are the figures to compare before and after a change.
  *
  *   npx tsx test/bench/core-cost.ts [--messages 400000] [--batch 64] [--rounds 5]
+ *   node --expose-gc --import tsx test/bench/core-cost.ts --members 10000
  *
  * Frames are fed `--batch` at a time (one socket read's worth), then the
- * turn ends (setImmediate), as in the server.
+ * turn ends (setImmediate), as in the server. With `--members N` it instead
+ * enables N sessions in one room and reports the core's heap per session
+ * after a full GC (the sockets' share is not included).
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -49,11 +52,13 @@ function request(id: number, tool: string, json: Record<string, unknown>): Uint8
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: { messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, members: { type: 'string' } },
+  });
   const total = Number(values.messages);
   const batch = Number(values.batch);
   const rounds = Number(values.rounds);
-  const core = new RoomServerCore({ limits: resolveLimits({ messagesPerSecond: Infinity, bytesPerSecond: Infinity }), logger: pino({ enabled: false }) });
+  const core = new RoomServerCore({ limits: resolveLimits({ messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000 }), logger: pino({ enabled: false }) });
   const roomName = 'core-cost';
   const join = async (name: string, connection: CountingConnection) => {
     const admission = await core.admit(roomName, name);
@@ -67,6 +72,10 @@ async function main(): Promise<void> {
   let id = 0;
   for (const session of [receiver, sender]) for (const frame of request(id++, 'enable', {})) session.receive(frame);
   await turn();
+  if (values.members !== undefined) {
+    await footprint(join, Number(values.members));
+    return;
+  }
   const padding = paddingFor(100);
   // Distinct bodies as the bench sends them (sequence and time change per message).
   const frames: Uint8Array[][] = [];
@@ -94,6 +103,25 @@ async function main(): Promise<void> {
   }
   results.sort((a, b) => a - b);
   console.log(`median ${results[Math.floor(results.length / 2)].toFixed(3)} µs CPU/message, min ${results[0].toFixed(3)}`);
+}
+
+/** Enables `count` sessions in the room, a few per turn as a join storm would, and reports the heap per session. */
+async function footprint(join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void }>, count: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const session = await join(`member-${i}`, new CountingConnection());
+    for (const frame of request(i, 'enable', {})) session.receive(frame);
+    kept.push(session);
+    if (i % 100 === 99) await turn();
+  }
+  await turn();
+  gc();
+  const bytes = (process.memoryUsage().heapUsed - before) / count;
+  console.log(`${count} enabled sessions in one room: ${(bytes / 1024).toFixed(2)} KiB of heap per session (${kept.length} kept)`);
 }
 
 await main();
