@@ -57,16 +57,9 @@ export function memberJson(member: PresenceMember): string {
   return '{"id":' + JSON.stringify(member.id) + ',"role":' + JSON.stringify(member.role) + ',"attributes":' + attributesJson(member.attributes) + '}';
 }
 
-/** What comes before the members' JSON texts in the body of `messaging.enabled`. */
-export const SNAPSHOT_BODY_HEAD = '{"participants":[';
-/** What separates two members' JSON texts in the body of `messaging.enabled`. */
-export const SNAPSHOT_BODY_SEPARATOR = ',';
-/** What comes after the members' JSON texts in the body of `messaging.enabled`. */
-export const SNAPSHOT_BODY_TAIL = ']}';
-
 /** The body of `messaging.enabled` from members' JSON texts (see {@link memberJson}). */
 export function snapshotBodyJson(memberJsons: readonly string[]): string {
-  return SNAPSHOT_BODY_HEAD + memberJsons.join(SNAPSHOT_BODY_SEPARATOR) + SNAPSHOT_BODY_TAIL;
+  return '{"participants":[' + memberJsons.join(',') + ']}';
 }
 
 /** The body of `participant.enabled`. */

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   for (const session of [receiver, sender]) for (const frame of request(id++, 'enable', {})) session.receive(frame);
   await turn();
   if (values.members !== undefined) {
-    await footprint(join, core.context.scheduler, () => core.stats(), Number(values.members));
+    await footprint(join, Number(values.members));
     return;
   }
   const padding = paddingFor(100);
@@ -106,39 +106,22 @@ async function main(): Promise<void> {
 }
 
 /** Enables `count` sessions in the room, a few per turn as a join storm would, and reports the heap per session. */
-async function footprint(
-  join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void }>,
-  scheduler: { readonly backlogged: number },
-  stats: () => unknown,
-  count: number,
-): Promise<void> {
+async function footprint(join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void }>, count: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with node --expose-gc');
   gc();
   const before = process.memoryUsage().heapUsed;
   const kept: unknown[] = [];
-  const cpu = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const session = await join(`member-${i}`, new CountingConnection());
     for (const frame of request(i, 'enable', {})) session.receive(frame);
     kept.push(session);
     if (i % 100 === 99) await turn();
   }
-  // Every held enable handled (the fair scheduler drains a slice per turn).
-  while (scheduler.backlogged > 0) await turn();
-  const used = process.cpuUsage(cpu);
-  console.log(`join storm of ${count} into one room: ${((used.user + used.system) / 1e6).toFixed(2)} s of CPU, ${JSON.stringify(stats())}`);
+  await turn();
   gc();
   const bytes = (process.memoryUsage().heapUsed - before) / count;
   console.log(`${count} enabled sessions in one room: ${(bytes / 1024).toFixed(2)} KiB of heap per session (${kept.length} kept)`);
-  // One more joiner into the full room: how long its enable (snapshot of every member) holds the loop.
-  const connection = new CountingConnection();
-  const joiner = await join('joiner', connection);
-  await turn();
-  const started = performance.now();
-  for (const frame of request(count, 'enable', {})) joiner.receive(frame);
-  const ms = performance.now() - started;
-  console.log(`enable into ${count}: ${ms.toFixed(1)} ms in one turn, ${(connection.bytes / 1024).toFixed(0)} KiB written to the joiner (${connection.messages} messages)`);
 }
 
 await main();

@@ -5,7 +5,7 @@
  * to every recipient.
  */
 import { ENVELOPE_LENGTH_SIZE, MessageType, PACKET_DATA_SIZE, encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
-import { OutgoingMessage, encodeEnvelopeParts, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
+import { OutgoingMessage, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
 
 export { OutgoingMessage } from './outgoing-message.js';
 
@@ -15,7 +15,6 @@ const EMPTY_CONTENT = encodeContent({ type: 'empty' });
 // The end of a user message's header, with roomstate's broadcast flag.
 const BROADCAST_TAIL = ',"broadcast":true}';
 const DIRECT_TAIL = ',"broadcast":false}';
-const HEADER_END = Buffer.from('}', 'utf8');
 
 /** Encodes an envelope (JSON header text plus payload) as one outgoing message. */
 export function encodeEnvelope(id: MessageId, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): OutgoingMessage {
@@ -89,17 +88,6 @@ export class FrameEncoder {
     const tail = broadcast === undefined ? '}' : broadcast ? BROADCAST_TAIL : DIRECT_TAIL;
     const headerJson = prefix + JSON.stringify(type) + ',"message":' + messageJson + tail;
     return encodeEnvelope(this.pushId(), MESSAGING_SEND_TYPE, headerJson, payload);
-  }
-
-  /**
-   * A presence `messaging.send` push (no broadcast flag) whose `message`
-   * body is the concatenation of `body`, UTF-8 JSON already encoded (a
-   * roster's cached snapshot bytes): copied straight into the frames, with
-   * no JSON text built.
-   */
-  messagingBytes(prefix: string, type: string, body: readonly Uint8Array[]): OutgoingMessage {
-    const head = Buffer.from(prefix + JSON.stringify(type) + ',"message":', 'utf8');
-    return encodeEnvelopeParts(this.pushId(), MESSAGING_SEND_TYPE, [head, ...body, HEADER_END]);
   }
 }
 

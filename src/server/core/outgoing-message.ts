@@ -128,32 +128,9 @@ export function encodeShortEnvelope(id: MessageId, typeBytes: Uint8Array, header
  *   (envelope header JSON plus payload); false when `head` is already the data.
  */
 export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: boolean, head: Uint8Array, tail: Uint8Array = EMPTY): OutgoingMessage {
-  return envelope ? encodeParts(id, typeBytes, [envelopeLength(head.byteLength), head, tail]) : encodeParts(id, typeBytes, [head, tail]);
-}
-
-/**
- * Encodes an envelope without payload whose header JSON is the concatenation
- * of `parts` (e.g. a cached snapshot body between its push header's head and
- * tail), each copied straight into its packets.
- */
-export function encodeEnvelopeParts(id: MessageId, typeBytes: Uint8Array, parts: readonly Uint8Array[]): OutgoingMessage {
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  return encodeParts(id, typeBytes, [envelopeLength(length), ...parts]);
-}
-
-/** The 8-byte big-endian envelope length prefix. */
-function envelopeLength(length: number): Buffer {
-  const prefix = Buffer.allocUnsafe(ENVELOPE_LENGTH_SIZE);
-  writeU32(prefix, 0, Math.floor(length / TWO_POW_32));
-  writeU32(prefix, 4, length >>> 0);
-  return prefix;
-}
-
-/** Encodes one message whose data is the concatenation of `parts`. */
-function encodeParts(id: MessageId, typeBytes: Uint8Array, parts: readonly Uint8Array[]): OutgoingMessage {
-  let dataLength = 0;
-  for (const part of parts) dataLength += part.byteLength;
+  const prefix = envelope ? ENVELOPE_LENGTH_SIZE : 0;
+  const headEnd = prefix + head.byteLength;
+  const dataLength = headEnd + tail.byteLength;
   const count = Math.ceil(dataLength / PACKET_DATA_SIZE);
   const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
   // Every packet but the last is full, so their frame headers all have one size.
@@ -167,36 +144,35 @@ function encodeParts(id: MessageId, typeBytes: Uint8Array, parts: readonly Uint8
   const high = typeof words === 'number' ? 0 : words[0];
   const low = typeof words === 'number' ? words : words[1];
   let offset = writeFrameHeader(wire, 0, firstLength);
-  writeU32(wire, offset, high);
-  writeU32(wire, offset + 4, low);
-  writeU32(wire, offset + 8, 0);
-  writeU32(wire, offset + 12, count);
+  wire.writeUInt32BE(high, offset);
+  wire.writeUInt32BE(low, offset + 4);
+  wire.writeUInt32BE(0, offset + 8);
+  wire.writeUInt32BE(count, offset + 12);
   wire.set(typeBytes, offset + FIRST_PACKET_HEADER_SIZE);
   offset += firstLength;
-  // A cursor over the parts: the part being copied and the position in it.
-  let part = 0;
-  let partOffset = 0;
   for (let index = 1; index <= count; index++) {
-    const packetBytes = index === count ? dataLength - (count - 1) * PACKET_DATA_SIZE : PACKET_DATA_SIZE;
-    offset = writeFrameHeader(wire, offset, DATA_PACKET_HEADER_SIZE + packetBytes);
-    writeU32(wire, offset, high);
-    writeU32(wire, offset + 4, low);
-    writeU32(wire, offset + 8, index);
-    offset += DATA_PACKET_HEADER_SIZE;
-    for (let left = packetBytes; left > 0; ) {
-      const source = parts[part];
-      const take = Math.min(left, source.byteLength - partOffset);
-      if (take > 0) {
-        wire.set(take === source.byteLength ? source : source.subarray(partOffset, partOffset + take), offset);
-        offset += take;
-        left -= take;
-        partOffset += take;
-      }
-      if (partOffset === source.byteLength) {
-        part++;
-        partOffset = 0;
-      }
+    const start = (index - 1) * PACKET_DATA_SIZE;
+    const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
+    offset = writeFrameHeader(wire, offset, DATA_PACKET_HEADER_SIZE + (end - start));
+    wire.writeUInt32BE(high, offset);
+    wire.writeUInt32BE(low, offset + 4);
+    wire.writeUInt32BE(index, offset + 8);
+    const body = offset + DATA_PACKET_HEADER_SIZE - start;
+    // Data positions: [0, prefix) length prefix, [prefix, headEnd) head, then tail.
+    let pos = start;
+    if (pos < prefix) {
+      // The 8-byte length always fits in the first packet.
+      wire.writeUInt32BE(Math.floor(head.byteLength / TWO_POW_32), body);
+      wire.writeUInt32BE(head.byteLength >>> 0, body + 4);
+      pos = prefix;
     }
+    if (pos < headEnd && pos < end) {
+      const stop = Math.min(end, headEnd);
+      wire.set(head.subarray(pos - prefix, stop - prefix), body + pos);
+      pos = stop;
+    }
+    if (pos < end) wire.set(tail.subarray(pos - headEnd, end - headEnd), body + pos);
+    offset = body + end;
   }
   return new OutgoingMessage(wire);
 }
