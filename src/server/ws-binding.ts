@@ -3,6 +3,11 @@
  * socket batches its outgoing frames into one socket write per event-loop
  * turn (earlier once a batch passes {@link EARLY_FLUSH_BYTES}), watches the
  * outgoing buffer, and feeds incoming frames to the session.
+ *
+ * The batch is the corked net.Socket itself: each message's buffer is handed
+ * to it as it is (a push fanned out to a room is one buffer shared by every
+ * recipient's queue, never a copy per recipient) and leaves in one `writev`
+ * when the socket is uncorked after the turn's I/O.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -66,8 +71,9 @@ export class WsConnection implements ParticipantConnection {
   alive = true;
   /** The session fed by this connection, once joined. */
   session: ParticipantSession | undefined;
-  /** Frames written this turn and not yet handed to the socket. */
-  private batch: Buffer[] = [];
+  /** Whether the socket is corked: this turn's messages are queued in it, unwritten. */
+  private corked = false;
+  /** Bytes queued in the corked socket this turn. */
   private batchBytes = 0;
   private muted = false;
   /** Whether the session wants reading paused (rate or fairness). */
@@ -133,7 +139,7 @@ export class WsConnection implements ParticipantConnection {
       }
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      this.batch = [];
+      this.corked = false;
       this.batchBytes = 0;
       batched.delete(this);
       if (this.closeTimer) clearTimeout(this.closeTimer);
@@ -161,35 +167,37 @@ export class WsConnection implements ParticipantConnection {
       return;
     }
     const wire = message.wire;
+    const socket = this.socket!;
     if (wire.length >= EARLY_FLUSH_BYTES) {
-      // A big message (a snapshot) goes as it is, after what was batched before it: no copy.
+      // A big message (a snapshot) goes at once, after what was batched before it.
       this.flush();
-      this.socket!.write(wire);
+      socket.write(wire);
       this.checkBuffer();
       return;
     }
-    this.batch.push(wire);
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      batched.add(this);
+    }
+    socket.write(wire);
     this.batchBytes += wire.length;
     if (this.batchBytes >= EARLY_FLUSH_BYTES) this.flush();
-    else if (this.batch.length === 1) batched.add(this);
   }
 
   /**
-   * Hands the turn's batch to the socket in one write and checks the
-   * outgoing buffer. Safe to interleave with ws's own frames (pings, pongs,
-   * close): every message in a batch is whole frames.
+   * Uncorks the socket, so the turn's batch leaves in one write, and checks
+   * the outgoing buffer. Safe to interleave with ws's own frames (pings,
+   * pongs, close), which queue behind the batch in call order: every message
+   * in a batch is whole frames.
    */
   flush(): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    const data = batch.length === 1 ? batch[0] : Buffer.concat(batch, this.batchBytes);
-    this.batch = [];
+    if (!this.corked) return;
+    this.corked = false;
     this.batchBytes = 0;
     batched.delete(this);
-    // Closing (shutdown closes through ws directly): nothing may follow the close frame.
-    if (this.ws.readyState !== WebSocket.OPEN) return;
     // bufferedAmount counts it (ws reports the socket's writable length plus its own queue).
-    this.socket!.write(data);
+    this.socket!.uncork();
     this.checkBuffer();
   }
 

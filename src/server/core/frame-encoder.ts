@@ -4,8 +4,8 @@
  * {@link OutgoingMessage}). A push is encoded once and the same buffer goes
  * to every recipient.
  */
-import { MessageType, encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
-import { OutgoingMessage, encodeMessage } from './outgoing-message.js';
+import { ENVELOPE_LENGTH_SIZE, MessageType, PACKET_DATA_SIZE, encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
+import { OutgoingMessage, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
 
 export { OutgoingMessage } from './outgoing-message.js';
 
@@ -18,6 +18,11 @@ const DIRECT_TAIL = ',"broadcast":false}';
 
 /** Encodes an envelope (JSON header text plus payload) as one outgoing message. */
 export function encodeEnvelope(id: MessageId, typeBytes: Uint8Array, headerJson: string, payload?: Uint8Array): OutgoingMessage {
+  // A text has at least as many UTF-8 bytes as UTF-16 units: only one that may fit one packet is sized.
+  if ((payload === undefined || payload.byteLength === 0) && ENVELOPE_LENGTH_SIZE + headerJson.length <= PACKET_DATA_SIZE) {
+    const headerBytes = Buffer.byteLength(headerJson, 'utf8');
+    if (ENVELOPE_LENGTH_SIZE + headerBytes <= PACKET_DATA_SIZE) return encodeShortEnvelope(id, typeBytes, headerJson, headerBytes);
+  }
   return encodeMessage(id, typeBytes, true, Buffer.from(headerJson, 'utf8'), payload);
 }
 

@@ -75,6 +75,50 @@ function splitFrames(wire: Buffer): Uint8Array[] {
   return packets;
 }
 
+/** The id's big-endian halves; small ids (nearly all) skip the tuple, bigger ones are split exactly. */
+function idWords(id: MessageId): readonly [high: number, low: number] | number {
+  return typeof id === 'number' && id >= 0 && id <= 0xffff_ffff && Number.isInteger(id) ? id : messageIdParts(id);
+}
+
+/** Writes a big-endian u32 without Buffer's range checks (the caller sized the buffer). */
+function writeU32(wire: Buffer, offset: number, value: number): void {
+  wire[offset] = value >>> 24;
+  wire[offset + 1] = value >>> 16;
+  wire[offset + 2] = value >>> 8;
+  wire[offset + 3] = value;
+}
+
+/**
+ * Encodes an envelope whose header JSON `headerJson` (`headerBytes` bytes
+ * of UTF-8) has no payload and fits one data packet with its length prefix
+ * (the common case: responses, direct messages, presence pushes): the text
+ * is encoded straight into the wire buffer, with no intermediate copy.
+ */
+export function encodeShortEnvelope(id: MessageId, typeBytes: Uint8Array, headerJson: string, headerBytes: number): OutgoingMessage {
+  const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
+  const dataLength = DATA_PACKET_HEADER_SIZE + ENVELOPE_LENGTH_SIZE + headerBytes;
+  const firstHeader = frameHeaderSize(firstLength);
+  const wire = Buffer.allocUnsafe(firstHeader + firstLength + frameHeaderSize(dataLength) + dataLength);
+  const words = idWords(id);
+  const high = typeof words === 'number' ? 0 : words[0];
+  const low = typeof words === 'number' ? words : words[1];
+  let offset = writeFrameHeader(wire, 0, firstLength);
+  writeU32(wire, offset, high);
+  writeU32(wire, offset + 4, low);
+  writeU32(wire, offset + 8, 0);
+  writeU32(wire, offset + 12, 1);
+  wire.set(typeBytes, offset + FIRST_PACKET_HEADER_SIZE);
+  offset = writeFrameHeader(wire, offset + firstLength, dataLength);
+  writeU32(wire, offset, high);
+  writeU32(wire, offset + 4, low);
+  writeU32(wire, offset + 8, 1);
+  // Envelope length prefix: the high word is 0 (the header fits a packet).
+  writeU32(wire, offset + 12, 0);
+  writeU32(wire, offset + 16, headerBytes);
+  wire.write(headerJson, offset + DATA_PACKET_HEADER_SIZE + ENVELOPE_LENGTH_SIZE, headerBytes, 'utf8');
+  return new OutgoingMessage(wire);
+}
+
 /**
  * Encodes one message whose data is the concatenation of an optional 8-byte
  * envelope length prefix (of `head`), `head` and `tail`, without building
@@ -96,15 +140,9 @@ export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: bo
   if (count > 0) size += (count - 1) * (frameHeaderSize(fullLength) + fullLength) + frameHeaderSize(lastLength) + lastLength;
   // Every byte is written below, so the buffer need not be zeroed.
   const wire = Buffer.allocUnsafe(size);
-  // Small ids (nearly all) skip the tuple; bigger ones are split exactly.
-  let high: number;
-  let low: number;
-  if (typeof id === 'number' && id >= 0 && id <= 0xffff_ffff && Number.isInteger(id)) {
-    high = 0;
-    low = id;
-  } else {
-    [high, low] = messageIdParts(id);
-  }
+  const words = idWords(id);
+  const high = typeof words === 'number' ? 0 : words[0];
+  const low = typeof words === 'number' ? words : words[1];
   let offset = writeFrameHeader(wire, 0, firstLength);
   wire.writeUInt32BE(high, offset);
   wire.writeUInt32BE(low, offset + 4);

@@ -3,8 +3,6 @@
  * frame reassembly, rate limits, its place in the server's fair scheduler
  * and its lifecycle actor. Knows nothing of `ws`.
  */
-import { createActor, type Actor, type StateValue } from 'xstate';
-import { participantSessionMachine } from '../../../machines/participant-session.js';
 import { PacketReassembler, ErrorCode, MessagingControlType, MessageType, type MessageId } from '../../protocol/index.js';
 import { CloseCode, CloseReason } from '../../protocol/close-codes.js';
 import { connectedHeader, roomReadyHeader } from '../../protocol/handshake.js';
@@ -19,10 +17,12 @@ import type { Room } from './room-directory.js';
 import type { PresenceChange, RoomMember } from './room-member.js';
 import type { Flow, Schedulable } from './fair-scheduler.js';
 import { InboundThrottle } from './inbound-throttle.js';
+import { SessionLifecycle } from './session-lifecycle.js';
 import { handleMessage } from './request-handler.js';
 import { RecoveryBuffer } from './recovery.js';
 import type { ResumableSessions } from './resumable-sessions.js';
 import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
+import type { ParticipantSessionEmitted } from '../../../machines/participant-session.js';
 
 /** Longest delay a Node timer takes (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -79,7 +79,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private ending: ResumeRefusal = ResumeRefusal.Unknown;
   private readonly reassembler: PacketReassembler;
   private readonly throttle: InboundThrottle;
-  private readonly actor: Actor<typeof participantSessionMachine>;
+  /** Where the session is in the `participant-session` machine. */
+  private readonly lifecycleState: SessionLifecycle;
   private protocolErrors = 0;
   private open = true;
   private expiryTimer: unknown;
@@ -131,28 +132,36 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     });
     // Inspected only when someone listens (the console); lifecycle events only, never per message.
     const { observer } = context;
-    this.actor = createActor(
-      participantSessionMachine,
-      observer.sessionTransition === noopObserver.sessionTransition
-        ? {}
-        : {
-            inspect: (inspection) => {
-              if (inspection.type === '@xstate.snapshot') observer.sessionTransition(this, inspection.event.type, (inspection.snapshot as unknown as { value: StateValue }).value);
-            },
-          },
+    this.lifecycleState = new SessionLifecycle(
+      (emitted) => this.effect(emitted),
+      observer.sessionTransition === noopObserver.sessionTransition ? undefined : (event, value) => observer.sessionTransition(this, event, value),
     );
-    this.actor.on('presence.snapshot', () => this.sendSnapshot());
-    this.actor.on('presence.enabled', () => this.announceEnabled());
-    this.actor.on('presence.disabled', () => this.announceDisabled());
-    this.actor.on('presence.attributes', ({ changed }) => {
-      // Successive changes within a turn become one push per recipient.
-      this.pendingAttributes = this.pendingAttributes === undefined ? changed : { ...this.pendingAttributes, ...changed };
-      this.context.presenceFlush.add(this);
-    });
-    this.actor.on('session.ended', () => {
-      this.context.directory.leave(this.room, this);
-      this.context.observer.participantLeft(this.room.name, this.id);
-    });
+  }
+
+  /** Performs what the lifecycle machine emitted. */
+  private effect(emitted: ParticipantSessionEmitted): void {
+    switch (emitted.type) {
+      case 'presence.snapshot':
+        this.sendSnapshot();
+        return;
+      case 'presence.enabled':
+        this.announceEnabled();
+        return;
+      case 'presence.disabled':
+        this.announceDisabled();
+        return;
+      case 'presence.attributes': {
+        // Successive changes within a turn become one push per recipient.
+        const changed = emitted.changed;
+        this.pendingAttributes = this.pendingAttributes === undefined ? changed : { ...this.pendingAttributes, ...changed };
+        this.context.presenceFlush.add(this);
+        return;
+      }
+      case 'session.ended':
+        this.context.directory.leave(this.room, this);
+        this.context.observer.participantLeft(this.room.name, this.id);
+        return;
+    }
   }
 
   /** Whether the connection is still open (not closed or being closed). */
@@ -173,7 +182,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** Starts the session in `room`: sends `room_ready` then `connected`. */
   start(room: Room): void {
     this.room = room;
-    this.actor.start();
+    this.lifecycleState.start();
     this.context.observer.participantJoined(room.name, this.id);
     this.streams.attach(this);
     const resume = this.init.resume;
@@ -403,7 +412,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /** Sends a lifecycle event to the actor (enable, disable, attributes). */
   lifecycle(event: LifecycleEvent): void {
-    this.actor.send(event);
+    this.lifecycleState.send(event);
   }
 
   /** Server-initiated close: leaves the room at once, then closes the connection. */
@@ -425,8 +434,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.init.onClosed?.();
     if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
     this.streams.detach(this);
-    this.actor.send({ type: 'transport.closed' });
-    this.actor.stop();
+    this.lifecycleState.send({ type: 'transport.closed' });
   }
 
   /**

@@ -1,0 +1,127 @@
+/**
+ * The server core's CPU cost per direct message, without sockets: two
+ * sessions in one room of a {@link RoomServerCore} with the server's default
+ * limits (message and byte rates off, as the bench server runs), the sender
+ * fed the same `messaging.send` request frames the lean bench client writes,
+ * its outgoing messages counted and dropped. The machine is shared, so
+ * wall-clock rates are noisy; CPU time per message (process.cpuUsage) and
+ * the profile are the figures to compare before and after a change.
+ *
+ *   npx tsx test/bench/core-cost.ts [--messages 400000] [--batch 64] [--rounds 5]
+ *   node --expose-gc --import tsx test/bench/core-cost.ts --members 10000
+ *
+ * Frames are fed `--batch` at a time (one socket read's worth), then the
+ * turn ends (setImmediate), as in the server. With `--members N` it instead
+ * enables N sessions in one room and reports the core's heap per session
+ * after a full GC (the sockets' share is not included).
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { encodePacketsWithTypeBytes, encodeType, MessageType, packEnvelopeJson } from '../../src/protocol/index.js';
+import { RoomServerCore, isRefusal } from '../../src/server/core/room-server-core.js';
+import { resolveLimits } from '../../src/server/core/limits.js';
+import type { ParticipantConnection } from '../../src/server/core/context.js';
+import type { OutgoingMessage } from '../../src/server/core/outgoing-message.js';
+import type { VerifiedToken } from '../../src/auth/token.js';
+import { BENCH_MESSAGE_TYPE, paddingFor } from './drivers/types.js';
+
+const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
+
+/** A connection that counts what it is given. */
+class CountingConnection implements ParticipantConnection {
+  messages = 0;
+  bytes = 0;
+  send(message: OutgoingMessage): void {
+    this.messages++;
+    this.bytes += message.wire.length;
+  }
+  close(): void {}
+  pause(): void {}
+  resume(): void {}
+}
+
+function token(name: string, room: string): VerifiedToken {
+  return { name, role: 'user', room, messaging: { send: true, broadcast: true, list: true }, claims: {}, expiresAt: undefined } as VerifiedToken;
+}
+
+function request(id: number, tool: string, json: Record<string, unknown>): Uint8Array[] {
+  const header = { toolkit: 'messaging', tool, arguments: { type: 'json', json } };
+  return encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelopeJson(JSON.stringify(header)));
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, members: { type: 'string' } },
+  });
+  const total = Number(values.messages);
+  const batch = Number(values.batch);
+  const rounds = Number(values.rounds);
+  const core = new RoomServerCore({ limits: resolveLimits({ messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000 }), logger: pino({ enabled: false }) });
+  const roomName = 'core-cost';
+  const join = async (name: string, connection: CountingConnection) => {
+    const admission = await core.admit(roomName, name);
+    if (isRefusal(admission)) throw new Error(admission.reason);
+    return core.join({ admission, roomUrl: 'ws://127.0.0.1/rooms/core-cost', token: token(name, roomName), connection });
+  };
+  const toConnection = new CountingConnection();
+  const fromConnection = new CountingConnection();
+  const receiver = await join('receiver', toConnection);
+  const sender = await join('sender', fromConnection);
+  let id = 0;
+  for (const session of [receiver, sender]) for (const frame of request(id++, 'enable', {})) session.receive(frame);
+  await turn();
+  if (values.members !== undefined) {
+    await footprint(join, Number(values.members));
+    return;
+  }
+  const padding = paddingFor(100);
+  // Distinct bodies as the bench sends them (sequence and time change per message).
+  const frames: Uint8Array[][] = [];
+  for (let i = 0; i < 4096; i++) {
+    frames.push(request(1000 + i, 'send', { to_participant_id: receiver.id, type: BENCH_MESSAGE_TYPE, message_json: JSON.stringify({ s: i, t: 1234.5678 + i, p: padding }) }));
+  }
+  const results: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const startMessages = toConnection.messages;
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    for (let sent = 0; sent < total; ) {
+      for (let i = 0; i < batch && sent < total; i++, sent++) {
+        const request = frames[sent & 4095];
+        for (let f = 0; f < request.length; f++) sender.receive(request[f]);
+      }
+      await turn();
+    }
+    const used = process.cpuUsage(cpu);
+    const delivered = toConnection.messages - startMessages;
+    if (delivered !== total) throw new Error(`${delivered} of ${total} delivered`);
+    const us = (used.user + used.system) / total;
+    results.push(us);
+    console.log(`round ${round + 1}: ${us.toFixed(3)} µs CPU/message, ${((total / (performance.now() - wall)) * 1000).toFixed(0)} msg/s wall`);
+  }
+  results.sort((a, b) => a - b);
+  console.log(`median ${results[Math.floor(results.length / 2)].toFixed(3)} µs CPU/message, min ${results[0].toFixed(3)}`);
+}
+
+/** Enables `count` sessions in the room, a few per turn as a join storm would, and reports the heap per session. */
+async function footprint(join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void }>, count: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const session = await join(`member-${i}`, new CountingConnection());
+    for (const frame of request(i, 'enable', {})) session.receive(frame);
+    kept.push(session);
+    if (i % 100 === 99) await turn();
+  }
+  await turn();
+  gc();
+  const bytes = (process.memoryUsage().heapUsed - before) / count;
+  console.log(`${count} enabled sessions in one room: ${(bytes / 1024).toFixed(2)} KiB of heap per session (${kept.length} kept)`);
+}
+
+await main();
