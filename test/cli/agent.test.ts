@@ -12,7 +12,9 @@ import { uniqueRoom } from '../helpers/server.js';
 const WAIT = 60_000;
 const READY = /serving agent "(\S+)" in room ".*" as participant (\S+) \(Ctrl-C to stop\)\./;
 
-const room$ = useCliRoom();
+// A killed agent's session waits out the recovery window (it may come back, resumed) before the
+// room hears it left: a short window keeps the mid-turn departure below quick.
+const room$ = useCliRoom({ limits: { recoveryWindowMs: 500 } });
 const { conn } = room$;
 
 async function serveEcho(room: string, delay = '1s'): Promise<CliProcess> {

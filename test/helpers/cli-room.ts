@@ -7,6 +7,7 @@ import { afterEach } from 'vitest';
 import { killAllClis } from './cli.js';
 import type { RawClient } from './raw-client.js';
 import { useServer, type TestServer } from './server.js';
+import type { RoomServerOptions } from '../../src/server/index.js';
 
 /** What {@link useCliRoom} gives a test file. */
 export interface CliRoom {
@@ -20,9 +21,9 @@ export interface CliRoom {
   conn(room: string, name?: string): string[];
 }
 
-/** Starts a server for the file; kills CLIs and raw clients after each test. */
-export function useCliRoom(): CliRoom {
-  const fx = useServer();
+/** Starts a server for the file (options override the defaults); kills CLIs and raw clients after each test. */
+export function useCliRoom(options: Partial<RoomServerOptions> = {}): CliRoom {
+  const fx = useServer(options);
   afterEach(killAllClis);
   return {
     fx,
