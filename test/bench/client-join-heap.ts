@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const result = await runPresenceJoin(driver, { kind: 'presence-join', participants: n, joinConcurrency: 100, timeoutMs: 3_600_000 }, { receiverDriver: driver, roomPrefix: 'heap-', mark: () => undefined, retain: (peers) => kept.push(...peers) });
   settleHeap();
   const after = process.memoryUsage().heapUsed;
+  const usage = process.memoryUsage();
+  process.stderr.write(`memory: ${JSON.stringify({ rssMiB: usage.rss >> 20, heapTotalMiB: usage.heapTotal >> 20, heapUsedMiB: usage.heapUsed >> 20, externalMiB: usage.external >> 20, arrayBuffersMiB: usage.arrayBuffers >> 20 })}\n`);
   process.stdout.write(`${JSON.stringify({ kind, n, totalMs: Math.round(result.totalMs), heapKiBPerClient: Number(((after - before) / n / 1024).toFixed(1)) })}\n`);
   if (prefix) writeHeapSnapshot(`${prefix}.after.heapsnapshot`);
   server.kill();
