@@ -5,12 +5,17 @@
  * every probe must be answered `empty` and reach bob in order.
  */
 import { expect } from 'vitest';
-import type { RawClient } from './raw-client.js';
+import { mintToken } from '../../src/auth/token.js';
+import type { AbuserProcess, AbuserStats } from './abuser-process.js';
+import { connectRaw, type RawClient } from './raw-client.js';
+import { uniqueRoom } from './server.js';
 
 /** Time between two probes. */
 export const PROBE_INTERVAL_MS = 20;
 /** Deadline for one answer; generous, so a loaded machine only takes longer. */
 const ANSWER_TIMEOUT_MS = 60_000;
+/** Probing before the measured phase, so that the abusers' first requests are in flight. */
+const WARMUP_MS = 1_000;
 
 /** A probe run's latencies, sorted, in ms. */
 export interface ProbeFigures {
@@ -64,4 +69,34 @@ export async function runProbe(alice: RawClient, bob: RawClient, durationMs: num
   }
   latencies.sort((a, b) => a - b);
   return { count: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN };
+}
+
+/** Connects the probe pair to a room of its own on the server at `url` (tokens signed with `secret`); bob is enabled. */
+export async function connectProbePair(url: string, secret: string): Promise<{ alice: RawClient; bob: RawClient }> {
+  const room = uniqueRoom('bystanders');
+  const alice = await connectRaw(url, room, await mintToken({ secret, room, name: 'alice' }));
+  const bob = await connectRaw(url, room, await mintToken({ secret, room, name: 'bob' }));
+  await bob.invoke('enable', {});
+  await bob.waitForPush('messaging.enabled');
+  return { alice, bob };
+}
+
+/** What a probe beside abusers measured, what the abusers did, and their requests per second. */
+export interface ProbedAbuse {
+  readonly figures: ProbeFigures;
+  readonly stats: AbuserStats;
+  readonly perSecond: number;
+}
+
+/** Probes for a warm-up second, then for `measureMs` while `abusers` run, then stops them. */
+export async function probeBeside(alice: RawClient, bob: RawClient, abusers: AbuserProcess, measureMs: number): Promise<ProbedAbuse> {
+  let figures: ProbeFigures;
+  let stats: AbuserStats;
+  try {
+    await runProbe(alice, bob, WARMUP_MS);
+    figures = await runProbe(alice, bob, measureMs);
+  } finally {
+    stats = await abusers.stop();
+  }
+  return { figures, stats, perSecond: stats.sent / ((measureMs + WARMUP_MS) / 1000) };
 }

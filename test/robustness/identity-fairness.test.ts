@@ -20,8 +20,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { startAbusers } from '../helpers/abuser-process.js';
-import { formatFigures, runProbe, type ProbeFigures } from '../helpers/probe-pair.js';
-import { connectRaw, type RawClient } from '../helpers/raw-client.js';
+import { connectProbePair, formatFigures, probeBeside, runProbe, type ProbeFigures } from '../helpers/probe-pair.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { TEST_SECRET, uniqueRoom } from '../helpers/server.js';
 import { spawnCliServer, type SpawnedServer } from '../helpers/spawned-server.js';
 
@@ -38,11 +38,7 @@ let bob: RawClient;
 
 beforeAll(async () => {
   server = await spawnCliServer({ secret: TEST_SECRET });
-  const room = uniqueRoom('bystanders');
-  alice = await connectRaw(server.url, room, await mintToken({ secret: TEST_SECRET, room, name: 'alice' }));
-  bob = await connectRaw(server.url, room, await mintToken({ secret: TEST_SECRET, room, name: 'bob' }));
-  await bob.invoke('enable', {});
-  await bob.waitForPush('messaging.enabled');
+  ({ alice, bob } = await connectProbePair(server.url, TEST_SECRET));
 });
 
 afterAll(async () => {
@@ -55,17 +51,8 @@ async function underAbuse(connections: number): Promise<ProbeFigures> {
   const room = uniqueRoom('heavy');
   const tokens = await Promise.all(Array.from({ length: connections }, () => mintToken({ secret: TEST_SECRET, room, name: 'mallory' })));
   const abusers = await startAbusers({ kind: 'heavy-broadcast', url: server.url, room, tokens, perSecond: PER_SECOND, objects: OBJECTS });
-  let figures: ProbeFigures;
-  let stats;
-  try {
-    // The first broadcasts are in flight before the measured phase starts.
-    await runProbe(alice, bob, 1_000);
-    figures = await runProbe(alice, bob, MEASURE_MS);
-  } finally {
-    stats = await abusers.stop();
-  }
-  const rate = (stats.sent / ((MEASURE_MS + 1_000) / 1000)).toFixed(1);
-  console.log(`${formatFigures(`identity-fairness ${connections}x mallory`, figures)} broadcasts=${stats.sent} (${rate}/s) cut=${stats.closedEarly}`);
+  const { figures, stats, perSecond } = await probeBeside(alice, bob, abusers, MEASURE_MS);
+  console.log(`${formatFigures(`identity-fairness ${connections}x mallory`, figures)} broadcasts=${stats.sent} (${perSecond.toFixed(1)}/s) cut=${stats.closedEarly}`);
   // Every abuser stayed within the limits: none was cut.
   expect(stats.closedEarly).toBe(0);
   return figures;

@@ -19,8 +19,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { startAbusers } from '../helpers/abuser-process.js';
-import { formatFigures, runProbe, type ProbeFigures } from '../helpers/probe-pair.js';
-import { connectRaw } from '../helpers/raw-client.js';
+import { connectProbePair, formatFigures, probeBeside, type ProbeFigures } from '../helpers/probe-pair.js';
 import { TEST_SECRET, uniqueRoom } from '../helpers/server.js';
 import { spawnCliServer, type SpawnedServer } from '../helpers/spawned-server.js';
 
@@ -40,27 +39,14 @@ afterAll(() => Promise.all(servers.map((server) => server.close())));
 async function floodBeside(label: string, args: string[]): Promise<ProbeFigures> {
   const server = await spawnCliServer({ secret: TEST_SECRET, args });
   servers.push(server);
-  const probeRoom = uniqueRoom('bystanders');
-  const alice = await connectRaw(server.url, probeRoom, await mintToken({ secret: TEST_SECRET, room: probeRoom, name: 'alice' }));
-  const bob = await connectRaw(server.url, probeRoom, await mintToken({ secret: TEST_SECRET, room: probeRoom, name: 'bob' }));
-  await bob.invoke('enable', {});
-  await bob.waitForPush('messaging.enabled');
+  const { alice, bob } = await connectProbePair(server.url, TEST_SECRET);
   const room = uniqueRoom('flood');
   const tokens = await Promise.all(
     Array.from({ length: MEMBERS + FLOODERS }, (_, i) => mintToken({ secret: TEST_SECRET, room, name: i < MEMBERS ? `member-${i}` : `flooder-${i - MEMBERS}` })),
   );
   const abusers = await startAbusers({ kind: 'presence-flood', url: server.url, room, tokens, members: MEMBERS });
-  let figures: ProbeFigures;
-  let stats;
-  try {
-    await runProbe(alice, bob, 1_000);
-    figures = await runProbe(alice, bob, MEASURE_MS);
-  } finally {
-    stats = await abusers.stop();
-    await Promise.all([alice.terminate(), bob.terminate()]);
-  }
-  const rate = (stats.sent / ((MEASURE_MS + 1_000) / 1000)).toFixed(0);
-  console.log(`${formatFigures(`presence-flood ${label}`, figures)} attribute sets sent=${stats.sent} (${rate}/s) cut=${stats.closedEarly}`);
+  const { figures, stats, perSecond } = await probeBeside(alice, bob, abusers, MEASURE_MS).finally(() => Promise.all([alice.terminate(), bob.terminate()]));
+  console.log(`${formatFigures(`presence-flood ${label}`, figures)} attribute sets sent=${stats.sent} (${perSecond.toFixed(0)}/s) cut=${stats.closedEarly}`);
   expect(stats.closedEarly).toBe(0);
   return figures;
 }
