@@ -280,7 +280,7 @@ class NodeRoomServer implements RoomServer {
           continue;
         }
         connection.alive = false;
-        connection.ws.ping();
+        connection.ping();
         // A paused connection reads ahead (bounded) so that a live peer's pong gets through.
         connection.probe();
       }

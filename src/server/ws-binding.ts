@@ -71,6 +71,8 @@ export class WsConnection implements ParticipantConnection {
   alive = true;
   /** The session fed by this connection, once joined. */
   session: ParticipantSession | undefined;
+  /** The session's sent count when the last heartbeat ping was written (resumable sessions only). */
+  private pingMark: number | undefined;
   /** Whether the socket is corked: this turn's messages are queued in it, unwritten. */
   private corked = false;
   /** Bytes queued in the corked socket this turn. */
@@ -110,6 +112,9 @@ export class WsConnection implements ParticipantConnection {
     checkWsInternals(ws, this.socket, options.logger);
     ws.on('pong', () => {
       this.alive = true;
+      // Everything written before the ping has been read by the peer.
+      if (this.pingMark !== undefined) this.session?.acknowledge(this.pingMark);
+      this.pingMark = undefined;
       this.progressAt = performance.now();
       if (this.probeBudget > 0) this.endProbe();
     });
@@ -285,6 +290,12 @@ export class WsConnection implements ParticipantConnection {
     this.probeBudget = 0;
     this.progressAt = performance.now();
     this.ws.resume();
+  }
+
+  /** Writes a heartbeat ping (behind this turn's batch) and notes what its pong will vouch for. */
+  ping(): void {
+    this.pingMark = this.session?.sentCount;
+    this.ws.ping();
   }
 
   /**

@@ -200,6 +200,16 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     connection.send(encoder.push(MessageType.Connected, connectedHeader({ participantId: this.id, attributes: this.attributes })));
   }
 
+  /** How many messages this session has been sent (its recovery sequence); undefined without a resume key. */
+  get sentCount(): number | undefined {
+    return this.recovery?.sentCount;
+  }
+
+  /** The client has read the first `received` messages (a heartbeat's pong says so): the recovery buffer lets them go. */
+  acknowledge(received: number): void {
+    this.recovery?.acknowledge(received);
+  }
+
   /** Delivers frames to this participant, unless its connection is closing; held for a resume when the session has a key. */
   deliver(message: OutgoingMessage): void {
     if (!this.open) return;

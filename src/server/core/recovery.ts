@@ -7,10 +7,12 @@
  * missed. Only sessions that asked for a resume key have one; the others
  * pay nothing.
  *
- * While attached, the oldest messages make room for new ones (the client
- * has most likely read them). While detached, only messages sent before the
- * drop may make room: one more message than the limits hold ends the
- * session ({@link RecoveryBuffer.push} says so).
+ * While attached, what the client is known to have read is let go
+ * ({@link RecoveryBuffer.acknowledge}: a heartbeat's pong vouches for every
+ * message written before its ping), and the oldest messages make room for
+ * new ones. While detached, only messages sent before the drop may make
+ * room: one more message than the limits hold ends the session
+ * ({@link RecoveryBuffer.push} says so).
  */
 import { MessageType, type ProtocolMessage } from '../../protocol/index.js';
 import { ResumeRefusal } from '../../protocol/resume.js';
@@ -41,6 +43,21 @@ export class RecoveryBuffer {
   /** Messages held now. */
   get count(): number {
     return this.held.length - this.head;
+  }
+
+  /** Sequence number of the last message sent (0 before the first). */
+  get sentCount(): number {
+    return this.sent;
+  }
+
+  /**
+   * The client has read every message up to sequence `received` (a pong to a
+   * ping written after them): they are let go, since a resume never asks for
+   * them again. Ignored while detached.
+   */
+  acknowledge(received: number): void {
+    if (this.detachedAt !== undefined) return;
+    while (this.count > 0 && this.first <= received) this.dropOldest();
   }
 
   /** Whether the connection is gone and the session waits for a resume. */
