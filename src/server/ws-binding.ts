@@ -110,11 +110,14 @@ export class WsConnection implements ParticipantConnection {
     this.socket = tcpSocketOf(ws);
     this.direct = this.socket !== undefined && ws.extensions === '';
     checkWsInternals(ws, this.socket, options.logger);
-    ws.on('pong', () => {
+    ws.on('pong', (data: Buffer) => {
       this.alive = true;
-      // Everything written before the ping has been read by the peer.
-      if (this.pingMark !== undefined) this.session?.acknowledge(this.pingMark);
-      this.pingMark = undefined;
+      // The answer to the heartbeat's ping (it echoes the mark; an unsolicited pong does not):
+      // everything written before that ping has been read by the peer.
+      if (this.pingMark !== undefined && data.toString('latin1') === String(this.pingMark)) {
+        this.session?.acknowledge(this.pingMark);
+        this.pingMark = undefined;
+      }
       this.progressAt = performance.now();
       if (this.probeBudget > 0) this.endProbe();
     });
@@ -292,10 +295,15 @@ export class WsConnection implements ParticipantConnection {
     this.ws.resume();
   }
 
-  /** Writes a heartbeat ping (behind this turn's batch) and notes what its pong will vouch for. */
+  /**
+   * Writes a heartbeat ping (behind this turn's batch). A resumable session's
+   * ping carries its sent count, which the pong echoes: the pong then vouches
+   * for every message written before it.
+   */
   ping(): void {
     this.pingMark = this.session?.sentCount;
-    this.ws.ping();
+    if (this.pingMark === undefined) this.ws.ping();
+    else this.ws.ping(String(this.pingMark));
   }
 
   /**
