@@ -58,12 +58,17 @@ export class WireConnection {
   private readonly write: (frame: Uint8Array) => void;
   private closedWith: string | undefined;
 
+  /**
+   * Without `handlers` the connection only writes (an abuser that never
+   * reads): nothing it receives is reassembled, and requests cannot be made.
+   */
   constructor(
     readonly ws: WebSocket,
-    private readonly handlers: WireHandlers,
+    private readonly handlers?: WireHandlers,
     options: WireConnectionOptions = {},
   ) {
     this.write = options.write ?? ((frame) => ws.send(frame));
+    if (handlers === undefined) return;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         handlers.textFrame?.(data);
@@ -107,6 +112,7 @@ export class WireConnection {
    */
   request(type: string | Uint8Array, data: Uint8Array, options: { timeoutMs?: number; id?: number } = {}): Promise<ProtocolMessage> {
     const id = options.id ?? this.allocateId();
+    if (this.handlers === undefined) return Promise.reject(new Error(`a write-only connection cannot wait for the response to request ${id}`));
     if (this.closedWith !== undefined) return Promise.reject(new Error(`connection closed (${this.closedWith}) before request ${id} was sent`));
     const { timeoutMs } = options;
     const response = new Promise<ProtocolMessage>((resolve, reject) => {
@@ -129,7 +135,7 @@ export class WireConnection {
       this.pending.delete(message.id);
       clearTimeout(pending.timer);
     }
-    this.handlers.message(message, pending !== undefined);
+    this.handlers!.message(message, pending !== undefined);
     pending?.resolve(message);
   }
 }
