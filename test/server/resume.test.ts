@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RESUME_FIELD, ResumeRefusal } from '../../src/protocol/resume.js';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { packEnvelope } from '../../src/protocol/envelope.js';
-import { asPush, connectRaw, type RawClient } from '../helpers/raw-client.js';
+import { asPush, type RawClient } from '../helpers/raw-client.js';
 import { manualTime, type ManualTime } from '../helpers/manual-time.js';
 import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 

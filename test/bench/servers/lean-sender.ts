@@ -12,7 +12,6 @@
  * resume on `drain`, so what waits in its buffers stays bounded.
  */
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { encodeContent, encodePacketsWithTypeBytes, encodeType, MessageType, MessagingControlType, PacketReassembler, packEnvelopeJson, unpackEnvelope } from '../../../src/protocol/index.js';
 import { now, paddingFor, BENCH_MESSAGE_TYPE } from '../drivers/types.js';
