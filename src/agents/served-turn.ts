@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { Observable } from 'rxjs';
+import { RoomStateError, RoomStateErrorCode } from '../errors.js';
 import { AgentMessageType, contentText, newMessageId, type AgentContent, type AgentError } from '../protocol/agent-turns.js';
 
 /** Who sent a turn or a steer. */
@@ -172,7 +173,7 @@ export class ServedTurn {
 
   /** @internal Interrupted: later writes are dropped, as MeshAgent drops a cancelled turn's output. */
   abort(): void {
-    this.controller.abort(new Error('turn interrupted'));
+    this.controller.abort(new RoomStateError(RoomStateErrorCode.AgentTurnCancelled, 'the turn was interrupted.'));
   }
 
   /** @internal The turn ended: the open text item is closed, later writes are dropped. */

@@ -9,6 +9,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { PresenceParticipant } from '../../machines/index.js';
 import type { Attributes, RemoteParticipant } from './participants.js';
 import type { RoomMessage } from './wire.js';
+import { MessagingControlType } from '../protocol/message-types.js';
 
 /** The official SDK's `RoomMessage`: a received message, with `local` always false here. */
 export interface RoomMessageLike extends RoomMessage {
@@ -44,22 +45,22 @@ export function messageEvent(message: RoomMessage, participant?: RemoteParticipa
 
 /** The `participant.enabled` message of a `participant_added` event, for a machine event that carries none as received (a machine driven directly). */
 export function addedMessage(participant: RemoteParticipant, attributes: Attributes): RoomMessage {
-  return { fromParticipantId: participant.id, type: 'participant.enabled', message: { id: participant.id, role: participant.role, attributes } };
+  return { fromParticipantId: participant.id, type: MessagingControlType.ParticipantEnabled, message: { id: participant.id, role: participant.role, attributes } };
 }
 
 /** The `participant.disabled` message of a `participant_removed` event, for a machine event that carries none as received. */
 export function removedMessage(participant: RemoteParticipant): RoomMessage {
-  return { fromParticipantId: participant.id, type: 'participant.disabled', message: { id: participant.id } };
+  return { fromParticipantId: participant.id, type: MessagingControlType.ParticipantDisabled, message: { id: participant.id } };
 }
 
 /** The `participant.attributes` message of a `participant_attributes_updated` event, when none was received as such (e.g. a repeated `participant.enabled`). */
 export function attributesMessage(participant: RemoteParticipant, changed: Attributes): RoomMessage {
-  return { fromParticipantId: participant.id, type: 'participant.attributes', message: { attributes: changed } };
+  return { fromParticipantId: participant.id, type: MessagingControlType.ParticipantAttributes, message: { attributes: changed } };
 }
 
 /** The `messaging.enabled` message of a `messaging_enabled` event. */
 export function enabledMessage(localId: string, participants: readonly PresenceParticipant[]): RoomMessage {
-  return { fromParticipantId: localId, type: 'messaging.enabled', message: { participants } };
+  return { fromParticipantId: localId, type: MessagingControlType.Enabled, message: { participants } };
 }
 
 /**

@@ -20,6 +20,7 @@ import { RoomClient as BrowserRoomClient, type RoomClientOptions } from './room-
 import type { UpgradeRefusal } from './socket-failure.js';
 import type { WebSocketConstructor } from './websocket.js';
 import { deliverArrayBuffersAsBuffers, tcpSocketOf, upgradeRefusedText } from '../ws-internals.js';
+import { RoomStateError, RoomStateErrorCode } from '../errors.js';
 
 export * from './index.js';
 
@@ -73,7 +74,7 @@ class NodeWebSocket extends WsWebSocket {
       if (done) return;
       done = true;
       response.destroy();
-      const refusal = Object.assign(new Error(upgradeRefusedText(response.statusCode ?? 0)), {
+      const refusal = Object.assign(new RoomStateError(RoomStateErrorCode.Server, upgradeRefusedText(response.statusCode ?? 0)), {
         statusCode: response.statusCode ?? 0,
         statusReason: refusalReason(Buffer.concat(chunks).toString('utf8'), response.statusMessage ?? ''),
       } satisfies UpgradeRefusal);

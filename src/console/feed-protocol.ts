@@ -132,6 +132,10 @@ export type InspectMessage =
 
 /** Subprotocol prefix that carries an admin token (`roomstate-console.<jwt>`), for browsers. */
 export const CONSOLE_TOKEN_PROTOCOL = 'roomstate-console.';
+/** Path of the console page; everything the console serves is under it. */
+export const CONSOLE_PATH = '/console';
+/** Path that answers who an admin token is (the page checks its token there before it opens the feed). */
+export const CONSOLE_WHOAMI_PATH = '/console/api/whoami';
 /** Path of the viewer feed websocket. */
 export const CONSOLE_FEED_PATH = '/console/feed';
 /** Path of the client inspector websocket. */

@@ -8,6 +8,8 @@
 export const CloseCode = {
   /** Orderly, final close: clients do not reconnect. */
   Normal: 1000,
+  /** The peer is going away (a page closing): from a client, a leave like {@link CloseCode.Normal}. */
+  GoingAway: 1001,
   /** Repeated framing violations (`maxProtocolErrors`). */
   ProtocolError: 1002,
   /** A text frame arrived; the protocol is binary only. */
@@ -46,6 +48,20 @@ export const CloseReason = {
   /** With {@link CloseCode.Normal}: a resumable session moved to a newer connection (or its resume failed for good). */
   Resumed: 'the session was resumed on another connection',
 } as const;
+
+/**
+ * Whether `code` may be sent in a close frame (RFC 6455 7.4): 1000-1014
+ * except 1004 (reserved) and 1005, 1006 (reported locally, never sent), or
+ * 3000-4999 (registered and private codes). 1015 is reported, never sent.
+ */
+export function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+/** Whether a client's close is its leave (1000, or 1001 from a closing page), not a drop. */
+export function isLeaveClose(code: number): boolean {
+  return code === CloseCode.Normal || code === CloseCode.GoingAway;
+}
 
 /** HTTP statuses at the upgrade that no client retries: the token or the room name is wrong. */
 export const FINAL_UPGRADE_STATUSES: readonly number[] = [403, 404];

@@ -34,7 +34,7 @@ export type {
 } from './content.js';
 export { ErrorCode, PARTICIPANT_NOT_FOUND_TEXT } from './error-codes.js';
 export { MessageType, MessagingControlType } from './message-types.js';
-export { CloseCode, CloseReason, FINAL_UPGRADE_STATUSES, isFinalClose } from './close-codes.js';
+export { CloseCode, CloseReason, FINAL_UPGRADE_STATUSES, isFinalClose, isLeaveClose, isSendableCloseCode } from './close-codes.js';
 export { ROOMS_PATH, TOKEN_QUERY_PARAMETER, TOKEN_SUBPROTOCOL_PREFIX, roomPath, roomUrl, roomUrlUnder, webSocketScheme } from './room-url.js';
 export { ACCOUNTS_PATH, CONNECT_ROUTE, API_KEY_GRANT, DEFAULT_API_KEY_PROJECT, connectPath, parseConnectPath } from './accounts.js';
 export type { RoomConnectionInfo } from './accounts.js';

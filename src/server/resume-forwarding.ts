@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, type WebSocketServer } from 'ws';
+import { CloseCode, isLeaveClose, isSendableCloseCode } from '../protocol/close-codes.js';
 
 /**
  * How long the session's node may take to accept a forwarded resume. Generous: giving up makes
@@ -35,15 +36,10 @@ export interface ResumeForward {
   readonly piped: (client: WebSocket) => void;
 }
 
-/** Codes a peer may send in a close frame (1005, 1006 and 1015 are reported, never sent). */
-function sendable(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-}
-
 /** Ends `ws` the way its peer ended: the same close, or a drop for a drop. */
 function endLike(ws: WebSocket, code: number, reason: Buffer): void {
   if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) return;
-  if (ws.readyState === WebSocket.OPEN && sendable(code)) ws.close(code, reason);
+  if (ws.readyState === WebSocket.OPEN && isSendableCloseCode(code)) ws.close(code, reason);
   else ws.terminate();
 }
 
@@ -81,7 +77,7 @@ export function forwardResume(forward: ResumeForward): Promise<boolean> {
       if (settled) return;
       settled = true;
       if (socket.destroyed) {
-        upstream.close(1000);
+        upstream.close(CloseCode.Normal);
         resolve(true);
         return;
       }
@@ -93,7 +89,7 @@ export function forwardResume(forward: ResumeForward): Promise<boolean> {
         upstream.on('close', (code, reason) => endLike(client, code, reason));
         // The client's own leave (1000, 1001) goes on as such; anything else, this node's shutdown
         // included, is a drop for the session's node, which then waits for the next resume.
-        client.on('close', (code, reason) => (code === 1000 || code === 1001 ? endLike(upstream, code, reason) : upstream.terminate()));
+        client.on('close', (code, reason) => (isLeaveClose(code) ? endLike(upstream, code, reason) : upstream.terminate()));
         client.on('error', () => undefined);
         forward.piped(client);
         resolve(true);

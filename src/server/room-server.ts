@@ -380,6 +380,8 @@ class NodeRoomServer implements RoomServer {
       closeTimeoutMs: this.options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
       logger,
       observer: this.core.context.observer,
+      clock: this.core.context.clock,
+      timers: this.core.context.timers,
     });
     this.connections.add(connection);
     ws.once('close', () => this.connections.delete(connection));

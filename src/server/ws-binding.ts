@@ -17,6 +17,7 @@ import type { ServerObserver } from './core/observer.js';
 import { logText } from './log-limiter.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
 import { TurnQueue } from './core/turn-queue.js';
+import type { Clock, Timers } from './core/token-bucket.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 import { canReadReceiver, receiverIdle, tcpSocketOf } from '../ws-internals.js';
@@ -38,6 +39,10 @@ export interface WsConnectionOptions {
   logger: Logger;
   /** Told when this connection is cut as a slow consumer. */
   observer: ServerObserver;
+  /** Millisecond clock the partial-frame timeout measures progress with (the core's). */
+  clock: Clock;
+  /** Timers of the partial-frame timeout (the core's: tests run them by hand). */
+  timers: Timers;
 }
 
 /** A connection's batch is written at once, without waiting for the end of the turn, once it holds this many bytes. */
@@ -87,9 +92,9 @@ export class WsConnection implements ParticipantConnection {
   /** `bufferedAmount` when the drain timer was armed. */
   private drainMark = 0;
   /** Armed only while ws holds an incomplete frame or fragmented message. */
-  private partialTimer: NodeJS.Timeout | undefined;
-  /** `performance.now()` of the last complete frame (message, ping, pong), of an incomplete one's start, or of a resume. */
-  private progressAt = performance.now();
+  private partialTimer: unknown;
+  /** The clock's time of the last complete frame (message, ping, pong), of an incomplete one's start, or of a resume. */
+  private progressAt: number;
   private readonly socket: Socket | undefined;
   /**
    * Whether messages go to the net.Socket as pre-framed bytes. Safe when no
@@ -106,6 +111,7 @@ export class WsConnection implements ParticipantConnection {
     readonly ws: WebSocket,
     private readonly options: WsConnectionOptions,
   ) {
+    this.progressAt = options.clock();
     // ws keeps the net.Socket private; writing to it is what makes one write per tick.
     this.socket = tcpSocketOf(ws);
     this.direct = this.socket !== undefined && ws.extensions === '';
@@ -118,21 +124,21 @@ export class WsConnection implements ParticipantConnection {
         this.session?.acknowledge(this.pingMark);
         this.pingMark = undefined;
       }
-      this.progressAt = performance.now();
+      this.progressAt = this.options.clock();
       if (this.probeBudget > 0) this.endProbe();
     });
     ws.on('ping', () => {
-      this.progressAt = performance.now();
+      this.progressAt = this.options.clock();
     });
     // Added after ws's own listener: ws has parsed the chunk (and emitted its
     // complete messages) when this runs. Only an incomplete tail arms a timer.
     this.socket?.on('data', () => {
       if (this.partialTimer !== undefined || receiverIdle(ws)) return;
-      this.progressAt = performance.now();
+      this.progressAt = this.options.clock();
       this.watchPartial(this.options.partialMessageTimeoutMs);
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.progressAt = performance.now();
+      this.progressAt = this.options.clock();
       if (this.probeBudget > 0) {
         this.probeBudget -= (data as Buffer).byteLength;
         if (this.probeBudget <= 0) this.endProbe();
@@ -152,7 +158,7 @@ export class WsConnection implements ParticipantConnection {
       batched.delete(this);
       if (this.closeTimer) clearTimeout(this.closeTimer);
       if (this.drainTimer) clearTimeout(this.drainTimer);
-      if (this.partialTimer) clearTimeout(this.partialTimer);
+      if (this.partialTimer !== undefined) this.options.timers.clearTimeout(this.partialTimer);
       options.logger.info({ code, reason: logText(reason.toString()) }, 'connection closed');
       try {
         this.session?.connectionClosed(this, code);
@@ -248,10 +254,10 @@ export class WsConnection implements ParticipantConnection {
   private watchPartial(delay: number): void {
     const limit = this.options.partialMessageTimeoutMs;
     if (!Number.isFinite(limit)) return;
-    this.partialTimer = setTimeout(() => {
+    this.partialTimer = this.options.timers.setTimeout(() => {
       this.partialTimer = undefined;
       if (this.ws.readyState !== WebSocket.OPEN || receiverIdle(this.ws)) return;
-      const idle = performance.now() - this.progressAt;
+      const idle = this.options.clock() - this.progressAt;
       if (this.ws.isPaused || idle < limit) {
         this.watchPartial(this.ws.isPaused ? limit : limit - idle);
         return;
@@ -260,7 +266,6 @@ export class WsConnection implements ParticipantConnection {
       if (this.session) this.session.kick(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
       else this.close(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
     }, delay);
-    this.partialTimer.unref();
   }
 
   /**
@@ -291,7 +296,7 @@ export class WsConnection implements ParticipantConnection {
   resume(): void {
     this.pauseWanted = false;
     this.probeBudget = 0;
-    this.progressAt = performance.now();
+    this.progressAt = this.options.clock();
     this.ws.resume();
   }
 

@@ -8,7 +8,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneErrorLine as expectOneLine, runCli } from '../helpers/cli.js';
 import { useCliRoom } from '../helpers/cli-room.js';
-import { startServer, uniqueRoom } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
+
+/** Servers of the tests' own, closed after each test. */
+const servers = useServers();
 
 const WAIT = 60_000;
 
@@ -56,15 +59,11 @@ describe('connection errors', () => {
   });
 
   it('a full room exits 2, printing the server\'s reason', async () => {
-    const full = await startServer({ limits: { maxParticipantsPerRoom: 1 } });
-    try {
-      const room = uniqueRoom();
-      await full.connect(room, 'bob');
-      const exit = await runCli(['room', 'messaging', 'list', '--url', full.url, '--room', room, '--secret', full.secret]);
-      expectOneLine(exit, 2, `roomstate: the server at ${full.url} refused the connection (HTTP 503: room is full).`);
-    } finally {
-      await full.close();
-    }
+    const full = await servers.start({ limits: { maxParticipantsPerRoom: 1 } });
+    const room = uniqueRoom();
+    await full.connect(room, 'bob');
+    const exit = await runCli(['room', 'messaging', 'list', '--url', full.url, '--room', room, '--secret', full.secret]);
+    expectOneLine(exit, 2, `roomstate: the server at ${full.url} refused the connection (HTTP 503: room is full).`);
   });
 
   it('a room the server does not have (404) exits 4', async () => {

@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { expectExitCode, runCli, startCli, type CliProcess } from '../helpers/cli.js';
 import { useCliRoom } from '../helpers/cli-room.js';
-import { startServer, uniqueRoom } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
+
+/** Servers of the tests' own, closed after each test. */
+const servers = useServers();
 
 const WAIT = 60_000;
 const READY = /listening in room ".*" as participant (\S+) \(Ctrl-C to stop\)\./;
@@ -144,35 +147,31 @@ describe('room messaging listen', () => {
   });
 
   it('with --reconnect-timeout, comes back after a server restart and keeps listening', async () => {
-    const first = await startServer();
+    const first = await servers.start();
     const room = uniqueRoom();
     const cli = startCli(['room', 'messaging', 'listen', '--url', first.url, '--room', room, '--secret', first.secret, '--name', 'steady', '--reconnect-timeout', '30s']);
     await cli.waitForStderr(READY, WAIT);
     await first.close();
     await cli.waitForStderr(/connection lost, reconnecting\.\.\./, WAIT);
     // Same port, same secret: the listener's own retries find it.
-    const second = await startServer({ port: first.port, secret: first.secret });
-    try {
-      await cli.waitForStderr(/reconnected as participant \S+\./, WAIT);
-      const peer = await second.connect(room, 'peer');
-      await peer.invoke('enable', {});
-      const snapshot = await peer.waitForPush('messaging.enabled', () => true, WAIT);
-      // The listener re-enables messaging on its own; it may do so just after the peer.
-      const present = (snapshot.message as { participants: Array<{ attributes: { name?: string } }> }).participants;
-      if (!present.some((p) => p.attributes.name === 'steady')) {
-        await peer.waitForPush('participant.enabled', (p) => (p.message as { attributes?: { name?: string } }).attributes?.name === 'steady', WAIT);
-      }
-      await peer.invoke('broadcast', { type: 'after-restart', message_json: '{"ok":true}' });
-      expect(await event(cli, (e) => e.event === 'message')).toMatchObject({ type: 'after-restart', message: { ok: true } });
-      cli.kill('SIGINT');
-      expectExitCode(await cli.exited(WAIT), 0);
-    } finally {
-      await second.close();
+    const second = await servers.start({ port: first.port, secret: first.secret });
+    await cli.waitForStderr(/reconnected as participant \S+\./, WAIT);
+    const peer = await second.connect(room, 'peer');
+    await peer.invoke('enable', {});
+    const snapshot = await peer.waitForPush('messaging.enabled', () => true, WAIT);
+    // The listener re-enables messaging on its own; it may do so just after the peer.
+    const present = (snapshot.message as { participants: Array<{ attributes: { name?: string } }> }).participants;
+    if (!present.some((p) => p.attributes.name === 'steady')) {
+      await peer.waitForPush('participant.enabled', (p) => (p.message as { attributes?: { name?: string } }).attributes?.name === 'steady', WAIT);
     }
+    await peer.invoke('broadcast', { type: 'after-restart', message_json: '{"ok":true}' });
+    expect(await event(cli, (e) => e.event === 'message')).toMatchObject({ type: 'after-restart', message: { ok: true } });
+    cli.kill('SIGINT');
+    expectExitCode(await cli.exited(WAIT), 0);
   });
 
   it('exits 2 with one line when the server goes away', async () => {
-    const own = await startServer();
+    const own = await servers.start();
     const room = uniqueRoom();
     const cli = startCli(['room', 'messaging', 'listen', '--url', own.url, '--room', room, '--secret', own.secret]);
     await cli.waitForStderr(READY, WAIT);

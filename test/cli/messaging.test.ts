@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExitCode, runCli, startCli } from '../helpers/cli.js';
 import { useCliRoom } from '../helpers/cli-room.js';
 import { waitUntil } from '../helpers/recorder.js';
-import { startServer, uniqueRoom } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
+
+/** Servers of the tests' own, closed after each test. */
+const servers = useServers();
 
 const WAIT = 60_000;
 
@@ -59,20 +62,16 @@ describe('room messaging list', () => {
 
   it('waits for presence instead of printing an early empty list', async () => {
     // A server of its own, so that its enabled count is this test's alone.
-    const own = await startServer();
-    try {
-      const room = uniqueRoom();
-      const list = startCli(['room', 'messaging', 'list', '--url', own.url, '--room', room, '--secret', own.secret, '--wait', '60s']);
-      // Once the CLI itself is enabled, a participant arrives.
-      await until(() => own.server.stats().enabled === 1, 'the list command to enable messaging');
-      const late = await own.connect(room, 'late');
-      await late.invoke('enable', {});
-      const exit = await list.exited(WAIT);
-      expectExitCode(exit, 0);
-      expect(JSON.parse(exit.stdout)).toEqual([{ id: late.participantId, role: 'user', attributes: { name: 'late' } }]);
-    } finally {
-      await own.close();
-    }
+    const own = await servers.start();
+    const room = uniqueRoom();
+    const list = startCli(['room', 'messaging', 'list', '--url', own.url, '--room', room, '--secret', own.secret, '--wait', '60s']);
+    // Once the CLI itself is enabled, a participant arrives.
+    await until(() => own.server.stats().enabled === 1, 'the list command to enable messaging');
+    const late = await own.connect(room, 'late');
+    await late.invoke('enable', {});
+    const exit = await list.exited(WAIT);
+    expectExitCode(exit, 0);
+    expect(JSON.parse(exit.stdout)).toEqual([{ id: late.participantId, role: 'user', attributes: { name: 'late' } }]);
   });
 });
 
@@ -107,18 +106,14 @@ describe('room messaging send', () => {
   });
 
   it('waits up to --wait for the recipient to enable messaging', async () => {
-    const own = await startServer();
-    try {
-      const room = uniqueRoom();
-      const send = startCli(['room', 'messaging', 'send', '--url', own.url, '--room', room, '--secret', own.secret, '--to-participant-name', 'slow', '--type', 't', '--data', '{}', '--wait', '60s']);
-      await until(() => own.server.stats().enabled === 1, 'the send command to enable messaging');
-      const slow = await own.connect(room, 'slow');
-      await slow.invoke('enable', {});
-      expectExitCode(await send.exited(WAIT), 0);
-      expect((await slow.waitForPush('t', () => true, WAIT)).message).toEqual({});
-    } finally {
-      await own.close();
-    }
+    const own = await servers.start();
+    const room = uniqueRoom();
+    const send = startCli(['room', 'messaging', 'send', '--url', own.url, '--room', room, '--secret', own.secret, '--to-participant-name', 'slow', '--type', 't', '--data', '{}', '--wait', '60s']);
+    await until(() => own.server.stats().enabled === 1, 'the send command to enable messaging');
+    const slow = await own.connect(room, 'slow');
+    await slow.invoke('enable', {});
+    expectExitCode(await send.exited(WAIT), 0);
+    expect((await slow.waitForPush('t', () => true, WAIT)).message).toEqual({});
   });
 
   it('with --data - sends every JSON object read from stdin, in order', async () => {

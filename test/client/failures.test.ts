@@ -7,8 +7,11 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { firstValueFrom } from 'rxjs';
 import { ConnectTimeoutError, RoomClosedError, type AttemptFailure } from '../../src/client/node.js';
-import { startServer, uniqueRoom } from '../helpers/server.js';
+import { uniqueRoom, useServers } from '../helpers/server.js';
 import { ClientPool, record, useClientRoom } from './helpers/clients.js';
+
+/** Servers of the tests' own, closed after each test. */
+const servers = useServers();
 
 const room$ = useClientRoom();
 
@@ -72,15 +75,14 @@ describe('RoomClient: start() failures say why', () => {
   });
 
   it('retries a full room (HTTP 503) and times out naming it', async () => {
-    const full = await startServer({ limits: { maxParticipantsPerRoom: 1 } });
+    const full = await servers.start({ limits: { maxParticipantsPerRoom: 1 } });
     const pool = new ClientPool({ url: full.url, secret: full.secret });
+    servers.defer(() => pool.close());
     const room = uniqueRoom();
     await pool.enabled(room, 'bob');
     const alice = await pool.client(room, 'alice', { connectTimeout: 1500 });
     const attempts = record(alice.attemptFailed$);
     const error = (await rejection(alice.start())) as ConnectTimeoutError;
-    await pool.close();
-    await full.close();
     expect(error).toBeInstanceOf(ConnectTimeoutError);
     expect(error.end).toMatchObject({ kind: 'connect_timeout', httpStatus: 503, reason: 'room is full' });
     expect(error.message).toContain('(last attempt: HTTP 503: room is full)');

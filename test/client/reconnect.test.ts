@@ -3,46 +3,36 @@
  * a server restart (close, then a new server on the same port) and network
  * cuts through a TCP proxy that the test controls.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRoomServer, type RoomServer } from '../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
 import { ParticipantNotFoundError, type RemoteParticipant, type RoomClient } from '../../src/client/node.js';
 import { mintToken } from '../../src/auth/token.js';
 import { connectRaw } from '../helpers/raw-client.js';
-import { TEST_SECRET, uniqueRoom } from '../helpers/server.js';
+import { TEST_SECRET, uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { ClientPool, record } from './helpers/clients.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
-const servers = new Set<RoomServer>();
-const proxies = new Set<TcpProxy>();
-const pools = new Set<ClientPool>();
+// The fixture closes each test's servers after its deferred cleanups (pools, then proxies: newest first).
+const servers = useServers();
 
-async function startRoomServer(port = 0): Promise<{ server: RoomServer; port: number; url: string }> {
-  const server = createRoomServer({ secret: TEST_SECRET, host: '127.0.0.1', port });
-  const address = await server.listen();
-  servers.add(server);
-  return { server, port: address.port, url: address.url };
+/** A server on `port` (0: a free one), closed after the test. */
+async function startRoomServer(port = 0): Promise<{ server: TestServer; port: number; url: string }> {
+  const server = await servers.start({ port });
+  return { server, port: server.port, url: server.url };
 }
 
-async function closeServer(server: RoomServer): Promise<void> {
-  servers.delete(server);
-  await server.close({ timeoutMs: 1000 });
+/** A TCP proxy to `port`, closed after the test. */
+async function proxyTo(port: number): Promise<TcpProxy> {
+  const proxy = await startTcpProxy(port);
+  servers.defer(() => proxy.close());
+  return proxy;
 }
 
 function poolFor(url: string): ClientPool {
   const pool = new ClientPool({ url, secret: TEST_SECRET });
-  pools.add(pool);
+  servers.defer(() => pool.close());
   return pool;
 }
-
-afterEach(async () => {
-  for (const pool of pools) await pool.close();
-  pools.clear();
-  for (const proxy of proxies) await proxy.close();
-  proxies.clear();
-  for (const server of servers) await server.close({ timeoutMs: 1000 });
-  servers.clear();
-});
 
 /** Resolves once `client`'s messaging has gone through `enabling` back to `enabled` (from now on). */
 function reEnabled(client: RoomClient): Promise<unknown> {
@@ -63,8 +53,7 @@ const names = (participants: readonly RemoteParticipant[]): string[] => particip
 describe('RoomClient across a server restart', () => {
   it('reconnects, re-sends attributes, re-enables, reconciles presence and delivers queued sends', async () => {
     const { server: first, port } = await startRoomServer();
-    const proxy = await startTcpProxy(port);
-    proxies.add(proxy);
+    const proxy = await proxyTo(port);
     const room = uniqueRoom();
     const direct = poolFor(`ws://127.0.0.1:${port}`);
     // Alice goes through the proxy, so the test decides when she gets back in.
@@ -84,7 +73,7 @@ describe('RoomClient across a server restart', () => {
     const bobBack = reEnabled(bob);
 
     proxy.pause();
-    await closeServer(first);
+    await first.close();
     await connection.waitFor((state) => state === 'reconnecting');
     await carol.waitForClose();
     expect(alice.messaging.state).toBe('enabling');
@@ -97,7 +86,7 @@ describe('RoomClient across a server restart', () => {
     const toOldBob = alice.messaging.sendMessage({ to: oldBob, type: 'queued', message: { n: 0 } }).catch((error: unknown) => error);
 
     const { server: second } = await startRoomServer(port);
-    expect(second.address?.port).toBe(port);
+    expect(second.server.address?.port).toBe(port);
     await bobBack;
     const dave = await direct.enabled(room, 'dave');
     const atBob = record(bob.messaging.messages$);
@@ -139,12 +128,11 @@ describe('RoomClient across a server restart', () => {
 
   it('sends set_attributes, then messaging.enable, then the queued sends on the new connection', async () => {
     const { server: first, port } = await startRoomServer();
-    const proxy = await startTcpProxy(port);
-    proxies.add(proxy);
+    const proxy = await proxyTo(port);
     const room = uniqueRoom();
     const alice = await poolFor(proxy.url).enabled(room, 'alice', fast);
     proxy.pause();
-    await closeServer(first);
+    await first.close();
     await waitUntil(() => alice.connectionState === 'reconnecting');
     const queued = alice.messaging.broadcastMessage({ type: 'after', message: {} });
     alice.localParticipant.setAttribute('status', 'offline-edit');
@@ -167,8 +155,8 @@ describe('RoomClient across a server restart', () => {
   it('closes for good when reconnectTimeout runs out, rejecting queued sends', async () => {
     const { server } = await startRoomServer();
     const room = uniqueRoom();
-    const alice = await poolFor(server.address!.url).enabled(room, 'alice', { reconnectTimeout: 300, retryDelay: () => 50 });
-    await closeServer(server);
+    const alice = await poolFor(server.url).enabled(room, 'alice', { reconnectTimeout: 300, retryDelay: () => 50 });
+    await server.close();
     const pending = alice.messaging.broadcastMessage({ type: 'never', message: {} });
     await alice.waitForClose();
     const error = await pending.catch((e: unknown) => e);
@@ -181,8 +169,7 @@ describe('RoomClient across a server restart', () => {
 describe('RoomClient across a network cut (server stays up), resume off', () => {
   it('delivers direct sends queued during the outage to the same participant, in order', async () => {
     const { port } = await startRoomServer();
-    const proxy = await startTcpProxy(port);
-    proxies.add(proxy);
+    const proxy = await proxyTo(port);
     const room = uniqueRoom();
     const alice = await poolFor(proxy.url).enabled(room, 'alice', { ...fast, resume: false });
     const bob = await poolFor(`ws://127.0.0.1:${port}`).enabled(room, 'bob');
@@ -213,8 +200,7 @@ describe('RoomClient across a network cut (server stays up), resume off', () => 
 
   it('re-sends a message whose answer was lost with the connection (at-least-once)', async () => {
     const { port } = await startRoomServer();
-    const proxy = await startTcpProxy(port);
-    proxies.add(proxy);
+    const proxy = await proxyTo(port);
     const room = uniqueRoom();
     const alice = await poolFor(proxy.url).enabled(room, 'alice', { ...fast, resume: false });
     const bob = await poolFor(`ws://127.0.0.1:${port}`).enabled(room, 'bob');

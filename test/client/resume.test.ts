@@ -4,12 +4,12 @@
  * server, and an official npm client (@meshagent/meshagent 0.39.9) in the
  * room watching presence.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRoomServer, type RoomServer, type RoomServerOptions } from '../../src/server/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RoomServerOptions } from '../../src/server/index.js';
 import type { RoomMessage } from '../../src/client/node.js';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { ResumeRefusal } from '../../src/protocol/resume.js';
-import { TEST_SECRET, uniqueRoom } from '../helpers/server.js';
+import { TEST_SECRET, uniqueRoom, useServers } from '../helpers/server.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { manualTime } from '../helpers/manual-time.js';
 import { OfficialPeer, clearMeshagentEnv } from '../helpers/official-client.js';
@@ -17,32 +17,17 @@ import { ClientPool, record } from './helpers/clients.js';
 import { runCutScenario } from './helpers/cut-scenario.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
-const servers = new Set<RoomServer>();
-const proxies = new Set<TcpProxy>();
-const pools = new Set<ClientPool>();
-const officials = new Set<OfficialPeer>();
+// The fixture runs the deferred cleanups (newest first: officials, pools, the proxy), then closes the test's servers.
+const servers = useServers();
 
-afterEach(async () => {
-  for (const peer of officials) await peer.leave();
-  officials.clear();
-  for (const pool of pools) await pool.close();
-  pools.clear();
-  for (const proxy of proxies) await proxy.close();
-  proxies.clear();
-  for (const server of servers) await server.close({ timeoutMs: 1000 });
-  servers.clear();
-});
-
-/** A server, a proxy in front of it, and client pools for both roads. */
+/** A server, a proxy in front of it, and client pools for both roads; all closed after the test. */
 async function setUp(options: Partial<RoomServerOptions> = {}): Promise<{ direct: ClientPool; cut: ClientPool; proxy: TcpProxy; url: string }> {
-  const server = createRoomServer({ secret: TEST_SECRET, host: '127.0.0.1', port: 0, ...options });
-  const { url, port } = await server.listen();
-  servers.add(server);
+  const { url, port } = await servers.start(options);
   const proxy = await startTcpProxy(port);
-  proxies.add(proxy);
+  servers.defer(() => proxy.close());
   const direct = new ClientPool({ url, secret: TEST_SECRET });
   const cut = new ClientPool({ url: proxy.url, secret: TEST_SECRET });
-  pools.add(direct).add(cut);
+  servers.defer(() => Promise.all([direct.close(), cut.close()]));
   return { direct, cut, proxy, url };
 }
 
@@ -124,7 +109,7 @@ describe('RoomClient resumes after a dropped connection (one node)', () => {
     const sender = await direct.enabled(room, 'sender');
     const broadcaster = await direct.enabled(room, 'broadcaster');
     const official = await OfficialPeer.connect({ baseUrl: url, room, name: 'observer', secret: TEST_SECRET });
-    officials.add(official);
+    servers.defer(() => official.leave());
     await official.enable();
     await runCutScenario({ receiver, sender, broadcaster, official, proxy }, { direct: 3000, broadcasts: 300, cuts: 5, backPerStep: 100 });
   }, 240_000);

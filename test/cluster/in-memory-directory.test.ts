@@ -2,9 +2,10 @@
  * The directory conformance suite against the in-memory directory (one server).
  */
 import { describe } from 'vitest';
-import { startServer } from '../helpers/server.js';
+import { useServers } from '../helpers/server.js';
 import { directoryConformance } from './directory-conformance.js';
 
 describe('in-memory directory', () => {
-  directoryConformance(async () => [await startServer({ limits: { maxParticipantsPerRoom: 4 } })]);
+  const servers = useServers({ limits: { maxParticipantsPerRoom: 4 } });
+  directoryConformance(async () => [await servers.start()]);
 });

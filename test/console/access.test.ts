@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintAdminToken } from '../../src/auth/token.js';
+import { CONSOLE_WHOAMI_PATH } from '../../src/console/feed-protocol.js';
 import { uniqueRoom, useServers } from '../helpers/server.js';
 import { closeConsoleSockets, openConsole as open, openedConsole as opened } from './helpers/console-socket.js';
 
@@ -30,7 +31,7 @@ describe('console access', () => {
     expect(await open(`${fx.url}/console/feed`, undefined)).toEqual({ status: 403, reason: 'missing token' });
     expect(await open(`${fx.url}/console/feed`, inspectOnly)).toEqual({ status: 403, reason: 'token has no admin grant' });
     expect(await open(`${fx.url}/console/inspect`, inspectOnly)).toHaveProperty('ws');
-    const whoami = await fetch(`${fx.httpUrl}/console/api/whoami`, { headers: { Authorization: `Bearer ${participant}` } });
+    const whoami = await fetch(`${fx.httpUrl}${CONSOLE_WHOAMI_PATH}`, { headers: { Authorization: `Bearer ${participant}` } });
     expect([whoami.status, await whoami.json()]).toEqual([403, { error: 'token has no admin grant' }]);
     // The page itself holds no data; it asks for a token.
     const page = await fetch(`${fx.httpUrl}/console`);

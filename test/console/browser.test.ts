@@ -17,7 +17,7 @@ import { mintAdminToken } from '../../src/auth/token.js';
 import { RoomClient } from '../../src/client/node.js';
 import { consoleInspector, type ConsoleInspector } from '../../src/inspect/node.js';
 import { installProcessGuard, OfficialPeer, type ProcessGuard } from '../helpers/official-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 import { chromiumAvailability, launchChromium, type Chromium } from './helpers/chromium.js';
 
 const availability = chromiumAvailability();
@@ -47,7 +47,7 @@ function wrappingOf(list: Locator): Promise<{ keys: (string | null)[]; broken: s
 }
 
 describe.skipIf(!availability.run)('the console in Chromium', () => {
-  let fx: TestServer;
+  const fx = useServer({ console: true });
   let browser: Chromium;
   let admin: string;
   let guard: ProcessGuard;
@@ -65,7 +65,6 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
 
   beforeAll(async () => {
     guard = installProcessGuard();
-    fx = await startServer({ console: true });
     admin = await mintAdminToken({ secret: fx.secret });
     browser = await launchChromium();
   });
@@ -73,7 +72,6 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     for (const inspector of inspectors) inspector.close();
     await Promise.all(clients.map((c) => c.close()));
     await browser?.close();
-    await fx?.close();
     guard?.dispose();
   });
 
@@ -167,7 +165,14 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     expect(await presence.locator('h4 .title').textContent()).toBe('of our-bob');
     expect(await presence.locator('.actor-attributes dt').allTextContents()).toEqual(['name', 'status', 'motto', 'profile']);
 
-    // At 1440 px the client's charts are drawn at ≥ 80% of their size, every label ≥ 10 px, the current state in view.
+    // Long attribute values (a long sentence, and a token with no break in it) wrap in their rows; the card does not
+    // grow past the window, so at 1440 px the client's charts are drawn at ≥ 80% of their size, every label ≥ 10 px,
+    // and the current state in view, both in the chart's frame and in the window.
+    const longMotto = Array.from({ length: 6 }, (_, i) => `sentence ${i} of a motto that keeps going past the width of the card`).join(', ');
+    const longToken = 'k'.repeat(600);
+    bob.localParticipant.setAttributes({ motto: longMotto, token: longToken });
+    await presence.locator('.actor-attributes dd', { hasText: longMotto }).waitFor(WAIT);
+    await presence.locator('.actor-attributes dd', { hasText: longToken }).waitFor(WAIT);
     for (const machine of ['connection', 'messaging']) {
       const svg = card.locator(`[data-client-actor="${machine}"] svg.rs-statechart`);
       const seen = await svg.evaluate((chart: SVGSVGElement) => {
@@ -176,13 +181,21 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
         const view = chart.parentElement!.getBoundingClientRect();
         const active = chart.querySelector('.rs-active:not(.rs-composite)')!.getBoundingClientRect();
         const inView = active.left >= view.left && active.right <= view.right && active.top >= view.top && active.bottom <= view.bottom;
-        return { scale, smallest, inView, viewport: window.innerWidth };
+        const inWindow = active.left >= 0 && active.right <= window.innerWidth && view.right <= window.innerWidth;
+        const where = JSON.stringify({ view: [view.left, view.top, view.right, view.bottom], active: [active.left, active.top, active.right, active.bottom] });
+        return { scale, smallest, inView, inWindow, where, viewport: window.innerWidth, pageWidth: document.documentElement.scrollWidth };
       });
       expect(seen.viewport).toBe(1440);
+      expect(seen.pageWidth, 'the page scrolls sideways').toBeLessThanOrEqual(1440);
       expect(seen.scale).toBeGreaterThanOrEqual(0.8);
       expect(seen.smallest).toBeGreaterThanOrEqual(10);
-      expect(seen.inView).toBe(true);
+      expect(seen.inView, `${machine}: ${seen.where}`).toBe(true);
+      expect(seen.inWindow, `${machine}: ${seen.where}`).toBe(true);
     }
+    // The same rows as in the participants table: the motto wraps between words only; the token, one word, wraps within its row.
+    const presenceWrapping = await wrappingOf(presence.locator('.actor-attributes dl.attributes'));
+    expect(presenceWrapping.broken).toEqual([longToken]);
+    expect(presenceWrapping.mostLines).toBeGreaterThan(1);
     // The user zooms out and back.
     const connection = card.locator('[data-client-actor="connection"]');
     const width = async () => Number(await connection.locator('svg.rs-statechart').getAttribute('width'));
@@ -192,13 +205,6 @@ describe.skipIf(!availability.run)('the console in Chromium', () => {
     expect(await width()).toBeLessThan(full);
     await connection.locator('button[data-zoom="100%"]').click();
     expect(await width()).toBe(full);
-    // The same rows as in the participants table: a motto longer than the card wraps there too, between words only.
-    const longMotto = Array.from({ length: 6 }, (_, i) => `sentence ${i} of a motto that keeps going past the width of the card`).join(', ');
-    bob.localParticipant.setAttributes({ motto: longMotto });
-    await presence.locator('.actor-attributes dd', { hasText: longMotto }).waitFor(WAIT);
-    const presenceWrapping = await wrappingOf(presence.locator('.actor-attributes dl.attributes'));
-    expect(presenceWrapping.broken).toEqual([]);
-    expect(presenceWrapping.mostLines).toBeGreaterThan(1);
     await browser.screenshot('6-inspected-client');
 
     await bob.messaging.disable();

@@ -6,10 +6,11 @@
  * reports `ready` once every connection joined, then `stats` on request.
  */
 import { WebSocket } from 'ws';
-import { encodePackets, packEnvelope } from '../../src/protocol/index.js';
-import { roomUrlUnder } from '../../src/protocol/room-url.js';
+import { encodeInvoke, MessageType, packEnvelope, type MessagingTool } from '../../src/protocol/index.js';
+import { roomUrl } from '../../src/protocol/room-url.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 import type { AbuserCommand, AbuserReport, AbuserSpec } from './abuser-process.js';
+import { WireConnection } from './wire-connection.js';
 
 /** Bytes a flooder may have queued before it waits for its socket to drain. */
 const FLOODER_QUEUE_BYTES = 256 * 1024;
@@ -22,9 +23,13 @@ function report(message: AbuserReport): void {
   process.send!(message);
 }
 
-/** Opens one connection and resolves once the upgrade succeeded (nothing is read unless `read`). */
-function open(spec: AbuserSpec, token: string, room: string, read: boolean): Promise<WebSocket> {
-  const ws = new WebSocket(`${roomUrlUnder(spec.url, room)}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+/**
+ * Opens one write-only wire connection and resolves once the upgrade
+ * succeeded; its socket reads nothing unless `read` (and what it reads is
+ * never decoded: the abusers' CPU stays small beside the server's).
+ */
+function open(spec: AbuserSpec, token: string, room: string, read: boolean): Promise<WireConnection> {
+  const ws = new WebSocket(roomUrl(spec.url, room, token), { perMessageDeflate: false });
   ws.on('close', () => {
     if (running) closedEarly++;
   });
@@ -33,19 +38,16 @@ function open(spec: AbuserSpec, token: string, room: string, read: boolean): Pro
     ws.once('open', () => {
       // Pausing the net.Socket stops reading at the TCP level (the server's writes pile up).
       if (!read) requireTcpSocket(ws).pause();
-      resolve(ws);
+      resolve(new WireConnection(ws));
     });
     ws.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode} ${response.statusMessage}`)));
     ws.once('error', reject);
   });
 }
 
-function invokeFrames(id: number, tool: string, json: unknown): Uint8Array[] {
-  return encodePackets(id, 'room.invoke_tool', packEnvelope({ toolkit: 'messaging', tool, arguments: { type: 'json', json } }));
-}
-
-function sendFrames(ws: WebSocket, frames: Uint8Array[]): void {
-  for (const frame of frames) ws.send(frame);
+/** Invokes a messaging tool and does not wait for the answer. */
+function invoke(wire: WireConnection, tool: MessagingTool, json: Record<string, unknown>): void {
+  wire.send(wire.allocateId(), MessageType.InvokeTool, encodeInvoke(tool, json));
 }
 
 /** Waits until `ws` has nothing queued (its socket drained). */
@@ -59,19 +61,19 @@ async function drained(ws: WebSocket): Promise<void> {
  * drained, and never reads.
  */
 async function heavyBroadcasts(spec: AbuserSpec & { kind: 'heavy-broadcast' }): Promise<() => Promise<void>> {
-  const sockets = await Promise.all(spec.tokens.map((token) => open(spec, token, spec.room, false)));
+  const wires = await Promise.all(spec.tokens.map((token) => open(spec, token, spec.room, false)));
   const body = '[' + '{},'.repeat(spec.objects - 1) + '{}]';
   const period = 1000 / spec.perSecond;
   report({ type: 'ready' });
-  const loops = sockets.map(async (ws, index) => {
-    let id = 0;
+  const loops = wires.map(async (wire, index) => {
+    const { ws } = wire;
     // Staggered, so the connections do not all send in the same instant.
-    await new Promise((resolve) => setTimeout(resolve, (period * index) / sockets.length));
+    await new Promise((resolve) => setTimeout(resolve, (period * index) / wires.length));
     let next = performance.now();
     while (running && ws.readyState === WebSocket.OPEN) {
       await drained(ws);
       if (!running) break;
-      sendFrames(ws, invokeFrames(id++, 'broadcast', { type: 'heavy', message_json: body }));
+      invoke(wire, 'broadcast', { type: 'heavy', message_json: body });
       sent++;
       next += period;
       const wait = next - performance.now();
@@ -82,7 +84,7 @@ async function heavyBroadcasts(spec: AbuserSpec & { kind: 'heavy-broadcast' }): 
   return async () => {
     running = false;
     await Promise.all(loops);
-    for (const ws of sockets) ws.terminate();
+    for (const { ws } of wires) ws.terminate();
   };
 }
 
@@ -94,14 +96,15 @@ async function presenceFlood(spec: AbuserSpec & { kind: 'presence-flood' }): Pro
   const readers = await Promise.all(spec.tokens.slice(0, spec.members).map((token) => open(spec, token, spec.room, true)));
   const flooders = await Promise.all(spec.tokens.slice(spec.members).map((token) => open(spec, token, spec.room, true)));
   const everyone = [...readers, ...flooders];
-  for (const ws of everyone) sendFrames(ws, invokeFrames(1, 'enable', {}));
+  for (const wire of everyone) invoke(wire, 'enable', {});
   report({ type: 'ready' });
   const value = 'v'.repeat(100);
-  const loops = flooders.map(async (ws) => {
+  const loops = flooders.map(async (wire) => {
+    const { ws } = wire;
     let i = 0;
     while (running && ws.readyState === WebSocket.OPEN) {
       for (let n = 0; n < 50 && running; n++) {
-        sendFrames(ws, encodePackets(0, 'set_attributes', packEnvelope({ value, i: i++ })));
+        wire.send(wire.allocateId(), MessageType.SetAttributes, packEnvelope({ value, i: i++ }));
         sent++;
         if (ws.bufferedAmount > FLOODER_QUEUE_BYTES) break;
       }
@@ -112,7 +115,7 @@ async function presenceFlood(spec: AbuserSpec & { kind: 'presence-flood' }): Pro
   return async () => {
     running = false;
     await Promise.all(loops);
-    for (const ws of everyone) ws.terminate();
+    for (const { ws } of everyone) ws.terminate();
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The raw protocol client for tests, built directly on the codec and `ws`.
- * It speaks the wire protocol with no client-library logic in between, so a
+ * The raw protocol client for tests, built on {@link WireConnection} (the
+ * codec over `ws`, shared with the bench's lean driver). It speaks the wire protocol with no client-library logic in between, so a
  * test sees exactly what the server sends: every message in order
  * ({@link RawClient.received}), the user messages relayed to it
  * ({@link RawClient.messages}), a presence view rebuilt from the pushes as
@@ -26,9 +26,9 @@ import { requireTcpSocket } from '../../src/ws-internals.js';
 import {
   MessageType,
   MessagingControlType,
-  PacketReassembler,
   decodeContent,
-  encodePackets,
+  encodeInvoke,
+  messageArguments,
   packEnvelope,
   unpackEnvelope,
   type Content,
@@ -36,6 +36,7 @@ import {
   type ProtocolMessage,
 } from '../../src/protocol/index.js';
 import { Recorder, type WaitOptions } from './recorder.js';
+import { WireConnection } from './wire-connection.js';
 
 /** Default deadline of every wait, in ms. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -145,11 +146,9 @@ export class RawClient {
   /** Resolves when the server refused the upgrade (status, status text, body); rejects if it opened. */
   readonly refused: Promise<UpgradeRefused>;
 
-  private nextId = 0;
+  private readonly wire: WireConnection;
   private readonly queue: ReceivedMessage[] = [];
   private readonly waiters = new Set<Waiter>();
-  private readonly pending = new Map<number, (message: ReceivedMessage) => void>();
-  private readonly reassembler = new PacketReassembler();
   private closedWith: CloseInfo | undefined;
 
   constructor(readonly ws: WebSocket) {
@@ -195,21 +194,16 @@ export class RawClient {
     });
     // Errors surface as a close; a listener keeps ws from throwing.
     ws.on('error', () => undefined);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
+    this.wire = new WireConnection(ws, {
+      message: (message, claimed) => this.dispatch(decode(message), claimed),
+      textFrame: (data) => {
         this.textFrames++;
         this.violations.push(`text frame ${JSON.stringify(data.toString().slice(0, 80))}`);
-        return;
-      }
-      let message: ProtocolMessage | undefined;
-      try {
-        message = this.reassembler.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      } catch (error) {
-        this.codecErrors.push((error as Error).message);
-        this.violations.push(`undecodable server message: ${(error as Error).message}`);
-        return;
-      }
-      if (message) this.dispatch(decode(message));
+      },
+      codecError: (error) => {
+        this.codecErrors.push(error.message);
+        this.violations.push(`undecodable server message: ${error.message}`);
+      },
     });
   }
 
@@ -240,7 +234,7 @@ export class RawClient {
 
   /** A fresh request id (counting from 0, as the TS client does). */
   allocateId(): number {
-    return this.nextId++;
+    return this.wire.allocateId();
   }
 
   /**
@@ -253,23 +247,7 @@ export class RawClient {
 
   /** Sends a request with raw data bytes and resolves with the decoded response content. */
   async requestData(type: string, data: Uint8Array, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Content> {
-    const id = this.allocateId();
-    const response = new Promise<ReceivedMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`no response to ${type} (id ${id}) within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, (message) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
-      this.closed.then((info) => {
-        clearTimeout(timer);
-        if (this.pending.delete(id)) reject(new Error(`connection closed (${info.code} ${info.reason}) before the response to ${type}`));
-      });
-    });
-    this.sendMessage(id, type, data);
-    return decodeContent((await response).data);
+    return decodeContent((await this.wire.request(type, data, { timeoutMs })).data);
   }
 
   /**
@@ -277,7 +255,7 @@ export class RawClient {
    * defaults to `messaging`. `extra` adds header keys (e.g. `tool_call_id`).
    */
   invoke(tool: string, args: unknown, extra: Record<string, unknown> = {}, toolkit = 'messaging'): Promise<Content> {
-    return this.request('room.invoke_tool', { toolkit, tool, arguments: { type: 'json', json: args }, ...extra });
+    return this.request(MessageType.InvokeTool, { toolkit, tool, arguments: { type: 'json', json: args }, ...extra });
   }
 
   /** Sends a message that expects no response (e.g. `set_attributes`). */
@@ -287,7 +265,7 @@ export class RawClient {
 
   /** Encodes and sends one message with an explicit id and raw data. */
   sendMessage(id: MessageId, type: string, data: Uint8Array): void {
-    for (const frame of encodePackets(id, type, data)) this.ws.send(frame);
+    this.wire.send(id, type, data);
   }
 
   /** Sends one raw frame: bytes go as a binary frame, a string as a text frame. */
@@ -317,16 +295,12 @@ export class RawClient {
 
   /** A direct message (`message` as JSON); resolves with the server's reply. */
   send(to: string, type: string, message: unknown, attachment?: Uint8Array): Promise<Content> {
-    const json: Record<string, unknown> = { to_participant_id: to, type, message_json: JSON.stringify(message) };
-    if (attachment) json.attachment_base64 = Buffer.from(attachment).toString('base64');
-    return this.invoke('send', json);
+    return this.requestData(MessageType.InvokeTool, encodeInvoke('send', messageArguments({ toParticipantId: to, type, message }), undefined, attachment));
   }
 
   /** A broadcast (`message` as JSON); resolves with the server's reply. */
   broadcast(type: string, message: unknown, attachment?: Uint8Array): Promise<Content> {
-    const json: Record<string, unknown> = { type, message_json: JSON.stringify(message) };
-    if (attachment) json.attachment_base64 = Buffer.from(attachment).toString('base64');
-    return this.invoke('broadcast', json);
+    return this.requestData(MessageType.InvokeTool, encodeInvoke('broadcast', messageArguments({ type, message }), undefined, attachment));
   }
 
   /** Merges attributes (no response on success); nothing once closed. */
@@ -398,20 +372,14 @@ export class RawClient {
     return this.closed;
   }
 
-  private dispatch(message: ReceivedMessage): void {
+  /** Records every message; one a request claimed as its response is neither queued nor waited for. */
+  private dispatch(message: ReceivedMessage, claimed: boolean): void {
     this.received.push(message);
     if (this.sawConnected) this.receivedSinceConnected++;
     else if (message.type === MessageType.Connected) this.sawConnected = true;
     if (message.type === MessageType.Connected && message.header) this.connected = message.header;
     else if (message.type === MessageType.MessagingSend && message.header) this.onMessagingPush(message);
-    if (message.type === '__response__') {
-      const resolve = this.pending.get(message.id);
-      if (resolve) {
-        this.pending.delete(message.id);
-        resolve(message);
-        return;
-      }
-    }
+    if (claimed) return;
     for (const waiter of this.waiters) {
       if (waiter.predicate(message)) {
         this.waiters.delete(waiter);

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRoomServer } from '../../src/server/index.js';
 import {
   OfficialPeer,
   clearMeshagentEnv,
@@ -16,6 +15,7 @@ import {
   type ProcessGuard,
 } from '../helpers/official-client.js';
 import { waitUntil } from '../helpers/recorder.js';
+import { useServers } from '../helpers/server.js';
 import { SERVER_KINDS, type ServerUnderTest } from './server-kinds.js';
 
 const SECRET = 'interop-secret-0123456789abcdef';
@@ -318,41 +318,39 @@ describe.each(SERVER_KINDS)('official client 0.39.9 against $kind', (kind) => {
 });
 
 describe('official client 0.39.9 across a server restart', () => {
+  const servers = useServers();
+
   it('reconnects, re-sends its attributes and enable, and is seen again under a new id', async () => {
     clearMeshagentEnv();
     const guard = installProcessGuard();
-    let server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0 });
-    const { port, url } = await server.listen();
+    servers.defer(() => guard.dispose());
+    const first = await servers.start({ secret: SECRET });
+    const { port, url } = first;
     const room = `restart-${randomUUID()}`;
     const alice = await OfficialPeer.connect({ baseUrl: url, room, name: 'alice', secret: SECRET, reconnectTimeout: 60_000 });
     const bob = await OfficialPeer.connect({ baseUrl: url, room, name: 'bob', secret: SECRET, reconnectTimeout: 60_000 });
-    try {
-      await alice.enable();
-      await bob.enable();
-      alice.client.localParticipant?.setAttribute('status', 'before-restart');
-      await bob.presence.waitFor((e) => e.kind === 'participant_attributes_updated');
-      const oldAliceId = alice.id;
+    servers.defer(() => Promise.all([alice.leave(), bob.leave()]));
+    await alice.enable();
+    await bob.enable();
+    alice.client.localParticipant?.setAttribute('status', 'before-restart');
+    await bob.presence.waitFor((e) => e.kind === 'participant_attributes_updated');
+    const oldAliceId = alice.id;
 
-      const statuses: string[] = [];
-      alice.client.on('reconnected', () => statuses.push('reconnected'));
-      await server.close();
-      // Same port, fresh state: the clients' backoff brings them back.
-      server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port });
-      await server.listen();
-      await waitUntilReconnected(alice, oldAliceId);
-      const seen = await bob.participantByName('alice', { timeoutMs: 60_000 });
-      expect(seen.id).toBe(alice.id);
-      expect(seen.id).not.toBe(oldAliceId);
-      // The whole merged attribute set was re-sent after the reconnect.
-      await waitForAttribute(bob, 'alice', 'status', 'before-restart');
-      expect(statuses).toEqual(['reconnected']);
-      await alice.client.messaging.sendMessage({ to: await alice.participantByName('bob', { timeoutMs: 60_000 }), type: 'after-restart', message: {} });
-      await bob.messages.waitFor((m) => m.type === 'after-restart');
-    } finally {
-      await Promise.all([alice.leave(), bob.leave()]);
-      await server.close();
-      guard.dispose();
-    }
+    const statuses: string[] = [];
+    alice.client.on('reconnected', () => statuses.push('reconnected'));
+    await first.close();
+    // Same port, fresh state: the clients' backoff brings them back.
+    await servers.start({ secret: SECRET, port });
+    await waitUntilReconnected(alice, oldAliceId);
+    const seen = await bob.participantByName('alice', { timeoutMs: 60_000 });
+    expect(seen.id).toBe(alice.id);
+    expect(seen.id).not.toBe(oldAliceId);
+    // The whole merged attribute set was re-sent after the reconnect.
+    await waitForAttribute(bob, 'alice', 'status', 'before-restart');
+    expect(statuses).toEqual(['reconnected']);
+    await alice.client.messaging.sendMessage({ to: await alice.participantByName('bob', { timeoutMs: 60_000 }), type: 'after-restart', message: {} });
+    await bob.messages.waitFor((m) => m.type === 'after-restart');
+    await Promise.all([alice.leave(), bob.leave()]);
     expect(guard.errors).toEqual([]);
   }, 180_000);
 });

@@ -9,14 +9,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { mintApiKey } from '../../src/auth/api-key.js';
 import { codeBlocks } from '../docs/markdown.js';
 import { expectExitCode, killAllClis, runCli, startCli, type CliProcess } from '../helpers/cli.js';
 import { killAllMeshagentClis, runMeshagentCli } from '../helpers/meshagent-cli.js';
 import { pythonAvailability } from '../helpers/python.js';
 import { REPO_ROOT } from '../helpers/spawned-server.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServer } from '../helpers/server.js';
 
 const SECTION = 'Using the official meshagent CLI';
 const README_URL = 'http://127.0.0.1:8080';
@@ -58,16 +58,11 @@ const outputLines = (text: string): string[] => text.trimEnd().split('\n');
 
 describe.skipIf(!availability.run)('the official meshagent CLI 0.56.0 against roomstate', () => {
   const venv = availability.run ? availability.venv : (undefined as never);
-  let fx: TestServer;
-
-  beforeAll(async () => {
-    fx = await startServer({ logger: false });
-  });
+  const fx = useServer({ logger: false });
   afterEach(async () => {
     await killAllMeshagentClis();
     await killAllClis();
   });
-  afterAll(() => fx.close());
 
   /** Starts `roomstate room messaging listen` as `name` in `room`; resolves with it and its participant id. */
   async function listen(room: string, name: string): Promise<{ cli: CliProcess; id: string }> {

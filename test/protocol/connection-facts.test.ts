@@ -4,7 +4,7 @@
  * builds them), and the handshake's two messages both ways.
  */
 import { describe, expect, it } from 'vitest';
-import { CloseCode, isFinalClose } from '../../src/protocol/close-codes.js';
+import { CloseCode, isFinalClose, isLeaveClose, isSendableCloseCode } from '../../src/protocol/close-codes.js';
 import { connectedHeader, decodeConnected, decodeRoomReady, roomReadyHeader } from '../../src/protocol/handshake.js';
 import { packEnvelope } from '../../src/protocol/envelope.js';
 import { roomPath, roomUrl, roomUrlUnder, webSocketScheme } from '../../src/protocol/room-url.js';
@@ -28,6 +28,7 @@ describe('isFinalClose', () => {
   it('keeps the codes the docs and the official clients use', () => {
     expect(CloseCode).toEqual({
       Normal: 1000,
+      GoingAway: 1001,
       ProtocolError: 1002,
       UnsupportedData: 1003,
       Abnormal: 1006,
@@ -36,6 +37,30 @@ describe('isFinalClose', () => {
       ServiceRestart: 1012,
       TokenExpired: 4001,
     });
+  });
+});
+
+describe('close codes on the wire', () => {
+  it.each([
+    [1000, true],
+    [1001, true],
+    [1003, true],
+    [1004, false],
+    [1005, false],
+    [1006, false],
+    [1014, true],
+    [1015, false],
+    [2999, false],
+    [3000, true],
+    [4001, true],
+    [4999, true],
+    [5000, false],
+  ])('close code %i may be sent in a close frame: %s', (code, sendable) => {
+    expect(isSendableCloseCode(code)).toBe(sendable);
+  });
+
+  it('a client leaves with 1000 or 1001; any other ending is not a leave', () => {
+    expect([1000, 1001, 1006, 1011, 1012, 4001].map(isLeaveClose)).toEqual([true, true, false, false, false, false]);
   });
 });
 

@@ -11,10 +11,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { RoomClient } from '../../src/client/node.js';
-import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { connectMinted, type RawClient } from '../helpers/raw-client.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, type ProcessGuard } from '../helpers/official-client.js';
 import { waitUntil } from '../helpers/recorder.js';
+import { useServer } from '../helpers/server.js';
 
 const SECRET = 'churn-secret';
 const SEED = Number(process.env.CHURN_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -64,19 +64,15 @@ interface LibraryModel {
 type View = Record<string, Record<string, unknown>>;
 
 describe('churn soak', () => {
-  let server: RoomServer;
-  let baseUrl: string;
+  const fx = useServer({ secret: SECRET, heartbeatIntervalMs: 0 });
   let guard: ProcessGuard;
 
   beforeAll(async () => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });
-    ({ url: baseUrl } = await server.listen());
   });
 
   afterAll(async () => {
-    await server?.close();
     guard?.dispose();
   });
 
@@ -87,7 +83,7 @@ describe('churn soak', () => {
 
     /** Joins a roomstate client, enabled, with a `kind` attribute. */
     const joinRoomstate = async (room: string, name: string): Promise<LibraryModel> => {
-      const client = new RoomClient({ url: baseUrl, room, token: await mintToken({ secret: SECRET, room, name }), reconnectTimeout: 0 });
+      const client = new RoomClient({ url: fx.url, room, token: await mintToken({ secret: SECRET, room, name }), reconnectTimeout: 0 });
       await client.start();
       await client.messaging.enable();
       client.localParticipant.setAttribute('kind', 'roomstate');
@@ -99,7 +95,7 @@ describe('churn soak', () => {
         joinRoomstate(room, `rs-${r}`),
         (async (): Promise<LibraryModel> => {
           const name = `official-${r}`;
-          const peer = await OfficialPeer.connect({ baseUrl, room, name, secret: SECRET });
+          const peer = await OfficialPeer.connect({ baseUrl: fx.url, room, name, secret: SECRET });
           await peer.enable();
           peer.client.localParticipant?.setAttribute('kind', 'official');
           return { room, name, id: peer.id, attributes: { name, kind: 'official' }, official: peer, gone: false };
@@ -149,7 +145,7 @@ describe('churn soak', () => {
         const room = pick(ROOMS);
         const name = `raw-${joined++}`;
         counts.join = (counts.join ?? 0) + 1;
-        const peer = await connectMinted({ baseUrl, room, secret: SECRET, name });
+        const peer = await connectMinted({ baseUrl: fx.url, room, secret: SECRET, name });
         raw.push({ peer, room, name, enabled: false, attributes: { name }, gone: false, busy: false });
         return;
       }
@@ -245,8 +241,8 @@ describe('churn soak', () => {
         participants: survivors.length + stable.length,
         enabled: survivors.filter((m) => m.enabled).length + stable.length,
       };
-      await waitUntil(() => JSON.stringify(server.stats()) === JSON.stringify(truth), { what: 'server stats to equal the truth', ...DEADLINE }).catch(() => undefined);
-      expect(server.stats(), `checkpoint ${checkpoints}: server stats`).toEqual(truth);
+      await waitUntil(() => JSON.stringify(fx.server.stats()) === JSON.stringify(truth), { what: 'server stats to equal the truth', ...DEADLINE }).catch(() => undefined);
+      expect(fx.server.stats(), `checkpoint ${checkpoints}: server stats`).toEqual(truth);
     };
 
     for (let phase = 1; phase <= PHASES; phase++) {
@@ -262,8 +258,8 @@ describe('churn soak', () => {
     // Everyone leaves: every room is freed.
     await Promise.all(survivors.map((m) => (random() < 0.5 ? m.peer.close() : (m.peer.kill(), m.peer.closed))));
     await Promise.all(stable.map((s) => (s.roomstate ? s.roomstate.close() : s.official!.leave())));
-    await waitUntil(() => server.stats().participants === 0, { what: 'every participant to be gone', ...DEADLINE });
-    expect(server.stats()).toEqual({ rooms: 0, participants: 0, enabled: 0 });
+    await waitUntil(() => fx.server.stats().participants === 0, { what: 'every participant to be gone', ...DEADLINE });
+    expect(fx.server.stats()).toEqual({ rooms: 0, participants: 0, enabled: 0 });
     for (const model of raw) expect(model.peer.violations, model.name).toEqual([]);
     expect(guard.errors).toEqual([]);
 

@@ -16,17 +16,14 @@ import { requireTcpSocket } from '../../src/ws-internals.js';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { expectUpgradeRefused } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { closeConsoleSockets, openConsole, openedConsole, type ConsoleSocket } from '../console/helpers/console-socket.js';
 
 const DEADLINE = { timeoutMs: 60_000 };
 
+const servers = useServers();
 let fx: TestServer | undefined;
-afterEach(async () => {
-  closeConsoleSockets();
-  await fx?.close();
-  fx = undefined;
-});
+afterEach(closeConsoleSockets);
 
 /** Sends inspection messages as JSON text. */
 function inspect(socket: ConsoleSocket, ...messages: object[]): void {
@@ -40,7 +37,7 @@ function actors(prefix: string, count: number, label = ''): object[] {
 
 describe('console origin check', () => {
   it('refuses the feed and the inspector from a foreign Origin, as the rooms are refused', async () => {
-    fx = await startServer({ console: true, allowedOrigins: ['https://good.example'] });
+    fx = await servers.start({ console: true, allowedOrigins: ['https://good.example'] });
     const admin = await mintAdminToken({ secret: fx.secret });
     const inspectOnly = await mintAdminToken({ secret: fx.secret, scope: 'inspect' });
     const evil = { Origin: 'https://evil.example' };
@@ -57,7 +54,7 @@ describe('console origin check', () => {
 
 describe('console connections per identity', () => {
   it('refuses one more than maxConnectionsPerIdentity with 429, per admin name, and counts a closed one back', async () => {
-    fx = await startServer({ console: true, limits: { maxConnectionsPerIdentity: 3 } });
+    fx = await servers.start({ console: true, limits: { maxConnectionsPerIdentity: 3 } });
     const admin = await mintAdminToken({ secret: fx.secret, name: 'ops' });
     const open = await Promise.all(Array.from({ length: 3 }, () => openedConsole(`${fx!.url}/console/inspect`, admin)));
     expect(await openConsole(`${fx.url}/console/inspect`, admin)).toEqual({ status: 429, reason: 'too many console connections for this identity' });
@@ -72,7 +69,7 @@ describe('console connections per identity', () => {
 
 describe('inspector bounds', () => {
   it(`keeps ${MAX_CLIENT_ACTORS} actors and ${CLIENT_LOG_LENGTH} log entries per actor, and forgets the client when it disconnects`, async () => {
-    fx = await startServer({ console: true });
+    fx = await servers.start({ console: true });
     const admin = await mintAdminToken({ secret: fx.secret });
     const viewer = await openedConsole(`${fx.url}/console/feed`, admin);
     const inspector = await openedConsole(`${fx.url}/console/inspect`, admin);
@@ -90,7 +87,7 @@ describe('inspector bounds', () => {
   });
 
   it(`closes an inspector over ${MAX_INSPECTOR_BYTES} bytes with 1008, and one identity over ${MAX_INSPECTOR_BYTES_PER_IDENTITY}; the budget comes back at disconnect`, async () => {
-    fx = await startServer({ console: true });
+    fx = await servers.start({ console: true });
     const admin = await mintAdminToken({ secret: fx.secret, name: 'ops' });
     const viewer = await openedConsole(`${fx.url}/console/feed`, admin);
     // Each actor holds ~1 KB (200-character id and label): 1,000 of them pass one connection's budget.
@@ -129,7 +126,7 @@ describe('inspector bounds', () => {
 
 describe('console feed', () => {
   it('sends deltas: a tiny snapshot every 50 ms beside a large state costs a tiny push', async () => {
-    fx = await startServer({ console: true });
+    fx = await servers.start({ console: true });
     const admin = await mintAdminToken({ secret: fx.secret });
     const inspector = await openedConsole(`${fx.url}/console/inspect`, admin);
     // A large state: 500 actors with a full log each.
@@ -154,7 +151,7 @@ describe('console feed', () => {
   it('cuts a viewer that stops reading like a slow participant, and keeps feeding the others', async () => {
     let cuts = 0;
     const observer = { ...noopObserver, slowConsumerCut: () => void cuts++ };
-    fx = await startServer({ console: true, limits: { slowConsumerTimeoutMs: 300 }, observer });
+    fx = await servers.start({ console: true, limits: { slowConsumerTimeoutMs: 300 }, observer });
     const admin = await mintAdminToken({ secret: fx.secret });
     const reader = await openedConsole(`${fx.url}/console/feed`, admin);
     const stalled = await openedConsole(`${fx.url}/console/feed`, admin);

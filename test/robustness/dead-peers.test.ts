@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT, encodePackets, packEnvelope } from '../../src/protocol/index.js';
 import { connectMinted, isControl, pushBody, type RawClient } from '../helpers/raw-client.js';
 import { waitUntil } from '../helpers/recorder.js';
+import { useServer, useServers } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 
 const SECRET = 'dead-peers-secret';
@@ -21,15 +21,14 @@ const HEARTBEAT_MS = 200;
 const DEADLINE = { timeoutMs: 60_000 };
 
 describe('dead peers', () => {
-  let server: RoomServer;
-  let baseUrl: string;
   const peers: RawClient[] = [];
 
-  beforeAll(async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: HEARTBEAT_MS });
-    ({ url: baseUrl } = await server.listen());
-  });
+  // Registered before the fixture: the fake interval is in place when the server starts, and real again after it closed.
+  beforeAll(() => void vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] }));
+  afterAll(() => void vi.useRealTimers());
+  const fx = useServer({ secret: SECRET, heartbeatIntervalMs: HEARTBEAT_MS });
+  /** Servers of their own for single tests, closed after each. */
+  const servers = useServers();
 
   afterEach(async () => {
     for (const peer of peers.splice(0)) {
@@ -38,12 +37,7 @@ describe('dead peers', () => {
       await peer.closed;
       expect(peer.violations).toEqual([]);
     }
-    await waitUntil(() => server.stats().participants === 0, { what: 'every participant to be gone', ...DEADLINE });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    vi.useRealTimers();
+    await waitUntil(() => fx.server.stats().participants === 0, { what: 'every participant to be gone', ...DEADLINE });
   });
 
   /**
@@ -64,7 +58,7 @@ describe('dead peers', () => {
   }
 
   async function join(room: string, name: string, enable = true): Promise<RawClient> {
-    const peer = await connectMinted({ baseUrl, room, secret: SECRET, name });
+    const peer = await connectMinted({ baseUrl: fx.url, room, secret: SECRET, name });
     peers.push(peer);
     if (enable) await peer.enable();
     return peer;
@@ -82,14 +76,14 @@ describe('dead peers', () => {
     const observer = await join(room, 'observer');
     const victim = await join(room, 'victim');
     await waitUntil(() => observer.presence.has(victim.participantId), { what: 'observer to see the victim' });
-    expect(server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
+    expect(fx.server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
 
     victim.kill();
     const notice = await disabledNotice(observer, victim.participantId);
     expect(notice.header?.from_participant_id).toBe(victim.participantId);
     expect(observer.presence.has(victim.participantId)).toBe(false);
-    await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop the victim', ...DEADLINE });
-    expect(server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 1 });
+    await waitUntil(() => fx.server.stats().participants === 1, { what: 'the server to drop the victim', ...DEADLINE });
+    expect(fx.server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 1 });
     expect(await observer.send(victim.participantId, 'chat', { text: 'hello?' })).toEqual({ type: 'error', text: PARTICIPANT_NOT_FOUND_TEXT, code: 1003 });
   });
 
@@ -111,8 +105,8 @@ describe('dead peers', () => {
     const friendNotice = await disabledNotice(friend, victim.participantId);
     expect(friendNotice.header?.message).toEqual({ id: victim.participantId });
     await Promise.all(sends);
-    await waitUntil(() => server.stats().participants === 2, { what: 'the server to drop the victim', ...DEADLINE });
-    expect(server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
+    await waitUntil(() => fx.server.stats().participants === 2, { what: 'the server to drop the victim', ...DEADLINE });
+    expect(fx.server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
 
     // The victim's socket was terminated: once it reads again it sees the TCP close, no close frame.
     victim.socket.resume();
@@ -143,7 +137,7 @@ describe('dead peers', () => {
     victim.socket.pause();
     await missHeartbeat([observer]);
     await disabledNotice(observer, victim.participantId);
-    await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop the victim', ...DEADLINE });
+    await waitUntil(() => fx.server.stats().participants === 1, { what: 'the server to drop the victim', ...DEADLINE });
     victim.socket.resume();
     expect((await victim.closed).code).toBe(1006);
   });
@@ -151,17 +145,17 @@ describe('dead peers', () => {
   it('drops a paused peer that never enabled messaging, and frees its room', async () => {
     const room = `dead-${randomUUID()}`;
     const silent = await join(room, 'silent', false);
-    expect(server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 0 });
+    expect(fx.server.stats()).toEqual({ rooms: 1, participants: 1, enabled: 0 });
     silent.socket.pause();
     await missHeartbeat([]);
-    await waitUntil(() => server.stats().rooms === 0, { what: 'the room to be freed', ...DEADLINE });
-    expect(server.stats()).toEqual({ rooms: 0, participants: 0, enabled: 0 });
+    await waitUntil(() => fx.server.stats().rooms === 0, { what: 'the room to be freed', ...DEADLINE });
+    expect(fx.server.stats()).toEqual({ rooms: 0, participants: 0, enabled: 0 });
   });
 
   it('drops a consumer that stops reading once its outgoing buffer passes the limit, without a heartbeat', async () => {
     // Heartbeat off: only the outgoing-buffer limit can notice this peer.
-    const limited = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits: { maxBufferedBytes: 256 * 1024, slowConsumerTimeoutMs: 300 } });
-    const { url } = await limited.listen();
+    const limited = await servers.start({ secret: SECRET, heartbeatIntervalMs: 0, limits: { maxBufferedBytes: 256 * 1024, slowConsumerTimeoutMs: 300 } });
+    const { url } = limited;
     const room = `slow-${randomUUID()}`;
     const connect = async (name: string): Promise<RawClient> => {
       const peer = await connectMinted({ baseUrl: url, room, secret: SECRET, name });
@@ -185,7 +179,7 @@ describe('dead peers', () => {
         sent++;
       }
       await dropped;
-      expect(limited.stats()).toMatchObject({ participants: 2, enabled: 2 });
+      expect(limited.server.stats()).toMatchObject({ participants: 2, enabled: 2 });
       // The observer kept reading: it got every broadcast, and the sender is unharmed.
       await observer.messages.waitForCount((m) => m.type === 'bulk', sent, { what: `${sent} broadcasts at the observer`, ...DEADLINE });
       expect(await sender.send(observer.participantId, 'after', {})).toEqual({ type: 'empty' });
@@ -198,7 +192,6 @@ describe('dead peers', () => {
     } finally {
       await Promise.all([sender.close(), observer.close()]);
       slow.kill();
-      await limited.close();
     }
   });
 
@@ -211,7 +204,7 @@ describe('dead peers', () => {
     victims.forEach((victim, i) => (i % 2 === 0 ? victim.kill() : victim.socket.pause()));
     await missHeartbeat([observer]);
     await Promise.all(victims.map((victim) => disabledNotice(observer, victim.participantId)));
-    await waitUntil(() => server.stats().participants === 1, { what: 'the server to drop every victim', ...DEADLINE });
+    await waitUntil(() => fx.server.stats().participants === 1, { what: 'the server to drop every victim', ...DEADLINE });
     const notices = observer.received.filter((m) => isControl(m, MessagingControlType.ParticipantDisabled)).map((m) => String(pushBody(m).id));
     expect(notices.sort()).toEqual(victims.map((v) => v.participantId).sort());
     expect(observer.presence.size).toBe(0);

@@ -21,13 +21,13 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/token.js';
 import { mintApiKey } from '../../src/auth/api-key.js';
-import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import { contentFromHeader, encodePacketsWithTypeBytes, packEnvelope, type Content } from '../../src/protocol/index.js';
 import { connectMinted, type CloseInfo, type RawClient } from '../helpers/raw-client.js';
 import { waitUntil } from '../helpers/recorder.js';
+import { useServer } from '../helpers/server.js';
 import { attack, typeBytes, type Chunk } from './fuzz-arbitraries.js';
 
 const SECRET = 'fuzz-secret';
@@ -47,21 +47,11 @@ const ACCEPTED_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1011]);
 const knownIdBase = fc.bigInt({ min: 1n << 40n, max: (1n << 64n) - 4096n });
 
 describe('fuzzing a live server', () => {
-  let server: RoomServer;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });
-    ({ url: baseUrl } = await server.listen());
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  const fx = useServer({ secret: SECRET, heartbeatIntervalMs: 0 });
 
   it('answers or closes on every attack, and well-behaved traffic is untouched', async () => {
-    const alice = await connectMinted({ baseUrl, room: ROOM, secret: SECRET, name: 'alice' });
-    const bob = await connectMinted({ baseUrl, room: ROOM, secret: SECRET, name: 'bob' });
+    const alice = await connectMinted({ baseUrl: fx.url, room: ROOM, secret: SECRET, name: 'alice' });
+    const bob = await connectMinted({ baseUrl: fx.url, room: ROOM, secret: SECRET, name: 'bob' });
     await alice.enable();
     await bob.enable();
 
@@ -88,7 +78,7 @@ describe('fuzzing a live server', () => {
 
     const runAttack = async ([chunks, idBase]: [Chunk[], bigint]): Promise<void> => {
       let nextKnownId = idBase;
-      const attacker = await connectMinted({ baseUrl, room: ROOM, secret: SECRET, name: `attacker-${cases}` });
+      const attacker = await connectMinted({ baseUrl: fx.url, room: ROOM, secret: SECRET, name: `attacker-${cases}` });
       const ids = { A: alice.participantId, B: bob.participantId, SELF: attacker.participantId };
       const expected: { id: bigint; what: string }[] = [];
       for (const chunk of chunks) {
@@ -166,8 +156,8 @@ describe('fuzzing a live server', () => {
     expect(alice.violations).toEqual([]);
     expect(bob.violations).toEqual([]);
     expect(alice.presence.has(bob.participantId) && bob.presence.has(alice.participantId)).toBe(true);
-    await waitUntil(() => server.stats().participants === 2, { what: 'attackers to be gone' });
-    expect(server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
+    await waitUntil(() => fx.server.stats().participants === 2, { what: 'attackers to be gone' });
+    expect(fx.server.stats()).toEqual({ rooms: 1, participants: 2, enabled: 2 });
 
     const good = sent.alice.length + sent.bob.length;
     console.log(
@@ -180,7 +170,7 @@ describe('fuzzing a live server', () => {
     await Promise.all([alice.close(), bob.close()]);
   }, (TIME_LIMIT_MS ?? 240_000) + 60_000);
   it('answers every upgrade with 101, 403 or 404 exactly as the path and token deserve', async () => {
-    const { port } = server.address!;
+    const { port } = fx.server.address!;
     const carriers = ['query', 'bearer', 'subprotocol'] as const;
     const tokenKinds = ['valid', 'other-room', 'wrong-secret', 'expired', 'api-key', 'garbage', 'missing', 'huge'] as const;
     const validName = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 })).filter((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n));
@@ -211,7 +201,7 @@ describe('fuzzing a live server', () => {
       }),
       { numRuns: Math.max(50, Math.round(RUNS / 5)), seed: SEED },
     );
-    await waitUntil(() => server.stats().participants === 0, { what: 'upgraded probes to be gone' });
+    await waitUntil(() => fx.server.stats().participants === 0, { what: 'upgraded probes to be gone' });
     console.log(`[fuzz] upgrades=${upgrades} statuses=${JSON.stringify(statuses)}`);
   });
 });

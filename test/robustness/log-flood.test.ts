@@ -11,11 +11,11 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { LOG_BURST_PER_SOURCE, LOG_LINES_PER_SOURCE_PER_SECOND, MAX_LOGGED_TEXT } from '../../src/server/log-limiter.js';
 import { connectRaw, expectUpgradeRefused } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 
 /** Each flood runs until it made at least this many times the lines allowed so far (each attempt causes two or more). */
 const OVERSHOOT = 2;
@@ -29,11 +29,8 @@ function floodGoesOn(started: number, attempts: number): boolean {
 /** Longest line a client can cause, with every client string cut (a line is ~300 bytes). */
 const MAX_LINE_BYTES = 1024;
 
+const servers = useServers();
 let fx: TestServer | undefined;
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
 
 /** A server logging at info to a captured destination; counts suppressed lines. */
 async function loggedServer() {
@@ -47,7 +44,7 @@ async function loggedServer() {
     },
   });
   let suppressed = 0;
-  fx = await startServer({ logger: pino({ level: 'info' }, destination), observer: { ...noopObserver, logLineSuppressed: () => void suppressed++ } });
+  fx = await servers.start({ logger: pino({ level: 'info' }, destination), observer: { ...noopObserver, logLineSuppressed: () => void suppressed++ } });
   const before = { lines: lines.length, bytes };
   return {
     fx,

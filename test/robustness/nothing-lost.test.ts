@@ -9,10 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoomServer, type RoomServer } from '../../src/server/index.js';
 import type { Content } from '../../src/protocol/index.js';
 import { connectMinted } from '../helpers/raw-client.js';
 import { OfficialPeer, clearMeshagentEnv, installProcessGuard, meshagent, type ProcessGuard } from '../helpers/official-client.js';
+import { useServer } from '../helpers/server.js';
 
 const SECRET = 'nothing-lost-secret';
 const RAW_SENDERS = 16;
@@ -51,38 +51,34 @@ const CONFIGS = [
 ] as const;
 
 describe.each(CONFIGS)('nothing lost under load with $label', ({ label, limits }) => {
-  let server: RoomServer;
-  let baseUrl: string;
+  const fx = useServer({ secret: SECRET, heartbeatIntervalMs: 0, limits });
   let guard: ProcessGuard;
 
   beforeAll(async () => {
     clearMeshagentEnv();
     guard = installProcessGuard();
-    server = createRoomServer({ secret: SECRET, host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, limits });
-    ({ url: baseUrl } = await server.listen());
   });
 
   afterAll(async () => {
-    await server?.close();
     guard?.dispose();
   });
 
   it('delivers every acknowledged send exactly once, in per-sender order, and nothing refused', async () => {
     const room = `load-${randomUUID()}`;
-    const recipients = await Promise.all([0, 1].map((i) => connectMinted({ baseUrl, room, secret: SECRET, name: `recipient-${i}` })));
+    const recipients = await Promise.all([0, 1].map((i) => connectMinted({ baseUrl: fx.url, room, secret: SECRET, name: `recipient-${i}` })));
     await Promise.all(recipients.map((r) => r.enable()));
     const rawSenders = await Promise.all(
-      Array.from({ length: RAW_SENDERS }, (_, i) => connectMinted({ baseUrl, room, secret: SECRET, name: `sender-${i}` })),
+      Array.from({ length: RAW_SENDERS }, (_, i) => connectMinted({ baseUrl: fx.url, room, secret: SECRET, name: `sender-${i}` })),
     );
     const officialSenders = await Promise.all(
-      Array.from({ length: OFFICIAL_SENDERS }, (_, i) => OfficialPeer.connect({ baseUrl, room, secret: SECRET, name: `official-${i}` })),
+      Array.from({ length: OFFICIAL_SENDERS }, (_, i) => OfficialPeer.connect({ baseUrl: fx.url, room, secret: SECRET, name: `official-${i}` })),
     );
 
     // Background churn in the same room: join, enable, talk, leave or die.
     let churnStop = false;
     const churn = (async () => {
       for (let cycle = 0; cycle < CHURN_CYCLES && !churnStop; cycle++) {
-        const extra = await connectMinted({ baseUrl, room, secret: SECRET, name: `churn-${cycle}` });
+        const extra = await connectMinted({ baseUrl: fx.url, room, secret: SECRET, name: `churn-${cycle}` });
         await extra.enable();
         await extra.broadcast('noise', { cycle });
         extra.setAttributes({ cycle });

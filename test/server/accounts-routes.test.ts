@@ -3,24 +3,18 @@
  * an API key gets a room token and URL that open the room; every bad request
  * gets a JSON error with the right status, and the server keeps serving.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignJWT, decodeJwt } from 'jose';
 import { pino } from 'pino';
 import { mintApiKey } from '../../src/auth/api-key.js';
 import { mintAdminToken } from '../../src/auth/token.js';
 import { API_KEY_GRANT, connectPath, type RoomConnectionInfo } from '../../src/protocol/accounts.js';
-import { connectRaw, expectUpgradeRefused, type RawClient } from '../helpers/raw-client.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { connectRaw, expectUpgradeRefused } from '../helpers/raw-client.js';
+import { uniqueRoom, useServer, useServers } from '../helpers/server.js';
 
-let fx: TestServer;
-const clients: RawClient[] = [];
-beforeAll(async () => {
-  fx = await startServer();
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.terminate()));
-});
-afterAll(() => fx.close());
+const fx = useServer();
+/** Servers with options of their own, closed after the test. */
+const servers = useServers();
 
 const key = (options: { name?: string; project?: string; ttlSeconds?: number } = {}) => mintApiKey({ secret: fx.secret, name: 'cli', ...options });
 
@@ -51,7 +45,7 @@ describe('POST /accounts/projects/{project}/rooms/{room}/connect', () => {
     expect(claims.name).toBe('cli');
     expect(claims.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3601);
     const client = await connectRaw(fx.url, room, info.jwt);
-    clients.push(client);
+    fx.defer(() => client.terminate());
     expect(client.connected.attributes).toEqual({ name: 'cli' });
   });
 
@@ -118,34 +112,26 @@ describe('POST /accounts/projects/{project}/rooms/{room}/connect', () => {
 describe('logs', () => {
   it('say why a key was refused and who got a token, never the key or the token', async () => {
     const lines: string[] = [];
-    const logged = await startServer({ logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
-    try {
-      const good = await mintApiKey({ secret: logged.secret, name: 'cli' });
-      const foreign = await mintApiKey({ secret: 'another-secret-0123456789', name: 'cli' });
-      const post = (k: string) => fetch(`${logged.httpUrl}${connectPath('roomstate', 'lobby')}`, { method: 'POST', headers: { Authorization: `Bearer ${k}` } });
-      const jwt = ((await (await post(good)).json()) as RoomConnectionInfo).jwt;
-      expect((await post(foreign)).status).toBe(401);
-      const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-      expect(records).toContainEqual(expect.objectContaining({ msg: 'accounts connect: room token issued', room: 'lobby', project: 'roomstate', participantName: 'cli' }));
-      expect(records).toContainEqual(expect.objectContaining({ msg: 'accounts connect refused', reason: 'invalid signature' }));
-      for (const secret of [good, foreign, jwt]) expect(lines.join('\n')).not.toContain(secret.split('.')[2]);
-    } finally {
-      await logged.close();
-    }
+    const logged = await servers.start({ logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) });
+    const good = await mintApiKey({ secret: logged.secret, name: 'cli' });
+    const foreign = await mintApiKey({ secret: 'another-secret-0123456789', name: 'cli' });
+    const post = (k: string) => fetch(`${logged.httpUrl}${connectPath('roomstate', 'lobby')}`, { method: 'POST', headers: { Authorization: `Bearer ${k}` } });
+    const jwt = ((await (await post(good)).json()) as RoomConnectionInfo).jwt;
+    expect((await post(foreign)).status).toBe(401);
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toContainEqual(expect.objectContaining({ msg: 'accounts connect: room token issued', room: 'lobby', project: 'roomstate', participantName: 'cli' }));
+    expect(records).toContainEqual(expect.objectContaining({ msg: 'accounts connect refused', reason: 'invalid signature' }));
+    for (const secret of [good, foreign, jwt]) expect(lines.join('\n')).not.toContain(secret.split('.')[2]);
   });
 });
 
 describe('the room_url behind a proxy', () => {
   it('uses publicUrl', async () => {
-    const proxied = await startServer({ publicUrl: 'wss://rooms.example.com/base' });
-    try {
-      const response = await fetch(`${proxied.httpUrl}${connectPath('roomstate', 'lobby')}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${await mintApiKey({ secret: proxied.secret, name: 'cli' })}` },
-      });
-      expect(((await response.json()) as RoomConnectionInfo).room_url).toBe('wss://rooms.example.com/base/rooms/lobby');
-    } finally {
-      await proxied.close();
-    }
+    const proxied = await servers.start({ publicUrl: 'wss://rooms.example.com/base' });
+    const response = await fetch(`${proxied.httpUrl}${connectPath('roomstate', 'lobby')}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await mintApiKey({ secret: proxied.secret, name: 'cli' })}` },
+    });
+    expect(((await response.json()) as RoomConnectionInfo).room_url).toBe('wss://rooms.example.com/base/rooms/lobby');
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createRoomServer } from '../../src/server/index.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { connectRaw, type RawClient } from '../helpers/raw-client.js';
-import { startServer, TEST_SECRET, uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
+import { TEST_SECRET, uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 import { requireTcpSocket } from '../../src/ws-internals.js';
 
 const servers = useServers();
@@ -154,7 +154,7 @@ describe('HTTP routes', () => {
 
 describe('shutdown', () => {
   it('closes every client with 1012 "server shutting down" and refuses new ones', async () => {
-    const server = await startServer();
+    const server = await servers.start();
     const room = uniqueRoom();
     const alice = await server.connect(room, 'alice');
     const bob = await server.connect(room, 'bob');
@@ -166,7 +166,7 @@ describe('shutdown', () => {
   });
 
   it('does not announce departures to clients that are closing too', async () => {
-    const server = await startServer();
+    const server = await servers.start();
     const room = uniqueRoom();
     const peers = [await server.enabled(room, 'a'), await server.enabled(room, 'b'), await server.enabled(room, 'c')];
     await peers[0].waitForPush('participant.enabled', (p) => p.from === peers[2].participantId);
@@ -179,14 +179,14 @@ describe('shutdown', () => {
   });
 
   it('uses a custom close code and reason', async () => {
-    const server = await startServer();
+    const server = await servers.start();
     const alice = await server.connect(uniqueRoom(), 'alice');
     await server.server.close({ code: 1001, reason: 'maintenance' });
     expect(await alice.closed).toEqual({ code: 1001, reason: 'maintenance' });
   });
 
   it('terminates a client that does not finish the close handshake within timeoutMs', async () => {
-    const server = await startServer();
+    const server = await servers.start();
     const stuck = await server.connect(uniqueRoom(), 'stuck');
     socketOf(stuck).pause();
     // Without the deadline this would wait for ws's own 30 s close timer and the test would time out.
@@ -199,6 +199,7 @@ describe('shutdown', () => {
 
   it('releases the port: a new server can listen on the same port at once, even after clients were connected', async () => {
     const first = createRoomServer({ secret: TEST_SECRET, port: 0 });
+    servers.defer(() => first.close());
     const { port } = await first.listen();
     const room = uniqueRoom();
     const { mintToken } = await import('../../src/auth/token.js');
@@ -207,27 +208,21 @@ describe('shutdown', () => {
     await first.close();
     expect((await before.closed).code).toBe(1012);
     const second = createRoomServer({ secret: TEST_SECRET, port });
-    try {
-      expect((await second.listen()).url).toBe(`ws://127.0.0.1:${port}`);
-      const after = await connectRaw(`ws://127.0.0.1:${port}`, room, token);
-      expect(after.connected.type).toBe('init');
-      await after.close();
-    } finally {
-      await second.close();
-    }
+    servers.defer(() => second.close());
+    expect((await second.listen()).url).toBe(`ws://127.0.0.1:${port}`);
+    const after = await connectRaw(`ws://127.0.0.1:${port}`, room, token);
+    expect(after.connected.type).toBe('init');
+    await after.close();
   });
 
   it('rejects listen() when the port is taken', async () => {
     const first = createRoomServer({ secret: TEST_SECRET, port: 0 });
+    servers.defer(() => first.close());
     const { port } = await first.listen();
     const second = createRoomServer({ secret: TEST_SECRET, port });
-    try {
-      await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
-      expect(second.address).toBeUndefined();
-    } finally {
-      await second.close();
-      await first.close();
-    }
+    servers.defer(() => second.close());
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(second.address).toBeUndefined();
   });
 
   it('refuses to start without a secret', () => {

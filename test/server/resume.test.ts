@@ -2,13 +2,13 @@
  * Extension: resumable participants, on the wire (raw clients over real
  * loopback sockets). The recovery window runs on manual time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RESUME_FIELD, ResumeRefusal } from '../../src/protocol/resume.js';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { packEnvelope } from '../../src/protocol/envelope.js';
-import { asPush, connectRaw, type RawClient } from '../helpers/raw-client.js';
+import { asPush, type RawClient } from '../helpers/raw-client.js';
 import { manualTime, type ManualTime } from '../helpers/manual-time.js';
-import { startServer, uniqueRoom, type TestServer } from '../helpers/server.js';
+import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 
 let fx: TestServer | undefined;
 let time: ManualTime;
@@ -27,16 +27,13 @@ async function detached(id: string): Promise<void> {
   }
 }
 
-afterEach(async () => {
-  await fx?.close();
-  fx = undefined;
-});
+const servers = useServers();
 
 async function start(limits: Record<string, number> = {}): Promise<TestServer> {
   time = manualTime();
   detachments = [];
   departures = [];
-  fx = await startServer({
+  fx = await servers.start({
     clock: time.clock,
     timers: time.timers,
     limits,

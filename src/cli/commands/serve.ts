@@ -9,6 +9,8 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { RoomServer, RoomServerAddress, RoomServerOptions } from '../../server/index.js';
 import { SERVER_DEFAULTS } from '../../server/options.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { ROOMS_PATH } from '../../protocol/room-url.js';
 import { durationOption } from '../duration.js';
 import { RoomStateError, RoomStateErrorCode } from '../../errors.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -82,8 +84,8 @@ Example:
   $ roomstate serve --port 8080
   roomstate listening on ws://127.0.0.1:8080
 
-  Clients connect to ws://127.0.0.1:8080/rooms/<room> with a token from
-  "roomstate token". SIGINT or SIGTERM closes every connection with code 1012
+  Clients connect to ws://127.0.0.1:8080${ROOMS_PATH}<room> with a token from
+  "roomstate token". SIGINT or SIGTERM closes every connection with code ${CloseCode.ServiceRestart}
   (service restart) and exits 0.
 
   Every option can also come from the environment: ROOMSTATE_<OPTION> (e.g.

@@ -2,7 +2,9 @@
  * A statechart on the page at a readable size: drawn at its own scale (100%,
  * labels at the diagrams' font size), never squeezed to the panel; the panel
  * scrolls, dragging pans it, and the toolbar zooms (−, +, 100%, fit). Until
- * the user pans or zooms, the view follows the current state.
+ * the user pans or zooms, the view follows the current state. A page that
+ * re-inserts the view (which resets an element's scrolling) calls
+ * {@link DiagramView.reattached} to put it back.
  */
 import { h, highlight } from './dom.js';
 
@@ -29,6 +31,8 @@ export class DiagramView {
   private scale = 1;
   /** False once the user moved the view: it stays where they put it. */
   private following = true;
+  /** The scroll position last seen in the page, to restore after a re-insertion. */
+  private scrolled = { left: 0, top: 0 };
 
   constructor(svg: string, id?: string) {
     this.svg = svgElement(svg);
@@ -52,12 +56,27 @@ export class DiagramView {
     );
     this.element = h('div', { class: 'diagram-frame' }, toolbar, this.viewport);
     this.pannable();
+    this.viewport.addEventListener('scroll', () => {
+      if (this.viewport.isConnected) this.scrolled = { left: this.viewport.scrollLeft, top: this.viewport.scrollTop };
+    });
     this.zoom(1);
+  }
+
+  /** The view was taken out of the page and put back (its scrolling reset): restores it, then follows the current state. */
+  reattached(): void {
+    this.viewport.scrollLeft = this.scrolled.left;
+    this.viewport.scrollTop = this.scrolled.top;
+    this.follow();
   }
 
   /** Marks `states` (ids) as current and, unless the user moved the view, brings the first into view. */
   highlight(states: readonly string[]): void {
     highlight(this.svg, states);
+    this.follow();
+  }
+
+  /** Unless the user moved the view, scrolls the first current state into it. */
+  private follow(): void {
     if (!this.following || !this.viewport.isConnected) return;
     const active = this.svg.querySelector('.rs-active:not(.rs-composite)') ?? this.svg.querySelector('.rs-active');
     if (active === null) return;

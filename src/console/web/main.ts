@@ -4,7 +4,7 @@
  * address), checks it, then follows the server's feed. Read-only: it never
  * acts in a room.
  */
-import { CONSOLE_FEED_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../feed-protocol.js';
+import { CONSOLE_FEED_PATH, CONSOLE_TOKEN_PROTOCOL, CONSOLE_WHOAMI_PATH, type FeedMessage, type ViewerMessage } from '../feed-protocol.js';
 import { h } from './dom.js';
 import { CONSOLE_CSS } from './style.js';
 import { FeedModel } from './model.js';
@@ -96,7 +96,7 @@ async function start(): Promise<void> {
   setStatus('starting', 'checking token');
   let answer: Response;
   try {
-    answer = await fetch('/console/api/whoami', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+    answer = await fetch(CONSOLE_WHOAMI_PATH, { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
   } catch {
     setStatus('disconnected', 'server unreachable; retrying');
     setTimeout(() => void start(), RETRY_MS);

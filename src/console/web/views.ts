@@ -125,6 +125,8 @@ export class ClientsPanel {
     });
     for (const key of [...this.cards.keys()]) if (!seen.has(key)) this.cards.delete(key);
     this.root.replaceChildren(h('h2', {}, 'Inspected clients'), ...(blocks.length > 0 ? blocks : [h('p', { class: 'muted' }, 'No client is using consoleInspector.')]));
+    // Re-inserting a card resets its chart's scrolling: put each back on its current state (or where the user left it).
+    for (const key of seen) this.cards.get(key)?.diagram?.reattached();
   }
 
   private card(key: string, actor: ClientActorView): HTMLElement {

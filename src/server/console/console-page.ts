@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONSOLE_PATH } from '../../console/feed-protocol.js';
 
 /** Where the page's script is served. */
 export const CONSOLE_SCRIPT_PATH = '/console/app.js';
@@ -61,7 +62,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 /** Serves the page or its script; false when `path` is not one of them. */
 export async function servePageAsset(path: string, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
   const head = request.method === 'HEAD';
-  if (path === '/console' || path === '/console/') {
+  if (path === CONSOLE_PATH || path === `${CONSOLE_PATH}/`) {
     send(response, 200, 'text/html; charset=utf-8', PAGE, head);
     return true;
   }

@@ -22,7 +22,7 @@ import { logText } from '../log-limiter.js';
 import { pathOf, type UpgradeRefusal } from '../upgrade.js';
 import { CloseCode, CloseReason } from '../../protocol/close-codes.js';
 import { sendJson, servePageAsset } from './console-page.js';
-import { CONSOLE_FEED_PATH, CONSOLE_INSPECT_PATH, CONSOLE_TOKEN_PROTOCOL, type FeedMessage, type ViewerMessage } from '../../console/feed-protocol.js';
+import { CONSOLE_FEED_PATH, CONSOLE_INSPECT_PATH, CONSOLE_PATH, CONSOLE_TOKEN_PROTOCOL, CONSOLE_WHOAMI_PATH, type FeedMessage, type ViewerMessage } from '../../console/feed-protocol.js';
 import { FeedChanges } from './feed-changes.js';
 import { InspectedClients, parseInspectMessage } from './inspected-clients.js';
 import { ParticipantTracker } from './participant-tracker.js';
@@ -131,7 +131,7 @@ export class ConsoleServer {
   /** Answers `/console` HTTP requests; false for other paths. */
   async handleRequest(path: string, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     if (await servePageAsset(path, request, response)) return true;
-    if (path !== '/console/api/whoami') return false;
+    if (path !== CONSOLE_WHOAMI_PATH) return false;
     const admin = await this.authorize(tokenOf(request), 'console');
     if (typeof admin === 'string') sendJson(response, 403, { error: admin });
     else sendJson(response, 200, admin);
@@ -140,7 +140,7 @@ export class ConsoleServer {
 
   /** The console's entry in the server's HTTP route table: `/console` and below. */
   readonly route: HttpRoute = {
-    matches: (path) => path === '/console' || path.startsWith('/console/'),
+    matches: (path) => path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`),
     handle: async (request, response, head) => {
       if (!(await this.handleRequest(pathOf(request), request, response))) sendJson(response, 404, { error: 'not found' }, head);
     },

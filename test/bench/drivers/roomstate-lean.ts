@@ -1,22 +1,27 @@
 /**
- * A lean roomstate client built straight on the codec (`src/protocol`): no
- * state machines, no streams, no validation beyond what decoding needs. It
+ * A lean roomstate client on the tests' wire connection
+ * (test/helpers/wire-connection.ts: the codec over `ws`): no state machines,
+ * no streams, no validation beyond what decoding needs. It
  * drives the roomstate server with the same wire traffic as the real client,
  * so comparing the two rows separates server cost from client cost.
  */
 import WebSocket from 'ws';
 import { mintToken } from '../../../src/auth/token.js';
 import { roomUrl } from '../../../src/protocol/room-url.js';
+import { CloseCode } from '../../../src/protocol/close-codes.js';
 import {
   encodeContent,
-  encodePacketsWithTypeBytes,
+  encodeInvoke,
   encodeType,
   ENVELOPE_LENGTH_SIZE,
   MessageType,
   MessagingControlType,
+  messageArguments,
   packEnvelopeJson,
-  PacketReassembler,
+  type MessagingTool,
+  type ProtocolMessage,
 } from '../../../src/protocol/index.js';
+import { WireConnection } from '../../helpers/wire-connection.js';
 import { corkedSender } from '../cork.js';
 import type { BenchBody, BenchDriver, BenchPeer, ReceivedMessage } from './types.js';
 import { BENCH_MESSAGE_TYPE, closeSocket } from './types.js';
@@ -40,9 +45,11 @@ function unpack(data: Uint8Array): { header: Record<string, unknown>; payload: U
   return { header: JSON.parse(utf8.decode(data.subarray(ENVELOPE_LENGTH_SIZE, end))) as Record<string, unknown>, payload: data.subarray(end) };
 }
 
-interface Pending {
-  resolve(): void;
-  reject(error: Error): void;
+/** Settles a request on its response: the usual `empty` without decoding, an `error` as a rejection. */
+function settle(response: ProtocolMessage): void {
+  if (isEmptyContent(response.data)) return;
+  const { header } = unpack(response.data);
+  if (header.type === 'error') throw new Error(String(header.text));
 }
 
 interface PushHeader {
@@ -56,17 +63,13 @@ class LeanPeer implements BenchPeer {
   onPresence: (() => void) | undefined;
   onAttributes: (() => void) | undefined;
   id = '';
-  private readonly reassembler = new PacketReassembler();
-  private readonly pending = new Map<number, Pending>();
+  private readonly wire: WireConnection;
   private readonly presence = new Set<string>();
-  private nextId = 0;
   private enabled: (() => void) | undefined;
   private ready: { resolve(peer: LeanPeer): void; reject(error: Error): void; roomReady: boolean } | undefined;
-  private readonly write: (frame: Uint8Array) => void;
 
   constructor(private readonly ws: WebSocket) {
-    this.write = corkedSender(ws);
-    ws.on('message', (data: Buffer) => this.receive(data));
+    this.wire = new WireConnection(ws, { message: (message, claimed) => claimed || this.receive(message) }, { write: corkedSender(ws) });
   }
 
   /** Resolves once both `room_ready` and `connected` have arrived. */
@@ -81,22 +84,21 @@ class LeanPeer implements BenchPeer {
   enable(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.enabled = resolve;
-      this.invoke('enable', {}, true).catch(reject);
+      const id = this.wire.allocateId();
+      this.invoke('enable', {}, id, `bench-${id}`).catch(reject);
     });
   }
 
   send(to: string, body: BenchBody, attachment?: Uint8Array): Promise<void> {
-    const args: Record<string, unknown> = { to_participant_id: to, type: BENCH_MESSAGE_TYPE, message_json: JSON.stringify(body) };
-    if (attachment) args.attachment_base64 = Buffer.from(attachment.buffer, attachment.byteOffset, attachment.byteLength).toString('base64');
-    return this.invoke('send', args, false);
+    return this.invoke('send', messageArguments({ toParticipantId: to, type: BENCH_MESSAGE_TYPE, message: body }), undefined, undefined, attachment);
   }
 
   broadcast(body: BenchBody): Promise<void> {
-    return this.invoke('broadcast', { type: BENCH_MESSAGE_TYPE, message_json: JSON.stringify(body) }, false);
+    return this.invoke('broadcast', messageArguments({ type: BENCH_MESSAGE_TYPE, message: body }));
   }
 
   setAttributes(attributes: Record<string, unknown>): number {
-    for (const frame of encodePacketsWithTypeBytes(this.nextId++, SET_ATTRIBUTES, packEnvelopeJson(JSON.stringify(attributes)))) this.write(frame);
+    this.wire.send(this.wire.allocateId(), SET_ATTRIBUTES, packEnvelopeJson(JSON.stringify(attributes)));
     return this.ws.bufferedAmount;
   }
 
@@ -105,32 +107,15 @@ class LeanPeer implements BenchPeer {
   }
 
   close(): Promise<void> {
-    return closeSocket(this.ws, 1000);
+    return closeSocket(this.ws, CloseCode.Normal);
   }
 
-  private invoke(tool: string, args: Record<string, unknown>, oneWay: boolean): Promise<void> {
-    const id = this.nextId++;
-    const header: Record<string, unknown> = { toolkit: 'messaging', tool, arguments: { type: 'json', json: args } };
-    if (oneWay) header.tool_call_id = `bench-${id}`;
-    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    for (const frame of encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelopeJson(JSON.stringify(header)))) this.write(frame);
-    return promise;
+  private async invoke(tool: MessagingTool, args: Record<string, unknown>, id?: number, toolCallId?: string, attachment?: Uint8Array): Promise<void> {
+    settle(await this.wire.request(INVOKE_TOOL, encodeInvoke(tool, args, toolCallId, attachment), { id }));
   }
 
-  private receive(frame: Buffer): void {
-    const message = this.reassembler.push(frame);
-    if (!message) return;
+  private receive(message: ProtocolMessage): void {
     switch (message.type) {
-      case MessageType.Response: {
-        const pending = this.pending.get(message.id);
-        if (!pending) return;
-        this.pending.delete(message.id);
-        if (isEmptyContent(message.data)) return pending.resolve();
-        const { header } = unpack(message.data);
-        if (header.type === 'error') pending.reject(new Error(String(header.text)));
-        else pending.resolve();
-        return;
-      }
       case MessageType.MessagingSend:
         this.push(unpack(message.data));
         return;

@@ -12,11 +12,11 @@
  * resume on `drain`, so what waits in its buffers stays bounded.
  */
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { encodeContent, encodePacketsWithTypeBytes, encodeType, MessageType, MessagingControlType, PacketReassembler, packEnvelopeJson, unpackEnvelope } from '../../../src/protocol/index.js';
 import { now, paddingFor, BENCH_MESSAGE_TYPE } from '../drivers/types.js';
 import { listenOnLoopback } from './listen.js';
+import { requireTcpSocket } from '../../../src/ws-internals.js';
 
 /** The participant id the streamed messages come from. */
 export const LEAN_SENDER_ID = 'lean-sender';
@@ -50,7 +50,7 @@ export function createLeanSender(): LeanSender {
   const prefix = `{"from_participant_id":${JSON.stringify(LEAN_SENDER_ID)},"type":${JSON.stringify(BENCH_MESSAGE_TYPE)},"message":`;
 
   wss.on('connection', (ws: WebSocket) => {
-    const socket = (ws as unknown as { _socket: Socket })._socket;
+    const socket = requireTcpSocket(ws);
     const reassembler = new PacketReassembler();
     const write = (id: number, type: Uint8Array, data: Uint8Array): void => {
       for (const frame of encodePacketsWithTypeBytes(id, type, data)) ws.send(frame);

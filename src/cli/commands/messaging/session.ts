@@ -137,5 +137,5 @@ export async function waitForParticipant(
   if (timeoutMs <= 0) return find(messaging.getParticipants()) ?? null;
   // Loaded with the client (openRoom), so commands that never connect start without RxJS.
   const { waitForParticipantIn } = await import('../../../client/agent-helpers.js');
-  return waitForParticipantIn(messaging.participants$, find, 'the participant', timeoutMs, () => new Error('the room closed')).catch(() => null);
+  return waitForParticipantIn(messaging.participants$, find, 'the participant', timeoutMs, () => new RoomStateError(RoomStateErrorCode.Closed, 'the room closed before the participant appeared.')).catch(() => null);
 }
