@@ -108,11 +108,12 @@ export type MessagingEmitted =
   | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
   /** A participant's attributes changed: its new roster entry and the changed keys (and, from a push, the `participant.attributes` message received). */
   | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin; received?: unknown }
-  | { type: 'presence.loaded'; participants: readonly PresenceParticipant[] };
-
-function describe(entry: PresenceEntry): PresenceParticipant {
-  return { id: entry.id, role: entry.role, attributes: entry.attributes };
-}
+  /**
+   * A `messaging.enabled` snapshot was applied: the roster as it left the
+   * step (immutable; listed by whoever listens, so a client nobody asks
+   * for the list pays nothing, where a list per snapshot cost n objects).
+   */
+  | { type: 'presence.loaded'; participants: PresenceRoster };
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -174,7 +175,7 @@ export const messagingMachine = setup({
     }),
     announcePresence: emit(({ context }) => ({
       type: 'presence.loaded' as const,
-      participants: context.participants.list().map(describe),
+      participants: context.participants,
     })),
     /** Replaces presence with a `messaging.enabled` snapshot: removes the gone, adds the new, updates the rest. */
     reconcilePresence: enqueueActions(({ context, event, enqueue }) => {

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Observable, Subscription } from 'rxjs';
-import type { PresenceParticipant } from '../../machines/index.js';
+import type { PresenceRoster } from '../../machines/index.js';
 import type { Attributes, RemoteParticipant } from './participants.js';
 import type { RoomMessage } from './wire.js';
 import { MessagingControlType } from '../protocol/message-types.js';
@@ -59,7 +59,8 @@ export function attributesMessage(participant: RemoteParticipant, changed: Attri
 }
 
 /** The `messaging.enabled` message of a `messaging_enabled` event. */
-export function enabledMessage(localId: string, participants: readonly PresenceParticipant[]): RoomMessage {
+export function enabledMessage(localId: string, roster: PresenceRoster): RoomMessage {
+  const participants = roster.list().map((entry) => ({ id: entry.id, role: entry.role, attributes: entry.attributes }));
   return { fromParticipantId: localId, type: MessagingControlType.Enabled, message: { participants } };
 }
 

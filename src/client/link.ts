@@ -10,7 +10,6 @@
 import { Observable } from 'rxjs';
 import { CodecError } from '../errors.js';
 import { encodePacketsWithTypeBytes, encodeType, PacketReassembler, type ProtocolMessage } from '../protocol/packets.js';
-import type { Content } from '../protocol/content.js';
 import { MessageType } from '../protocol/message-types.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { LinkLostError, RequestTracker, type Pending } from './requests.js';

@@ -252,7 +252,6 @@ export class RoomClient {
   private readonly closing = new Set<Promise<void>>();
   private readonly finished: Promise<void>;
   private started: Promise<void> | undefined;
-  private readonly resume: ResumeSession | undefined;
 
   constructor(options: RoomClientOptions = {}) {
     validateOptions(options);
@@ -285,7 +284,6 @@ export class RoomClient {
     });
     const presenceActors = new PresenceActors(options.inspect);
     const resume = options.resume === false ? undefined : new ResumeSession();
-    this.resume = resume;
     this.connection.start();
     this.messagingActor.start();
     const pipeline = runPipeline({
