@@ -132,7 +132,8 @@ export class WsConnection implements ParticipantConnection {
       this.watchPartial(this.options.partialMessageTimeoutMs);
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.progressAt = performance.now();
+      // Only the partial-frame timer reads it, and arming that timer sets it first.
+      if (this.partialTimer !== undefined) this.progressAt = performance.now();
       if (this.probeBudget > 0) {
         this.probeBudget -= (data as Buffer).byteLength;
         if (this.probeBudget <= 0) this.endProbe();
