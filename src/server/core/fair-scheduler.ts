@@ -154,20 +154,24 @@ export class FairScheduler {
     return this.heap.length;
   }
 
-  /** Runs `handle(frame)` for `flow` now and charges the time it took (to the flow and to this turn). */
-  runInline<T>(flow: Flow, handle: (frame: T) => void, frame: T): void {
+  /**
+   * Runs `handle(frame)` for `flow` now and charges the time it took (to the
+   * flow and to this turn), from `started` when the caller has just read the
+   * clock, else from now.
+   */
+  runInline<T>(flow: Flow, handle: (frame: T) => void, frame: T, started?: number): void {
     if (!Number.isFinite(this.sliceMs)) {
       handle(frame);
       return;
     }
     const admitted = this.heap.length > 0;
     if (admitted) flow.vtime = this.startTime(flow);
-    const started = this.clock();
+    const start = started ?? this.clock();
     try {
       handle(frame);
     } finally {
       const ended = this.clock();
-      const cost = ended - started;
+      const cost = ended - start;
       flow.charge(cost, ended);
       this.turnMs += cost;
       if (admitted) this.admittedMs += cost;
