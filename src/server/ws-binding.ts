@@ -138,7 +138,8 @@ export class WsConnection implements ParticipantConnection {
       this.watchPartial(this.options.partialMessageTimeoutMs);
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.progressAt = this.options.clock();
+      // Only the partial-frame timer reads it, and arming that timer sets it first.
+      if (this.partialTimer !== undefined) this.progressAt = this.options.clock();
       if (this.probeBudget > 0) {
         this.probeBudget -= (data as Buffer).byteLength;
         if (this.probeBudget <= 0) this.endProbe();

@@ -6,7 +6,7 @@
 import type { HistogramData } from './histogram.js';
 
 /** The servers under test. */
-export type ServerKind = 'roomstate' | 'raw' | 'socketio' | 'lean-sender';
+export type ServerKind = 'roomstate' | 'protocol-relay' | 'raw' | 'socketio' | 'lean-sender';
 
 /** The load generator clients. */
 export type ClientKind = 'roomstate' | 'roomstate-lean' | 'raw' | 'socketio' | 'official';
@@ -27,6 +27,7 @@ export interface Target {
 export const TARGETS: readonly Target[] = [
   { id: 'roomstate', label: 'roomstate', server: 'roomstate', client: 'roomstate' },
   { id: 'roomstate-lean', label: 'roomstate (lean protocol client)', server: 'roomstate', client: 'roomstate-lean' },
+  { id: 'protocol-relay', label: 'lean protocol relay', server: 'protocol-relay', client: 'roomstate-lean' },
   { id: 'raw', label: 'raw ws relay', server: 'raw', client: 'raw' },
   { id: 'socketio', label: 'Socket.IO 4', server: 'socketio', client: 'socketio' },
   { id: 'official', label: 'official npm client 0.39.9', server: 'roomstate', client: 'official', optIn: true },

@@ -9,6 +9,7 @@
 import { writeHeapSnapshot } from 'node:v8';
 import { startRoomstateServer } from './servers/roomstate-server.js';
 import { createRawRelay } from './servers/raw-relay.js';
+import { createProtocolRelay } from './servers/protocol-relay.js';
 import { createSocketIoServer } from './servers/socketio-server.js';
 import { createLeanSender } from './servers/lean-sender.js';
 import { cpuFigures, memoryFigures, settleHeap, type ServerCommand, type ServerKind, type ServerReport } from './ipc.js';
@@ -25,6 +26,8 @@ async function start(kind: ServerKind): Promise<Running> {
   switch (kind) {
     case 'roomstate':
       return startRoomstateServer(process.env.BENCH_SECRET ?? '', process.env.BENCH_REDIS_URL);
+    case 'protocol-relay':
+      return createProtocolRelay(process.env.BENCH_SECRET ?? '').listen();
     case 'raw':
       return createRawRelay().listen();
     case 'socketio':

@@ -94,6 +94,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private readonly handleBound = (frame: Uint8Array): void => this.handleFrame(frame);
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
+  /** True while {@link ParticipantSession.receive} passes a frame on (not when the throttle releases held ones later). */
+  private receiving = false;
 
   constructor(
     readonly context: CoreContext,
@@ -317,7 +319,12 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   receive(frame: Uint8Array): void {
     if (!this.open) return;
     this.lastFrameAt = this.context.clock();
-    this.throttle.receive(frame);
+    this.receiving = true;
+    try {
+      this.throttle.receive(frame);
+    } finally {
+      this.receiving = false;
+    }
   }
 
   /** A frame whose rate cost is paid: handled now, or held while the loop is congested. */
@@ -325,7 +332,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (!this.open) return;
     const { scheduler } = this.context;
     if (this.held.length === 0 && scheduler.admits(this.flow)) {
-      scheduler.runInline(this.flow, this.handleBound, frame);
+      // Handled as it arrives: its arrival time is when handling starts (one clock read fewer).
+      scheduler.runInline(this.flow, this.handleBound, frame, this.receiving ? this.lastFrameAt : undefined);
       return;
     }
     this.held.push(frame);

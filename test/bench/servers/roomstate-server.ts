@@ -3,7 +3,9 @@
  * the per-participant message and byte rates (switched off, as the server's own docs
  * advise for benchmarks; the other servers have none) and the room size cap
  * (raised so the presence scenarios can go past 1000 members). With a Redis
- * URL it is one node of a cluster.
+ * URL it is one node of a cluster. `BENCH_FAIRNESS_SLICE_MS` sets the fair
+ * scheduler's slice: test/bench/server-cost.ts sets one no turn reaches, so
+ * the loop does not look congested merely because valgrind is slow.
  */
 import { createRoomServer } from '../../../src/server/index.js';
 
@@ -14,7 +16,12 @@ export async function startRoomstateServer(secret: string, redisUrl?: string): P
     host: '127.0.0.1',
     port: 0,
     logger: false,
-    limits: { messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000 },
+    limits: {
+      messagesPerSecond: Infinity,
+      bytesPerSecond: Infinity,
+      maxParticipantsPerRoom: 100_000,
+      ...(process.env.BENCH_FAIRNESS_SLICE_MS === undefined ? {} : { fairnessSliceMs: Number(process.env.BENCH_FAIRNESS_SLICE_MS) }),
+    },
     ...(redisUrl === undefined ? {} : { redis: redisUrl }),
   });
   const { url } = await server.listen();
