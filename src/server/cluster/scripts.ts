@@ -95,6 +95,111 @@ export const EXPIRED: ClusterScript = {
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)`,
 };
 
+/**
+ * KEYS: the room's relay stream. ARGV: channel, payload, keep (ms).
+ * Appends a relay to resumable participants to the stream (entries older
+ * than `keep` go, approximately) and publishes it behind its entry id as an
+ * `S` bus message. Returns the number of subscribers that got it.
+ */
+export const RELAY_STREAMED: ClusterScript = {
+  numberOfKeys: 1,
+  lua: `${NOW}
+local id = redis.call('XADD', KEYS[1], 'MINID', '~', string.format('%d', now - tonumber(ARGV[3])), '*', 'c', ARGV[1], 'p', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return redis.call('SPUBLISH', ARGV[1], 'S' .. struct.pack('>I4', string.len(id)) .. id .. ARGV[2])`,
+};
+
+/**
+ * KEYS: session meta, session journal, the room's relay stream. ARGV: owner
+ * node, participant id, name, role, attributes JSON, ttl (ms, 0 for none).
+ * Records a new resumable session; its relay cursor starts at the stream's
+ * last entry (what was relayed before it joined is not its).
+ */
+export const JOURNAL_OPEN: ClusterScript = {
+  numberOfKeys: 3,
+  lua: `redis.call('DEL', KEYS[2])
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+local cursor = '0-0'
+if #last > 0 then cursor = last[1][1] end
+redis.call('HSET', KEYS[1], 'o', ARGV[1], 'i', ARGV[2], 'n', ARGV[3], 'r', ARGV[4], 'a', ARGV[5], 's', '0', 'q', '-1', 'c', cursor)
+if tonumber(ARGV[6]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
+return 1`,
+};
+
+/**
+ * KEYS: session meta, session journal. ARGV: owner node, first sequence,
+ * last sequence (0 when no messages), frames (a bus batch), last request
+ * id, relay cursor ('' unchanged), acknowledged count (0 none), ttl (ms, 0
+ * for none), attributes JSON ('' unchanged).
+ * Appends one turn of a session's messages as one entry whose id is the last
+ * sequence (so `MINID` trims what was acknowledged) and its counters; 0 when
+ * another node took the session over (the writer is fenced off), -1 when
+ * the session's hash is gone (expired, or never written: Redis was away).
+ */
+export const JOURNAL: ClusterScript = {
+  numberOfKeys: 2,
+  lua: `local owner = redis.call('HGET', KEYS[1], 'o')
+if not owner then return -1 end
+if owner ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '0' then
+  redis.call('XADD', KEYS[2], ARGV[3] .. '-1', 'f', ARGV[2], 'p', ARGV[4])
+  redis.call('HSET', KEYS[1], 's', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'q', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'c', ARGV[6]) end
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'a', ARGV[9]) end
+if ARGV[7] ~= '0' then redis.call('XTRIM', KEYS[2], 'MINID', ARGV[7] .. '-2') end
+local ttl = tonumber(ARGV[8])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+return 1`,
+};
+
+/**
+ * KEYS: session meta, session journal, the room's relay stream, room
+ * members. ARGV: new owner node, the client's received count, its token's
+ * name and role.
+ * Takes a resumable session over from its node (which died): checks that
+ * the room still lists it under its node and that every message after
+ * `received` is held, then makes `node` the owner (fencing the old one
+ * off), lists the member under it, and returns what the session needs:
+ * `{'ok', meta (flat), journal entries after received, relay entries after
+ * the session's cursor, the stream's last id}`; or `{reason}`: u unknown,
+ * x expired (its node's members were removed), m identity mismatch, b bad
+ * count, g gap.
+ */
+export const TAKE_OVER: ClusterScript = {
+  numberOfKeys: 4,
+  lua: `local m = redis.call('HGETALL', KEYS[1])
+if #m == 0 then return {'u'} end
+local meta = {}
+for i = 1, #m, 2 do meta[m[i]] = m[i + 1] end
+if meta.n ~= ARGV[3] or meta.r ~= ARGV[4] then return {'m'} end
+if redis.call('HGET', KEYS[4], meta.i) ~= meta.o then return {'x'} end
+local received = tonumber(ARGV[2])
+local sent = tonumber(meta.s)
+if received > sent then return {'b'} end
+local entries = redis.call('XRANGE', KEYS[2], string.format('%d', received + 1), '+')
+if received < sent and (#entries == 0 or tonumber(entries[1][2][2]) > received + 1) then return {'g'} end
+local relayed = redis.call('XRANGE', KEYS[3], '(' .. meta.c, '+')
+local last = meta.c
+if #relayed > 0 then last = relayed[#relayed][1] end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'o', ARGV[1], 's', ARGV[2], 'c', last)
+redis.call('HSET', KEYS[4], meta.i, ARGV[1])
+return {'ok', m, entries, relayed, last}`,
+};
+
+/** KEYS: session meta, session journal. ARGV: owner node. Removes a session's keys, unless another node owns it now. */
+export const JOURNAL_END: ClusterScript = {
+  numberOfKeys: 2,
+  lua: `if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`,
+};
+
 /** Every script, by the command name ioredis defines for it. */
 export const CLUSTER_SCRIPTS = {
   rsReserve: RESERVE,
@@ -103,6 +208,11 @@ export const CLUSTER_SCRIPTS = {
   rsAnnounce: ANNOUNCE,
   rsHeartbeat: HEARTBEAT,
   rsExpired: EXPIRED,
+  rsRelayStreamed: RELAY_STREAMED,
+  rsJournalOpen: JOURNAL_OPEN,
+  rsJournal: JOURNAL,
+  rsJournalEnd: JOURNAL_END,
+  rsTakeOver: TAKE_OVER,
 } as const;
 
 /** A script's command name. */
