@@ -27,7 +27,7 @@ import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, to
 import { WsConnection } from './ws-binding.js';
 import { ResumeRefusal, parseResumeAsk } from '../protocol/resume.js';
 import { nodeOfResumeKey } from './core/resumable-sessions.js';
-import { forwardResume } from './resume-forwarding.js';
+import { FORWARDED_HEADER, forwardResume } from './resume-forwarding.js';
 import { RedisSessionJournals } from './cluster/session-journal.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
@@ -340,7 +340,8 @@ class NodeRoomServer implements RoomServer {
       if (session === ResumeRefusal.Unknown && this.cluster !== undefined) {
         // The node that holds it, as journaled (the key names the node that made it; a takeover moves it).
         const owner = (await this.cluster.sessionOwner(target.roomName, ask.key)) ?? nodeOfResumeKey(ask.key);
-        if (found !== undefined && owner !== undefined && (await this.forwardToNode(request, socket, head, owner, found.token, logger))) return;
+        const forwarded = request.headers[FORWARDED_HEADER] !== undefined;
+        if (!forwarded && found !== undefined && owner !== undefined && (await this.forwardToNode(request, socket, head, owner, found.token, logger))) return;
         if (owner !== undefined && owner !== this.cluster.nodeId) {
           const outcome = await this.takeOver(request, socket, head, target.roomName, ask.key, owner, token, ask.received, source);
           if (outcome === undefined) return;
@@ -403,7 +404,8 @@ class NodeRoomServer implements RoomServer {
   private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, node: string, token: string, logger: Logger): Promise<boolean> {
     if (this.cluster === undefined || node === this.cluster.nodeId) return false;
     const nodeUrl = await this.cluster.nodeUrl(node);
-    if (nodeUrl === undefined || this.closing || socket.destroyed) return false;
+    // A dead node's URL may be this node's (restarted on its port): nothing to forward to.
+    if (nodeUrl === undefined || nodeUrl === this.cluster.advertisedUrl || this.closing || socket.destroyed) return false;
     return forwardResume({
       nodeUrl,
       request,

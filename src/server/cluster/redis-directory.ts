@@ -140,6 +140,11 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     if (this.available) await this.store.advertise(this.nodeId, url).catch((error: unknown) => this.logger.warn({ err: error }, 'advertising the node URL failed; the next heartbeat retries'));
   }
 
+  /** The URL this node advertised, once listening. */
+  get advertisedUrl(): string | undefined {
+    return this.advertised;
+  }
+
   /** The URL node `node` advertised; undefined when unknown or Redis is away. */
   async nodeUrl(node: string): Promise<string | undefined> {
     if (!this.available) return undefined;

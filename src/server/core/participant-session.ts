@@ -267,7 +267,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /** How many messages this session has been sent (its recovery sequence); undefined without a resume key. */
   get sentCount(): number | undefined {
-    return this.recovery?.sentCount;
+    // With a journal, only what is in it was written out: a heartbeat must not vouch for the rest.
+    return this.journal === undefined ? this.recovery?.sentCount : this.durable;
   }
 
   /** The client has read the first `received` messages (a heartbeat's pong says so): the recovery buffer lets them go. */
