@@ -20,7 +20,8 @@ import { startTcpProxy, type TcpProxy } from '../client/helpers/tcp-proxy.js';
 import { CLUSTER_WAIT, httpStatus } from './cluster-fixtures.js';
 
 const SECRET = 'cluster-secret-0123456789abcdef';
-const LEASE = '2s';
+/** Leases: a restarted node takes a while to start, and the dead one must not be reaped before the client resumes. */
+const LEASE = { moved: '2s', restarted: '8s' } as const;
 
 let redis: TestRedis;
 const servers: SpawnedServer[] = [];
@@ -36,14 +37,15 @@ afterEach(async () => {
   for (const peer of officials.splice(0)) await peer.leave();
   await Promise.all(pools.splice(0).map((pool) => pool.close()));
   await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  if (process.env.RS_DEBUG) for (const server of servers) console.log(server.url, server.stderr().split("\n").filter((l) => /warn|error|resum|take/i.test(l)).slice(-30).join("\n"));
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 afterAll(async () => {
   await redis?.dispose();
 });
 
-function node(port?: number): Promise<SpawnedServer> {
-  return spawnCliServer({ secret: SECRET, ...(port === undefined ? {} : { port }), args: ['--redis', redis.url, '--redis-lease', LEASE] }).then((server) => (servers.push(server), server));
+function node(lease: string, port?: number): Promise<SpawnedServer> {
+  return spawnCliServer({ secret: SECRET, ...(port === undefined ? {} : { port }), args: ['--redis', redis.url, '--redis-lease', lease] }).then((server) => (servers.push(server), server));
 }
 
 function portOf(server: SpawnedServer): number {
@@ -67,7 +69,8 @@ describe.each([
   ['on a restarted node in its place', true],
 ])('a resumable participant whose node is SIGKILLed mid-stream resumes %s', (_label, restart) => {
   it('as the same participant: exactly once and in order both ways, every send resolved, no flap before or after the dead node is reaped', async () => {
-    const [a, b] = await Promise.all([node(), node()]);
+    const lease = restart ? LEASE.restarted : LEASE.moved;
+    const [a, b] = await Promise.all([node(lease), node(lease)]);
     const proxy = await startTcpProxy(portOf(a));
     proxies.push(proxy);
     const room = uniqueRoom();
@@ -91,7 +94,7 @@ describe.each([
             // Refused until the new process listens on the dead one's port.
             proxy.pause();
             a.child.kill('SIGKILL');
-            restarted = new Promise<void>((resolve) => a.child.once('exit', () => resolve())).then(() => node(portOf(a)));
+            restarted = new Promise<void>((resolve) => a.child.once('exit', () => resolve())).then(() => node(lease, portOf(a)));
             void restarted.then(() => proxy.resume());
           } else {
             proxy.retarget(portOf(b));
@@ -106,7 +109,7 @@ describe.each([
     // The dead node's lease runs out and it is reaped: the receiver, taken over, stays.
     const survivor = restart ? await restarted! : b;
     const alive = restart ? 2 : 1;
-    await waitUntil(async () => (await clusterNodes(survivor)) === alive, { what: 'the dead node to be reaped', ...CLUSTER_WAIT, intervalMs: 200 });
+    await waitUntil(async () => (await clusterNodes(survivor)) === alive, { what: 'the dead node to be reaped', timeoutMs: 60_000, intervalMs: 200 });
     await receiver.messaging.broadcastMessage({ type: 'after-reap', message: {} });
     await official.messages.waitFor((m) => m.type === 'after-reap', CLUSTER_WAIT);
     const flaps = official.pushes.items.filter((m) => (m.type === 'participant.disabled' || m.type === 'participant.enabled') && (m.message as { id?: string }).id === receiverId);

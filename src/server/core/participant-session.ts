@@ -229,13 +229,14 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
    */
   private restore(room: Room, restored: RestoredSession): void {
     this.lifecycleState.restore(restored.enabled);
-    restored.place(this);
     this.context.observer.participantJoined(room.name, this.id);
     if (restored.enabled) this.context.observer.messagingEnabled(room.name, this.id);
     this.streams.attach(this);
     const resume = this.init.resume!;
     this.sendHandshake(this.connection, { key: resume.key, resumed: true, replayed: restored.replay.length, lastRequestId: restored.lastRequestId }, this.init.sessionId, this.init.roomUrl);
     for (const message of restored.replay) this.deliver(message);
+    // Last: placing it lets the room's held relays through, and they come after what it missed.
+    restored.place(this);
     if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
     this.context.observer.participantResumed(room.name, this.id, restored.replay.length);
   }
