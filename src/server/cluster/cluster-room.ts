@@ -83,6 +83,8 @@ export class RemoteMember implements RoomMember {
     const resumable = this.record.r === 1;
     // A resumable member's messages are kept in the relay stream: its node may die, and it resume elsewhere.
     if (!resumable && this.link.isStale(this.record.n)) throw new RequestError(NODE_UNREACHABLE_TEXT, ErrorCode.OperationFailed);
+    // Being taken over by this node: kept here, delivered right after what the takeover replays.
+    if (this.room.capture(this.record.id, message)) return Promise.resolve();
     this.route ??= { channel: this.link.directChannel(this.room.name, this.record.n), header: directHeader(this.room.name, this.record.id) };
     return this.link.relay(this.route.channel, this.route.header, message, resumable ? this.room.stream : undefined).then(this.taken);
   }
@@ -145,6 +147,12 @@ export class ClusterRoom implements Room {
   private readonly floors = new Map<string, string>();
   /** The room's relay stream key. */
   readonly stream: string;
+  /**
+   * Members this node is taking over, with what its own members sent them
+   * since the takeover read the relay stream: relayed to the dead node's
+   * channel, those would come back after this node's later, local sends.
+   */
+  private readonly capturing = new Map<string, OutgoingMessage[]>();
 
   constructor(
     readonly name: string,
@@ -185,9 +193,30 @@ export class ClusterRoom implements Room {
     // All or nothing: a broadcast some nodes would miss is refused before anyone gets it.
     if (this.remote > 0) this.link.assertRelay();
     this.local.deliver(message, except);
+    if (this.capturing.size > 0) for (const [id, kept] of this.capturing) if (id !== except?.id) kept.push(message);
     if (this.remote === 0) return undefined;
     this.broadcastRoute ??= { channel: this.link.roomChannel(this.name), header: broadcastHeader(this.link.nodeId) };
     return this.link.relay(this.broadcastRoute.channel, this.broadcastRoute.header, message, this.resumableRemote > 0 ? this.stream : undefined).then(ignoreCount);
+  }
+
+  /** Starts keeping what this node's members send member `id`, which it is taking over (see {@link ClusterRoom.capturing}). */
+  startCapture(id: string): void {
+    this.capturing.set(id, []);
+  }
+
+  /** What was kept for member `id` since {@link ClusterRoom.startCapture}, oldest first; it is kept no more. */
+  endCapture(id: string): OutgoingMessage[] {
+    const kept = this.capturing.get(id) ?? [];
+    this.capturing.delete(id);
+    return kept;
+  }
+
+  /** Keeps `message` for member `id` when it is being taken over; whether it did. */
+  capture(id: string, message: OutgoingMessage): boolean {
+    const kept = this.capturing.get(id);
+    if (kept === undefined) return false;
+    kept.push(message);
+    return true;
   }
 
   /**

@@ -295,6 +295,7 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     room.ids.add(holder);
     room.hold();
     const cluster = room;
+    let capturing: string | undefined;
     try {
       const theirs = this.keys.directChannel(roomName, owner);
       await this.subscriber.ssubscribe(this.keys.roomChannel(roomName), this.keys.directChannel(roomName, this.nodeId), theirs);
@@ -308,6 +309,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
         cluster.resume();
         return reading;
       }
+      // From the read on, what this node's members send it waits here (the read has everything before).
+      cluster.startCapture((capturing = reading.id));
       const enabled = roster[reading.id] !== undefined;
       const { replay } = enabled ? (readTakeOver(answer, received, true) as typeof reading) : reading;
       await this.store.reserve(roomName, reading.id, this.nodeId, NO_LIMITS);
@@ -322,6 +325,7 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
           enabled,
           replay,
           place: (member) => {
+            for (const message of cluster.endCapture(reading.id)) member.deliver(message);
             cluster.takeOver(member, enabled, reading.floor);
             cluster.reconcile(roster);
             cluster.ready ??= Promise.resolve();
@@ -330,11 +334,13 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
           },
         },
         abandon: () => {
+          cluster.endCapture(reading.id);
           cluster.resume();
           this.leave(cluster, { id: reading.id });
         },
       };
     } catch (error) {
+      if (capturing !== undefined) cluster.endCapture(capturing);
       cluster.resume();
       this.logger.warn({ err: error, room: roomName }, 'taking a session over failed; the client joins anew');
       return ResumeRefusal.Unknown;
