@@ -339,11 +339,12 @@ class NodeRoomServer implements RoomServer {
       refusal = session;
       if (session === ResumeRefusal.Unknown && this.cluster !== undefined) {
         // The node that holds it, as journaled (the key names the node that made it; a takeover moves it).
-        const owner = (await this.cluster.sessionOwner(target.roomName, ask.key)) ?? nodeOfResumeKey(ask.key);
+        const journaled = await this.cluster.sessionOwner(target.roomName, ask.key);
+        const owner = journaled?.owner ?? nodeOfResumeKey(ask.key);
         const forwarded = request.headers[FORWARDED_HEADER] !== undefined;
         if (!forwarded && found !== undefined && owner !== undefined && (await this.forwardToNode(request, socket, head, owner, found.token, logger))) return;
-        if (owner !== undefined && owner !== this.cluster.nodeId) {
-          const outcome = await this.takeOver(request, socket, head, target.roomName, ask.key, owner, token, ask.received, source);
+        if (journaled !== undefined && journaled.owner !== this.cluster.nodeId) {
+          const outcome = await this.takeOver(request, socket, head, target.roomName, ask.key, journaled, token, ask.received, source);
           if (outcome === undefined) return;
           refusal = outcome;
         }
@@ -375,8 +376,8 @@ class NodeRoomServer implements RoomServer {
    * (it died): the session is taken over and restored here as the same
    * participant. Undefined once done; otherwise why not (the client joins anew).
    */
-  private async takeOver(request: IncomingMessage, socket: Duplex, head: Buffer, roomName: string, key: string, owner: string, token: VerifiedToken, received: number, source: string): Promise<ResumeRefusal | undefined> {
-    const taken = await this.cluster!.takeOver(roomName, key, owner, token.name, token.role, received);
+  private async takeOver(request: IncomingMessage, socket: Duplex, head: Buffer, roomName: string, key: string, journaled: { owner: string; id: string }, token: VerifiedToken, received: number, source: string): Promise<ResumeRefusal | undefined> {
+    const taken = await this.cluster!.takeOver(roomName, key, journaled, token.name, token.role, received);
     if (typeof taken === 'string') return taken;
     if (this.closing || socket.destroyed) {
       taken.abandon();
@@ -395,7 +396,7 @@ class NodeRoomServer implements RoomServer {
       const { connection, logger } = this.connectionFor(ws, roomName, token, source);
       const session = this.core.restore({ room: taken.room, key, restored: taken.restored, token, roomUrl: this.roomUrlOf(request, roomName), connection });
       connection.session = session;
-      logger.info({ participant: session.id, from: owner, replayed: taken.restored.replay.length }, 'participant resumed, taken over from a node that could not be reached');
+      logger.info({ participant: session.id, from: journaled.owner, replayed: taken.restored.replay.length }, 'participant resumed, taken over from a node that could not be reached');
     });
     return undefined;
   }

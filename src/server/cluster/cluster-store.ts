@@ -139,9 +139,10 @@ export class ClusterStore {
     return (this.redis as unknown as Record<string, ScriptCall>).rsRelayStreamed!(stream, channel, payload, keepMs) as Promise<number>;
   }
 
-  /** The node that holds the resumable session with key hash `hash` in `room`; undefined when none is journaled. */
-  async sessionOwner(room: string, hash: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.sessionMeta(room, hash), 'o')) ?? undefined;
+  /** The node that holds the resumable session with key hash `hash` in `room`, and its participant id; undefined when none is journaled. */
+  async sessionOwner(room: string, hash: string): Promise<{ owner: string; id: string } | undefined> {
+    const [owner, id] = await this.redis.hmget(this.keys.sessionMeta(room, hash), 'o', 'i');
+    return owner === null || id === null ? undefined : { owner, id };
   }
 
   /** Runs the takeover script (answers as Buffers: the journal holds frames); see scripts.ts. */

@@ -269,8 +269,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     };
   }
 
-  /** The node that holds the resumable session with resume key `key` in `roomName`, as journaled; undefined when none is (or Redis is away). */
-  async sessionOwner(roomName: string, key: string): Promise<string | undefined> {
+  /** The node that holds the resumable session with resume key `key` in `roomName`, and its participant id, as journaled; undefined when none is (or Redis is away). */
+  async sessionOwner(roomName: string, key: string): Promise<{ owner: string; id: string } | undefined> {
     if (!this.available) return undefined;
     return this.store.sessionOwner(roomName, resumeKeyHash(key)).catch(() => undefined);
   }
@@ -283,7 +283,8 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
    * session here), and reads what its client missed. Bus messages of the
    * room are held until the session is placed, so none passes it by.
    */
-  async takeOver(roomName: string, key: string, owner: string, name: string, role: string, received: number): Promise<TakenOver | ResumeRefusal> {
+  async takeOver(roomName: string, key: string, journaled: { owner: string; id: string }, name: string, role: string, received: number): Promise<TakenOver | ResumeRefusal> {
+    const { owner, id } = journaled;
     if (!this.available) return ResumeRefusal.Unknown;
     const hash = resumeKeyHash(key);
     let room = this.rooms.get(roomName);
@@ -295,7 +296,10 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     room.ids.add(holder);
     room.hold();
     const cluster = room;
-    let capturing: string | undefined;
+    // Refused: what was kept goes on as it would have (the senders were told it was taken).
+    const release = (): void => {
+      for (const message of cluster.endCapture(id)) void Promise.resolve(cluster.enabledMember(id)?.deliver(message)).catch(() => undefined);
+    };
     try {
       const theirs = this.keys.directChannel(roomName, owner);
       await this.subscriber.ssubscribe(this.keys.roomChannel(roomName), this.keys.directChannel(roomName, this.nodeId), theirs);
@@ -303,14 +307,15 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
       if (adopted === undefined) this.adopted.set(roomName, (adopted = new Set()));
       adopted.add(theirs);
       const roster = await this.store.roster(roomName);
+      // From here on, what this node's members send it waits here: the takeover reads everything before.
+      cluster.startCapture(id);
       const answer = await this.store.takeOver(roomName, hash, this.nodeId, received, name, role);
       const reading = readTakeOver(answer, received, false);
       if (typeof reading === 'string') {
+        release();
         cluster.resume();
         return reading;
       }
-      // From the read on, what this node's members send it waits here (the read has everything before).
-      cluster.startCapture((capturing = reading.id));
       const enabled = roster[reading.id] !== undefined;
       const { replay } = enabled ? (readTakeOver(answer, received, true) as typeof reading) : reading;
       await this.store.reserve(roomName, reading.id, this.nodeId, NO_LIMITS);
@@ -325,7 +330,7 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
           enabled,
           replay,
           place: (member) => {
-            for (const message of cluster.endCapture(reading.id)) member.deliver(message);
+            for (const message of cluster.endCapture(id)) member.deliver(message);
             cluster.takeOver(member, enabled, reading.floor);
             cluster.reconcile(roster);
             cluster.ready ??= Promise.resolve();
@@ -334,13 +339,13 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
           },
         },
         abandon: () => {
-          cluster.endCapture(reading.id);
+          cluster.endCapture(id);
           cluster.resume();
           this.leave(cluster, { id: reading.id });
         },
       };
     } catch (error) {
-      if (capturing !== undefined) cluster.endCapture(capturing);
+      release();
       cluster.resume();
       this.logger.warn({ err: error, room: roomName }, 'taking a session over failed; the client joins anew');
       return ResumeRefusal.Unknown;
