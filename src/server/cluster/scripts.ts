@@ -14,7 +14,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /** One script: its Lua and how many of its arguments are keys. */
 export interface ClusterScript {
-  readonly numberOfKeys: number;
+  /** Absent when the caller passes the count first (a script over any number of sessions). */
+  readonly numberOfKeys?: number;
   readonly lua: string;
 }
 
@@ -127,34 +128,44 @@ return 1`,
 };
 
 /**
- * KEYS: session meta, session journal. ARGV: owner node, first sequence,
- * last sequence (0 when no messages), frames (a bus batch), last request
- * id, relay cursor ('' unchanged), acknowledged count (0 none), ttl (ms, 0
- * for none), attributes JSON ('' unchanged).
- * Appends one turn of a session's messages as one entry whose id is the last
- * sequence (so `MINID` trims what was acknowledged) and its counters; 0 when
- * another node took the session over (the writer is fenced off), -1 when
- * the session's hash is gone (expired, or never written: Redis was away).
+ * KEYS: session meta and session journal of each session (all of one room,
+ * so one slot). ARGV: owner node, ttl (ms, 0 for none), then for each
+ * session: first sequence, last sequence (0 when no messages), frames (a bus
+ * batch), last request id, relay cursor ('' unchanged), acknowledged count
+ * (0 none), attributes JSON ('' unchanged).
+ * Appends one turn of each session's messages as one entry whose id is the
+ * last sequence (so `MINID` trims what was acknowledged), and its counters.
+ * Answers one result per session: 1 written, 0 another node took the
+ * session over (this writer is fenced off), -1 the session's hash is gone
+ * (expired, or never written: Redis was away).
  */
 export const JOURNAL: ClusterScript = {
-  numberOfKeys: 2,
-  lua: `local owner = redis.call('HGET', KEYS[1], 'o')
-if not owner then return -1 end
-if owner ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '0' then
-  redis.call('XADD', KEYS[2], ARGV[3] .. '-1', 'f', ARGV[2], 'p', ARGV[4])
-  redis.call('HSET', KEYS[1], 's', ARGV[3])
+  lua: `local results = {}
+local ttl = tonumber(ARGV[2])
+for s = 1, #KEYS / 2 do
+  local meta, journal, a = KEYS[2 * s - 1], KEYS[2 * s], 2 + 7 * (s - 1)
+  local owner = redis.call('HGET', meta, 'o')
+  if not owner then
+    results[s] = -1
+  elseif owner ~= ARGV[1] then
+    results[s] = 0
+  else
+    if ARGV[a + 2] ~= '0' then
+      redis.call('XADD', journal, ARGV[a + 2] .. '-1', 'f', ARGV[a + 1], 'p', ARGV[a + 3])
+      redis.call('HSET', meta, 's', ARGV[a + 2])
+    end
+    redis.call('HSET', meta, 'q', ARGV[a + 4])
+    if ARGV[a + 5] ~= '' then redis.call('HSET', meta, 'c', ARGV[a + 5]) end
+    if ARGV[a + 7] ~= '' then redis.call('HSET', meta, 'a', ARGV[a + 7]) end
+    if ARGV[a + 6] ~= '0' then redis.call('XTRIM', journal, 'MINID', ARGV[a + 6] .. '-2') end
+    if ttl > 0 then
+      redis.call('PEXPIRE', meta, ttl)
+      redis.call('PEXPIRE', journal, ttl)
+    end
+    results[s] = 1
+  end
 end
-redis.call('HSET', KEYS[1], 'q', ARGV[5])
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'c', ARGV[6]) end
-if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'a', ARGV[9]) end
-if ARGV[7] ~= '0' then redis.call('XTRIM', KEYS[2], 'MINID', ARGV[7] .. '-2') end
-local ttl = tonumber(ARGV[8])
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('PEXPIRE', KEYS[2], ttl)
-end
-return 1`,
+return results`,
 };
 
 /**

@@ -38,6 +38,10 @@ export interface JournalLink {
 
 /** Journals of one node's resumable sessions. */
 export class RedisSessionJournals implements SessionJournals {
+  /** Journals with something to write this turn, by room: one script call per room (one slot). */
+  private readonly due = new Map<string, RedisSessionJournal[]>();
+  private scheduled = false;
+
   constructor(
     private readonly link: JournalLink,
     /** How long a session's keys outlive its last write (the recovery window and a heartbeat). */
@@ -45,8 +49,50 @@ export class RedisSessionJournals implements SessionJournals {
   ) {}
 
   open(key: string, room: string, session: JournaledSession, restored: boolean): SessionJournal {
-    return new RedisSessionJournal(this.link, room, resumeKeyHash(key), session, restored, this.ttlMs);
+    return new RedisSessionJournal(this.link, room, resumeKeyHash(key), session, restored, this.ttlMs, this.schedule);
   }
+
+  private readonly schedule = (journal: RedisSessionJournal): void => {
+    let list = this.due.get(journal.roomName);
+    if (list === undefined) this.due.set(journal.roomName, (list = []));
+    list.push(journal);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // After the turn's relays (process.nextTick): a send a session made leaves before its request id is recorded.
+    setImmediate(this.flush);
+  };
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const { link } = this;
+    for (const [room, journals] of this.due) {
+      this.due.delete(room);
+      const writes = journals.map((journal) => journal.take()).filter((write) => write !== undefined);
+      if (writes.length === 0) continue;
+      if (!link.available) {
+        // Unreachable: the sessions keep going, resumable on this node only.
+        for (const write of writes) write.done(1);
+        continue;
+      }
+      const keys = writes.flatMap((write) => write.keys);
+      const args = writes.flatMap((write) => write.args);
+      link.script('rsJournal', keys.length, ...keys, link.nodeId, this.ttlMs, ...args).then(
+        (results) => writes.forEach((write, i) => write.done((results as number[])[i] ?? -1)),
+        (error: unknown) => {
+          link.logger.warn({ err: error, room }, 'journaling resumable sessions failed; they can resume on this node only until the next write');
+          for (const write of writes) write.done(-1);
+        },
+      );
+    }
+  };
+}
+
+/** One session's part of a turn's journal write. */
+interface JournalWrite {
+  readonly keys: readonly string[];
+  readonly args: ReadonlyArray<string | number | Buffer>;
+  /** Handles the script's result for this session (1 written, 0 taken over, -1 not journaled). */
+  done(result: number): void;
 }
 
 class RedisSessionJournal implements SessionJournal {
@@ -62,16 +108,17 @@ class RedisSessionJournal implements SessionJournal {
 
   constructor(
     private readonly link: JournalLink,
-    private readonly roomName: string,
+    readonly roomName: string,
     hash: string,
     private readonly session: JournaledSession,
     restored: boolean,
-    private readonly ttlMs: number,
+    ttlMs: number,
+    private readonly scheduleWrite: (journal: RedisSessionJournal) => void,
   ) {
     this.meta = link.keys.sessionMeta(roomName, hash);
     this.journal = link.keys.sessionJournal(roomName, hash);
     this.attributes = session.attributes;
-    // The first flush follows on the same connection, so Redis has the hash by then.
+    // The first write follows on the same connection, so Redis has the hash by then.
     if (!restored && link.available) {
       link
         .script('rsJournalOpen', this.meta, this.journal, link.keys.relayStream(roomName), link.nodeId, session.id, session.name, session.role, JSON.stringify(session.attributes), ttlMs)
@@ -98,43 +145,32 @@ class RedisSessionJournal implements SessionJournal {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.ended) return;
     this.scheduled = true;
-    // After the turn's relays (process.nextTick): a send the session made leaves before its request id is recorded.
-    setImmediate(this.flush);
+    this.scheduleWrite(this);
   }
 
-  private readonly flush = (): void => {
+  /** This turn's write, or undefined when there is none (the session ended). */
+  take(): JournalWrite | undefined {
     this.scheduled = false;
     const frames = this.frames;
     const last = frames.length === 0 ? 0 : this.last;
     this.frames = [];
-    if (this.ended) return;
-    const { session, link } = this;
-    if (!link.available) {
-      // Unreachable: the session keeps going, resumable on this node only.
-      if (last > 0) session.journaled(last);
-      return;
-    }
+    if (this.ended) return undefined;
+    const { session } = this;
     const attributes = session.attributes === this.attributes ? '' : JSON.stringify(session.attributes);
     this.attributes = session.attributes;
-    const payload = frames.length === 0 ? '' : encodeBatch(frames);
-    const cursor = link.room(this.roomName)?.relayCursor ?? '';
-    link
-      .script('rsJournal', this.meta, this.journal, link.nodeId, this.first, last, payload, session.lastRequestId, cursor, this.acknowledged, this.ttlMs, attributes)
-      .then(
-        (written) => {
-          if (written === 0) {
-            this.ended = true;
-            session.takenOver();
-            return;
-          }
-          if (last > 0) session.journaled(last);
-        },
-        (error: unknown) => {
-          link.logger.warn({ err: error, participant: session.id }, 'journaling a resumable session failed; it can resume on this node only until the next write');
-          if (last > 0) session.journaled(last);
-        },
-      );
-  };
+    return {
+      keys: [this.meta, this.journal],
+      args: [this.first, last, frames.length === 0 ? '' : encodeBatch(frames), session.lastRequestId, this.link.room(this.roomName)?.relayCursor ?? '', this.acknowledged, attributes],
+      done: (result) => {
+        if (result === 0) {
+          this.ended = true;
+          session.takenOver();
+          return;
+        }
+        if (last > 0) session.journaled(last);
+      },
+    };
+  }
 }
