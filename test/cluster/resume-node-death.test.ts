@@ -1,6 +1,6 @@
 /**
  * Resumable participants whose node dies: two `roomstate serve` processes on
- * a real Redis, a resuming client on node A behind a TCP proxy receiving
+ * a real Redis (a server, and a 3-master Redis Cluster), a resuming client on node A behind a TCP proxy receiving
  * numbered direct messages and broadcasts from node B while it sends its
  * own; node A is SIGKILLed mid-stream and the client comes back on node B
  * (or on a restarted A, a new node): the same participant, everything
@@ -11,6 +11,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OfficialPeer, clearMeshagentEnv } from '../helpers/official-client.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { spawnCliServer, type SpawnedServer } from '../helpers/spawned-server.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { uniqueRoom } from '../helpers/server.js';
@@ -24,6 +25,7 @@ const SECRET = 'cluster-secret-0123456789abcdef';
 const LEASE = { moved: '2s', restarted: '8s' } as const;
 
 let redis: TestRedis;
+let redisCluster: TestRedisCluster;
 const servers: SpawnedServer[] = [];
 const proxies: TcpProxy[] = [];
 const pools: ClientPool[] = [];
@@ -31,21 +33,23 @@ const officials: OfficialPeer[] = [];
 
 beforeAll(async () => {
   clearMeshagentEnv();
-  redis = await startRedis();
-}, 60_000);
+  [redis, redisCluster] = await Promise.all([startRedis(), startRedisCluster()]);
+}, 120_000);
 afterEach(async () => {
   for (const peer of officials.splice(0)) await peer.leave();
   await Promise.all(pools.splice(0).map((pool) => pool.close()));
   await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  if (process.env.RS_DEBUG) for (const server of servers) console.log(server.url, server.stderr().split("\n").filter((l) => /warn|error|resum|take/i.test(l)).slice(-30).join("\n"));
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 afterAll(async () => {
-  await redis?.dispose();
+  await Promise.all([redis?.dispose(), redisCluster?.dispose()]);
 });
 
-function node(lease: string, port?: number): Promise<SpawnedServer> {
-  return spawnCliServer({ secret: SECRET, ...(port === undefined ? {} : { port }), args: ['--redis', redis.url, '--redis-lease', lease] }).then((server) => (servers.push(server), server));
+type Backend = 'server' | 'cluster';
+
+function node(backend: Backend, lease: string, port?: number): Promise<SpawnedServer> {
+  const target = backend === 'server' ? ['--redis', redis.url] : ['--redis-cluster', redisCluster.urls.join(',')];
+  return spawnCliServer({ secret: SECRET, ...(port === undefined ? {} : { port }), args: [...target, '--redis-lease', lease] }).then((server) => (servers.push(server), server));
 }
 
 function portOf(server: SpawnedServer): number {
@@ -65,12 +69,13 @@ async function clusterNodes(server: SpawnedServer): Promise<number> {
 }
 
 describe.each([
-  ['on the other node', false],
-  ['on a restarted node in its place', true],
-])('a resumable participant whose node is SIGKILLed mid-stream resumes %s', (_label, restart) => {
+  ['on the other node', false, 'server'],
+  ['on a restarted node in its place', true, 'server'],
+  ['on the other node, on a Redis Cluster', false, 'cluster'],
+] as const)('a resumable participant whose node is SIGKILLed mid-stream resumes %s', (_label, restart, backend) => {
   it('as the same participant: exactly once and in order both ways, every send resolved, no flap before or after the dead node is reaped', async () => {
     const lease = restart ? LEASE.restarted : LEASE.moved;
-    const [a, b] = await Promise.all([node(lease), node(lease)]);
+    const [a, b] = await Promise.all([node(backend, lease), node(backend, lease)]);
     const proxy = await startTcpProxy(portOf(a));
     proxies.push(proxy);
     const room = uniqueRoom();
@@ -94,7 +99,7 @@ describe.each([
             // Refused until the new process listens on the dead one's port.
             proxy.pause();
             a.child.kill('SIGKILL');
-            restarted = new Promise<void>((resolve) => a.child.once('exit', () => resolve())).then(() => node(lease, portOf(a)));
+            restarted = new Promise<void>((resolve) => a.child.once('exit', () => resolve())).then(() => node(backend, lease, portOf(a)));
             void restarted.then(() => proxy.resume());
           } else {
             proxy.retarget(portOf(b));

@@ -266,6 +266,7 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
       get available() {
         return directory.available;
       },
+      sharded: this.options.cluster !== undefined,
     };
   }
 

@@ -128,8 +128,8 @@ return 1`,
 };
 
 /**
- * KEYS: session meta and session journal of each session (all of one room,
- * so one slot). ARGV: owner node, ttl (ms, 0 for none), then for each
+ * KEYS: session meta and session journal of each session (on Redis
+ * Cluster all of one room, so one slot). ARGV: owner node, ttl (ms, 0 for none), then for each
  * session: first sequence, last sequence (0 when no messages), frames (a bus
  * batch), last request id, relay cursor ('' unchanged), acknowledged count
  * (0 none), attributes JSON ('' unchanged).

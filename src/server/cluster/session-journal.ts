@@ -29,6 +29,8 @@ export interface JournalLink {
   readonly keys: ClusterKeys;
   /** Whether Redis answers now. */
   readonly available: boolean;
+  /** Whether Redis is a Redis Cluster: one script then touches one room's keys only (one slot). */
+  readonly sharded: boolean;
   /** This node's replica of `room` (for its relay cursor). */
   room(room: string): ClusterRoom | undefined;
   /** Runs a journal script; resolves to its answer. */
@@ -38,7 +40,7 @@ export interface JournalLink {
 
 /** Journals of one node's resumable sessions. */
 export class RedisSessionJournals implements SessionJournals {
-  /** Journals with something to write this turn, by room: one script call per room (one slot). */
+  /** Journals with something to write this turn: one script call for all (one Redis server) or per room (one slot of a Redis Cluster). */
   private readonly due = new Map<string, RedisSessionJournal[]>();
   private scheduled = false;
 
@@ -53,8 +55,9 @@ export class RedisSessionJournals implements SessionJournals {
   }
 
   private readonly schedule = (journal: RedisSessionJournal): void => {
-    let list = this.due.get(journal.roomName);
-    if (list === undefined) this.due.set(journal.roomName, (list = []));
+    const group = this.link.sharded ? journal.roomName : '';
+    let list = this.due.get(group);
+    if (list === undefined) this.due.set(group, (list = []));
     list.push(journal);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -65,8 +68,8 @@ export class RedisSessionJournals implements SessionJournals {
   private readonly flush = (): void => {
     this.scheduled = false;
     const { link } = this;
-    for (const [room, journals] of this.due) {
-      this.due.delete(room);
+    for (const [group, journals] of this.due) {
+      this.due.delete(group);
       const writes = journals.map((journal) => journal.take()).filter((write) => write !== undefined);
       if (writes.length === 0) continue;
       if (!link.available) {
@@ -79,7 +82,7 @@ export class RedisSessionJournals implements SessionJournals {
       link.script('rsJournal', keys.length, ...keys, link.nodeId, this.ttlMs, ...args).then(
         (results) => writes.forEach((write, i) => write.done((results as number[])[i] ?? -1)),
         (error: unknown) => {
-          link.logger.warn({ err: error, room }, 'journaling resumable sessions failed; they can resume on this node only until the next write');
+          link.logger.warn({ err: error }, 'journaling resumable sessions failed; they can resume on this node only until the next write');
           for (const write of writes) write.done(-1);
         },
       );
