@@ -87,7 +87,7 @@ describe.each([
     await official.enable();
     const receiverId = receiver.localParticipant.id;
     let restarted: Promise<SpawnedServer> | undefined;
-    const result = await runCutScenario(
+    await runCutScenario(
       {
         receiver,
         sender,
@@ -109,7 +109,6 @@ describe.each([
       },
       { direct: 3000, broadcasts: 300, cuts: 1, backPerStep: 100 },
     );
-    expect(result.recovered).toBeGreaterThanOrEqual(0);
     expect(receiver.localParticipant.id).toBe(receiverId);
     // The dead node's lease runs out and it is reaped: the receiver, taken over, stays.
     const survivor = restart ? await restarted! : b;
