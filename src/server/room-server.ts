@@ -27,7 +27,8 @@ import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, to
 import { WsConnection } from './ws-binding.js';
 import { ResumeRefusal, parseResumeAsk } from '../protocol/resume.js';
 import { nodeOfResumeKey } from './core/resumable-sessions.js';
-import { forwardResume } from './resume-forwarding.js';
+import { FORWARDED_HEADER, forwardResume } from './resume-forwarding.js';
+import { RedisSessionJournals } from './cluster/session-journal.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
 
@@ -133,7 +134,7 @@ class NodeRoomServer implements RoomServer {
       wallClock: options.wallClock,
       timers: options.timers,
       directory,
-      ...(directory === undefined ? {} : { nodeId: directory.nodeId }),
+      ...(directory === undefined ? {} : { nodeId: directory.nodeId, journals: new RedisSessionJournals(directory.journalLink, this.journalTtlMs()) }),
     });
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
@@ -268,6 +269,16 @@ class NodeRoomServer implements RoomServer {
     this.logger.info('room server closed');
   }
 
+  /**
+   * How long a journaled session's keys outlive their last write: the
+   * recovery window, plus a heartbeat (an idle attached session's journal is
+   * renewed by each acknowledging pong); 0 (none) for an endless window.
+   */
+  private journalTtlMs(): number {
+    const window = this.limits.recoveryWindowMs;
+    return Number.isFinite(window) ? window + (this.options.heartbeatIntervalMs ?? SERVER_DEFAULTS.heartbeatIntervalMs) : 0;
+  }
+
   private startHeartbeat(): void {
     const interval = this.options.heartbeatIntervalMs ?? SERVER_DEFAULTS.heartbeatIntervalMs;
     if (!(interval > 0) || !Number.isFinite(interval)) return;
@@ -325,8 +336,19 @@ class NodeRoomServer implements RoomServer {
         this.wss.handleUpgrade(request, socket, head, (ws) => this.acceptResume(ws, request, session, token, ask.received, source));
         return;
       }
-      if (session === ResumeRefusal.Unknown && found !== undefined && (await this.forwardToNode(request, socket, head, ask.key, found.token, logger))) return;
       refusal = session;
+      if (session === ResumeRefusal.Unknown && this.cluster !== undefined) {
+        // The node that holds it, as journaled (the key names the node that made it; a takeover moves it).
+        const journaled = await this.cluster.sessionOwner(target.roomName, ask.key);
+        const owner = journaled?.owner ?? nodeOfResumeKey(ask.key);
+        const forwarded = request.headers[FORWARDED_HEADER] !== undefined;
+        if (!forwarded && found !== undefined && owner !== undefined && (await this.forwardToNode(request, socket, head, owner, found.token, logger))) return;
+        if (journaled !== undefined && journaled.owner !== this.cluster.nodeId) {
+          const outcome = await this.takeOver(request, socket, head, target.roomName, ask.key, journaled, token, ask.received, source);
+          if (outcome === undefined) return;
+          refusal = outcome;
+        }
+      }
     }
     const admission = await this.core.admit(target.roomName, token.name);
     if (isRefusal(admission)) return refuse(admission, 'warn');
@@ -349,12 +371,42 @@ class NodeRoomServer implements RoomServer {
     });
   }
 
-  /** A resume whose key names another node: forwarded there, when that node can be reached. */
-  private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, key: string, token: string, logger: Logger): Promise<boolean> {
-    const node = nodeOfResumeKey(key);
-    if (this.cluster === undefined || node === undefined || node === this.cluster.nodeId) return false;
+  /**
+   * A resume of a session another node journaled, which could not be reached
+   * (it died): the session is taken over and restored here as the same
+   * participant. Undefined once done; otherwise why not (the client joins anew).
+   */
+  private async takeOver(request: IncomingMessage, socket: Duplex, head: Buffer, roomName: string, key: string, journaled: { owner: string; id: string }, token: VerifiedToken, received: number, source: string): Promise<ResumeRefusal | undefined> {
+    const taken = await this.cluster!.takeOver(roomName, key, journaled, token.name, token.role, received);
+    if (typeof taken === 'string') return taken;
+    if (this.closing || socket.destroyed) {
+      taken.abandon();
+      return undefined;
+    }
+    let settled = false;
+    const abandon = () => {
+      if (settled) return;
+      settled = true;
+      taken.abandon();
+    };
+    socket.once('close', abandon);
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      settled = true;
+      socket.off('close', abandon);
+      const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+      const session = this.core.restore({ room: taken.room, key, restored: taken.restored, token, roomUrl: this.roomUrlOf(request, roomName), connection });
+      connection.session = session;
+      logger.info({ participant: session.id, from: journaled.owner, replayed: taken.restored.replay.length }, 'participant resumed, taken over from a node that could not be reached');
+    });
+    return undefined;
+  }
+
+  /** A resume of a session on another node: forwarded there, when that node can be reached. */
+  private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, node: string, token: string, logger: Logger): Promise<boolean> {
+    if (this.cluster === undefined || node === this.cluster.nodeId) return false;
     const nodeUrl = await this.cluster.nodeUrl(node);
-    if (nodeUrl === undefined || this.closing || socket.destroyed) return false;
+    // A dead node's URL may be this node's (restarted on its port): nothing to forward to.
+    if (nodeUrl === undefined || nodeUrl === this.cluster.advertisedUrl || this.closing || socket.destroyed) return false;
     return forwardResume({
       nodeUrl,
       request,

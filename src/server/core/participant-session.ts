@@ -21,6 +21,7 @@ import { SessionLifecycle } from './session-lifecycle.js';
 import { handleMessage } from './request-handler.js';
 import { RecoveryBuffer } from './recovery.js';
 import type { ResumableSessions } from './resumable-sessions.js';
+import type { JournaledSession, RestoredSession, SessionJournal, SessionJournals } from './session-journal.js';
 import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
 import type { ParticipantSessionEmitted } from '../../../machines/participant-session.js';
 
@@ -45,13 +46,20 @@ export interface SessionInit {
   readonly onClosed?: () => void;
   /**
    * Set when the client asked for a resume key (docs/PROTOCOL.md#extension-resumable-participants):
-   * the session's key, the node's registry, and why a resume the client asked for was refused.
+   * the session's key, the node's registry, and why a resume the client asked for was refused;
+   * in a cluster, the node's journals, and what a session taken over from a dead node resumes from.
    */
-  readonly resume?: { readonly key: string; readonly sessions: ResumableSessions<ParticipantSession>; readonly refusal?: ResumeRefusal };
+  readonly resume?: {
+    readonly key: string;
+    readonly sessions: ResumableSessions<ParticipantSession>;
+    readonly refusal?: ResumeRefusal;
+    readonly journals?: SessionJournals;
+    readonly restored?: RestoredSession;
+  };
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
-export class ParticipantSession implements RoomMember, RequestScope, Schedulable {
+export class ParticipantSession implements RoomMember, RequestScope, Schedulable, JournaledSession {
   /** Participant id, fresh per connection. */
   readonly id: string;
   /** Role from the token's grants. */
@@ -75,6 +83,12 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private connection: ParticipantConnection;
   /** Sent messages held for a resume; undefined for sessions that did not ask for one (they pay nothing). */
   private readonly recovery: RecoveryBuffer | undefined;
+  /** The recovery buffer's copy outside the process (a cluster's Redis); undefined on a single node. */
+  private readonly journal: SessionJournal | undefined;
+  /** With a journal: messages up to this sequence are in it, and only those may be written to the client. */
+  private durable = 0;
+  /** Another node took this session over: it ends here without announcing anything. */
+  private fenced = false;
   /** Why the session ended, for a resume that comes too late. */
   private ending: ResumeRefusal = ResumeRefusal.Unknown;
   private readonly reassembler: PacketReassembler;
@@ -108,11 +122,14 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.messaging = init.token.messaging;
     this.prefix = messagingPrefix(init.id);
     this.streams = init.streams;
-    this.attributes = { name: init.token.name };
+    const restored = init.resume?.restored;
+    this.attributes = restored?.attributes ?? { name: init.token.name };
     this.connection = init.connection;
     if (init.resume !== undefined) {
-      this.recovery = new RecoveryBuffer(limits);
+      this.recovery = new RecoveryBuffer(limits, restored);
+      this.durable = restored?.received ?? 0;
       init.resume.sessions.add(init.resume.key, this);
+      this.journal = init.resume.journals?.open(init.resume.key, init.roomName, this, restored !== undefined);
     }
     this.reassembler = new PacketReassembler({
       maxMessageBytes: limits.maxMessageBytes,
@@ -150,7 +167,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
         this.announceEnabled();
         return;
       case 'presence.disabled':
-        this.announceDisabled();
+        if (!this.fenced) this.announceDisabled();
         return;
       case 'presence.attributes': {
         // Successive changes within a turn become one push per recipient.
@@ -184,6 +201,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** Starts the session in `room`: sends `room_ready` then `connected`. */
   start(room: Room): void {
     this.room = room;
+    const restored = this.init.resume?.restored;
+    if (restored !== undefined) {
+      this.restore(room, restored);
+      return;
+    }
     this.lifecycleState.start();
     this.context.observer.participantJoined(room.name, this.id);
     this.streams.attach(this);
@@ -202,14 +224,60 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     connection.send(encoder.push(MessageType.Connected, connectedHeader({ participantId: this.id, attributes: this.attributes })));
   }
 
+  /**
+   * Starts a session taken over from a node that died: the same participant,
+   * in the presence state it was in, with nothing announced; its client gets
+   * the resumed handshake, then what it missed.
+   */
+  private restore(room: Room, restored: RestoredSession): void {
+    this.lifecycleState.restore(restored.enabled);
+    this.context.observer.participantJoined(room.name, this.id);
+    if (restored.enabled) this.context.observer.messagingEnabled(room.name, this.id);
+    this.streams.attach(this);
+    const resume = this.init.resume!;
+    this.sendHandshake(this.connection, { key: resume.key, resumed: true, replayed: restored.replay.length, lastRequestId: restored.lastRequestId }, this.init.sessionId, this.init.roomUrl);
+    for (const message of restored.replay) this.deliver(message);
+    // Last: placing it lets the room's held relays through, and they come after what it missed.
+    restored.place(this);
+    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
+    this.context.observer.participantResumed(room.name, this.id, restored.replay.length);
+  }
+
+  /** Whether the session asked for a resume key (a cluster keeps relays to it for a resume elsewhere). */
+  get resumable(): boolean {
+    return this.recovery !== undefined;
+  }
+
+  /** Highest request id the session handled; -1 before any (or without a resume key). */
+  get lastRequestId(): number {
+    return this.recovery?.lastRequestId ?? -1;
+  }
+
+  /** The journal holds messages up to `sequence`: those not yet written go to the client (when attached). */
+  journaled(sequence: number): void {
+    const from = this.durable;
+    if (!this.open || sequence <= from) return;
+    this.durable = sequence;
+    if (this.recovery!.detached) return;
+    for (const message of this.recovery!.range(from + 1, sequence)) this.connection.send(message);
+  }
+
+  /** Another node took this session over (this node was cut off and thought dead): it ends here quietly. */
+  takenOver(): void {
+    this.fenced = true;
+    this.kick(CloseCode.Normal, CloseReason.Resumed);
+  }
+
   /** How many messages this session has been sent (its recovery sequence); undefined without a resume key. */
   get sentCount(): number | undefined {
-    return this.recovery?.sentCount;
+    // With a journal, only what is in it was written out: a heartbeat must not vouch for the rest.
+    return this.journal === undefined ? this.recovery?.sentCount : this.durable;
   }
 
   /** The client has read the first `received` messages (a heartbeat's pong says so): the recovery buffer lets them go. */
   acknowledge(received: number): void {
     this.recovery?.acknowledge(received);
+    this.journal?.acknowledge(received);
   }
 
   /** Delivers frames to this participant, unless its connection is closing; held for a resume when the session has a key. */
@@ -227,7 +295,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       queueMicrotask(() => this.closed());
       return;
     }
-    if (!recovery.detached) this.connection.send(message);
+    // With a journal, written once it is in there (see journaled()).
+    if (this.journal !== undefined) this.journal.record(recovery.sentCount, message);
+    else if (!recovery.detached) this.connection.send(message);
   }
 
   /**
@@ -271,7 +341,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (refusal !== undefined) return refusal;
     const recovery = this.recovery!;
     const wasAttached = !recovery.detached;
-    const replay = recovery.resume(received) as OutgoingMessage[];
+    const missed = recovery.resume(received) as OutgoingMessage[];
+    // With a journal, what is not in it yet follows once it is (journaled()).
+    const replay = this.journal === undefined ? missed : missed.slice(0, Math.max(0, this.durable - received));
     const old = this.connection;
     this.dropInput();
     this.connection = connection;
@@ -451,6 +523,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
     this.init.onClosed?.();
     if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
+    if (!this.fenced) this.journal?.end();
     this.streams.detach(this);
     this.lifecycleState.send({ type: 'transport.closed' });
   }
