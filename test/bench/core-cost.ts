@@ -9,11 +9,15 @@
  *
  *   npx tsx test/bench/core-cost.ts [--messages 400000] [--batch 64] [--rounds 5]
  *   node --expose-gc --import tsx test/bench/core-cost.ts --members 10000
+ *   npx tsx test/bench/core-cost.ts --attributes 49 [--messages 200000] [--batch 64]
  *
  * Frames are fed `--batch` at a time (one socket read's worth), then the
  * turn ends (setImmediate), as in the server. With `--members N` it instead
  * enables N sessions in one room and reports the core's heap per session
- * after a full GC (the sockets' share is not included).
+ * after a full GC (the sockets' share is not included). With
+ * `--attributes N` the sender instead loops `set_attributes` (the
+ * presence-flood bench's body) into a room of N other enabled members, and
+ * the figures are CPU per attribute set and pushes delivered per set.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -26,6 +30,7 @@ import type { VerifiedToken } from '../../src/auth/token.js';
 import { BENCH_MESSAGE_TYPE, paddingFor } from './drivers/types.js';
 
 const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
+const SET_ATTRIBUTES = encodeType(MessageType.SetAttributes);
 
 /** A connection that counts what it is given. */
 class CountingConnection implements ParticipantConnection {
@@ -53,7 +58,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, members: { type: 'string' } },
+    options: { messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, members: { type: 'string' }, attributes: { type: 'string' } },
   });
   const total = Number(values.messages);
   const batch = Number(values.batch);
@@ -74,6 +79,10 @@ async function main(): Promise<void> {
   await turn();
   if (values.members !== undefined) {
     await footprint(join, Number(values.members));
+    return;
+  }
+  if (values.attributes !== undefined) {
+    await attributeFlood(join, sender, Number(values.attributes), total, batch, rounds);
     return;
   }
   const padding = paddingFor(100);
@@ -122,6 +131,47 @@ async function footprint(join: (name: string, connection: CountingConnection) =>
   gc();
   const bytes = (process.memoryUsage().heapUsed - before) / count;
   console.log(`${count} enabled sessions in one room: ${(bytes / 1024).toFixed(2)} KiB of heap per session (${kept.length} kept)`);
+}
+
+/** Loops `set_attributes` from `sender` into a room of `audience` more enabled members; CPU per set and pushes per set. */
+async function attributeFlood(
+  join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void }>,
+  sender: { receive(frame: Uint8Array): void },
+  audience: number,
+  total: number,
+  batch: number,
+  rounds: number,
+): Promise<void> {
+  const connections: CountingConnection[] = [];
+  for (let i = 0; i < audience; i++) {
+    const connection = new CountingConnection();
+    const session = await join(`audience-${i}`, connection);
+    for (const frame of request(10_000 + i, 'enable', {})) session.receive(frame);
+    connections.push(connection);
+  }
+  await turn();
+  const value = 'v'.repeat(100);
+  const frames: Uint8Array[][] = [];
+  for (let i = 0; i < 4096; i++) frames.push(encodePacketsWithTypeBytes(100_000 + i, SET_ATTRIBUTES, packEnvelopeJson(JSON.stringify({ value, i }))));
+  const delivered = (): number => connections.reduce((sum, c) => sum + c.messages, 0);
+  const results: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const startPushes = delivered();
+    const cpu = process.cpuUsage();
+    for (let sent = 0; sent < total; ) {
+      for (let i = 0; i < batch && sent < total; i++, sent++) {
+        const frameSet = frames[sent & 4095];
+        for (let f = 0; f < frameSet.length; f++) sender.receive(frameSet[f]);
+      }
+      await turn();
+    }
+    const used = process.cpuUsage(cpu);
+    const us = (used.user + used.system) / total;
+    results.push(us);
+    console.log(`round ${round + 1}: ${us.toFixed(3)} µs CPU/attribute set, ${((delivered() - startPushes) / total).toFixed(3)} pushes delivered per set`);
+  }
+  results.sort((a, b) => a - b);
+  console.log(`median ${results[Math.floor(results.length / 2)].toFixed(3)} µs CPU/attribute set, min ${results[0].toFixed(3)}`);
 }
 
 await main();
