@@ -27,6 +27,7 @@ import { resolveLimits } from '../../src/server/core/limits.js';
 import type { ParticipantConnection } from '../../src/server/core/context.js';
 import type { OutgoingMessage } from '../../src/server/core/outgoing-message.js';
 import type { VerifiedToken } from '../../src/auth/token.js';
+import type { ParticipantSession } from '../../src/server/core/participant-session.js';
 import { BENCH_MESSAGE_TYPE, paddingFor } from './drivers/types.js';
 
 const INVOKE_TOOL = encodeType(MessageType.InvokeTool);
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const core = new RoomServerCore({ limits: resolveLimits({ messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000 }), logger: pino({ enabled: false }) });
   const roomName = 'core-cost';
-  const join = async (name: string, connection: CountingConnection) => {
+  const join = async (name: string, connection: CountingConnection): Promise<ParticipantSession> => {
     const admission = await core.admit(roomName, name);
     if (isRefusal(admission)) throw new Error(admission.reason);
     return core.join({ admission, roomUrl: 'ws://127.0.0.1/rooms/core-cost', token: token(name, roomName), connection });
@@ -114,23 +115,71 @@ async function main(): Promise<void> {
   console.log(`median ${results[Math.floor(results.length / 2)].toFixed(3)} µs CPU/message, min ${results[0].toFixed(3)}`);
 }
 
-/** Enables `count` sessions in the room, a few per turn as a join storm would, and reports the heap per session. */
-async function footprint(join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void }>, count: number): Promise<void> {
+/** The longest gap between two turns of the loop while it runs: how long one turn held it. */
+function watchTurns(): { stop(): number } {
+  let longest = 0;
+  let last = performance.now();
+  let running = true;
+  const tick = (): void => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop() {
+      running = false;
+      return longest;
+    },
+  };
+}
+
+/**
+ * Enables `count` sessions in the room, a few per turn as a join storm
+ * would, and reports the heap per session, the storm's CPU time and the
+ * longest turn; then one more member enables into the full room.
+ */
+async function footprint(join: (name: string, connection: CountingConnection) => Promise<{ receive(frame: Uint8Array): void; readonly enabled: boolean }>, count: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with node --expose-gc');
   gc();
   const before = process.memoryUsage().heapUsed;
-  const kept: unknown[] = [];
+  const kept: { readonly enabled: boolean }[] = [];
+  const connections: CountingConnection[] = [];
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  const turns = watchTurns();
   for (let i = 0; i < count; i++) {
-    const session = await join(`member-${i}`, new CountingConnection());
+    const connection = new CountingConnection();
+    const session = await join(`member-${i}`, connection);
     for (const frame of request(i, 'enable', {})) session.receive(frame);
     kept.push(session);
+    connections.push(connection);
     if (i % 100 === 99) await turn();
   }
+  // Held enables are served a slice a turn: the storm is over once every member is enabled.
+  while (kept.some((session) => !session.enabled)) await turn();
   await turn();
+  const longest = turns.stop();
+  const used = process.cpuUsage(cpu);
+  const wallMs = performance.now() - wall;
   gc();
   const bytes = (process.memoryUsage().heapUsed - before) / count;
-  console.log(`${count} enabled sessions in one room: ${(bytes / 1024).toFixed(2)} KiB of heap per session (${kept.length} kept)`);
+  const sent = connections.reduce((sum, c) => sum + c.bytes, 0);
+  console.log(`${count} enabled sessions in one room: ${(bytes / 1024).toFixed(2)} KiB of heap per session`);
+  console.log(`join storm: ${((used.user + used.system) / 1e6).toFixed(2)} s CPU, ${(wallMs / 1000).toFixed(2)} s wall, ${(sent / 2 ** 20).toFixed(0)} MiB written, longest turn ${longest.toFixed(1)} ms`);
+  // One more member enabling into the full room: the turns its snapshot takes.
+  const lastConnection = new CountingConnection();
+  const last = await join('member-last', lastConnection);
+  await turn();
+  const lastTurns = watchTurns();
+  const started = performance.now();
+  for (const frame of request(count, 'enable', {})) last.receive(frame);
+  while (!last.enabled) await turn();
+  await turn();
+  console.log(`one more enable into ${count}: ${(performance.now() - started).toFixed(1)} ms until sent, longest turn ${lastTurns.stop().toFixed(1)} ms, ${(lastConnection.bytes / 1024).toFixed(0)} KiB sent to it`);
+  kept.length = 0;
 }
 
 /** Loops `set_attributes` from `sender` into a room of `audience` more enabled members; CPU per set and pushes per set. */
