@@ -18,6 +18,7 @@ export async function startRoomstateServer(secret: string, redisUrl?: string): P
     host: '127.0.0.1',
     port: 0,
     logger: false,
+    ...(process.env.BENCH_HEARTBEAT_MS === undefined ? {} : { heartbeatIntervalMs: Number(process.env.BENCH_HEARTBEAT_MS) }),
     observer: {
       ...noopObserver,
       slowConsumerCut: () => {
