@@ -40,6 +40,10 @@ export interface MemoryFigures {
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** Servers only: the longest the event loop was held since the previous memory query, in ms (10 ms resolution). */
+  readonly loopMaxMs?: number;
+  /** roomstate servers only: connections cut as slow consumers so far. */
+  readonly slowConsumerCuts?: number;
 }
 
 /** CPU time used by a process so far, in milliseconds. */

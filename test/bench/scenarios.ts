@@ -396,6 +396,8 @@ function roomScenario(settings: Settings, participants: number, measure: 'memory
             arrayBuffersKiB: kib(after.arrayBuffers - before.arrayBuffers),
             serverRssMiB: after.rss / 1024 / 1024,
             completeMs,
+            ...(after.loopMaxMs === undefined ? {} : { loopMaxMs: after.loopMaxMs }),
+            ...(after.slowConsumerCuts === undefined ? {} : { slowConsumerCuts: after.slowConsumerCuts - (before.slowConsumerCuts ?? 0) }),
           },
         };
       }),

@@ -103,7 +103,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private held: Uint8Array[] = [];
   /** {@link PAUSED_FOR_RATE} and {@link PAUSED_FOR_FAIRNESS} bits. */
   private pauses = 0;
-  /** Attribute changes not yet announced: merged, and pushed once at the end of the turn. */
+  /** Attribute changes the actor has not been told of yet: merged, and handed to it once at the end of the turn. */
   private pendingAttributes: Record<string, unknown> | undefined;
   private readonly handleBound = (frame: Uint8Array): void => this.handleFrame(frame);
   /** Clock time of the last frame that arrived. */
@@ -169,13 +169,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       case 'presence.disabled':
         if (!this.fenced) this.announceDisabled();
         return;
-      case 'presence.attributes': {
-        // Successive changes within a turn become one push per recipient.
-        const changed = emitted.changed;
-        this.pendingAttributes = this.pendingAttributes === undefined ? changed : { ...this.pendingAttributes, ...changed };
-        this.context.presenceFlush.add(this);
+      case 'presence.attributes':
+        this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(emitted.changed)));
         return;
-      }
       case 'session.ended':
         this.context.directory.leave(this.room, this);
         this.context.observer.participantLeft(this.room.name, this.id);
@@ -500,8 +496,22 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.deliver(this.context.encoder.error(requestId, text, code));
   }
 
-  /** Sends a lifecycle event to the actor (enable, disable, attributes). */
+  /**
+   * Sends a lifecycle event to the actor (enable, disable, attributes).
+   * Attribute changes are merged and reach the actor once, at the end of
+   * the turn (see {@link ParticipantSession.flushPresence}): a participant
+   * looping `set_attributes` costs one machine step and one push per
+   * recipient a turn, not one per request. Any other event first hands the
+   * actor what is pending, so the room hears the changes in their order.
+   */
   lifecycle(event: LifecycleEvent): void {
+    if (event.type === 'attributes.changed') {
+      const pending = this.pendingAttributes;
+      this.pendingAttributes = pending === undefined ? event.changed : { ...pending, ...event.changed };
+      this.context.presenceFlush.add(this);
+      return;
+    }
+    this.flushPresence();
     this.lifecycleState.send(event);
   }
 
@@ -525,6 +535,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
     if (!this.fenced) this.journal?.end();
     this.streams.detach(this);
+    this.flushPresence();
     this.lifecycleState.send({ type: 'transport.closed' });
   }
 
@@ -564,17 +575,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   }
 
   /**
-   * Announces the attribute changes held since earlier in this turn, as one
-   * push. Runs at the end of the turn, and before anything else this
-   * participant makes others receive, so its pushes keep their order.
+   * Hands the actor the attribute changes merged since earlier in this
+   * turn, as one event: an enabled participant announces them in one push.
+   * Runs at the end of the turn, and before anything else this participant
+   * makes others receive, so its pushes keep their order.
    */
   flushPresence(): void {
     const changed = this.pendingAttributes;
     if (changed === undefined) return;
     this.pendingAttributes = undefined;
     this.context.presenceFlush.delete(this);
-    if (!this.enabled) return;
-    this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(changed)));
+    this.lifecycleState.send({ type: 'attributes.changed', changed });
   }
 
   /**
@@ -600,7 +611,6 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   }
 
   private announceDisabled(): void {
-    this.flushPresence();
     this.context.observer.messagingDisabled(this.room.name, this.id);
     this.announce('disabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(this.id)));
   }

@@ -8,6 +8,10 @@
  * the loop does not look congested merely because valgrind is slow.
  */
 import { createRoomServer } from '../../../src/server/index.js';
+import { noopObserver } from '../../../src/server/core/observer.js';
+
+/** What the bench reads of the roomstate server besides memory and CPU. */
+export const roomstateCounters = { slowConsumerCuts: 0 };
 
 /** Starts the roomstate server on 127.0.0.1 with a free port. */
 export async function startRoomstateServer(secret: string, redisUrl?: string): Promise<{ url: string; close(): Promise<void> }> {
@@ -16,6 +20,14 @@ export async function startRoomstateServer(secret: string, redisUrl?: string): P
     host: '127.0.0.1',
     port: 0,
     logger: false,
+    ...(process.env.BENCH_HEARTBEAT_MS === undefined ? {} : { heartbeatIntervalMs: Number(process.env.BENCH_HEARTBEAT_MS) }),
+    observer: {
+      ...noopObserver,
+      slowConsumerCut: () => {
+        // Said once on stderr: a cut member's view never completes, and the run would time out unexplained.
+        if (roomstateCounters.slowConsumerCuts++ === 0) console.error('[roomstate bench server] a connection was cut as a slow consumer');
+      },
+    },
     limits: {
       messagesPerSecond: Infinity,
       bytesPerSecond: Infinity,
