@@ -78,7 +78,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** Why the session ended, for a resume that comes too late. */
   private ending: ResumeRefusal = ResumeRefusal.Unknown;
   private readonly reassembler: PacketReassembler;
-  private readonly throttle: InboundThrottle;
+  /** The per-participant message and byte rates; undefined when both are off (nothing to count). */
+  private readonly throttle: InboundThrottle | undefined;
   /** Where the session is in the `participant-session` machine. */
   private readonly lifecycleState: SessionLifecycle;
   private protocolErrors = 0;
@@ -118,7 +119,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       discardRejected: true,
     });
     this.flow = context.scheduler.flow(init.token.name);
-    this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
+    const rated = Number.isFinite(limits.messagesPerSecond) || Number.isFinite(limits.bytesPerSecond);
+    this.throttle = !rated ? undefined : new InboundThrottle(limits, context.clock, context.timers, {
       handle: (frame) => this.schedule(frame),
       pause: () => {
         context.observer.rateLimited();
@@ -250,7 +252,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /** Forgets what was read from a connection that is gone: half a message, frames not yet handled (the client re-sends them). */
   private dropInput(): void {
-    this.throttle.discardBacklog();
+    this.throttle?.discardBacklog();
     this.held = [];
     this.pauses &= ~PAUSED_FOR_FAIRNESS;
     this.reassembler.reset();
@@ -317,7 +319,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   receive(frame: Uint8Array): void {
     if (!this.open) return;
     this.lastFrameAt = this.context.clock();
-    this.throttle.receive(frame);
+    if (this.throttle === undefined) this.schedule(frame);
+    else this.throttle.receive(frame);
   }
 
   /** A frame whose rate cost is paid: handled now, or held while the loop is congested. */
@@ -436,7 +439,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   closed(): void {
     if (!this.open) return;
     this.open = false;
-    this.throttle.stop();
+    this.throttle?.stop();
     this.held = [];
     this.context.scheduler.release(this.flow);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
