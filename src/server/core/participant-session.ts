@@ -96,9 +96,15 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
 
+  /** What the session starts from, let go once it has started (the token's claims are not kept per session). */
+  private init: SessionInit | undefined;
+  /** The resume key and registry of a session that asked for one. */
+  private readonly resume: SessionInit['resume'];
+  private readonly onClosed: (() => void) | undefined;
+
   constructor(
     readonly context: CoreContext,
-    readonly init: SessionInit,
+    init: SessionInit,
   ) {
     const { limits } = context;
     this.id = init.id;
@@ -109,6 +115,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.streams = init.streams;
     this.attributes = { name: init.token.name };
     this.connection = init.connection;
+    this.init = init;
+    this.resume = init.resume;
+    this.onClosed = init.onClosed;
     if (init.resume !== undefined) {
       this.recovery = new RecoveryBuffer(limits);
       init.resume.sessions.add(init.resume.key, this);
@@ -183,14 +192,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /** Starts the session in `room`: sends `room_ready` then `connected`. */
   start(room: Room): void {
+    const init = this.init;
+    if (init === undefined) return;
+    this.init = undefined;
     this.room = room;
     this.lifecycleState.start();
     this.context.observer.participantJoined(room.name, this.id);
     this.streams.attach(this);
-    const resume = this.init.resume;
+    const resume = init.resume;
     // The handshake is not numbered: the recovery sequence starts after `connected`.
-    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, this.init.sessionId, this.init.roomUrl);
-    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
+    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, init.sessionId, init.roomUrl);
+    if (init.token.expiresAt !== undefined) this.armExpiry(init.token.expiresAt);
   }
 
   private sendHandshake(connection: ParticipantConnection, answer: ResumeAnswer | undefined, sessionId: string, roomUrl: string): void {
@@ -246,7 +258,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     }
     this.dropInput();
     recovery.detach();
-    this.init.resume!.sessions.detached(this.init.resume!.key);
+    this.resume!.sessions.detached(this.resume!.key);
     this.context.observer.participantDetached(this.room.name, this.id);
   }
 
@@ -275,11 +287,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     const old = this.connection;
     this.dropInput();
     this.connection = connection;
-    this.init.resume!.sessions.attached(this.init.resume!.key);
+    this.resume!.sessions.attached(this.resume!.key);
     // A connection the server still thought alive: this one takes over, and the old one's close is ignored.
     if (wasAttached) old.close(CloseCode.Normal, CloseReason.Resumed);
     if (this.pauses !== 0) connection.pause();
-    this.sendHandshake(connection, { key: this.init.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
+    this.sendHandshake(connection, { key: this.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
     for (const message of replay) connection.send(message);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
@@ -444,8 +456,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.context.scheduler.release(this.flow);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
-    this.init.onClosed?.();
-    if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
+    this.onClosed?.();
+    if (this.resume !== undefined) this.resume.sessions.ended(this.resume.key, this.ending);
     this.streams.detach(this);
     this.lifecycleState.send({ type: 'transport.closed' });
   }
