@@ -2,7 +2,8 @@
  * Participant tokens: HS256 JWTs in the MeshAgent shape, minted and verified
  * with `jose`. Works in Node and browsers (no Node built-ins).
  */
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT } from 'jose';
+import { verifyHs256 } from './hs256.js';
 import { RoomStateError, RoomStateErrorCode } from '../errors.js';
 
 /** The roles a participant can have. Other strings are passed through. */
@@ -213,7 +214,16 @@ export function messagingFromGrants(grants: readonly ParticipantGrant[]): Messag
   const messaging = (api as Record<string, unknown>).messaging;
   if (messaging === null || typeof messaging !== 'object') return undefined;
   const m = messaging as Record<string, unknown>;
-  return { send: m.send !== false, broadcast: m.broadcast !== false, list: m.list !== false };
+  return permissionsOf(m.send !== false, m.broadcast !== false, m.list !== false);
+}
+
+/** The eight possible permission sets, each one frozen object that every session with it shares. */
+const PERMISSIONS: readonly MessagingPermissions[] = Array.from({ length: 8 }, (_, bits) =>
+  Object.freeze({ send: (bits & 1) !== 0, broadcast: (bits & 2) !== 0, list: (bits & 4) !== 0 }),
+);
+
+function permissionsOf(send: boolean, broadcast: boolean, list: boolean): MessagingPermissions {
+  return PERMISSIONS[(send ? 1 : 0) | (broadcast ? 2 : 0) | (list ? 4 : 0)];
 }
 
 /** The well-formed grants (`{ name: string, scope }`) of a payload's `grants` claim. */
@@ -228,16 +238,9 @@ export function asGrants(value: unknown): ParticipantGrant[] {
 export async function verifiedPayload(token: string | undefined, options: Omit<VerifyTokenOptions, 'room'>): Promise<Record<string, unknown>> {
   if (!token) throw new TokenError('missing token');
   if (token.length > (options.maxTokenLength ?? 8192)) throw new TokenError('token too large');
-  const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-  try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: options.clockToleranceSeconds ?? 0 });
-    return payload;
-  } catch (cause) {
-    if (cause instanceof joseErrors.JWTExpired) throw new TokenError('token expired', { cause });
-    if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') throw new TokenError('token not yet valid', { cause });
-    if (cause instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenError('invalid signature', { cause });
-    throw new TokenError('invalid token', { cause });
-  }
+  const verified = verifyHs256(token, options.secret, Math.floor(Date.now() / 1000), options.clockToleranceSeconds ?? 0);
+  if (typeof verified === 'string') throw new TokenError(verified);
+  return verified;
 }
 
 /**

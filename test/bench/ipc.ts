@@ -3,6 +3,7 @@
  * server under test and the load generators, all separate processes that
  * talk over the `child_process.fork` IPC channel.
  */
+import { readFileSync } from 'node:fs';
 import type { HistogramData } from './histogram.js';
 
 /** The servers under test. */
@@ -44,6 +45,8 @@ export interface MemoryFigures {
   readonly loopMaxMs?: number;
   /** roomstate servers only: connections cut as slow consumers so far. */
   readonly slowConsumerCuts?: number;
+  /** Resident bytes of the main thread's malloc heap (the `[heap]` mapping of /proc/self/smaps; 0 where there is none): off-V8 memory such as socket write requests and freed-but-kept allocations. */
+  readonly mallocHeap: number;
 }
 
 /** CPU time used by a process so far, in milliseconds. */
@@ -266,7 +269,21 @@ export type GeneratorReport =
 /** Reads this process's memory figures. */
 export function memoryFigures(): MemoryFigures {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, mallocHeap: mallocHeapRss() };
+}
+
+/** Resident bytes of the `[heap]` mapping (Linux), else 0. */
+function mallocHeapRss(): number {
+  let smaps: string;
+  try {
+    smaps = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return 0;
+  }
+  const at = smaps.indexOf(' [heap]\n');
+  if (at < 0) return 0;
+  const rss = /\nRss:\s+(\d+) kB/.exec(smaps.slice(at, at + 2000));
+  return rss === null ? 0 : Number(rss[1]) * 1024;
 }
 
 /** Reads this process's CPU time. */

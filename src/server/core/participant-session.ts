@@ -92,7 +92,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** Why the session ended, for a resume that comes too late. */
   private ending: ResumeRefusal = ResumeRefusal.Unknown;
   private readonly reassembler: PacketReassembler;
-  private readonly throttle: InboundThrottle;
+  /** The per-participant message and byte rates; undefined when both are off (nothing to count). */
+  private readonly throttle: InboundThrottle | undefined;
   /** Where the session is in the `participant-session` machine. */
   private readonly lifecycleState: SessionLifecycle;
   private protocolErrors = 0;
@@ -111,9 +112,15 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /** True while {@link ParticipantSession.receive} passes a frame on (not when the throttle releases held ones later). */
   private receiving = false;
 
+  /** What the session starts from, let go once it has started (the token's claims are not kept per session). */
+  private init: SessionInit | undefined;
+  /** The resume key and registry of a session that asked for one. */
+  private readonly resume: SessionInit['resume'];
+  private readonly onClosed: (() => void) | undefined;
+
   constructor(
     readonly context: CoreContext,
-    readonly init: SessionInit,
+    init: SessionInit,
   ) {
     const { limits } = context;
     this.id = init.id;
@@ -125,6 +132,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     const restored = init.resume?.restored;
     this.attributes = restored?.attributes ?? { name: init.token.name };
     this.connection = init.connection;
+    this.init = init;
+    this.resume = init.resume;
+    this.onClosed = init.onClosed;
     if (init.resume !== undefined) {
       this.recovery = new RecoveryBuffer(limits, restored);
       this.durable = restored?.received ?? 0;
@@ -137,7 +147,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       discardRejected: true,
     });
     this.flow = context.scheduler.flow(init.token.name);
-    this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
+    const rated = Number.isFinite(limits.messagesPerSecond) || Number.isFinite(limits.bytesPerSecond);
+    this.throttle = !rated ? undefined : new InboundThrottle(limits, context.clock, context.timers, {
       handle: (frame) => this.schedule(frame),
       pause: () => {
         context.observer.rateLimited();
@@ -196,19 +207,22 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /** Starts the session in `room`: sends `room_ready` then `connected`. */
   start(room: Room): void {
+    const init = this.init;
+    if (init === undefined) return;
+    this.init = undefined;
     this.room = room;
-    const restored = this.init.resume?.restored;
+    const restored = init.resume?.restored;
     if (restored !== undefined) {
-      this.restore(room, restored);
+      this.restore(room, restored, init);
       return;
     }
     this.lifecycleState.start();
     this.context.observer.participantJoined(room.name, this.id);
     this.streams.attach(this);
-    const resume = this.init.resume;
+    const resume = init.resume;
     // The handshake is not numbered: the recovery sequence starts after `connected`.
-    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, this.init.sessionId, this.init.roomUrl);
-    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
+    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, init.sessionId, init.roomUrl);
+    if (init.token.expiresAt !== undefined) this.armExpiry(init.token.expiresAt);
   }
 
   private sendHandshake(connection: ParticipantConnection, answer: ResumeAnswer | undefined, sessionId: string, roomUrl: string): void {
@@ -225,17 +239,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
    * in the presence state it was in, with nothing announced; its client gets
    * the resumed handshake, then what it missed.
    */
-  private restore(room: Room, restored: RestoredSession): void {
+  private restore(room: Room, restored: RestoredSession, init: SessionInit): void {
     this.lifecycleState.restore(restored.enabled);
     this.context.observer.participantJoined(room.name, this.id);
     if (restored.enabled) this.context.observer.messagingEnabled(room.name, this.id);
     this.streams.attach(this);
-    const resume = this.init.resume!;
-    this.sendHandshake(this.connection, { key: resume.key, resumed: true, replayed: restored.replay.length, lastRequestId: restored.lastRequestId }, this.init.sessionId, this.init.roomUrl);
+    const resume = init.resume!;
+    this.sendHandshake(this.connection, { key: resume.key, resumed: true, replayed: restored.replay.length, lastRequestId: restored.lastRequestId }, init.sessionId, init.roomUrl);
     for (const message of restored.replay) this.deliver(message);
     // Last: placing it lets the room's held relays through, and they come after what it missed.
     restored.place(this);
-    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
+    if (init.token.expiresAt !== undefined) this.armExpiry(init.token.expiresAt);
     this.context.observer.participantResumed(room.name, this.id, restored.replay.length);
   }
 
@@ -312,13 +326,13 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     }
     this.dropInput();
     recovery.detach();
-    this.init.resume!.sessions.detached(this.init.resume!.key);
+    this.resume!.sessions.detached(this.resume!.key);
     this.context.observer.participantDetached(this.room.name, this.id);
   }
 
   /** Forgets what was read from a connection that is gone: half a message, frames not yet handled (the client re-sends them). */
   private dropInput(): void {
-    this.throttle.discardBacklog();
+    this.throttle?.discardBacklog();
     this.held = [];
     this.pauses &= ~PAUSED_FOR_FAIRNESS;
     this.reassembler.reset();
@@ -343,11 +357,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     const old = this.connection;
     this.dropInput();
     this.connection = connection;
-    this.init.resume!.sessions.attached(this.init.resume!.key);
+    this.resume!.sessions.attached(this.resume!.key);
     // A connection the server still thought alive: this one takes over, and the old one's close is ignored.
     if (wasAttached) old.close(CloseCode.Normal, CloseReason.Resumed);
     if (this.pauses !== 0) connection.pause();
-    this.sendHandshake(connection, { key: this.init.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
+    this.sendHandshake(connection, { key: this.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
     for (const message of replay) connection.send(message);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
@@ -389,7 +403,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.lastFrameAt = this.context.clock();
     this.receiving = true;
     try {
-      this.throttle.receive(frame);
+      if (this.throttle === undefined) this.schedule(frame);
+      else this.throttle.receive(frame);
     } finally {
       this.receiving = false;
     }
@@ -526,13 +541,13 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   closed(): void {
     if (!this.open) return;
     this.open = false;
-    this.throttle.stop();
+    this.throttle?.stop();
     this.held = [];
     this.context.scheduler.release(this.flow);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
-    this.init.onClosed?.();
-    if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
+    this.onClosed?.();
+    if (this.resume !== undefined) this.resume.sessions.ended(this.resume.key, this.ending);
     if (!this.fenced) this.journal?.end();
     this.streams.detach(this);
     this.flushPresence();
