@@ -2,8 +2,7 @@
  * Participant tokens: HS256 JWTs in the MeshAgent shape, minted and verified
  * with `jose`. Works in Node and browsers (no Node built-ins).
  */
-import { SignJWT } from 'jose';
-import { verifyHs256 } from './hs256.js';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { RoomStateError, RoomStateErrorCode } from '../errors.js';
 
 /** The roles a participant can have. Other strings are passed through. */
@@ -238,9 +237,16 @@ export function asGrants(value: unknown): ParticipantGrant[] {
 export async function verifiedPayload(token: string | undefined, options: Omit<VerifyTokenOptions, 'room'>): Promise<Record<string, unknown>> {
   if (!token) throw new TokenError('missing token');
   if (token.length > (options.maxTokenLength ?? 8192)) throw new TokenError('token too large');
-  const verified = verifyHs256(token, options.secret, Math.floor(Date.now() / 1000), options.clockToleranceSeconds ?? 0);
-  if (typeof verified === 'string') throw new TokenError(verified);
-  return verified;
+  const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
+  try {
+    const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: options.clockToleranceSeconds ?? 0 });
+    return payload;
+  } catch (cause) {
+    if (cause instanceof joseErrors.JWTExpired) throw new TokenError('token expired', { cause });
+    if (cause instanceof joseErrors.JWTClaimValidationFailed && cause.claim === 'nbf') throw new TokenError('token not yet valid', { cause });
+    if (cause instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenError('invalid signature', { cause });
+    throw new TokenError('invalid token', { cause });
+  }
 }
 
 /**
