@@ -4,14 +4,24 @@
  * newcomers are admitted by their node alone, and once Redis is back every
  * node reconciles presence (pushes for who came and went, newcomers among
  * them) and cross-node messaging resumes; nobody is refused at any point.
+ * And when only one node's subscriber connection drops (Redis cuts a
+ * subscriber that reads too slowly), a broadcast its members miss is not
+ * answered OK.
  */
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/index.js';
+import { BROADCAST_UNTAKEN_TEXT } from '../../src/server/cluster/cluster-room.js';
 import { RELAY_UNAVAILABLE_TEXT } from '../../src/server/cluster/redis-directory.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitUntil } from '../helpers/recorder.js';
 import { uniqueRoom, type TestServer } from '../helpers/server.js';
 import { CLUSTER_WAIT, CLUSTER_WAIT_MS, connectTo, httpStatus, startNodes } from './cluster-fixtures.js';
+
+/** The cluster directory of a node: its id and subscriber connection. */
+function clusterOf(node: TestServer): { nodeId: string; subscriber: Redis } {
+  return (node.server as unknown as { cluster: { nodeId: string; subscriber: Redis } }).cluster;
+}
 
 let redis: TestRedis;
 let nodes: TestServer[];
@@ -84,5 +94,40 @@ describe('redis outage', () => {
     for (const peer of [alice, erin, late, early]) expect((await peer.waitForPush('news', undefined, CLUSTER_WAIT_MS)).message).toBe('all');
     // And the cluster-wide counts match the nodes again.
     await waitUntil(async () => JSON.stringify((await httpStatus(a)).cluster) === JSON.stringify({ nodes: 2, rooms: 1, participants: 5, enabled: 5 }), CLUSTER_WAIT);
+  });
+
+  it("answers a broadcast with an error, not OK, when a node with members in the room did not take it (its subscriber's connection was cut)", async () => {
+    const [a, b] = nodes;
+    const room = uniqueRoom();
+    const alice = await connectTo(a, room, 'alice');
+    const bob = await connectTo(b, room, 'bob');
+    for (const peer of [alice, bob]) {
+      await peer.invoke('enable', {});
+      await peer.waitForPush('messaging.enabled', undefined, CLUSTER_WAIT_MS);
+    }
+    await alice.waitForPush('participant.enabled', (p) => p.from === bob.participantId, CLUSTER_WAIT_MS);
+
+    // Redis cuts node b's subscriber (as `client-output-buffer-limit pubsub` does); it stays away until the test reconnects it.
+    const { nodeId, subscriber } = clusterOf(b);
+    const retryStrategy = subscriber.options.retryStrategy;
+    subscriber.options.retryStrategy = () => null;
+    const admin = new Redis(redis.url);
+    try {
+      const line = ((await admin.call('CLIENT', 'LIST')) as string).split('\n').find((entry) => entry.includes(` name=roomstate-sub:${nodeId} `));
+      expect(line, 'node b has a named subscriber connection').toBeDefined();
+      await admin.call('CLIENT', 'KILL', 'ID', line!.match(/^id=(\d+)/)![1]);
+    } finally {
+      admin.disconnect();
+    }
+    await waitUntil(() => subscriber.status === 'end', CLUSTER_WAIT);
+
+    // Node a still sees bob; the broadcast reaches nobody on node b, and alice is told so.
+    expect(await alice.invoke('broadcast', { type: 'news', message_json: '"missed"' })).toEqual({ type: 'error', text: BROADCAST_UNTAKEN_TEXT, code: ErrorCode.OperationFailed });
+
+    subscriber.options.retryStrategy = retryStrategy;
+    await subscriber.connect();
+    await waitUntil(async () => (await alice.invoke('broadcast', { type: 'news', message_json: '"back"' })).type === 'empty', CLUSTER_WAIT);
+    // What bob gets first is what was answered OK: nothing answered with an error slipped through as if delivered.
+    expect((await bob.waitForPush('news', undefined, CLUSTER_WAIT_MS)).message).toBe('back');
   });
 });

@@ -48,7 +48,7 @@ export interface SendRecord {
 /** Everything a soak run saw (times in ms from its start). */
 export interface SoakRecord {
   readonly options: Omit<SoakOptions, 'log'>;
-  readonly participants: Map<string, { room: string; node: number; joinedAt: number; closedAt: number | undefined }>;
+  readonly participants: Map<string, { room: string; node: number; kind: 'official' | 'roomstate'; joinedAt: number; closedAt: number | undefined }>;
   readonly sends: Map<string, SendRecord>;
   /** Message ids each participant received. */
   readonly received: Map<string, Set<string>>;
@@ -74,14 +74,14 @@ function count<T>(items: Iterable<T>, key: (item: T) => string): string {
   return [...counts].map(([name, n]) => `${n} × ${name}`).join('; ') || 'none';
 }
 
-/** Where and when a send and its two ends were, for a loss to be looked into. */
-function describeSend(record: SoakRecord, send: SendRecord): string {
+/** Where and when a send and its two ends were, for a loss to be looked into (`to`: a broadcast's recipient). */
+function describeSend(record: SoakRecord, send: SendRecord, to = send.to): string {
   const at = (t: number | undefined) => (t === undefined ? 'open' : `${(t / 1000).toFixed(2)} s`);
   const end = (id: string | undefined) => {
     const p = id === undefined ? undefined : record.participants.get(id);
-    return p === undefined ? 'unknown' : `node ${p.node} (joined ${at(p.joinedAt)}, closed ${at(p.closedAt)})`;
+    return p === undefined ? 'unknown' : `${p.kind} on node ${p.node} (joined ${at(p.joinedAt)}, closed ${at(p.closedAt)})`;
   };
-  const target = send.to === undefined ? undefined : record.participants.get(send.to);
+  const target = to === undefined ? undefined : record.participants.get(to);
   // The events a loss may be owed to: the next kill of the recipient's node, and the Redis outage.
   const kill = target === undefined ? undefined : record.kills.find((k) => k.node === target.node && k.at >= send.startedAt);
   const outage = record.redisOutage;
@@ -89,7 +89,7 @@ function describeSend(record: SoakRecord, send: SendRecord): string {
     kill === undefined ? undefined : `its node killed ${at(kill.at)}`,
     outage === undefined ? undefined : `Redis away ${at(outage.startedAt)}–${at(outage.endedAt)}`,
   ].filter((part) => part !== undefined);
-  return `from ${end(send.from)} to ${end(send.to)}, sent ${at(send.startedAt)}, answered ${at(send.resolvedAt)}${context.length > 0 ? ` (${context.join(', ')})` : ''}`;
+  return `from ${end(send.from)} to ${end(to)}, sent ${at(send.startedAt)}, answered ${at(send.resolvedAt)}${context.length > 0 ? ` (${context.join(', ')})` : ''}`;
 }
 
 /** Judges a run. */
@@ -123,6 +123,7 @@ export function judge(record: SoakRecord): SoakReport {
   const outage = record.redisOutage;
   let missed = 0;
   let expectedDeliveries = 0;
+  const missedExamples: string[] = [];
   for (const [id, send] of broadcasts) {
     if (send.resolvedAt === undefined) continue;
     for (const [participant, seen] of record.participants) {
@@ -132,12 +133,15 @@ export function judge(record: SoakRecord): SoakReport {
       if (knownSince > send.startedAt) continue;
       if (seen.closedAt !== undefined && seen.closedAt < send.resolvedAt + 2_000) continue;
       expectedDeliveries++;
-      if (!got(participant, id)) missed++;
+      if (got(participant, id)) continue;
+      missed++;
+      if (missedExamples.length < 5) missedExamples.push(`  missed ${id} by ${participant}: ${describeSend(record, send, participant)}`);
     }
   }
   const broadcastOk = broadcasts.filter(([, send]) => send.resolvedAt !== undefined).length;
   lines.push(`broadcasts: ${broadcasts.length} sent, ${broadcastOk} answered OK, ${expectedDeliveries} deliveries due, ${missed} missed`);
   lines.push(`  refused: ${count(broadcasts.filter(([, send]) => send.error !== undefined), ([, send]) => send.error!)}`);
+  lines.push(...missedExamples);
   lines.push(`delivered twice: ${record.duplicates}; never answered: ${unanswered}`);
   if (lost > 0) failures.push(`${lost} direct messages were answered OK but never arrived`);
   if (missed > 0) failures.push(`${missed} broadcast deliveries were missed`);

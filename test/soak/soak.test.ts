@@ -21,6 +21,8 @@ describe('cluster soak, short form', () => {
       leaseMs: 1_500,
       log: () => undefined,
     });
+    // The figures go to the run's log either way, so a CI run shows what the soak saw.
+    console.log(report.lines.join('\n'));
     expect(report.failures, report.lines.join('\n')).toEqual([]);
     expect(report.lines.join('\n')).toMatch(/Redis stopped at/);
   }, 240_000);

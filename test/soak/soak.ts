@@ -84,7 +84,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       const id = client.id;
       record.received.set(id, got);
-      const participant = { room, node: node.index, joinedAt: now(), closedAt: undefined as number | undefined };
+      const participant = { room, node: node.index, kind, joinedAt: now(), closedAt: undefined as number | undefined };
       record.participants.set(id, participant);
       seats.push(client);
       let open = true;

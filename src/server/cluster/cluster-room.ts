@@ -52,6 +52,10 @@ interface Route {
 export const NODE_UNREACHABLE_TEXT =
   "the participant's node did not take the message (it may have stopped; its participants are removed when its lease runs out): the message was not delivered.";
 
+/** Answer to a broadcast that a node with members in the room did not take (the others got it). */
+export const BROADCAST_UNTAKEN_TEXT =
+  'a node with participants in the room did not take the broadcast (it may have stopped, or be reconnecting to Redis): its participants may have missed it; the others got it.';
+
 /** A participant connected to another node. */
 export class RemoteMember implements RoomMember {
   private route: Route | undefined;
@@ -119,8 +123,6 @@ export function streamIdAfter(a: string, b: string): boolean {
   return msA !== msB ? msA > msB : Number(a.slice(dashA + 1)) > Number(b.slice(dashB + 1));
 }
 
-function ignoreCount(): void {}
-
 /** A room as one node of a cluster sees it. */
 export class ClusterRoom implements Room {
   /** Ids of local members and reserved places. */
@@ -134,6 +136,12 @@ export class ClusterRoom implements Room {
   private remote = 0;
   /** Remote enabled members that are resumable: broadcasts are then kept in the relay stream. */
   private resumableRemote = 0;
+  /**
+   * Nodes of the remote enabled members that are not resumable, with how
+   * many each: a broadcast is answered OK only when each of these nodes'
+   * subscribers took it (a resumable member's copy waits in the relay stream).
+   */
+  private readonly nodes = new Map<string, number>();
   private broadcastRoute: Route | undefined;
   /** Bus messages held back while a roster snapshot is being read (with their relay stream id, if any). */
   private held: Array<[BusMessage, string | undefined]> | undefined;
@@ -196,7 +204,11 @@ export class ClusterRoom implements Room {
     if (this.capturing.size > 0) for (const [id, kept] of this.capturing) if (id !== except?.id) kept.push(message);
     if (this.remote === 0) return undefined;
     this.broadcastRoute ??= { channel: this.link.roomChannel(this.name), header: broadcastHeader(this.link.nodeId) };
-    return this.link.relay(this.broadcastRoute.channel, this.broadcastRoute.header, message, this.resumableRemote > 0 ? this.stream : undefined).then(ignoreCount);
+    // Every node with members here is subscribed to the room channel, this one too.
+    const due = this.nodes.size + 1;
+    return this.link.relay(this.broadcastRoute.channel, this.broadcastRoute.header, message, this.resumableRemote > 0 ? this.stream : undefined).then((receivers) => {
+      if (receivers < due) throw new RequestError(BROADCAST_UNTAKEN_TEXT, ErrorCode.OperationFailed);
+    });
   }
 
   /** Starts keeping what this node's members send member `id`, which it is taking over (see {@link ClusterRoom.capturing}). */
@@ -228,8 +240,7 @@ export class ClusterRoom implements Room {
     const current = this.roster.get(member.id);
     if (current instanceof RemoteMember) {
       this.roster.remove(member.id);
-      this.remote--;
-      if (current.record.r === 1) this.resumableRemote--;
+      this.counted(current.record, -1);
     }
     if (enabled) {
       this.local.apply(member, 'enabled');
@@ -318,6 +329,18 @@ export class ClusterRoom implements Room {
     for (const [message, relayId] of held) this.receive(message, relayId);
   }
 
+  /** Counts a remote enabled member in (`by` 1) or out (-1). */
+  private counted(record: MemberRecord, by: 1 | -1): void {
+    this.remote += by;
+    if (record.r === 1) {
+      this.resumableRemote += by;
+      return;
+    }
+    const count = (this.nodes.get(record.n) ?? 0) + by;
+    if (count > 0) this.nodes.set(record.n, count);
+    else this.nodes.delete(record.n);
+  }
+
   private applyPresence(event: PresenceEvent, wire: Buffer | undefined): void {
     if (event.n === this.link.nodeId) return;
     const current = this.roster.get(event.id);
@@ -328,8 +351,7 @@ export class ClusterRoom implements Room {
     if (event.c === 'disabled') {
       if (current === undefined) return;
       this.roster.remove(event.id);
-      this.remote--;
-      if ((current as RemoteMember).record.r === 1) this.resumableRemote--;
+      this.counted((current as RemoteMember).record, -1);
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(event.id)));
       return;
     }
@@ -338,13 +360,16 @@ export class ClusterRoom implements Room {
     if (current === undefined) {
       if (event.c !== 'enabled') return;
       this.roster.apply(new RemoteMember(record, this, this.link), 'enabled');
-      this.remote++;
-      if (record.r === 1) this.resumableRemote++;
+      this.counted(record, 1);
       this.local.deliver(wire ? new OutgoingMessage(wire) : encoder.messaging(prefix, MessagingControlType.ParticipantEnabled, participantEnabledBodyJson(record)));
       return;
     }
     // A session taken over by another node (its node died) stays the same participant: no push.
-    if (current.record.n !== event.n) current.moved(event.n);
+    if (current.record.n !== event.n) {
+      this.counted(current.record, -1);
+      current.moved(event.n);
+      this.counted(current.record, 1);
+    }
     if (JSON.stringify(current.attributes) === JSON.stringify(record.attributes)) return;
     current.record.attributes = record.attributes;
     this.roster.apply(current, 'attributes');
