@@ -16,7 +16,7 @@ import { runDirect } from './workloads/direct.js';
 import { runFanout } from './workloads/fanout.js';
 import { connectFootprint } from './workloads/footprint.js';
 import { runPresenceEnable, runPresenceJoin } from './workloads/presence.js';
-import { runPresenceFlood } from './workloads/presence-flood.js';
+import { runBystanderProbe, runPresenceFlood } from './workloads/presence-flood.js';
 import { runReceive } from './workloads/receive.js';
 
 function report(message: GeneratorReport): void {
@@ -58,6 +58,8 @@ async function run(task: Task): Promise<TaskResult> {
       return runPresenceEnable(driver, task, context);
     case 'presence-flood':
       return runPresenceFlood(driver, task, context);
+    case 'bystander-probe':
+      return runBystanderProbe(driver, task, context);
     case 'footprint-connect':
       return connectFootprint(driver, task, kept);
     case 'memory':

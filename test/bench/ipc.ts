@@ -152,15 +152,26 @@ export interface FootprintConnectTask {
 
 /**
  * Presence flood: `flooders` clients loop `set_attributes` into a room of
- * `members` enabled participants for `measureMs`, while a bystander pair in
- * another room exchanges a direct message every `probeIntervalMs`.
+ * `members` enabled participants; after `warmupMs` the generator marks
+ * `measure-start`, floods `measureMs` more and marks `measure-end`.
  */
 export interface PresenceFloodTask {
   readonly kind: 'presence-flood';
   readonly members: number;
   readonly flooders: number;
-  readonly probeIntervalMs: number;
   readonly warmupMs: number;
+  readonly measureMs: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * A bystander pair (from another generator than the flood's, so the
+ * flooders' CPU is not in its latency) joins a room of its own and exchanges
+ * a direct message every `probeIntervalMs` for `measureMs`.
+ */
+export interface BystanderProbeTask {
+  readonly kind: 'bystander-probe';
+  readonly probeIntervalMs: number;
   readonly measureMs: number;
   readonly timeoutMs: number;
 }
@@ -182,7 +193,7 @@ export interface CloseAllTask {
 }
 
 /** Work for a generator. */
-export type Task = DirectTask | FanoutTask | ReceiveTask | PresenceJoinTask | PresenceEnableTask | PresenceFloodTask | FootprintConnectTask | MemoryTask | CloseAllTask;
+export type Task = DirectTask | FanoutTask | ReceiveTask | PresenceJoinTask | PresenceEnableTask | PresenceFloodTask | BystanderProbeTask | FootprintConnectTask | MemoryTask | CloseAllTask;
 
 /** Result of a throughput workload (direct, attachment, fan-out). */
 export interface ThroughputResult {
@@ -219,17 +230,26 @@ export interface PresenceResult {
 /** Result of a presence flood. */
 export interface FloodResult {
   readonly kind: 'flood';
-  /** The bystander's send-to-delivery latencies during the measured phase. */
-  readonly latency: HistogramData;
-  /** Slowest bystander delivery, in milliseconds. */
-  readonly maxMs: number;
-  /** Bystander messages sent during the measured phase that never arrived. */
-  readonly lost: number;
   /** `set_attributes` requests the flooders sent during the measured phase. */
   readonly attributeSets: number;
   /** `participant.attributes` pushes the room's members received during the measured phase. */
   readonly attributePushes: number;
   readonly durationMs: number;
+  /** `Date.now()` when the measured phase ended. */
+  readonly endedAt: number;
+}
+
+/** Result of a bystander probe. */
+export interface ProbeResult {
+  readonly kind: 'probe';
+  /** The bystander's send-to-delivery latencies. */
+  readonly latency: HistogramData;
+  /** Slowest bystander delivery, in milliseconds. */
+  readonly maxMs: number;
+  /** Bystander messages that never arrived. */
+  readonly lost: number;
+  /** `Date.now()` when the last probe was sent. */
+  readonly endedAt: number;
 }
 
 /** Result of a footprint connect. */
@@ -251,7 +271,7 @@ export interface ClosedResult {
 }
 
 /** Any task result. */
-export type TaskResult = ThroughputResult | PresenceResult | FloodResult | ConnectResult | MemoryResult | ClosedResult;
+export type TaskResult = ThroughputResult | PresenceResult | FloodResult | ProbeResult | ConnectResult | MemoryResult | ClosedResult;
 
 /** Parent to generator. */
 export type GeneratorCommand =

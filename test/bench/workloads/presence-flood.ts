@@ -1,13 +1,15 @@
 /**
  * Presence flood (issues 17 and 24): `flooders` clients loop `set_attributes`
  * as fast as their sockets drain into a room of `members` enabled
- * participants, who all read; meanwhile a bystander pair in another room
- * exchanges one direct message every `probeIntervalMs`. The figures are the
- * bystander's send-to-delivery latencies (p50, p99, max) over the measured
- * phase, and how many attribute changes went in and came out as pushes
- * (coalescing makes the second smaller than the first times the audience).
+ * participants, who all read; meanwhile a bystander pair in another room,
+ * run by another generator process (so the flooders' CPU is not in its
+ * latency), exchanges one direct message every `probeIntervalMs`. The
+ * figures are the bystander's send-to-delivery latencies (p50, p99, max),
+ * and how many attribute changes went in and came out as pushes over the
+ * flood's measured phase (coalescing makes the second smaller than the
+ * first times the audience).
  */
-import type { FloodResult, PresenceFloodTask } from '../ipc.js';
+import type { BystanderProbeTask, FloodResult, PresenceFloodTask, ProbeResult } from '../ipc.js';
 import { LatencyHistogram } from '../histogram.js';
 import { now, paddingFor, type BenchBody, type BenchDriver, type BenchPeer } from '../drivers/types.js';
 import { delay, join, mapLimit, presenceComplete } from './common.js';
@@ -31,7 +33,7 @@ async function flood(peer: BenchPeer, running: () => boolean, counted: () => boo
   }
 }
 
-/** Runs the presence-flood workload. */
+/** Runs the flood: marks `measure-start` after the warm-up and `measure-end` `measureMs` later. */
 export async function runPresenceFlood(driver: BenchDriver, task: PresenceFloodTask, context: WorkloadContext): Promise<FloodResult> {
   const room = `${context.roomPrefix}flood`;
   const audience = await mapLimit(Array.from({ length: task.members - task.flooders }, (_, i) => i), 25, (i) => join(driver, room, `member-${i}`));
@@ -39,16 +41,33 @@ export async function runPresenceFlood(driver: BenchDriver, task: PresenceFloodT
   const everyone = [...audience, ...flooders];
   context.retain(everyone);
   await presenceComplete(everyone, everyone.length - 1, task.timeoutMs);
-  const probeRoom = `${context.roomPrefix}flood-bystanders`;
-  const receiver = await join(driver, probeRoom, 'bystander-receiver');
-  const sender = await join(driver, probeRoom, 'bystander-sender');
-  context.retain([sender, receiver]);
 
   let measuring = false;
   let running = true;
   let attributeSets = 0;
   let attributePushes = 0;
   for (const member of everyone) member.onAttributes = () => void (measuring && attributePushes++);
+  const floods = flooders.map((peer) => flood(peer, () => running, () => measuring, () => attributeSets++));
+  await delay(task.warmupMs);
+  measuring = true;
+  context.mark('measure-start');
+  const started = now();
+  await delay(task.measureMs);
+  const durationMs = now() - started;
+  const endedAt = Date.now();
+  measuring = false;
+  context.mark('measure-end');
+  running = false;
+  await Promise.all(floods);
+  return { kind: 'flood', attributeSets, attributePushes, durationMs, endedAt };
+}
+
+/** Runs the bystander pair's probe. */
+export async function runBystanderProbe(driver: BenchDriver, task: BystanderProbeTask, context: WorkloadContext): Promise<ProbeResult> {
+  const probeRoom = `${context.roomPrefix}flood-bystanders`;
+  const receiver = await join(driver, probeRoom, 'bystander-receiver');
+  const sender = await join(driver, probeRoom, 'bystander-sender');
+  context.retain([sender, receiver]);
   const latency = new LatencyHistogram();
   let maxMs = 0;
   const outstanding = new Set<number>();
@@ -60,10 +79,6 @@ export async function runPresenceFlood(driver: BenchDriver, task: PresenceFloodT
     if (ms > maxMs) maxMs = ms;
   };
   const padding = paddingFor(100);
-  const floods = flooders.map((peer) => flood(peer, () => running, () => measuring, () => attributeSets++));
-  await delay(task.warmupMs);
-  measuring = true;
-  context.mark('measure-start');
   const started = now();
   let seq = 0;
   while (now() - started < task.measureMs) {
@@ -72,13 +87,9 @@ export async function runPresenceFlood(driver: BenchDriver, task: PresenceFloodT
     void sender.send(receiver.id, body)?.catch(() => undefined);
     await delay(task.probeIntervalMs);
   }
-  const durationMs = now() - started;
-  measuring = false;
-  context.mark('measure-end');
-  running = false;
-  await Promise.all(floods);
+  const endedAt = Date.now();
   // Late probes still count (as their latency); give them the run's deadline to arrive.
   const deadline = now() + Math.min(task.timeoutMs, 60_000);
   while (outstanding.size > 0 && now() < deadline) await delay(20);
-  return { kind: 'flood', latency: latency.toData(), maxMs, lost: outstanding.size, attributeSets, attributePushes, durationMs };
+  return { kind: 'probe', latency: latency.toData(), maxMs, lost: outstanding.size, endedAt };
 }
