@@ -224,11 +224,11 @@ export function runPipeline(parts: PipelineParts): Subscription {
             return;
         }
         return;
-      case 'participant.added':
-      case 'participant.attributes_updated':
-      case 'participant.removed':
+      case 'roster.changed':
         // The presence actors that stand for the participants concerned (none unless someone reads or inspects them).
-        for (const { actor, event } of presenceActors.deliveriesFor(effect)) actor.send(event);
+        for (const change of effect.changes) {
+          for (const { actor, event } of presenceActors.deliveriesFor(change)) actor.send(event);
+        }
         return;
       default:
         return;
