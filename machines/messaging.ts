@@ -71,7 +71,8 @@ export type MessagingEvent =
   | { type: 'connection.lost' }
   | { type: 'connection.ended' }
   // server facts
-  | { type: 'messaging.enabled'; participants: readonly PresenceParticipant[] }
+  // `received`: the control message as the client decoded it, for its observers; the machine ignores it.
+  | { type: 'messaging.enabled'; participants: readonly PresenceParticipant[]; received?: unknown }
   | { type: 'messaging.enable_failed'; message: string; code?: number }
   | { type: 'messaging.disable_completed' }
   // `received`: the control message as the client decoded it, handed on untouched in the notification it causes.
