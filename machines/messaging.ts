@@ -194,41 +194,49 @@ export const messagingMachine = setup({
       type: 'presence.loaded' as const,
       participants: context.participants,
     })),
-    /** Replaces presence with a `messaging.enabled` snapshot: removes the gone, adds the new, updates the rest. */
+    /**
+     * Replaces presence with a `messaging.enabled` snapshot: removes the
+     * gone, adds the new, updates the rest. The next roster's map is built
+     * in one pass over the snapshot (no map of the snapshot, no lists of
+     * kept and added entries: a join reconciles a snapshot of the whole
+     * room in every client); the roster is walked only when someone left.
+     */
     reconcilePresence: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'messaging.enabled') return;
-      const incoming = new Map(event.participants.map((p) => [p.id, p] as const));
       const current = context.participants;
-      const kept: PresenceEntry[] = [];
+      const next = new Map<string, PresenceEntry>();
       const changes: RosterChange[] = [];
-      let membershipChanged = false;
-      for (const entry of current.list()) {
-        const fresh = incoming.get(entry.id);
-        if (fresh === undefined) {
-          membershipChanged = true;
-          changes.push({ type: 'participant.removed', participant: entry, origin: 'snapshot' });
+      let appeared = context.appeared;
+      let stayed = 0;
+      for (const participant of event.participants) {
+        const known = current.get(participant.id);
+        if (known === undefined) {
+          // A duplicate id in the snapshot: the later one wins, as one appearance.
+          const twin = next.get(participant.id);
+          const entry = twin === undefined ? appearance(participant, appeared++) : withAttributes(twin, participant.attributes);
+          next.set(participant.id, entry);
+          if (twin === undefined) changes.push({ type: 'participant.added', participant: entry, origin: 'snapshot' });
           continue;
         }
-        const changed = changedKeys(entry.attributes, fresh.attributes);
+        if (!next.has(participant.id)) stayed++;
+        const changed = changedKeys(known.attributes, participant.attributes);
         if (changed === undefined) {
-          kept.push(entry);
+          next.set(participant.id, known);
           continue;
         }
-        const updated = withAttributes(entry, fresh.attributes);
-        kept.push(updated);
+        const updated = withAttributes(known, participant.attributes);
+        next.set(participant.id, updated);
         changes.push({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
       }
-      let appeared = context.appeared;
-      const added: PresenceEntry[] = [];
-      for (const participant of event.participants) {
-        if (current.get(participant.id) !== undefined) continue;
-        added.push(appearance(participant, appeared++));
-      }
-      if (added.length > 0) membershipChanged = true;
-      const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
-      enqueue.assign({ participants, appeared });
-      for (const entry of added) changes.push({ type: 'participant.added', participant: entry, origin: 'snapshot' });
-      if (changes.length > 0) enqueue.emit({ type: 'roster.changed', changes });
+      // Who left comes first, in order of appearance.
+      const removed =
+        stayed === current.size
+          ? undefined
+          : current.list().flatMap((entry): RosterChange[] => (next.has(entry.id) ? [] : [{ type: 'participant.removed', participant: entry, origin: 'snapshot' }]));
+      const membershipChanged = removed !== undefined || appeared !== context.appeared;
+      enqueue.assign({ participants: PresenceRoster.adopt(next, membershipChanged ? current.membership + 1 : current.membership), appeared });
+      const all = removed === undefined ? changes : removed.concat(changes);
+      if (all.length > 0) enqueue.emit({ type: 'roster.changed', changes: all });
     }),
     /**
      * Presence pushes, one or a batch, applied in order: `participant.enabled`

@@ -299,6 +299,17 @@ describe('messaging machine: presence', () => {
     expect(update).toEqual({ name: 'carol', status: 'away' });
   });
 
+  it('takes a participant listed twice in a snapshot as one appearance, the later listing winning', () => {
+    const { actor, since, ids } = run();
+    actor.send({ type: 'connection.established' });
+    actor.send({ type: 'messaging.enable' });
+    since();
+    actor.send(enabled(bob, carol, { ...bob, attributes: { name: 'bob', status: 'late' } }));
+    expect(ids()).toEqual(['p-bob', 'p-carol']);
+    expect(since()).toEqual(['participant.added:p-bob', 'participant.added:p-carol', 'presence.loaded', 'outbox.flush']);
+    expect(actor.getSnapshot().context.participants.get(bob.id)!.attributes).toEqual({ name: 'bob', status: 'late' });
+  });
+
   it('reports nothing for participants unchanged across a reconnect', () => {
     const { actor, since } = enabledWith(bob);
     actor.send({ type: 'connection.lost' });
