@@ -213,7 +213,16 @@ export function messagingFromGrants(grants: readonly ParticipantGrant[]): Messag
   const messaging = (api as Record<string, unknown>).messaging;
   if (messaging === null || typeof messaging !== 'object') return undefined;
   const m = messaging as Record<string, unknown>;
-  return { send: m.send !== false, broadcast: m.broadcast !== false, list: m.list !== false };
+  return permissionsOf(m.send !== false, m.broadcast !== false, m.list !== false);
+}
+
+/** The eight possible permission sets, each one frozen object that every session with it shares. */
+const PERMISSIONS: readonly MessagingPermissions[] = Array.from({ length: 8 }, (_, bits) =>
+  Object.freeze({ send: (bits & 1) !== 0, broadcast: (bits & 2) !== 0, list: (bits & 4) !== 0 }),
+);
+
+function permissionsOf(send: boolean, broadcast: boolean, list: boolean): MessagingPermissions {
+  return PERMISSIONS[(send ? 1 : 0) | (broadcast ? 2 : 0) | (list ? 4 : 0)];
 }
 
 /** The well-formed grants (`{ name: string, scope }`) of a payload's `grants` claim. */

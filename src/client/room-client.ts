@@ -117,7 +117,9 @@ export interface RoomClientOptions {
    * was sent meanwhile; every message reaches the app once, in order, and
    * no send is lost or doubled. Servers without the extension ignore the
    * ask, and the client reconnects as a new participant, as with `false`.
-   * @defaultValue true
+   * A client that never reconnects (`reconnectTimeout: 0`) never asks: the
+   * server would only hold its messages for a resume that cannot come.
+   * @defaultValue true, unless `reconnectTimeout` is 0
    */
   resume?: boolean;
 }
@@ -283,7 +285,7 @@ export class RoomClient {
       resolveTarget: (to) => resolveRecipient(messagingActor, to),
     });
     const presenceActors = new PresenceActors(options.inspect);
-    const resume = options.resume === false ? undefined : new ResumeSession();
+    const resume = options.resume === false || options.reconnectTimeout === 0 ? undefined : new ResumeSession();
     this.connection.start();
     this.messagingActor.start();
     const pipeline = runPipeline({

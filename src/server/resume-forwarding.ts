@@ -21,6 +21,9 @@ import { CloseCode, isLeaveClose, isSendableCloseCode } from '../protocol/close-
  */
 export const FORWARD_TIMEOUT_MS = 10_000;
 
+/** Marks a forwarded resume: the node it reaches never forwards it again (no loops, whatever Redis says). */
+export const FORWARDED_HEADER = 'roomstate-forwarded';
+
 /** What {@link forwardResume} needs. */
 export interface ResumeForward {
   /** The session node's advertised websocket base URL. */
@@ -54,7 +57,7 @@ export function forwardResume(forward: ResumeForward): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const target = `${forward.nodeUrl.replace(/\/+$/, '')}${request.url ?? '/'}`;
     const upstream = new WebSocket(target, {
-      headers: { authorization: `Bearer ${forward.token}` },
+      headers: { authorization: `Bearer ${forward.token}`, [FORWARDED_HEADER]: '1' },
       perMessageDeflate: false,
       // Its pings go to the client, whose pongs come back: the session node times the client.
       autoPong: false,

@@ -19,15 +19,16 @@ import { combineObservers } from './core/observer.js';
 import { ConsoleServer } from './console/console-server.js';
 import { accountsRoute } from './accounts-routes.js';
 import { handleHttpRequest, roomsWithoutUpgradeRoute, statusRoute, type HttpRoute } from './http-routes.js';
-import { LogLimiter, logText } from './log-limiter.js';
+import { LogLimiter } from './log-limiter.js';
 import { listenMetrics, metricsRoute, type MetricsListener } from './metrics/metrics-endpoint.js';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.js';
 import { SERVER_DEFAULTS, resolveLimits, type RoomServerLimits, type RoomServerOptions } from './options.js';
 import { extractToken, originAllowed, parseRoomTarget, pathOf, refuseUpgrade, tokenSubprotocol, type UpgradeRefusal } from './upgrade.js';
-import { WsConnection } from './ws-binding.js';
+import { WsConnection, type WsConnectionOptions } from './ws-binding.js';
 import { ResumeRefusal, parseResumeAsk } from '../protocol/resume.js';
 import { nodeOfResumeKey } from './core/resumable-sessions.js';
-import { forwardResume } from './resume-forwarding.js';
+import { FORWARDED_HEADER, forwardResume } from './resume-forwarding.js';
+import { RedisSessionJournals } from './cluster/session-journal.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { RoomStateError, RoomStateErrorCode, ValidationError } from '../errors.js';
 
@@ -88,6 +89,8 @@ class NodeRoomServer implements RoomServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WsConnection>();
+  /** What every connection of this server is created with (one object, shared). */
+  private readonly connectionOptions: WsConnectionOptions;
   /** Clients whose resume this node forwards to their session's node. */
   private readonly forwarded = new Set<WebSocket>();
   /** The Redis directory, in a cluster. */
@@ -133,8 +136,18 @@ class NodeRoomServer implements RoomServer {
       wallClock: options.wallClock,
       timers: options.timers,
       directory,
-      ...(directory === undefined ? {} : { nodeId: directory.nodeId }),
+      ...(directory === undefined ? {} : { nodeId: directory.nodeId, journals: new RedisSessionJournals(directory.journalLink, this.journalTtlMs()) }),
     });
+    this.connectionOptions = {
+      maxBufferedBytes: this.limits.maxBufferedBytes,
+      slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
+      partialMessageTimeoutMs: this.limits.partialMessageTimeoutMs,
+      closeTimeoutMs: options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
+      observer: this.core.context.observer,
+      clock: this.core.context.clock,
+      timers: this.core.context.timers,
+      closed: (connection) => this.connections.delete(connection),
+    };
     const maxTypeBytes = Math.min(this.limits.maxTypeBytes, 65_536);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -268,6 +281,16 @@ class NodeRoomServer implements RoomServer {
     this.logger.info('room server closed');
   }
 
+  /**
+   * How long a journaled session's keys outlive their last write: the
+   * recovery window, plus a heartbeat (an idle attached session's journal is
+   * renewed by each acknowledging pong); 0 (none) for an endless window.
+   */
+  private journalTtlMs(): number {
+    const window = this.limits.recoveryWindowMs;
+    return Number.isFinite(window) ? window + (this.options.heartbeatIntervalMs ?? SERVER_DEFAULTS.heartbeatIntervalMs) : 0;
+  }
+
   private startHeartbeat(): void {
     const interval = this.options.heartbeatIntervalMs ?? SERVER_DEFAULTS.heartbeatIntervalMs;
     if (!(interval > 0) || !Number.isFinite(interval)) return;
@@ -290,7 +313,9 @@ class NodeRoomServer implements RoomServer {
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // A client that resets during the async token check must not crash the process.
-    socket.on('error', () => socket.destroy());
+    // Not a closure: the listener stays on the socket for its whole life, and a
+    // closure here would keep this call's scope (the request, its logger) with it.
+    socket.on('error', destroySocket);
     const source = request.socket.remoteAddress ?? 'unknown';
     const logger = this.logs.gate(this.logger, source);
     const refuse = (refusal: UpgradeRefusal, level: 'info' | 'warn' = 'info') => {
@@ -325,8 +350,19 @@ class NodeRoomServer implements RoomServer {
         this.wss.handleUpgrade(request, socket, head, (ws) => this.acceptResume(ws, request, session, token, ask.received, source));
         return;
       }
-      if (session === ResumeRefusal.Unknown && found !== undefined && (await this.forwardToNode(request, socket, head, ask.key, found.token, logger))) return;
       refusal = session;
+      if (session === ResumeRefusal.Unknown && this.cluster !== undefined) {
+        // The node that holds it, as journaled (the key names the node that made it; a takeover moves it).
+        const journaled = await this.cluster.sessionOwner(target.roomName, ask.key);
+        const owner = journaled?.owner ?? nodeOfResumeKey(ask.key);
+        const forwarded = request.headers[FORWARDED_HEADER] !== undefined;
+        if (!forwarded && found !== undefined && owner !== undefined && (await this.forwardToNode(request, socket, head, owner, found.token, logger))) return;
+        if (journaled !== undefined && journaled.owner !== this.cluster.nodeId) {
+          const outcome = await this.takeOver(request, socket, head, target.roomName, ask.key, journaled, token, ask.received, source);
+          if (outcome === undefined) return;
+          refusal = outcome;
+        }
+      }
     }
     const admission = await this.core.admit(target.roomName, token.name);
     if (isRefusal(admission)) return refuse(admission, 'warn');
@@ -349,12 +385,42 @@ class NodeRoomServer implements RoomServer {
     });
   }
 
-  /** A resume whose key names another node: forwarded there, when that node can be reached. */
-  private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, key: string, token: string, logger: Logger): Promise<boolean> {
-    const node = nodeOfResumeKey(key);
-    if (this.cluster === undefined || node === undefined || node === this.cluster.nodeId) return false;
+  /**
+   * A resume of a session another node journaled, which could not be reached
+   * (it died): the session is taken over and restored here as the same
+   * participant. Undefined once done; otherwise why not (the client joins anew).
+   */
+  private async takeOver(request: IncomingMessage, socket: Duplex, head: Buffer, roomName: string, key: string, journaled: { owner: string; id: string }, token: VerifiedToken, received: number, source: string): Promise<ResumeRefusal | undefined> {
+    const taken = await this.cluster!.takeOver(roomName, key, journaled, token.name, token.role, received);
+    if (typeof taken === 'string') return taken;
+    if (this.closing || socket.destroyed) {
+      taken.abandon();
+      return undefined;
+    }
+    let settled = false;
+    const abandon = () => {
+      if (settled) return;
+      settled = true;
+      taken.abandon();
+    };
+    socket.once('close', abandon);
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      settled = true;
+      socket.off('close', abandon);
+      const connection = this.connectionFor(ws, roomName, token, source);
+      const session = this.core.restore({ room: taken.room, key, restored: taken.restored, token, roomUrl: this.roomUrlOf(request, roomName), connection });
+      connection.session = session;
+      connection.log.info({ participant: session.id, from: journaled.owner, replayed: taken.restored.replay.length }, 'participant resumed, taken over from a node that could not be reached');
+    });
+    return undefined;
+  }
+
+  /** A resume of a session on another node: forwarded there, when that node can be reached. */
+  private async forwardToNode(request: IncomingMessage, socket: Duplex, head: Buffer, node: string, token: string, logger: Logger): Promise<boolean> {
+    if (this.cluster === undefined || node === this.cluster.nodeId) return false;
     const nodeUrl = await this.cluster.nodeUrl(node);
-    if (nodeUrl === undefined || this.closing || socket.destroyed) return false;
+    // A dead node's URL may be this node's (restarted on its port): nothing to forward to.
+    if (nodeUrl === undefined || nodeUrl === this.cluster.advertisedUrl || this.closing || socket.destroyed) return false;
     return forwardResume({
       nodeUrl,
       request,
@@ -370,22 +436,10 @@ class NodeRoomServer implements RoomServer {
     });
   }
 
-  private connectionFor(ws: WebSocket, roomName: string, token: VerifiedToken, source: string): { connection: WsConnection; logger: Logger } {
-    // Not `name`: pino loggers may bind their own (the CLI's is "roomstate").
-    const logger = this.logs.gate(this.logger.child({ room: logText(roomName), participantName: logText(token.name) }), source);
-    const connection = new WsConnection(ws, {
-      maxBufferedBytes: this.limits.maxBufferedBytes,
-      slowConsumerTimeoutMs: this.limits.slowConsumerTimeoutMs,
-      partialMessageTimeoutMs: this.limits.partialMessageTimeoutMs,
-      closeTimeoutMs: this.options.closeTimeoutMs ?? SERVER_DEFAULTS.closeTimeoutMs,
-      logger,
-      observer: this.core.context.observer,
-      clock: this.core.context.clock,
-      timers: this.core.context.timers,
-    });
+  private connectionFor(ws: WebSocket, roomName: string, token: VerifiedToken, source: string): WsConnection {
+    const connection = new WsConnection(ws, this.connectionOptions, this.logs.connectionLog(this.logger, source, roomName, token.name));
     this.connections.add(connection);
-    ws.once('close', () => this.connections.delete(connection));
-    return { connection, logger };
+    return connection;
   }
 
   private roomUrlOf(request: IncomingMessage, roomName: string): string {
@@ -394,26 +448,31 @@ class NodeRoomServer implements RoomServer {
 
   private accept(ws: WebSocket, request: IncomingMessage, admission: Admission, token: VerifiedToken, tokenSource: string | undefined, source: string, resume: { refusal?: ResumeRefusal } | undefined): void {
     const roomName = admission.room.name;
-    const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+    const connection = this.connectionFor(ws, roomName, token, source);
     const session = this.core.join({ admission, roomUrl: this.roomUrlOf(request, roomName), token, connection, ...(resume === undefined ? {} : { resume }) });
     connection.session = session;
-    logger.info({ participant: session.id, role: session.role, via: tokenSource, resumeRefused: resume?.refusal }, 'participant connected');
+    connection.log.info({ participant: session.id, role: session.role, via: tokenSource, resumeRefused: resume?.refusal }, 'participant connected');
   }
 
   /** A resume the upgrade found possible: the session moves onto this socket. */
   private acceptResume(ws: WebSocket, request: IncomingMessage, session: ParticipantSession, token: VerifiedToken, received: number, source: string): void {
     const roomName = session.room.name;
-    const { connection, logger } = this.connectionFor(ws, roomName, token, source);
+    const connection = this.connectionFor(ws, roomName, token, source);
     const refusal = this.core.resume(session, { token, received, roomUrl: this.roomUrlOf(request, roomName), connection });
     if (refusal !== undefined) {
       // It ended in between: the client reconnects, is told why, and joins anew.
-      logger.info({ participant: session.id, reason: refusal }, 'resume failed after the upgrade');
+      connection.log.info({ participant: session.id, reason: refusal }, 'resume failed after the upgrade');
       connection.close(CloseCode.ServiceRestart, refusal);
       return;
     }
     connection.session = session;
-    logger.info({ participant: session.id }, 'participant resumed');
+    connection.log.info({ participant: session.id }, 'participant resumed');
   }
+}
+
+/** Destroys the socket that emitted an error (`this`). */
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 /**

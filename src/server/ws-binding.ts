@@ -10,11 +10,10 @@
  * when the socket is uncorked after the turn's I/O.
  */
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { ParticipantConnection } from './core/context.js';
 import type { ServerObserver } from './core/observer.js';
-import { logText } from './log-limiter.js';
+import { logText, type ConnectionLog } from './log-limiter.js';
 import type { OutgoingMessage } from './core/outgoing-message.js';
 import { TurnQueue } from './core/turn-queue.js';
 import type { Clock, Timers } from './core/token-bucket.js';
@@ -22,7 +21,7 @@ import type { ParticipantSession } from './core/participant-session.js';
 import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 import { canReadReceiver, receiverIdle, tcpSocketOf } from '../ws-internals.js';
 
-/** Settings of a {@link WsConnection}. */
+/** Settings of a {@link WsConnection}: one object shared by every connection of a server. */
 export interface WsConnectionOptions {
   /** `bufferedAmount` above which the peer must be draining (see `slowConsumerTimeoutMs`). */
   maxBufferedBytes: number;
@@ -35,14 +34,14 @@ export interface WsConnectionOptions {
   partialMessageTimeoutMs: number;
   /** Time a server-initiated close may take before the socket is terminated. */
   closeTimeoutMs: number;
-  /** Connection-scoped logger. */
-  logger: Logger;
-  /** Told when this connection is cut as a slow consumer. */
+  /** Told when a connection is cut as a slow consumer. */
   observer: ServerObserver;
   /** Millisecond clock the partial-frame timeout measures progress with (the core's). */
   clock: Clock;
   /** Timers of the partial-frame timeout (the core's: tests run them by hand). */
   timers: Timers;
+  /** Called once when a connection's socket has closed (after its session heard it). */
+  closed?: (connection: WsConnection) => void;
 }
 
 /** A connection's batch is written at once, without waiting for the end of the turn, once it holds this many bytes. */
@@ -61,13 +60,44 @@ const batched = new TurnQueue<WsConnection>((connection) => connection.flush());
 let internalsWarned = false;
 
 /** Logs once when the installed ws no longer exposes what src/ws-internals.ts reads: the binding then falls back, slower or with a check off. */
-function checkWsInternals(ws: WebSocket, socket: Socket | undefined, logger: Logger): void {
+function checkWsInternals(ws: WebSocket, socket: Socket | undefined, logger: ConnectionLog): void {
   if (internalsWarned || (socket !== undefined && canReadReceiver(ws))) return;
   internalsWarned = true;
   logger.warn(
     { netSocket: socket !== undefined, receiver: canReadReceiver(ws) },
     'ws hides its net.Socket or its frame parser (a ws release other than the pinned one?): writes go through ws.send and half-sent frames are not timed out; see src/ws-internals.ts',
   );
+}
+
+/**
+ * The connection of each websocket and of its net.Socket. The listeners below
+ * are shared by every connection (a closure per listener per connection was
+ * a tenth of an idle participant's heap); they find their connection here.
+ */
+const connections = new WeakMap<object, WsConnection>();
+
+function onPong(this: WebSocket, data: Buffer): void {
+  connections.get(this)?.pong(data);
+}
+
+function onPing(this: WebSocket): void {
+  connections.get(this)?.pinged();
+}
+
+function onData(this: Socket): void {
+  connections.get(this)?.dataRead();
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  connections.get(this)?.message(data, isBinary);
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  connections.get(this)?.closed(code, reason);
+}
+
+function onError(this: WebSocket, error: Error): void {
+  connections.get(this)?.errored(error);
 }
 
 /** A websocket as the core's {@link ParticipantConnection}. */
@@ -110,65 +140,91 @@ export class WsConnection implements ParticipantConnection {
   constructor(
     readonly ws: WebSocket,
     private readonly options: WsConnectionOptions,
+    /** This connection's log (room and participant on every line). */
+    readonly log: ConnectionLog,
   ) {
     this.progressAt = options.clock();
     // ws keeps the net.Socket private; writing to it is what makes one write per tick.
     this.socket = tcpSocketOf(ws);
     this.direct = this.socket !== undefined && ws.extensions === '';
-    checkWsInternals(ws, this.socket, options.logger);
-    ws.on('pong', (data: Buffer) => {
-      this.alive = true;
-      // The answer to the heartbeat's ping (it echoes the mark; an unsolicited pong does not):
-      // everything written before that ping has been read by the peer.
-      if (this.pingMark !== undefined && data.toString('latin1') === String(this.pingMark)) {
-        this.session?.acknowledge(this.pingMark);
-        this.pingMark = undefined;
-      }
-      this.progressAt = this.options.clock();
-      if (this.probeBudget > 0) this.endProbe();
-    });
-    ws.on('ping', () => {
-      this.progressAt = this.options.clock();
-    });
+    checkWsInternals(ws, this.socket, log);
+    connections.set(ws, this);
+    ws.on('pong', onPong);
+    ws.on('ping', onPing);
     // Added after ws's own listener: ws has parsed the chunk (and emitted its
     // complete messages) when this runs. Only an incomplete tail arms a timer.
-    this.socket?.on('data', () => {
-      if (this.partialTimer !== undefined || receiverIdle(ws)) return;
-      this.progressAt = this.options.clock();
-      this.watchPartial(this.options.partialMessageTimeoutMs);
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.progressAt = this.options.clock();
-      if (this.probeBudget > 0) {
-        this.probeBudget -= (data as Buffer).byteLength;
-        if (this.probeBudget <= 0) this.endProbe();
-      }
-      const session = this.session;
-      if (session === undefined) return;
-      try {
-        if (isBinary) session.receive(data as Buffer);
-        else session.receiveText();
-      } catch (error) {
-        this.failed(error);
-      }
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      this.corked = false;
-      this.batchBytes = 0;
-      batched.delete(this);
-      if (this.closeTimer) clearTimeout(this.closeTimer);
-      if (this.drainTimer) clearTimeout(this.drainTimer);
-      if (this.partialTimer !== undefined) this.options.timers.clearTimeout(this.partialTimer);
-      options.logger.info({ code, reason: logText(reason.toString()) }, 'connection closed');
-      try {
-        this.session?.connectionClosed(this, code);
-      } catch (error) {
-        options.logger.error({ err: error }, 'leaving the room failed');
-      }
-    });
-    ws.on('error', (error: Error) => {
-      options.logger.warn({ err: error }, 'connection error');
-    });
+    if (this.socket !== undefined) {
+      connections.set(this.socket, this);
+      this.socket.on('data', onData);
+    }
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+  }
+
+  /** A pong: the peer is alive, and the answer to the heartbeat's ping acknowledges what was written before it. */
+  pong(data: Buffer): void {
+    this.alive = true;
+    // The answer to the heartbeat's ping (it echoes the mark; an unsolicited pong does not):
+    // everything written before that ping has been read by the peer.
+    if (this.pingMark !== undefined && data.toString('latin1') === String(this.pingMark)) {
+      this.session?.acknowledge(this.pingMark);
+      this.pingMark = undefined;
+    }
+    this.progressAt = this.options.clock();
+    if (this.probeBudget > 0) this.endProbe();
+  }
+
+  /** The peer pinged: it makes progress. */
+  pinged(): void {
+    this.progressAt = this.options.clock();
+  }
+
+  /** Bytes arrived on the socket and ws parsed them: only an incomplete tail arms the partial-frame timer. */
+  dataRead(): void {
+    if (this.partialTimer !== undefined || receiverIdle(this.ws)) return;
+    this.progressAt = this.options.clock();
+    this.watchPartial(this.options.partialMessageTimeoutMs);
+  }
+
+  /** A complete websocket message, fed to the session. */
+  message(data: RawData, isBinary: boolean): void {
+    // Only the partial-frame timer reads it, and arming that timer sets it first.
+    if (this.partialTimer !== undefined) this.progressAt = this.options.clock();
+    if (this.probeBudget > 0) {
+      this.probeBudget -= (data as Buffer).byteLength;
+      if (this.probeBudget <= 0) this.endProbe();
+    }
+    const session = this.session;
+    if (session === undefined) return;
+    try {
+      if (isBinary) session.receive(data as Buffer);
+      else session.receiveText();
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  /** The socket closed: timers go, the session hears it. */
+  closed(code: number, reason: Buffer): void {
+    this.corked = false;
+    this.batchBytes = 0;
+    batched.delete(this);
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.partialTimer !== undefined) this.options.timers.clearTimeout(this.partialTimer);
+    this.log.info({ code, reason: logText(reason.toString()) }, 'connection closed');
+    try {
+      this.session?.connectionClosed(this, code);
+    } catch (error) {
+      this.log.error({ err: error }, 'leaving the room failed');
+    }
+    this.options.closed?.(this);
+  }
+
+  /** A socket error (the close follows). */
+  errored(error: Error): void {
+    this.log.warn({ err: error }, 'connection error');
   }
 
   send(message: OutgoingMessage): void {
@@ -237,7 +293,7 @@ export class WsConnection implements ParticipantConnection {
         this.watchDrain();
         return;
       }
-      this.options.logger.warn({ bufferedAmount: buffered }, 'dropping slow consumer');
+      this.log.warn({ bufferedAmount: buffered }, 'dropping slow consumer');
       this.options.observer.slowConsumerCut();
       if (this.session) this.session.kick(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
       else this.close(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
@@ -262,7 +318,7 @@ export class WsConnection implements ParticipantConnection {
         this.watchPartial(this.ws.isPaused ? limit : limit - idle);
         return;
       }
-      this.options.logger.warn({ idleMs: Math.round(idle) }, 'dropping a partial websocket frame');
+      this.log.warn({ idleMs: Math.round(idle) }, 'dropping a partial websocket frame');
       if (this.session) this.session.kick(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
       else this.close(CloseCode.PolicyViolation, CloseReason.PartialMessageTimeout);
     }, delay);
@@ -274,7 +330,7 @@ export class WsConnection implements ParticipantConnection {
    * (closed with 1011), never the process or the room.
    */
   private failed(error: unknown): void {
-    this.options.logger.error({ err: error }, 'handling a frame failed; closing the connection');
+    this.log.error({ err: error }, 'handling a frame failed; closing the connection');
     try {
       if (this.session) this.session.kick(CloseCode.InternalError, CloseReason.InternalError);
       else this.close(CloseCode.InternalError, CloseReason.InternalError);

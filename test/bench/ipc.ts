@@ -3,10 +3,11 @@
  * server under test and the load generators, all separate processes that
  * talk over the `child_process.fork` IPC channel.
  */
+import { readFileSync } from 'node:fs';
 import type { HistogramData } from './histogram.js';
 
 /** The servers under test. */
-export type ServerKind = 'roomstate' | 'raw' | 'socketio' | 'lean-sender';
+export type ServerKind = 'roomstate' | 'protocol-relay' | 'raw' | 'socketio' | 'lean-sender';
 
 /** The load generator clients. */
 export type ClientKind = 'roomstate' | 'roomstate-lean' | 'raw' | 'socketio' | 'official';
@@ -27,6 +28,7 @@ export interface Target {
 export const TARGETS: readonly Target[] = [
   { id: 'roomstate', label: 'roomstate', server: 'roomstate', client: 'roomstate' },
   { id: 'roomstate-lean', label: 'roomstate (lean protocol client)', server: 'roomstate', client: 'roomstate-lean' },
+  { id: 'protocol-relay', label: 'lean protocol relay', server: 'protocol-relay', client: 'roomstate-lean' },
   { id: 'raw', label: 'raw ws relay', server: 'raw', client: 'raw' },
   { id: 'socketio', label: 'Socket.IO 4', server: 'socketio', client: 'socketio' },
   { id: 'official', label: 'official npm client 0.39.9', server: 'roomstate', client: 'official', optIn: true },
@@ -39,6 +41,12 @@ export interface MemoryFigures {
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** Servers only: the longest the event loop was held since the previous memory query, in ms (10 ms resolution). */
+  readonly loopMaxMs?: number;
+  /** roomstate servers only: connections cut as slow consumers so far. */
+  readonly slowConsumerCuts?: number;
+  /** Resident bytes of the main thread's malloc heap (the `[heap]` mapping of /proc/self/smaps; 0 where there is none): off-V8 memory such as socket write requests and freed-but-kept allocations. */
+  readonly mallocHeap: number;
 }
 
 /** CPU time used by a process so far, in milliseconds. */
@@ -261,7 +269,21 @@ export type GeneratorReport =
 /** Reads this process's memory figures. */
 export function memoryFigures(): MemoryFigures {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, mallocHeap: mallocHeapRss() };
+}
+
+/** Resident bytes of the `[heap]` mapping (Linux), else 0. */
+function mallocHeapRss(): number {
+  let smaps: string;
+  try {
+    smaps = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return 0;
+  }
+  const at = smaps.indexOf(' [heap]\n');
+  if (at < 0) return 0;
+  const rss = /\nRss:\s+(\d+) kB/.exec(smaps.slice(at, at + 2000));
+  return rss === null ? 0 : Number(rss[1]) * 1024;
 }
 
 /** Reads this process's CPU time. */

@@ -80,13 +80,13 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a !== undefined && b !== undefined && b > 0 && Number.isFinite(a) ? a / b : undefined;
 }
 
-/** Ratios of every non-reference target against raw, Socket.IO and the official client. */
+/** Ratios of every non-reference target against the lean protocol relay, raw, Socket.IO and the official client. */
 export function ratios(scenarios: readonly Scenario[], results: readonly ResultEntry[]): RatioEntry[] {
   const out: RatioEntry[] = [];
   const find = (s: string, t: string): ResultEntry | undefined => results.find((r) => r.scenario === s && r.target === t);
   for (const scenario of scenarios) {
-    for (const target of ['roomstate', 'roomstate-lean', 'socketio']) {
-      for (const reference of ['raw', 'socketio', 'official']) {
+    for (const target of ['roomstate', 'roomstate-lean', 'protocol-relay', 'socketio']) {
+      for (const reference of ['protocol-relay', 'raw', 'socketio', 'official']) {
         if (target === reference) continue;
         const a = find(scenario.id, target)?.median;
         const b = find(scenario.id, reference)?.median;
@@ -128,7 +128,7 @@ function notes(scenario: Scenario, entry: ResultEntry, m: MedianFigures, repeats
   const e = m.extra;
   const parts: string[] = [];
   if (scenario.id.startsWith('room-')) {
-    parts.push(`${formatNumber(e.rssKiB)} KiB RSS/participant, heap ${formatNumber(e.heapKiB)} KiB, complete in ${formatNumber(e.completeMs)} ms`);
+    parts.push(`${formatNumber(e.rssKiB)} KiB RSS/participant, heap ${formatNumber(e.heapKiB)} KiB, complete in ${formatNumber(e.completeMs)} ms${e.loopMaxMs === undefined ? '' : `, longest loop block ${formatNumber(e.loopMaxMs)} ms`}${e.slowConsumerCuts ? `, ${e.slowConsumerCuts} cut as slow consumers` : ''}`);
   } else if (scenario.id.startsWith('presence-flood')) {
     parts.push(`${formatNumber(e.attributeSetsPerSecond)} sets/s in, ${formatNumber(e.attributePushesPerSecond)} pushes/s out, lost ${formatNumber(e.lost)}`);
   } else if (e.clientHeapKiB !== undefined && !scenario.id.startsWith('footprint')) {
@@ -151,7 +151,7 @@ export function renderTable(
   ratioList: readonly RatioEntry[],
   repeats: number,
 ): string {
-  const header = ['Scenario', 'Server', 'Value', 'Unit', 'p50 ms', 'p99 ms', 'vs raw', 'vs Socket.IO', 'vs official', 'Notes'];
+  const header = ['Scenario', 'Server', 'Value', 'Unit', 'p50 ms', 'p99 ms', 'vs relay', 'vs raw', 'vs Socket.IO', 'vs official', 'Notes'];
   const rows: string[][] = [];
   for (const scenario of scenarios) {
     for (const target of targets) {
@@ -168,6 +168,7 @@ export function renderTable(
         scenario.unit,
         m ? formatNumber(m.p50Ms) : '—',
         m ? formatNumber(m.p99Ms) : '—',
+        target.id.startsWith('roomstate') || target.id === 'socketio' ? r('protocol-relay') : '',
         target.id === 'raw' ? '' : r('raw'),
         target.id.startsWith('roomstate') ? r('socketio') : '',
         target.id.startsWith('roomstate') ? r('official') : '',
@@ -176,7 +177,7 @@ export function renderTable(
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const numeric = (i: number): boolean => i === 2 || (i >= 4 && i <= 8);
+  const numeric = (i: number): boolean => i === 2 || (i >= 4 && i <= 9);
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');

@@ -394,8 +394,11 @@ function roomScenario(settings: Settings, participants: number, measure: 'memory
             heapTotalKiB: kib(after.heapTotal - before.heapTotal),
             externalKiB: kib(after.external - before.external),
             arrayBuffersKiB: kib(after.arrayBuffers - before.arrayBuffers),
+            mallocHeapKiB: kib(after.mallocHeap - before.mallocHeap),
             serverRssMiB: after.rss / 1024 / 1024,
             completeMs,
+            ...(after.loopMaxMs === undefined ? {} : { loopMaxMs: after.loopMaxMs }),
+            ...(after.slowConsumerCuts === undefined ? {} : { slowConsumerCuts: after.slowConsumerCuts - (before.slowConsumerCuts ?? 0) }),
           },
         };
       }),

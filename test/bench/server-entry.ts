@@ -7,8 +7,10 @@
  * Run with `--expose-gc` so memory figures are read after a full GC.
  */
 import { writeHeapSnapshot } from 'node:v8';
-import { startRoomstateServer } from './servers/roomstate-server.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { roomstateCounters, startRoomstateServer } from './servers/roomstate-server.js';
 import { createRawRelay } from './servers/raw-relay.js';
+import { createProtocolRelay } from './servers/protocol-relay.js';
 import { createSocketIoServer } from './servers/socketio-server.js';
 import { createLeanSender } from './servers/lean-sender.js';
 import { cpuFigures, memoryFigures, settleHeap, type ServerCommand, type ServerKind, type ServerReport } from './ipc.js';
@@ -25,6 +27,8 @@ async function start(kind: ServerKind): Promise<Running> {
   switch (kind) {
     case 'roomstate':
       return startRoomstateServer(process.env.BENCH_SECRET ?? '', process.env.BENCH_REDIS_URL);
+    case 'protocol-relay':
+      return createProtocolRelay(process.env.BENCH_SECRET ?? '').listen();
     case 'raw':
       return createRawRelay().listen();
     case 'socketio':
@@ -35,11 +39,19 @@ async function start(kind: ServerKind): Promise<Running> {
 }
 
 const kind = process.argv[2] as ServerKind;
+/** How long the loop was held (timer delay), between memory queries. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 process.on('message', (message: ServerCommand) => {
   if (message.type === 'memory') {
     settleHeap();
-    report({ type: 'memory', id: message.id, memory: memoryFigures() });
+    const memory = { ...memoryFigures(), loopMaxMs: loopDelay.max / 1e6, ...(kind === 'roomstate' ? { slowConsumerCuts: roomstateCounters.slowConsumerCuts } : {}) };
+    // The next window starts once the delay the full GC just caused has been sampled.
+    setTimeout(() => {
+      loopDelay.reset();
+      report({ type: 'memory', id: message.id, memory });
+    }, 50);
   } else if (message.type === 'cpu') {
     report({ type: 'cpu', id: message.id, cpu: cpuFigures() });
   } else if (message.type === 'heap-snapshot') {

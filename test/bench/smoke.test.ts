@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCENARIO_KINDS = ['direct-1', 'direct-', 'attachment-', 'fanout-', 'presence-join-', 'presence-enable-', 'footprint-', 'cluster-direct-', 'cluster-fanout-', 'client-join-', 'client-receive', 'client-send', 'client-attachment-'];
-const TARGETS = ['roomstate', 'roomstate-lean', 'raw', 'socketio', 'official'];
+const TARGETS = ['roomstate', 'roomstate-lean', 'protocol-relay', 'raw', 'socketio', 'official'];
 /** Targets that run only the scenarios naming them. */
 const OPT_IN = ['official'];
 
@@ -57,9 +57,9 @@ describe('npm run bench', () => {
     for (const kind of SCENARIO_KINDS) expect(ids.some((id) => id.startsWith(kind)), `a ${kind}* scenario`).toBe(true);
     for (const { id: scenario, targets } of json.scenarios) {
       // roomstate, or its lean build where only that runs (one-room and presence-flood scenarios), against the
-      // first reference that ran beside it: the official client, the raw relay, or Socket.IO (cluster scenarios).
+      // first reference that ran beside it: the lean protocol relay, the official client, the raw relay, or Socket.IO (cluster scenarios).
       const subject = targets === undefined || targets.includes('roomstate') ? 'roomstate' : 'roomstate-lean';
-      const reference = targets === undefined ? 'raw' : ['official', 'raw', 'socketio'].find((t) => targets.includes(t));
+      const reference = targets === undefined ? 'protocol-relay' : ['protocol-relay', 'official', 'raw', 'socketio'].find((t) => targets.includes(t));
       for (const target of targets ?? TARGETS.filter((t) => !OPT_IN.includes(t))) {
         const entry = json.results.find((r) => r.scenario === scenario && r.target === target);
         expect(entry, `${scenario} x ${target}`).toBeDefined();
@@ -71,6 +71,6 @@ describe('npm run bench', () => {
       }
     }
     // The table names every server.
-    for (const label of ['roomstate', 'raw ws relay', 'Socket.IO 4', 'official npm client']) expect(output).toContain(label);
+    for (const label of ['roomstate', 'lean protocol relay', 'raw ws relay', 'Socket.IO 4', 'official npm client']) expect(output).toContain(label);
   });
 });

@@ -71,6 +71,20 @@ describe('RoomClient resumes after a dropped connection (one node)', () => {
     expect(bobSeesLeave.items).toEqual([]);
   });
 
+  it('a client that never reconnects asks for no key: its drop ends it at once, and nothing is held for it', async () => {
+    const { direct, cut, proxy } = await setUp();
+    const room = uniqueRoom();
+    const carol = await cut.enabled(room, 'carol', { reconnectTimeout: 0 });
+    const bob = await direct.enabled(room, 'bob');
+    await waitUntil(() => bob.messaging.getParticipantByName('carol') !== null, { what: 'bob to see carol' });
+    const carolId = carol.localParticipant.id;
+    const bobSeesLeave = record(bob.messaging.participantRemoved$);
+    proxy.drop();
+    // Not detached for the recovery window (120 s): she leaves as an official client would.
+    await bobSeesLeave.waitFor((p) => p.id === carolId, WAIT);
+    await expect(bob.messaging.sendMessage({ to: carolId, type: 'late', message: {} })).rejects.toThrow();
+  });
+
   it('refused once the window passed: resumed$ says why, and the client joins as a new participant', async () => {
     const time = manualTime();
     const detached: string[] = [];

@@ -3,7 +3,11 @@
  * and snapshot entry a client gets carries the participant's attributes,
  * and a roomstate client's `participantAdded$` (what `room messaging listen`
  * prints) always has the name, also while Redis's script cache is cold (the
- * first join after a Redis start: every script falls back from EVALSHA).
+ * first join after a Redis start: every script falls back from EVALSHA),
+ * and when a participant's `participant.enabled` and `participant.disabled`
+ * reach the listener in one read (the race an outside tester saw; the
+ * client read the attributes from a roster the participant had already
+ * left, until 2faed97 kept its enabling entry).
  */
 import { Redis } from 'ioredis';
 import { filter, firstValueFrom } from 'rxjs';
@@ -13,6 +17,11 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { uniqueRoom, type TestServer } from '../helpers/server.js';
 import { CLUSTER_WAIT_MS, connectTo, startNodes } from './cluster-fixtures.js';
 import type { RawClient } from '../helpers/raw-client.js';
+
+/** The subscriber connection of a node's cluster directory (to hold its reads back). */
+function subscriberOf(node: TestServer): Redis {
+  return (node.server as unknown as { cluster: { subscriber: Redis } }).cluster.subscriber;
+}
 
 let redis: TestRedis;
 let nodes: TestServer[];
@@ -112,3 +121,49 @@ describe('cross-node presence as a roomstate client reports it', () => {
     expect(added).toBeGreaterThan(0);
   });
 });
+
+describe('a cross-node participant that comes and goes in one read', () => {
+  // What an outside tester once saw: `room messaging list` run through another node (join, enable,
+  // print, leave) reached a listener as participant_added with no name, then participant_removed
+  // with it. Both pushes came in one socket read, so the client applied them in one step; the
+  // participant was already gone from the roster when participant_added was heard, and its
+  // attributes were read from there. Here the listener's node holds its subscriber connection back
+  // until Redis has published both, so both reach the listener together.
+  it('participant_added has the attributes it enabled with', { timeout: 60_000 }, async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const room = uniqueRoom('coalesced');
+      const listener = await pools[1].client(room, `listener-${room}`);
+      const heard: string[] = [];
+      listener.messaging.participantAdded$.subscribe((participant) => heard.push(`added ${JSON.stringify(participant.attributes)}`));
+      listener.messaging.participantRemoved$.subscribe((participant) => heard.push(`removed ${JSON.stringify(participant.attributes)}`));
+      await listener.start();
+      await listener.messaging.enable();
+      const peer = await connectTo(nodes[0], room, `lister-${room}`);
+      const rosterKey = (await admin.keys(`*:room:{${encodeURIComponent(room)}}:roster`))[0];
+      expect(rosterKey).toBeDefined();
+      const removed = firstValueFrom(listener.messaging.participantRemoved$);
+      const stream = subscriberOf(nodes[1]).stream;
+      stream.pause();
+      try {
+        peer.notify('set_attributes', { mood: 'x' });
+        await peer.invoke('enable', {});
+        await peer.close();
+        // The roster lists the listener alone once the leave ran: both events were published by then.
+        const deadline = Date.now() + CLUSTER_WAIT_MS;
+        while ((await admin.hlen(rosterKey!)) !== 1 || (await admin.hexists(rosterKey!, listener.localParticipant.id)) !== 1) {
+          if (Date.now() > deadline) throw new Error('the leave never reached the roster');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        stream.resume();
+      }
+      await removed;
+      const attributes = JSON.stringify({ name: `lister-${room}`, mood: 'x' });
+      expect(heard).toEqual([`added ${attributes}`, `removed ${attributes}`]);
+    } finally {
+      admin.disconnect();
+    }
+  });
+});
+

@@ -89,6 +89,19 @@ describe('envelope round trip', () => {
     expect(header).toEqual({ k: 'v' });
     expect([...payload]).toEqual([4, 5]);
   });
+
+  it('decodes a Node Buffer (the server reads Buffers from ws) as it decodes a Uint8Array, a real U+FFFD included', () => {
+    const packed = packEnvelope({ k: 'v\uFFFD\u00e9' }, bytes(7));
+    const pooled = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(packed)]).subarray(3);
+    expect(unpackEnvelope(pooled)).toEqual({ header: { k: 'v\uFFFD\u00e9' }, payload: expect.anything() });
+    expect([...unpackEnvelope(pooled).payload]).toEqual([7]);
+  });
+
+  it('refuses invalid UTF-8 in a Node Buffer', () => {
+    const data = Buffer.from(rawEnvelope('{"a":"xx"}'));
+    data[14] = 0xff;
+    expect(() => unpackEnvelope(data)).toThrow('envelope header is not valid UTF-8.');
+  });
 });
 
 describe('unpackEnvelope errors', () => {

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { PacketReassembler, encodeType } from '../../src/protocol/index.js';
-import { encodeMessage } from '../../src/server/core/outgoing-message.js';
+import { IdTemplate, encodeMessage } from '../../src/server/core/outgoing-message.js';
 import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 
 /** ws's frame builder (exported by ws, missing from its type definitions). */
@@ -62,6 +62,25 @@ describe('OutgoingMessage', () => {
       expect(message.packets[0].byteLength).toBe(16 + typeLength);
       expect(message.wire.equals(wsFrames(message.packets))).toBe(true);
     }
+  });
+});
+
+describe('IdTemplate', () => {
+  it('makes, for any 64-bit id, exactly the message encodeMessage makes for it', () => {
+    const type = encodeType('__response__');
+    fc.assert(
+      fc.property(fc.oneof(fc.nat({ max: 2 ** 53 - 1 }), fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n })), fc.uint8Array({ maxLength: 3000 }), (id, data) => {
+        expect(new IdTemplate(type, data).encode(id).wire.equals(encodeMessage(id, type, false, data).wire)).toBe(true);
+      }),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+
+  it('gives every message its own buffer', () => {
+    const template = new IdTemplate(encodeType('__response__'), new Uint8Array([1, 2, 3]));
+    const first = template.encode(1);
+    template.encode(2);
+    expect(first.wire.equals(encodeMessage(1, encodeType('__response__'), false, new Uint8Array([1, 2, 3])).wire)).toBe(true);
   });
 });
 

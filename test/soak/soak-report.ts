@@ -81,7 +81,15 @@ function describeSend(record: SoakRecord, send: SendRecord): string {
     const p = id === undefined ? undefined : record.participants.get(id);
     return p === undefined ? 'unknown' : `node ${p.node} (joined ${at(p.joinedAt)}, closed ${at(p.closedAt)})`;
   };
-  return `from ${end(send.from)} to ${end(send.to)}, sent ${at(send.startedAt)}, answered ${at(send.resolvedAt)}`;
+  const target = send.to === undefined ? undefined : record.participants.get(send.to);
+  // The events a loss may be owed to: the next kill of the recipient's node, and the Redis outage.
+  const kill = target === undefined ? undefined : record.kills.find((k) => k.node === target.node && k.at >= send.startedAt);
+  const outage = record.redisOutage;
+  const context = [
+    kill === undefined ? undefined : `its node killed ${at(kill.at)}`,
+    outage === undefined ? undefined : `Redis away ${at(outage.startedAt)}–${at(outage.endedAt)}`,
+  ].filter((part) => part !== undefined);
+  return `from ${end(send.from)} to ${end(send.to)}, sent ${at(send.startedAt)}, answered ${at(send.resolvedAt)}${context.length > 0 ? ` (${context.join(', ')})` : ''}`;
 }
 
 /** Judges a run. */

@@ -8,7 +8,9 @@
  * the announcement's frames, `J` presence event alone (published by Lua
  * scripts and by reconciliation; each node encodes its own push).
  * Direct channel (one per room and node): `D` direct message (room, target id, frames).
- * Either channel: `N` a batch of the above, each with its length.
+ * Either channel: `N` a batch of the above, each with its length; `S` one of
+ * the above as it was also appended to the room's relay stream, with its
+ * stream entry id (docs/cluster.md#resuming-after-a-node-died).
  */
 import type { PresenceChange } from '../core/room-member.js';
 import { CodecError } from '../../errors.js';
@@ -20,6 +22,8 @@ export interface MemberRecord {
   id: string;
   role: string;
   attributes: Readonly<Record<string, unknown>>;
+  /** Set when the participant is resumable: relays to it are kept in the room's relay stream. */
+  r?: 1;
 }
 
 /** A presence event on a room channel. */
@@ -34,13 +38,16 @@ export type BusMessage =
   | { kind: 'batch'; messages: Buffer[] }
   | { kind: 'broadcast'; node: string; wire: Buffer }
   | { kind: 'presence'; event: PresenceEvent; wire: Buffer | undefined }
-  | { kind: 'direct'; room: string; id: string; wire: Buffer };
+  | { kind: 'direct'; room: string; id: string; wire: Buffer }
+  | { kind: 'streamed'; id: string; inner: Buffer };
 
 const BROADCAST = 0x42; // 'B'
 const PRESENCE = 0x50; // 'P'
 const PRESENCE_ONLY = 0x4a; // 'J'
 const DIRECT = 0x44; // 'D'
 const BATCH = 0x4e; // 'N'
+/** Written by the relay script (scripts.ts), never encoded here. */
+const STREAMED = 0x53; // 'S'
 
 /**
  * The hash tag of a room: every key and channel of one room shares it, so
@@ -91,6 +98,21 @@ export class ClusterKeys {
   /** Hash: participant id -> room, for every member on `node`. */
   nodeMembers(node: string): string {
     return `${this.prefix}:node:${tag(node)}:members`;
+  }
+
+  /** Stream of what was relayed in `room` to resumable participants (directs and broadcasts), for a resume after their node died. */
+  relayStream(room: string): string {
+    return `${this.prefix}:relay:${tag(room)}`;
+  }
+
+  /** Hash: what a resumable session needs to resume on another node (keyed by the SHA-256 of its resume key, never the key). */
+  sessionMeta(room: string, keyHash: string): string {
+    return `${this.prefix}:resume:${tag(room)}:${keyHash}`;
+  }
+
+  /** Stream: the messages sent to a resumable session its client has not acknowledged, one entry per batch. */
+  sessionJournal(room: string, keyHash: string): string {
+    return `${this.prefix}:resume:${tag(room)}:${keyHash}:j`;
   }
 
   /** Channel of one room's broadcasts and presence (in the room's slot, so its scripts may publish on it). */
@@ -204,6 +226,10 @@ export function decodeBus(buffer: Buffer): BusMessage | undefined {
         return { kind: 'presence', event: JSON.parse(buffer.toString('utf8', 1)) as PresenceEvent, wire: undefined };
       case BATCH:
         return { kind: 'batch', messages: splitBatch(buffer) };
+      case STREAMED: {
+        const { strings, rest } = readStrings(buffer, 1);
+        return { kind: 'streamed', id: strings[0], inner: rest };
+      }
       case DIRECT: {
         const { strings, rest } = readStrings(buffer, 2);
         return { kind: 'direct', room: strings[0], id: strings[1], wire: rest };

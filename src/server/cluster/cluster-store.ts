@@ -134,6 +134,29 @@ export class ClusterStore {
     return { nodes, rooms: rooms.length, participants, enabled };
   }
 
+  /** Publishes a relay on `channel` and keeps it in the room's relay stream `stream` for `keepMs`. */
+  relayStreamed(stream: string, channel: string, payload: Buffer, keepMs: number): Promise<number> {
+    return (this.redis as unknown as Record<string, ScriptCall>).rsRelayStreamed!(stream, channel, payload, keepMs) as Promise<number>;
+  }
+
+  /** The node that holds the resumable session with key hash `hash` in `room`, and its participant id; undefined when none is journaled. */
+  async sessionOwner(room: string, hash: string): Promise<{ owner: string; id: string } | undefined> {
+    const [owner, id] = await this.redis.hmget(this.keys.sessionMeta(room, hash), 'o', 'i');
+    return owner === null || id === null ? undefined : { owner, id };
+  }
+
+  /** Runs the takeover script (answers as Buffers: the journal holds frames); see scripts.ts. */
+  takeOver(room: string, hash: string, node: string, received: number, name: string, role: string): Promise<unknown> {
+    this.beforeScript();
+    const keys = [this.keys.sessionMeta(room, hash), this.keys.sessionJournal(room, hash), this.keys.relayStream(room), this.keys.members(room)];
+    return (this.redis as unknown as Record<string, ScriptCall>).rsTakeOverBuffer!(...keys, node, received, name, role);
+  }
+
+  /** Runs a journal script (see session-journal.ts). */
+  journal(name: 'rsJournalOpen' | 'rsJournal' | 'rsJournalEnd', ...args: ScriptArgument[]): Promise<unknown> {
+    return this.script(name, ...args);
+  }
+
   private script(name: ClusterScriptName, ...args: ScriptArgument[]): Promise<unknown> {
     this.beforeScript();
     return (this.redis as unknown as Record<ClusterScriptName, ScriptCall>)[name](...args);

@@ -40,6 +40,21 @@ import { ClusterRoom, memberRecord, type ClusterLink } from './cluster-room.js';
 import { ClusterStore, NO_LIMITS } from './cluster-store.js';
 import { createRedisClients, type RedisClient } from './redis-clients.js';
 import { RelayBatcher } from './relay-batcher.js';
+import { ResumeRefusal } from '../../protocol/resume.js';
+import type { RestoredSession } from '../core/session-journal.js';
+import { resumeKeyHash, type JournalLink } from './session-journal.js';
+import { readTakeOver } from './takeover.js';
+
+/** Longest a relay stream keeps what it was given (a recovery window of any length keeps at most this). */
+const MAX_RELAY_KEEP_MS = 24 * 3600_000;
+
+/** A session taken over from a dead node, ready to be restored on this one. */
+export interface TakenOver {
+  readonly room: Room;
+  readonly restored: RestoredSession;
+  /** The client went away before its session could be restored: it leaves the room. */
+  abandon(): void;
+}
 
 /** Error text of a send or broadcast that needs Redis while it is unreachable. */
 export const RELAY_UNAVAILABLE_TEXT = 'the cluster relay (Redis) is unreachable: the message was not sent to participants on other nodes; retry later.';
@@ -50,7 +65,7 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   readonly nodeId = randomUUID();
   readonly encoder = new FrameEncoder();
   private readonly options: ResolvedClusterOptions;
-  private readonly keys: ClusterKeys;
+  readonly keys: ClusterKeys;
   private readonly commands: RedisClient;
   private readonly subscriber: RedisClient;
   private readonly store: ClusterStore;
@@ -72,12 +87,17 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   private lastError: Error | undefined;
   /** The URL other nodes reach this one at, once listening. */
   private advertised: string | undefined;
+  /** Other nodes' direct channels of a room, subscribed to for sessions taken over from them. */
+  private readonly adopted = new Map<string, Set<string>>();
+  /** How long relays to resumable participants are kept (their recovery window). */
+  private readonly relayKeepMs: number;
 
   constructor(
     options: string | RedisClusterOptions,
-    private readonly limits: RoomDirectoryLimits,
+    private readonly limits: RoomDirectoryLimits & { readonly recoveryWindowMs?: number },
     private readonly logger: Logger,
   ) {
+    this.relayKeepMs = Math.min(limits.recoveryWindowMs ?? MAX_RELAY_KEEP_MS, MAX_RELAY_KEEP_MS);
     this.options = resolveClusterOptions(options);
     this.keys = new ClusterKeys(this.options.keyPrefix);
     ({ commands: this.commands, subscriber: this.subscriber } = createRedisClients(this.options, this.nodeId));
@@ -118,6 +138,11 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
   async advertise(url: string): Promise<void> {
     this.advertised = url;
     if (this.available) await this.store.advertise(this.nodeId, url).catch((error: unknown) => this.logger.warn({ err: error }, 'advertising the node URL failed; the next heartbeat retries'));
+  }
+
+  /** The URL this node advertised, once listening. */
+  get advertisedUrl(): string | undefined {
+    return this.advertised;
   }
 
   /** The URL node `node` advertised; undefined when unknown or Redis is away. */
@@ -215,13 +240,120 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     return this.keys.roomChannel(room);
   }
 
-  relay(channel: string, header: Buffer, message: OutgoingMessage): Promise<number> {
+  relay(channel: string, header: Buffer, message: OutgoingMessage, stream?: string): Promise<number> {
     this.assertRelay();
-    return this.relays.add(channel, withHeader(header, message.wire));
+    return this.relays.add(channel, withHeader(header, message.wire), stream);
+  }
+
+  relayStream(room: string): string {
+    return this.keys.relayStream(room);
   }
 
   // The hot path: one publish per batch, its answer shared by the batch's relays.
-  private readonly relays = new RelayBatcher((channel, payload) => (this.commands.spublish(channel, payload) as Promise<number>).catch(this.relayFailed));
+  private readonly relays = new RelayBatcher((channel, payload, stream) =>
+    (stream === undefined ? (this.commands.spublish(channel, payload) as Promise<number>) : this.store.relayStreamed(stream, channel, payload, this.relayKeepMs)).catch(this.relayFailed),
+  );
+
+  /** What the session journals need of this directory. */
+  get journalLink(): JournalLink {
+    const directory = this;
+    return {
+      nodeId: this.nodeId,
+      keys: this.keys,
+      logger: this.logger,
+      room: (name) => this.rooms.get(name),
+      script: (name, ...args) => this.store.journal(name, ...args),
+      get available() {
+        return directory.available;
+      },
+      sharded: this.options.cluster !== undefined,
+    };
+  }
+
+  /** The node that holds the resumable session with resume key `key` in `roomName`, and its participant id, as journaled; undefined when none is (or Redis is away). */
+  async sessionOwner(roomName: string, key: string): Promise<{ owner: string; id: string } | undefined> {
+    if (!this.available) return undefined;
+    return this.store.sessionOwner(roomName, resumeKeyHash(key)).catch(() => undefined);
+  }
+
+  /**
+   * Takes over the journaled session with resume key `key` from node
+   * `owner` (which could not be reached): this node becomes its owner (the
+   * old one, should it be alive, is fenced off), subscribes to the old
+   * node's direct channel of the room (relays in flight there reach the
+   * session here), and reads what its client missed. Bus messages of the
+   * room are held until the session is placed, so none passes it by.
+   */
+  async takeOver(roomName: string, key: string, journaled: { owner: string; id: string }, name: string, role: string, received: number): Promise<TakenOver | ResumeRefusal> {
+    const { owner, id } = journaled;
+    if (!this.available) return ResumeRefusal.Unknown;
+    const hash = resumeKeyHash(key);
+    let room = this.rooms.get(roomName);
+    if (room === undefined) {
+      room = new ClusterRoom(roomName, this);
+      this.rooms.set(roomName, room);
+    }
+    const holder = `takeover:${hash}`;
+    room.ids.add(holder);
+    room.hold();
+    const cluster = room;
+    // Refused: what was kept goes on as it would have (the senders were told it was taken).
+    const release = (): void => {
+      for (const message of cluster.endCapture(id)) void Promise.resolve(cluster.enabledMember(id)?.deliver(message)).catch(() => undefined);
+    };
+    try {
+      const theirs = this.keys.directChannel(roomName, owner);
+      await this.subscriber.ssubscribe(this.keys.roomChannel(roomName), this.keys.directChannel(roomName, this.nodeId), theirs);
+      let adopted = this.adopted.get(roomName);
+      if (adopted === undefined) this.adopted.set(roomName, (adopted = new Set()));
+      adopted.add(theirs);
+      const roster = await this.store.roster(roomName);
+      // From here on, what this node's members send it waits here: the takeover reads everything before.
+      cluster.startCapture(id);
+      const answer = await this.store.takeOver(roomName, hash, this.nodeId, received, name, role);
+      const reading = readTakeOver(answer, received, false);
+      if (typeof reading === 'string') {
+        release();
+        cluster.resume();
+        return reading;
+      }
+      const enabled = roster[reading.id] !== undefined;
+      const { replay } = enabled ? (readTakeOver(answer, received, true) as typeof reading) : reading;
+      await this.store.reserve(roomName, reading.id, this.nodeId, NO_LIMITS);
+      cluster.ids.add(reading.id);
+      return {
+        room: cluster,
+        restored: {
+          id: reading.id,
+          attributes: reading.attributes,
+          received,
+          lastRequestId: reading.lastRequestId,
+          enabled,
+          replay,
+          place: (member) => {
+            for (const message of cluster.endCapture(id)) member.deliver(message);
+            cluster.takeOver(member, enabled, reading.floor);
+            cluster.reconcile(roster);
+            cluster.ready ??= Promise.resolve();
+            // The roster now names this node: others move it without a presence change.
+            if (enabled) this.announce(roomName, 'enabled', memberRecord(this.nodeId, member), undefined);
+          },
+        },
+        abandon: () => {
+          cluster.endCapture(id);
+          cluster.resume();
+          this.leave(cluster, { id: reading.id });
+        },
+      };
+    } catch (error) {
+      release();
+      cluster.resume();
+      this.logger.warn({ err: error, room: roomName }, 'taking a session over failed; the client joins anew');
+      return ResumeRefusal.Unknown;
+    } finally {
+      cluster.ids.delete(holder);
+    }
+  }
 
   private readonly relayFailed = (error: unknown): never => {
     this.logger.warn({ err: error }, 'cluster relay failed');
@@ -243,7 +375,9 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     room.remove(id);
     if (room.ids.size > 0 || this.rooms.get(room.name) !== room) return;
     this.rooms.delete(room.name);
-    if (this.available) this.run(this.subscriber.sunsubscribe(this.keys.roomChannel(room.name), this.keys.directChannel(room.name, this.nodeId)), 'unsubscribe');
+    const adopted = this.adopted.get(room.name) ?? [];
+    this.adopted.delete(room.name);
+    if (this.available) this.run(this.subscriber.sunsubscribe(this.keys.roomChannel(room.name), this.keys.directChannel(room.name, this.nodeId), ...adopted), 'unsubscribe');
   }
 
   /** Subscribes to a room's channels (one slot), then reads its roster into the replica. */
@@ -258,18 +392,22 @@ export class RedisRoomDirectory implements RoomDirectory, ClusterLink {
     }
   }
 
-  private onBusMessage(channel: string, payload: Buffer): void {
+  private onBusMessage(channel: string, payload: Buffer, relayId?: string): void {
     const message = decodeBus(payload);
     if (message === undefined) {
       this.logger.warn({ channel }, 'ignored a malformed cluster message');
       return;
     }
+    if (message.kind === 'streamed') {
+      this.onBusMessage(channel, message.inner, message.id);
+      return;
+    }
     if (message.kind === 'batch') {
-      for (const part of message.messages) this.onBusMessage(channel, part);
+      for (const part of message.messages) this.onBusMessage(channel, part, relayId);
       return;
     }
     const name = message.kind === 'direct' ? message.room : this.keys.roomOfChannel(channel);
-    if (name !== undefined) this.rooms.get(name)?.receive(message);
+    if (name !== undefined) this.rooms.get(name)?.receive(message, relayId);
   }
 
   private async beat(): Promise<void> {

@@ -12,8 +12,12 @@
  */
 import { encodeBatch } from './bus.js';
 
-/** Publishes one message on a channel; resolves to the number of subscribers that got it. */
-export type Publish = (channel: string, message: Buffer) => Promise<number>;
+/**
+ * Publishes one message on a channel; resolves to the number of subscribers
+ * that got it. With `stream`, the message is also kept in that relay stream
+ * (some recipient is resumable: docs/cluster.md#resuming-after-a-node-died).
+ */
+export type Publish = (channel: string, message: Buffer, stream: string | undefined) => Promise<number>;
 
 /** One batch's receipt, settled when its publish is answered. */
 class Receipt {
@@ -34,17 +38,20 @@ export class RelayBatcher {
   private channel: string | undefined;
   private readonly pending: Buffer[] = [];
   private receipt: Receipt | undefined;
+  /** Set when some relay of the batch must be kept in a relay stream (one room's: a channel is one room's). */
+  private stream: string | undefined;
   private scheduled = false;
 
   constructor(private readonly publish: Publish) {}
 
-  /** Queues `message` for `channel`; resolves to the receivers of the publish that carries it. */
-  add(channel: string, message: Buffer): Promise<number> {
+  /** Queues `message` for `channel` (kept in `stream` too, when given); resolves to the receivers of the publish that carries it. */
+  add(channel: string, message: Buffer, stream?: string): Promise<number> {
     if (channel !== this.channel) {
       this.flush();
       this.channel = channel;
     }
     this.pending.push(message);
+    if (stream !== undefined) this.stream = stream;
     this.receipt ??= new Receipt();
     if (!this.scheduled) {
       this.scheduled = true;
@@ -59,11 +66,13 @@ export class RelayBatcher {
     const receipt = this.receipt;
     if (count === 0 || this.channel === undefined || receipt === undefined) return;
     const message = count === 1 ? this.pending[0] : encodeBatch(this.pending);
+    const stream = this.stream;
     this.pending.length = 0;
     this.receipt = undefined;
+    this.stream = undefined;
     let published: Promise<number>;
     try {
-      published = this.publish(this.channel, message);
+      published = this.publish(this.channel, message, stream);
     } catch (error) {
       published = Promise.reject(error);
     }

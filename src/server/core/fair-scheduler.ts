@@ -58,8 +58,17 @@ export class Flow {
   /** Charges `cost` ms of handling that ended at clock time `now`. */
   charge(cost: number, now: number): void {
     this.vtime += cost;
-    const decayed = this.peakMs === 0 ? 0 : this.peakMs * 0.5 ** ((now - this.chargedAt) / PEAK_HALF_LIFE_MS);
-    this.peakMs = Math.max(cost, decayed);
+    if (cost >= this.peakMs) {
+      this.peakMs = cost;
+      this.chargedAt = now;
+      return;
+    }
+    // A shorter request only lets the peak decay. Decay is multiplicative, so it
+    // may be applied late in one step: within a millisecond of the last it would
+    // move the peak by under 0.07 %, and the power is left for later (most frames).
+    const elapsed = now - this.chargedAt;
+    if (elapsed < 1) return;
+    this.peakMs = Math.max(cost, this.peakMs * 0.5 ** (elapsed / PEAK_HALF_LIFE_MS));
     this.chargedAt = now;
   }
 
@@ -145,20 +154,24 @@ export class FairScheduler {
     return this.heap.length;
   }
 
-  /** Runs `handle(frame)` for `flow` now and charges the time it took (to the flow and to this turn). */
-  runInline<T>(flow: Flow, handle: (frame: T) => void, frame: T): void {
+  /**
+   * Runs `handle(frame)` for `flow` now and charges the time it took (to the
+   * flow and to this turn), from `started` when the caller has just read the
+   * clock, else from now.
+   */
+  runInline<T>(flow: Flow, handle: (frame: T) => void, frame: T, started?: number): void {
     if (!Number.isFinite(this.sliceMs)) {
       handle(frame);
       return;
     }
     const admitted = this.heap.length > 0;
     if (admitted) flow.vtime = this.startTime(flow);
-    const started = this.clock();
+    const start = started ?? this.clock();
     try {
       handle(frame);
     } finally {
       const ended = this.clock();
-      const cost = ended - started;
+      const cost = ended - start;
       flow.charge(cost, ended);
       this.turnMs += cost;
       if (admitted) this.admittedMs += cost;

@@ -5,13 +5,13 @@
  * to every recipient.
  */
 import { ENVELOPE_LENGTH_SIZE, MessageType, PACKET_DATA_SIZE, encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
-import { OutgoingMessage, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
+import { IdTemplate, OutgoingMessage, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
 
 export { OutgoingMessage } from './outgoing-message.js';
 
 const RESPONSE_TYPE = encodeType(MessageType.Response);
 const MESSAGING_SEND_TYPE = encodeType(MessageType.MessagingSend);
-const EMPTY_CONTENT = encodeContent({ type: 'empty' });
+const EMPTY_RESPONSE = new IdTemplate(RESPONSE_TYPE, encodeContent({ type: 'empty' }));
 // The end of a user message's header, with roomstate's broadcast flag.
 const BROADCAST_TAIL = ',"broadcast":true}';
 const DIRECT_TAIL = ',"broadcast":false}';
@@ -57,7 +57,7 @@ export class FrameEncoder {
 
   /** `__response__` with `empty` content. */
   empty(requestId: MessageId): OutgoingMessage {
-    return encodeData(requestId, RESPONSE_TYPE, EMPTY_CONTENT);
+    return EMPTY_RESPONSE.encode(requestId);
   }
 
   /** `__response__` with `error` content. */

@@ -176,3 +176,35 @@ export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: bo
   }
   return new OutgoingMessage(wire);
 }
+
+/**
+ * A message whose frames are the same for every id (a response of fixed
+ * content, such as `empty`): encoded once, then copied per use with the id
+ * written into each packet, instead of being encoded afresh.
+ */
+export class IdTemplate {
+  private readonly wire: Buffer;
+  /** Offset of each packet's 8-byte id in {@link IdTemplate.wire}. */
+  private readonly idOffsets: readonly number[];
+
+  constructor(typeBytes: Uint8Array, data: Uint8Array) {
+    const message = encodeMessage(0, typeBytes, false, data);
+    this.wire = message.wire;
+    this.idOffsets = message.packets.map((packet) => packet.byteOffset - message.wire.byteOffset);
+  }
+
+  /** The message with id `id`. */
+  encode(id: MessageId): OutgoingMessage {
+    const words = idWords(id);
+    const high = typeof words === 'number' ? 0 : words[0];
+    const low = typeof words === 'number' ? words : words[1];
+    const wire = Buffer.allocUnsafe(this.wire.length);
+    this.wire.copy(wire);
+    const offsets = this.idOffsets;
+    for (let i = 0; i < offsets.length; i++) {
+      writeU32(wire, offsets[i], high);
+      writeU32(wire, offsets[i] + 4, low);
+    }
+    return new OutgoingMessage(wire);
+  }
+}

@@ -21,6 +21,7 @@ import { SessionLifecycle } from './session-lifecycle.js';
 import { handleMessage } from './request-handler.js';
 import { RecoveryBuffer } from './recovery.js';
 import type { ResumableSessions } from './resumable-sessions.js';
+import type { JournaledSession, RestoredSession, SessionJournal, SessionJournals } from './session-journal.js';
 import type { LifecycleEvent, RequestScope, StreamRelay } from './request-scope.js';
 import type { ParticipantSessionEmitted } from '../../../machines/participant-session.js';
 
@@ -45,13 +46,20 @@ export interface SessionInit {
   readonly onClosed?: () => void;
   /**
    * Set when the client asked for a resume key (docs/PROTOCOL.md#extension-resumable-participants):
-   * the session's key, the node's registry, and why a resume the client asked for was refused.
+   * the session's key, the node's registry, and why a resume the client asked for was refused;
+   * in a cluster, the node's journals, and what a session taken over from a dead node resumes from.
    */
-  readonly resume?: { readonly key: string; readonly sessions: ResumableSessions<ParticipantSession>; readonly refusal?: ResumeRefusal };
+  readonly resume?: {
+    readonly key: string;
+    readonly sessions: ResumableSessions<ParticipantSession>;
+    readonly refusal?: ResumeRefusal;
+    readonly journals?: SessionJournals;
+    readonly restored?: RestoredSession;
+  };
 }
 
 /** A participant's server-side session; also its {@link RoomMember} entry. */
-export class ParticipantSession implements RoomMember, RequestScope, Schedulable {
+export class ParticipantSession implements RoomMember, RequestScope, Schedulable, JournaledSession {
   /** Participant id, fresh per connection. */
   readonly id: string;
   /** Role from the token's grants. */
@@ -75,10 +83,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private connection: ParticipantConnection;
   /** Sent messages held for a resume; undefined for sessions that did not ask for one (they pay nothing). */
   private readonly recovery: RecoveryBuffer | undefined;
+  /** The recovery buffer's copy outside the process (a cluster's Redis); undefined on a single node. */
+  private readonly journal: SessionJournal | undefined;
+  /** With a journal: messages up to this sequence are in it, and only those may be written to the client. */
+  private durable = 0;
+  /** Another node took this session over: it ends here without announcing anything. */
+  private fenced = false;
   /** Why the session ended, for a resume that comes too late. */
   private ending: ResumeRefusal = ResumeRefusal.Unknown;
   private readonly reassembler: PacketReassembler;
-  private readonly throttle: InboundThrottle;
+  /** The per-participant message and byte rates; undefined when both are off (nothing to count). */
+  private readonly throttle: InboundThrottle | undefined;
   /** Where the session is in the `participant-session` machine. */
   private readonly lifecycleState: SessionLifecycle;
   private protocolErrors = 0;
@@ -89,15 +104,23 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private held: Uint8Array[] = [];
   /** {@link PAUSED_FOR_RATE} and {@link PAUSED_FOR_FAIRNESS} bits. */
   private pauses = 0;
-  /** Attribute changes not yet announced: merged, and pushed once at the end of the turn. */
+  /** Attribute changes the actor has not been told of yet: merged, and handed to it once at the end of the turn. */
   private pendingAttributes: Record<string, unknown> | undefined;
   private readonly handleBound = (frame: Uint8Array): void => this.handleFrame(frame);
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
+  /** True while {@link ParticipantSession.receive} passes a frame on (not when the throttle releases held ones later). */
+  private receiving = false;
+
+  /** What the session starts from, let go once it has started (the token's claims are not kept per session). */
+  private init: SessionInit | undefined;
+  /** The resume key and registry of a session that asked for one. */
+  private readonly resume: SessionInit['resume'];
+  private readonly onClosed: (() => void) | undefined;
 
   constructor(
     readonly context: CoreContext,
-    readonly init: SessionInit,
+    init: SessionInit,
   ) {
     const { limits } = context;
     this.id = init.id;
@@ -106,11 +129,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.messaging = init.token.messaging;
     this.prefix = messagingPrefix(init.id);
     this.streams = init.streams;
-    this.attributes = { name: init.token.name };
+    const restored = init.resume?.restored;
+    this.attributes = restored?.attributes ?? { name: init.token.name };
     this.connection = init.connection;
+    this.init = init;
+    this.resume = init.resume;
+    this.onClosed = init.onClosed;
     if (init.resume !== undefined) {
-      this.recovery = new RecoveryBuffer(limits);
+      this.recovery = new RecoveryBuffer(limits, restored);
+      this.durable = restored?.received ?? 0;
       init.resume.sessions.add(init.resume.key, this);
+      this.journal = init.resume.journals?.open(init.resume.key, init.roomName, this, restored !== undefined);
     }
     this.reassembler = new PacketReassembler({
       maxMessageBytes: limits.maxMessageBytes,
@@ -118,7 +147,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       discardRejected: true,
     });
     this.flow = context.scheduler.flow(init.token.name);
-    this.throttle = new InboundThrottle(limits, context.clock, context.timers, {
+    const rated = Number.isFinite(limits.messagesPerSecond) || Number.isFinite(limits.bytesPerSecond);
+    this.throttle = !rated ? undefined : new InboundThrottle(limits, context.clock, context.timers, {
       handle: (frame) => this.schedule(frame),
       pause: () => {
         context.observer.rateLimited();
@@ -148,15 +178,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
         this.announceEnabled();
         return;
       case 'presence.disabled':
-        this.announceDisabled();
+        if (!this.fenced) this.announceDisabled();
         return;
-      case 'presence.attributes': {
-        // Successive changes within a turn become one push per recipient.
-        const changed = emitted.changed;
-        this.pendingAttributes = this.pendingAttributes === undefined ? changed : { ...this.pendingAttributes, ...changed };
-        this.context.presenceFlush.add(this);
+      case 'presence.attributes':
+        this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(emitted.changed)));
         return;
-      }
       case 'session.ended':
         this.context.directory.leave(this.room, this);
         this.context.observer.participantLeft(this.room.name, this.id);
@@ -181,14 +207,22 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
 
   /** Starts the session in `room`: sends `room_ready` then `connected`. */
   start(room: Room): void {
+    const init = this.init;
+    if (init === undefined) return;
+    this.init = undefined;
     this.room = room;
+    const restored = init.resume?.restored;
+    if (restored !== undefined) {
+      this.restore(room, restored, init);
+      return;
+    }
     this.lifecycleState.start();
     this.context.observer.participantJoined(room.name, this.id);
     this.streams.attach(this);
-    const resume = this.init.resume;
+    const resume = init.resume;
     // The handshake is not numbered: the recovery sequence starts after `connected`.
-    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, this.init.sessionId, this.init.roomUrl);
-    if (this.init.token.expiresAt !== undefined) this.armExpiry(this.init.token.expiresAt);
+    this.sendHandshake(this.connection, resume === undefined ? undefined : { key: resume.key, ...(resume.refusal === undefined ? {} : { resumed: false, reason: resume.refusal }) }, init.sessionId, init.roomUrl);
+    if (init.token.expiresAt !== undefined) this.armExpiry(init.token.expiresAt);
   }
 
   private sendHandshake(connection: ParticipantConnection, answer: ResumeAnswer | undefined, sessionId: string, roomUrl: string): void {
@@ -200,14 +234,60 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     connection.send(encoder.push(MessageType.Connected, connectedHeader({ participantId: this.id, attributes: this.attributes })));
   }
 
+  /**
+   * Starts a session taken over from a node that died: the same participant,
+   * in the presence state it was in, with nothing announced; its client gets
+   * the resumed handshake, then what it missed.
+   */
+  private restore(room: Room, restored: RestoredSession, init: SessionInit): void {
+    this.lifecycleState.restore(restored.enabled);
+    this.context.observer.participantJoined(room.name, this.id);
+    if (restored.enabled) this.context.observer.messagingEnabled(room.name, this.id);
+    this.streams.attach(this);
+    const resume = init.resume!;
+    this.sendHandshake(this.connection, { key: resume.key, resumed: true, replayed: restored.replay.length, lastRequestId: restored.lastRequestId }, init.sessionId, init.roomUrl);
+    for (const message of restored.replay) this.deliver(message);
+    // Last: placing it lets the room's held relays through, and they come after what it missed.
+    restored.place(this);
+    if (init.token.expiresAt !== undefined) this.armExpiry(init.token.expiresAt);
+    this.context.observer.participantResumed(room.name, this.id, restored.replay.length);
+  }
+
+  /** Whether the session asked for a resume key (a cluster keeps relays to it for a resume elsewhere). */
+  get resumable(): boolean {
+    return this.recovery !== undefined;
+  }
+
+  /** Highest request id the session handled; -1 before any (or without a resume key). */
+  get lastRequestId(): number {
+    return this.recovery?.lastRequestId ?? -1;
+  }
+
+  /** The journal holds messages up to `sequence`: those not yet written go to the client (when attached). */
+  journaled(sequence: number): void {
+    const from = this.durable;
+    if (!this.open || sequence <= from) return;
+    this.durable = sequence;
+    if (this.recovery!.detached) return;
+    for (const message of this.recovery!.range(from + 1, sequence)) this.connection.send(message);
+  }
+
+  /** Another node took this session over (this node was cut off and thought dead): it ends here quietly. */
+  takenOver(): void {
+    this.fenced = true;
+    this.kick(CloseCode.Normal, CloseReason.Resumed);
+  }
+
   /** How many messages this session has been sent (its recovery sequence); undefined without a resume key. */
   get sentCount(): number | undefined {
-    return this.recovery?.sentCount;
+    // With a journal, only what is in it was written out: a heartbeat must not vouch for the rest.
+    return this.journal === undefined ? this.recovery?.sentCount : this.durable;
   }
 
   /** The client has read the first `received` messages (a heartbeat's pong says so): the recovery buffer lets them go. */
   acknowledge(received: number): void {
     this.recovery?.acknowledge(received);
+    this.journal?.acknowledge(received);
   }
 
   /** Delivers frames to this participant, unless its connection is closing; held for a resume when the session has a key. */
@@ -225,7 +305,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       queueMicrotask(() => this.closed());
       return;
     }
-    if (!recovery.detached) this.connection.send(message);
+    // With a journal, written once it is in there (see journaled()).
+    if (this.journal !== undefined) this.journal.record(recovery.sentCount, message);
+    else if (!recovery.detached) this.connection.send(message);
   }
 
   /**
@@ -244,13 +326,13 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     }
     this.dropInput();
     recovery.detach();
-    this.init.resume!.sessions.detached(this.init.resume!.key);
+    this.resume!.sessions.detached(this.resume!.key);
     this.context.observer.participantDetached(this.room.name, this.id);
   }
 
   /** Forgets what was read from a connection that is gone: half a message, frames not yet handled (the client re-sends them). */
   private dropInput(): void {
-    this.throttle.discardBacklog();
+    this.throttle?.discardBacklog();
     this.held = [];
     this.pauses &= ~PAUSED_FOR_FAIRNESS;
     this.reassembler.reset();
@@ -269,15 +351,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (refusal !== undefined) return refusal;
     const recovery = this.recovery!;
     const wasAttached = !recovery.detached;
-    const replay = recovery.resume(received) as OutgoingMessage[];
+    const missed = recovery.resume(received) as OutgoingMessage[];
+    // With a journal, what is not in it yet follows once it is (journaled()).
+    const replay = this.journal === undefined ? missed : missed.slice(0, Math.max(0, this.durable - received));
     const old = this.connection;
     this.dropInput();
     this.connection = connection;
-    this.init.resume!.sessions.attached(this.init.resume!.key);
+    this.resume!.sessions.attached(this.resume!.key);
     // A connection the server still thought alive: this one takes over, and the old one's close is ignored.
     if (wasAttached) old.close(CloseCode.Normal, CloseReason.Resumed);
     if (this.pauses !== 0) connection.pause();
-    this.sendHandshake(connection, { key: this.init.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
+    this.sendHandshake(connection, { key: this.resume!.key, resumed: true, replayed: replay.length, lastRequestId: recovery.lastRequestId }, sessionId, roomUrl);
     for (const message of replay) connection.send(message);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
@@ -317,7 +401,13 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   receive(frame: Uint8Array): void {
     if (!this.open) return;
     this.lastFrameAt = this.context.clock();
-    this.throttle.receive(frame);
+    this.receiving = true;
+    try {
+      if (this.throttle === undefined) this.schedule(frame);
+      else this.throttle.receive(frame);
+    } finally {
+      this.receiving = false;
+    }
   }
 
   /** A frame whose rate cost is paid: handled now, or held while the loop is congested. */
@@ -325,7 +415,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (!this.open) return;
     const { scheduler } = this.context;
     if (this.held.length === 0 && scheduler.admits(this.flow)) {
-      scheduler.runInline(this.flow, this.handleBound, frame);
+      // Handled as it arrives: its arrival time is when handling starts (one clock read fewer).
+      scheduler.runInline(this.flow, this.handleBound, frame, this.receiving ? this.lastFrameAt : undefined);
       return;
     }
     this.held.push(frame);
@@ -420,8 +511,22 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     this.deliver(this.context.encoder.error(requestId, text, code));
   }
 
-  /** Sends a lifecycle event to the actor (enable, disable, attributes). */
+  /**
+   * Sends a lifecycle event to the actor (enable, disable, attributes).
+   * Attribute changes are merged and reach the actor once, at the end of
+   * the turn (see {@link ParticipantSession.flushPresence}): a participant
+   * looping `set_attributes` costs one machine step and one push per
+   * recipient a turn, not one per request. Any other event first hands the
+   * actor what is pending, so the room hears the changes in their order.
+   */
   lifecycle(event: LifecycleEvent): void {
+    if (event.type === 'attributes.changed') {
+      const pending = this.pendingAttributes;
+      this.pendingAttributes = pending === undefined ? event.changed : { ...pending, ...event.changed };
+      this.context.presenceFlush.add(this);
+      return;
+    }
+    this.flushPresence();
     this.lifecycleState.send(event);
   }
 
@@ -436,14 +541,16 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   closed(): void {
     if (!this.open) return;
     this.open = false;
-    this.throttle.stop();
+    this.throttle?.stop();
     this.held = [];
     this.context.scheduler.release(this.flow);
     if (this.expiryTimer !== undefined) this.context.timers.clearTimeout(this.expiryTimer);
     if (this.partialTimer !== undefined) this.context.timers.clearTimeout(this.partialTimer);
-    this.init.onClosed?.();
-    if (this.init.resume !== undefined) this.init.resume.sessions.ended(this.init.resume.key, this.ending);
+    this.onClosed?.();
+    if (this.resume !== undefined) this.resume.sessions.ended(this.resume.key, this.ending);
+    if (!this.fenced) this.journal?.end();
     this.streams.detach(this);
+    this.flushPresence();
     this.lifecycleState.send({ type: 'transport.closed' });
   }
 
@@ -483,17 +590,17 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   }
 
   /**
-   * Announces the attribute changes held since earlier in this turn, as one
-   * push. Runs at the end of the turn, and before anything else this
-   * participant makes others receive, so its pushes keep their order.
+   * Hands the actor the attribute changes merged since earlier in this
+   * turn, as one event: an enabled participant announces them in one push.
+   * Runs at the end of the turn, and before anything else this participant
+   * makes others receive, so its pushes keep their order.
    */
   flushPresence(): void {
     const changed = this.pendingAttributes;
     if (changed === undefined) return;
     this.pendingAttributes = undefined;
     this.context.presenceFlush.delete(this);
-    if (!this.enabled) return;
-    this.announce('attributes', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantAttributes, participantAttributesBodyJson(changed)));
+    this.lifecycleState.send({ type: 'attributes.changed', changed });
   }
 
   /**
@@ -519,7 +626,6 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   }
 
   private announceDisabled(): void {
-    this.flushPresence();
     this.context.observer.messagingDisabled(this.room.name, this.id);
     this.announce('disabled', this.context.encoder.messaging(this.prefix, MessagingControlType.ParticipantDisabled, participantDisabledBodyJson(this.id)));
   }

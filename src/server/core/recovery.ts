@@ -38,7 +38,26 @@ export class RecoveryBuffer {
   /** Highest request id the session handled (client requests are numbered upwards); -1 before any. */
   lastRequestId = -1;
 
-  constructor(private readonly limits: RecoveryLimits) {}
+  /**
+   * `start`: messages the client already received (a session restored on
+   * another node goes on numbering from there), and the last request id it
+   * had handled.
+   */
+  constructor(
+    private readonly limits: RecoveryLimits,
+    start?: { readonly received: number; readonly lastRequestId: number },
+  ) {
+    if (start === undefined) return;
+    this.sent = start.received;
+    this.first = start.received + 1;
+    this.lastRequestId = start.lastRequestId;
+  }
+
+  /** The held messages numbered `from` to `to`, oldest first (those let go already are skipped). */
+  range(from: number, to: number): OutgoingMessage[] {
+    const start = Math.max(from, this.first) - this.first + this.head;
+    return this.held.slice(start, Math.max(start, to - this.first + 1 + this.head));
+  }
 
   /** Messages held now. */
   get count(): number {

@@ -12,6 +12,8 @@ export interface RoomMember {
   readonly role: string;
   /** The current attribute map. */
   readonly attributes: Readonly<Record<string, unknown>>;
+  /** Whether the participant can resume after a drop (it asked for a resume key); a cluster keeps relays to it. */
+  readonly resumable?: boolean;
   /**
    * Delivers an already-encoded message to this participant's connection.
    * Throws a `RequestError` when the participant is out of reach (another

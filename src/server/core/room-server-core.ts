@@ -18,6 +18,7 @@ import { TurnQueue, flushTurnQueues } from './turn-queue.js';
 import { ResumableSessions, newResumeKey } from './resumable-sessions.js';
 import { ResumeRefusal } from '../../protocol/resume.js';
 import type { PresenceSource } from './context.js';
+import type { RestoredSession, SessionJournals } from './session-journal.js';
 
 /** Options of a {@link RoomServerCore}. */
 export interface RoomServerCoreOptions {
@@ -60,6 +61,12 @@ export interface RoomServerCoreOptions {
    * @defaultValue none (one node)
    */
   nodeId?: string;
+  /**
+   * Where resumable sessions are journaled, so that another node can take
+   * one over when this one dies (a cluster's Redis).
+   * @defaultValue none: sessions die with the process
+   */
+  journals?: SessionJournals;
   /**
    * Listener of requests, deliveries, errors and lifecycle (metrics, console).
    * @defaultValue {@link noopObserver}
@@ -107,6 +114,21 @@ export interface ResumeRequest {
   connection: ParticipantConnection;
 }
 
+/** A session taken over from a node that died, restored here (see {@link RoomServerCore.restore}). */
+export interface RestoreRequest {
+  /** The room's place the directory already holds for the participant. */
+  room: Room;
+  /** The resume key the client came with (the session keeps it). */
+  key: string;
+  restored: RestoredSession;
+  /** The verified token of the new connection. */
+  token: VerifiedToken;
+  /** The room URL reported in `room_ready`. */
+  roomUrl: string;
+  /** The new connection. */
+  connection: ParticipantConnection;
+}
+
 /**
  * Rooms, sessions and request handling, without I/O.
  *
@@ -128,6 +150,7 @@ export class RoomServerCore {
   /** Resumable sessions of this node, by key. */
   private readonly resumable: ResumableSessions<ParticipantSession>;
   private readonly nodeId: string | undefined;
+  private readonly journals: SessionJournals | undefined;
 
   constructor(options: RoomServerCoreOptions) {
     const { limits } = options;
@@ -150,6 +173,7 @@ export class RoomServerCore {
     this.streams = new MessagingStreamRelay(this.context.timers, this.createId);
     this.resumable = new ResumableSessions(this.context.timers, () => limits.recoveryWindowMs);
     this.nodeId = options.nodeId;
+    this.journals = options.journals;
   }
 
   /**
@@ -207,7 +231,29 @@ export class RoomServerCore {
       connection: request.connection,
       streams: this.streams,
       onClosed: () => this.identities.remove(identity, room.name),
-      ...(request.resume === undefined ? {} : { resume: { key: newResumeKey(this.nodeId), sessions: this.resumable, ...request.resume } }),
+      ...(request.resume === undefined ? {} : { resume: { key: newResumeKey(this.nodeId), sessions: this.resumable, journals: this.journals, ...request.resume } }),
+    });
+    session.start(room);
+    return session;
+  }
+
+  /**
+   * Restores a session another node journaled before it died, as the same
+   * participant: sends the resumed handshake, then what its client missed.
+   */
+  restore(request: RestoreRequest): ParticipantSession {
+    const { room, restored, token } = request;
+    this.identities.add(token.name, room.name);
+    const session = new ParticipantSession(this.context, {
+      id: restored.id,
+      sessionId: this.createId(),
+      roomName: room.name,
+      roomUrl: request.roomUrl,
+      token,
+      connection: request.connection,
+      streams: this.streams,
+      onClosed: () => this.identities.remove(token.name, room.name),
+      resume: { key: request.key, sessions: this.resumable, journals: this.journals, restored },
     });
     session.start(room);
     return session;

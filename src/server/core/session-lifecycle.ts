@@ -60,6 +60,17 @@ export class SessionLifecycle {
     for (const emitted of INITIAL_EMITTED) this.effect(emitted);
   }
 
+  /**
+   * Enters `connected.enabled` (or `connected.disabled`) without performing
+   * what getting there emits: a session taken over from a dead node was in
+   * that state already, and the room was told so then.
+   */
+  restore(enabled: boolean): void {
+    if (this.snapshot !== undefined) return;
+    this.snapshot = enabled ? canonical(transition(participantSessionMachine, INITIAL, { type: 'messaging.enable' })[0]) : INITIAL;
+    this.inspect?.('xstate.init', this.snapshot.value);
+  }
+
   /** Sends an event; ignored before the start and once the machine is done. */
   send(event: ParticipantSessionEvent): void {
     if (this.queue !== undefined) {
