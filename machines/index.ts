@@ -9,7 +9,7 @@ export { participantSessionMachine, type ParticipantSessionEvent, type Participa
 export { connectionMachine, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, HANDSHAKE_TIMEOUT_MS, CONNECT_TIMEOUT_MS, NEVER_MS } from './connection.js';
 export type { ConnectionMachine, ConnectionContext, ConnectionEvent, ConnectionEmitted, ConnectionInput, ConnectionEnd, ConnectionCloseCodes, ConnectionStateName, RoomInfo, TransportClose, AttemptFailure } from './connection.js';
 export { messagingMachine, ENABLE_TIMEOUT_MS, DISABLE_TIMEOUT_MS } from './messaging.js';
-export type { MessagingMachine, MessagingContext, MessagingEvent, MessagingEmitted, MessagingFailure, MessagingStateName, OutboxRejection, PresenceOrigin, PresencePush } from './messaging.js';
+export type { MessagingMachine, MessagingContext, MessagingEvent, MessagingEmitted, MessagingFailure, MessagingStateName, OutboxRejection, PresenceOrigin, PresencePush, RosterChange } from './messaging.js';
 export { presenceMachine } from './presence.js';
 export type { PresenceMachine, PresenceContext, PresenceEvent, PresenceParticipant } from './presence.js';
 export { PresenceRoster, appearanceOf } from './presence.js';

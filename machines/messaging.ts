@@ -19,8 +19,9 @@
  *
  * Pure: imports only `xstate` and the presence roster. Effects leave as
  * emitted events: `request.enable`, `request.disable`, `outbox.flush`,
- * `outbox.reject`; notifications: `participant.added`, `participant.removed`,
- * `participant.attributes_updated`, `presence.loaded`.
+ * `outbox.reject`; notifications: `roster.changed` (the step's
+ * `participant.added`, `participant.removed` and
+ * `participant.attributes_updated` changes, in order) and `presence.loaded`.
  *
  * @packageDocumentation
  */
@@ -70,7 +71,8 @@ export type MessagingEvent =
   | { type: 'connection.lost' }
   | { type: 'connection.ended' }
   // server facts
-  | { type: 'messaging.enabled'; participants: readonly PresenceParticipant[] }
+  // `received`: the control message as the client decoded it, for its observers; the machine ignores it.
+  | { type: 'messaging.enabled'; participants: readonly PresenceParticipant[]; received?: unknown }
   | { type: 'messaging.enable_failed'; message: string; code?: number }
   | { type: 'messaging.disable_completed' }
   // `received`: the control message as the client decoded it, handed on untouched in the notification it causes.
@@ -96,18 +98,33 @@ export type PresencePush = Extract<
  */
 export type PresenceOrigin = 'event' | 'snapshot' | 'local';
 
+/** One change to the roster, in a `roster.changed` notification. */
+export type RosterChange =
+  /** A participant appeared: its roster entry (and, from a push, the `participant.enabled` message received). */
+  | { readonly type: 'participant.added'; readonly participant: PresenceEntry; readonly origin: PresenceOrigin; readonly received?: unknown }
+  /** A participant left: its last roster entry (and, from a push, the `participant.disabled` message received). */
+  | { readonly type: 'participant.removed'; readonly participant: PresenceEntry; readonly origin: PresenceOrigin; readonly received?: unknown }
+  /** A participant's attributes changed: its new roster entry and the changed keys (and, from a push, the `participant.attributes` message received). */
+  | {
+      readonly type: 'participant.attributes_updated';
+      readonly participant: PresenceEntry;
+      readonly changed: Readonly<Record<string, unknown>>;
+      readonly origin: PresenceOrigin;
+      readonly received?: unknown;
+    };
+
 /** Events the messaging machine emits. */
 export type MessagingEmitted =
   | { type: 'request.enable' }
   | { type: 'request.disable' }
   | { type: 'outbox.flush' }
   | ({ type: 'outbox.reject' } & OutboxRejection)
-  /** A participant appeared: its roster entry (and, from a push, the `participant.enabled` message received). */
-  | { type: 'participant.added'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
-  /** A participant left: its last roster entry (and, from a push, the `participant.disabled` message received). */
-  | { type: 'participant.removed'; participant: PresenceEntry; origin: PresenceOrigin; received?: unknown }
-  /** A participant's attributes changed: its new roster entry and the changed keys (and, from a push, the `participant.attributes` message received). */
-  | { type: 'participant.attributes_updated'; participant: PresenceEntry; changed: Readonly<Record<string, unknown>>; origin: PresenceOrigin; received?: unknown }
+  /**
+   * The roster changed: every change of the step, in order, in one
+   * notification (one per participant cost XState an action object and its
+   * closures each, old-space garbage in a process of many clients).
+   */
+  | { type: 'roster.changed'; changes: readonly RosterChange[] }
   /**
    * A `messaging.enabled` snapshot was applied: the roster as it left the
    * step (immutable; listed by whoever listens, so a client nobody asks
@@ -177,39 +194,49 @@ export const messagingMachine = setup({
       type: 'presence.loaded' as const,
       participants: context.participants,
     })),
-    /** Replaces presence with a `messaging.enabled` snapshot: removes the gone, adds the new, updates the rest. */
+    /**
+     * Replaces presence with a `messaging.enabled` snapshot: removes the
+     * gone, adds the new, updates the rest. The next roster's map is built
+     * in one pass over the snapshot (no map of the snapshot, no lists of
+     * kept and added entries: a join reconciles a snapshot of the whole
+     * room in every client); the roster is walked only when someone left.
+     */
     reconcilePresence: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'messaging.enabled') return;
-      const incoming = new Map(event.participants.map((p) => [p.id, p] as const));
       const current = context.participants;
-      const kept: PresenceEntry[] = [];
-      let membershipChanged = false;
-      for (const entry of current.list()) {
-        const fresh = incoming.get(entry.id);
-        if (fresh === undefined) {
-          membershipChanged = true;
-          enqueue.emit({ type: 'participant.removed', participant: entry, origin: 'snapshot' });
-          continue;
-        }
-        const changed = changedKeys(entry.attributes, fresh.attributes);
-        if (changed === undefined) {
-          kept.push(entry);
-          continue;
-        }
-        const updated = withAttributes(entry, fresh.attributes);
-        kept.push(updated);
-        enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
-      }
+      const next = new Map<string, PresenceEntry>();
+      const changes: RosterChange[] = [];
       let appeared = context.appeared;
-      const added: PresenceEntry[] = [];
+      let stayed = 0;
       for (const participant of event.participants) {
-        if (current.get(participant.id) !== undefined) continue;
-        added.push(appearance(participant, appeared++));
+        const known = current.get(participant.id);
+        if (known === undefined) {
+          // A duplicate id in the snapshot: the later one wins, as one appearance.
+          const twin = next.get(participant.id);
+          const entry = twin === undefined ? appearance(participant, appeared++) : withAttributes(twin, participant.attributes);
+          next.set(participant.id, entry);
+          if (twin === undefined) changes.push({ type: 'participant.added', participant: entry, origin: 'snapshot' });
+          continue;
+        }
+        if (!next.has(participant.id)) stayed++;
+        const changed = changedKeys(known.attributes, participant.attributes);
+        if (changed === undefined) {
+          next.set(participant.id, known);
+          continue;
+        }
+        const updated = withAttributes(known, participant.attributes);
+        next.set(participant.id, updated);
+        changes.push({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
       }
-      if (added.length > 0) membershipChanged = true;
-      const participants = PresenceRoster.of([...kept, ...added], membershipChanged ? current.membership + 1 : current.membership);
-      enqueue.assign({ participants, appeared });
-      for (const entry of added) enqueue.emit({ type: 'participant.added', participant: entry, origin: 'snapshot' });
+      // Who left comes first, in order of appearance.
+      const removed =
+        stayed === current.size
+          ? undefined
+          : current.list().flatMap((entry): RosterChange[] => (next.has(entry.id) ? [] : [{ type: 'participant.removed', participant: entry, origin: 'snapshot' }]));
+      const membershipChanged = removed !== undefined || appeared !== context.appeared;
+      enqueue.assign({ participants: PresenceRoster.adopt(next, membershipChanged ? current.membership + 1 : current.membership), appeared });
+      const all = removed === undefined ? changes : removed.concat(changes);
+      if (all.length > 0) enqueue.emit({ type: 'roster.changed', changes: all });
     }),
     /**
      * Presence pushes, one or a batch, applied in order: `participant.enabled`
@@ -222,6 +249,7 @@ export const messagingMachine = setup({
       const pushes: readonly MessagingEvent[] = event.type === 'presence.changed' ? event.events : [event];
       let participants = context.participants;
       let appeared = context.appeared;
+      const changes: RosterChange[] = [];
       for (const push of pushes) {
         switch (push.type) {
           case 'participant.enabled': {
@@ -230,14 +258,14 @@ export const messagingMachine = setup({
             if (known === undefined) {
               const entry = appearance(participant, appeared++);
               participants = participants.with(entry);
-              enqueue.emit({ type: 'participant.added', participant: entry, origin: 'event', received: push.received });
+              changes.push({ type: 'participant.added', participant: entry, origin: 'event', received: push.received });
               break;
             }
             const changed = changedKeys(known.attributes, participant.attributes);
             if (changed === undefined) break;
             const updated = withAttributes(known, participant.attributes);
             participants = participants.with(updated);
-            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
+            changes.push({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
             break;
           }
           case 'participant.disabled':
@@ -245,7 +273,7 @@ export const messagingMachine = setup({
             const entry = participants.get(push.participantId);
             if (entry === undefined) break;
             participants = participants.without(entry.id);
-            enqueue.emit(
+            changes.push(
               push.type === 'participant.disabled'
                 ? { type: 'participant.removed', participant: entry, origin: 'event', received: push.received }
                 : { type: 'participant.removed', participant: entry, origin: 'local' },
@@ -257,17 +285,20 @@ export const messagingMachine = setup({
             if (entry === undefined) break;
             const updated = withAttributes(entry, { ...entry.attributes, ...push.attributes });
             participants = participants.with(updated);
-            enqueue.emit({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event', received: push.received });
+            changes.push({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event', received: push.received });
             break;
           }
         }
       }
-      if (participants !== context.participants) enqueue.assign({ participants, appeared });
+      if (participants === context.participants) return;
+      enqueue.assign({ participants, appeared });
+      enqueue.emit({ type: 'roster.changed', changes });
     }),
     /** Everyone is removed (messaging disabled, or the room closed). */
     clearPresence: enqueueActions(({ context, enqueue }) => {
       if (context.participants.size === 0) return;
-      for (const entry of context.participants.list()) enqueue.emit({ type: 'participant.removed', participant: entry, origin: 'local' });
+      const changes = context.participants.list().map((entry): RosterChange => ({ type: 'participant.removed', participant: entry, origin: 'local' }));
+      enqueue.emit({ type: 'roster.changed', changes });
       enqueue.assign({ participants: context.participants.cleared() });
     }),
   },

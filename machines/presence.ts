@@ -121,6 +121,11 @@ export class PresenceRoster {
   static of(entries: Iterable<PresenceEntry>, membership: number): PresenceRoster {
     const map = new Map<string, PresenceEntry>();
     for (const entry of entries) map.set(entry.id, entry);
+    return PresenceRoster.adopt(map, membership);
+  }
+
+  /** A roster that takes `map` (entries by id) over: the caller hands it on and never touches it again. */
+  static adopt(map: Map<string, PresenceEntry>, membership: number): PresenceRoster {
     return new PresenceRoster(map, map.size, membership);
   }
 

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { Observable, filter, firstValueFrom, map, merge, shareReplay } from 'rxjs';
-import { appearanceOf, type MessagingEvent, type MessagingStateName, type PresenceEntry, type PresenceRoster } from '../../machines/index.js';
+import { appearanceOf, type MessagingEvent, type MessagingStateName, type PresenceEntry, type PresenceRoster, type RosterChange } from '../../machines/index.js';
 import { RoomStateError, RoomStateErrorCode, RoomServerError, ValidationError, describeValue } from '../errors.js';
 import { MessagingDisabledError, closedError } from './errors.js';
 import { topStateName } from './state-name.js';
@@ -83,6 +83,16 @@ export interface MessagingClientParts {
   readonly presenceActors: PresenceActors;
 }
 
+/** The roster changes of one type the messaging actor announces, one by one, as a hot observable. */
+function rosterChanges<TType extends RosterChange['type']>(actor: MessagingActor, type: TType): Observable<Extract<RosterChange, { type: TType }>> {
+  return new Observable((subscriber) => {
+    const subscription = actor.on('roster.changed', (event) => {
+      for (const change of event.changes) if (change.type === type) subscriber.next(change as Extract<RosterChange, { type: TType }>);
+    });
+    return () => subscription.unsubscribe();
+  });
+}
+
 /** The name `state$` reports for a messaging snapshot. */
 export function messagingStateName(snapshot: ReturnType<MessagingActor['getSnapshot']>): MessagingStateName {
   return topStateName<MessagingStateName>(snapshot);
@@ -153,17 +163,17 @@ export class MessagingClient {
 
   /** A participant enabled messaging (or appeared in a fresh presence snapshot). */
   get participantAdded$(): Observable<RemoteParticipant> {
-    return (this.streams.added ??= emitted(this.parts.actor, 'participant.added').pipe(map((event) => this.wrap(event.participant))));
+    return (this.streams.added ??= rosterChanges(this.parts.actor, 'participant.added').pipe(map((event) => this.wrap(event.participant))));
   }
 
   /** A participant left (disabled messaging, disconnected, or presence was cleared). */
   get participantRemoved$(): Observable<RemoteParticipant> {
-    return (this.streams.removed ??= emitted(this.parts.actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant))));
+    return (this.streams.removed ??= rosterChanges(this.parts.actor, 'participant.removed').pipe(map((event) => this.wrap(event.participant))));
   }
 
   /** A participant's attributes changed. */
   get participantAttributesUpdated$(): Observable<ParticipantAttributesUpdate> {
-    return (this.streams.updated ??= emitted(this.parts.actor, 'participant.attributes_updated').pipe(
+    return (this.streams.updated ??= rosterChanges(this.parts.actor, 'participant.attributes_updated').pipe(
       map((event) => ({ participant: this.wrap(event.participant), changed: event.changed, attributes: event.participant.attributes })),
     ));
   }
@@ -184,7 +194,11 @@ export class MessagingClient {
     };
     this.messages$ = parts.messages;
     // Subscribed first, so a departed participant is marked gone before anyone hears of it.
-    this.departures = actor.on('participant.removed', (event) => (appearanceOf(event.participant).view as RemoteParticipant | undefined)?.markGone(event.participant));
+    this.departures = actor.on('roster.changed', (event) => {
+      for (const change of event.changes) {
+        if (change.type === 'participant.removed') (appearanceOf(change.participant).view as RemoteParticipant | undefined)?.markGone(change.participant);
+      }
+    });
     this.listeners = new Listeners<MessagingEventName, RoomMessageEvent>((name) => this.source(name));
   }
 
@@ -201,8 +215,12 @@ export class MessagingClient {
       let list: readonly RemoteParticipant[] | undefined;
       const added: RemoteParticipant[] = [];
       const removed = new Set<RemoteParticipant>();
-      const arrivals = actor.on('participant.added', (event) => added.push(this.wrap(event.participant)));
-      const departures = actor.on('participant.removed', (event) => removed.add(this.wrap(event.participant)));
+      const changes = actor.on('roster.changed', (event) => {
+        for (const change of event.changes) {
+          if (change.type === 'participant.added') added.push(this.wrap(change.participant));
+          else if (change.type === 'participant.removed') removed.add(this.wrap(change.participant));
+        }
+      });
       const lists = select(actor, (snapshot) => snapshot.context.participants, sameMembers).subscribe({
         next: (roster) => {
           if (list === undefined) list = roster.list().map((entry) => this.wrap(entry));
@@ -218,8 +236,7 @@ export class MessagingClient {
         complete: () => subscriber.complete(),
       });
       return () => {
-        arrivals.unsubscribe();
-        departures.unsubscribe();
+        changes.unsubscribe();
         lists.unsubscribe();
       };
     }).pipe(shareReplay({ bufferSize: 1, refCount: true }));
@@ -250,7 +267,7 @@ export class MessagingClient {
       case 'message':
         return merge(this.messages$, this.parts.controlMessages).pipe(map((message) => messageEvent(message)));
       case 'participant_added':
-        return emitted(actor, 'participant.added').pipe(
+        return rosterChanges(actor, 'participant.added').pipe(
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
@@ -258,7 +275,7 @@ export class MessagingClient {
           }),
         );
       case 'participant_removed':
-        return emitted(actor, 'participant.removed').pipe(
+        return rosterChanges(actor, 'participant.removed').pipe(
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);
@@ -266,7 +283,7 @@ export class MessagingClient {
           }),
         );
       case 'participant_attributes_updated':
-        return emitted(actor, 'participant.attributes_updated').pipe(
+        return rosterChanges(actor, 'participant.attributes_updated').pipe(
           filter((event) => event.origin === 'event'),
           map((event) => {
             const participant = this.wrap(event.participant);

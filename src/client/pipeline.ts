@@ -23,7 +23,7 @@ import type { Outbox } from './outbox.js';
 import type { PresenceActors } from './presence-actors.js';
 import { PresenceBatch, isPresencePush } from './presence-batch.js';
 import { SocketPort } from './socket-port.js';
-import { decodeMessagingPush, encodeSetAttributes, type RoomMessage } from './wire.js';
+import { decodeMessagingPush, encodeSetAttributes, isUserMessage, type RoomMessage } from './wire.js';
 import { decodeConnected, decodeRoomReady } from '../protocol/handshake.js';
 import type { ResumeSession } from './resume.js';
 
@@ -36,8 +36,8 @@ export type MessagingActor = ActorRefFrom<typeof messagingMachine>;
 type Routed =
   /** `port`: the socket to connect the port to (opened) or disconnect it from (closed), before the machine hears of it. */
   | { to: 'connection'; event: ConnectionEvent; port?: { opened: boolean; link: Link } }
-  /** `control`: the presence control message the event was decoded from, repeated on `controlMessages` after the machine has it. */
-  | { to: 'messaging'; event: MessagingEvent; control: RoomMessage }
+  /** The event's `received` (kept only while control messages are observed) is repeated on `controlMessages` after the machine has it. */
+  | { to: 'messaging'; event: MessagingEvent }
   | { to: 'user'; message: RoomMessage };
 
 /** Where warnings go. */
@@ -72,7 +72,7 @@ export interface PipelineParts {
  * Where one websocket event goes; undefined when nowhere. Pure, synchronous
  * and allocation-light: it runs once per received message.
  */
-function routeLinkEvent(event: LinkEvent, logger: ClientLogger, resume: ResumeSession | undefined): Routed | undefined {
+function routeLinkEvent(event: LinkEvent, logger: ClientLogger, resume: ResumeSession | undefined, keepControl: boolean): Routed | undefined {
   switch (event.type) {
     case 'transport.opened':
       return { to: 'connection', event: { type: 'transport.opened' }, port: { opened: true, link: event.link } };
@@ -88,8 +88,8 @@ function routeLinkEvent(event: LinkEvent, logger: ClientLogger, resume: ResumeSe
       try {
         switch (type) {
           case MessageType.MessagingSend: {
-            const push = decodeMessagingPush(data);
-            return push.kind === 'presence' ? { to: 'messaging', event: push.event, control: push.message } : { to: 'user', message: push.message };
+            const push = decodeMessagingPush(data, keepControl);
+            return isUserMessage(push) ? { to: 'user', message: push } : { to: 'messaging', event: push };
           }
           case MessageType.RoomReady:
             // The link has read the resume answer of this room_ready already.
@@ -145,7 +145,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
           return;
         }
         toMessaging(item.event);
-        if (parts.controlMessages.observed) parts.controlMessages.next(item.control);
+        if ('received' in item.event && item.event.received !== undefined && parts.controlMessages.observed) parts.controlMessages.next(item.event.received as RoomMessage);
         return;
       case 'user':
         batch.flush();
@@ -169,7 +169,7 @@ export function runPipeline(parts: PipelineParts): Subscription {
     current.subscription.add(
       parts.openSocket().subscribe((event) => {
         if (event.type === 'transport.opened') current.link = event.link;
-        const routed = routeLinkEvent(event, logger, parts.resume);
+        const routed = routeLinkEvent(event, logger, parts.resume, parts.controlMessages.observed);
         if (routed !== undefined) deliver(routed);
       }),
     );
@@ -224,11 +224,11 @@ export function runPipeline(parts: PipelineParts): Subscription {
             return;
         }
         return;
-      case 'participant.added':
-      case 'participant.attributes_updated':
-      case 'participant.removed':
+      case 'roster.changed':
         // The presence actors that stand for the participants concerned (none unless someone reads or inspects them).
-        for (const { actor, event } of presenceActors.deliveriesFor(effect)) actor.send(event);
+        for (const change of effect.changes) {
+          for (const { actor, event } of presenceActors.deliveriesFor(change)) actor.send(event);
+        }
         return;
       default:
         return;

@@ -16,13 +16,10 @@
  * @packageDocumentation
  */
 import { createActor, type ActorOptions, type ActorRefFrom, type AnyActorLogic } from 'xstate';
-import { presenceMachine, type MessagingEmitted, type PresenceEntry, type PresenceEvent } from '../../machines/index.js';
+import { presenceMachine, type PresenceEntry, type PresenceEvent, type RosterChange } from '../../machines/index.js';
 
 /** The actor of one remote participant's presence. */
 export type PresenceActor = ActorRefFrom<typeof presenceMachine>;
-
-/** A presence change the messaging machine emits. */
-export type PresenceChange = Extract<MessagingEmitted, { type: 'participant.added' | 'participant.removed' | 'participant.attributes_updated' }>;
 
 /** An event for one presence actor, for the pipeline to send. */
 export interface PresenceDelivery {
@@ -49,11 +46,11 @@ export class PresenceActors {
   constructor(private readonly inspect?: ActorOptions<AnyActorLogic>['inspect']) {}
 
   /**
-   * Follows one presence change the messaging machine emitted: updates which
+   * Follows one roster change the messaging machine announced: updates which
    * actor stands for which appearance, and returns the events the pipeline
    * must send (none when no actor exists for the participant).
    */
-  deliveriesFor(change: PresenceChange): readonly PresenceDelivery[] {
+  deliveriesFor(change: RosterChange): readonly PresenceDelivery[] {
     const { participant } = change;
     switch (change.type) {
       case 'participant.added': {

@@ -10,7 +10,7 @@ import type { MessagingEvent } from '../../machines/index.js';
 import { CodecError, describeValue } from '../errors.js';
 import { packEnvelope, unpackEnvelope } from '../protocol/envelope.js';
 import { MessagingControlType } from '../protocol/message-types.js';
-import { decodePresence, type PresenceMessage } from '../protocol/presence.js';
+import { changedAttributes, disabledParticipantId, isPresenceType, presenceMember, snapshotMembers } from '../protocol/presence.js';
 
 /** A user message as received. Presence control messages never take this shape. */
 export interface RoomMessage {
@@ -35,43 +35,44 @@ export function encodeSetAttributes(attributes: Readonly<Record<string, unknown>
   return packEnvelope(attributes);
 }
 
-/** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message. */
-export type MessagingPush = { kind: 'presence'; event: MessagingEvent; message: RoomMessage } | { kind: 'message'; message: RoomMessage };
+/** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message (see {@link isUserMessage}). */
+export type MessagingPush = MessagingEvent | RoomMessage;
 
-/** The messaging machine's event for a decoded presence control message (`received`, handed on in the notification). */
-function presenceEvent(presence: PresenceMessage, received: RoomMessage): MessagingEvent {
-  switch (presence.type) {
-    case MessagingControlType.Enabled:
-      return { type: 'messaging.enabled', participants: presence.participants };
-    case MessagingControlType.ParticipantEnabled:
-      return { type: 'participant.enabled', participant: presence.participant, received };
-    case MessagingControlType.ParticipantDisabled:
-      return { type: 'participant.disabled', participantId: presence.participantId, received };
-    case MessagingControlType.ParticipantAttributes:
-      return { type: 'participant.attributes_changed', participantId: presence.participantId, attributes: presence.attributes, received };
-  }
+/** True when a decoded push is a user message (machine events never carry `fromParticipantId`). */
+export function isUserMessage(push: MessagingPush): push is RoomMessage {
+  return 'fromParticipantId' in push;
 }
 
 /**
  * Decodes a `messaging.send` push. Control types (`messaging.enabled`,
  * `participant.enabled`, `participant.disabled`, `participant.attributes`)
- * become machine events and never user messages (`message` keeps the
- * control message as received, for the official `on('message')`). Throws
- * {@link CodecError}.
+ * become machine events straight from the parsed header, never user
+ * messages; with `keepControl` (someone observes control messages, as the
+ * official `on('message')` does) the event's `received` is the control
+ * message as received, else it is left out, as nobody would read it.
+ * Throws {@link CodecError}.
  */
-export function decodeMessagingPush(data: Uint8Array): MessagingPush {
+export function decodeMessagingPush(data: Uint8Array, keepControl: boolean): MessagingPush {
   const { header, payload } = unpackEnvelope(data);
   const type = header.type;
   if (typeof type !== 'string') throw new CodecError(`messaging.send.type: expected a string, got ${describeValue(type)}.`);
   const from = typeof header.from_participant_id === 'string' ? header.from_participant_id : '';
   const body = header.message;
-  const presence = decodePresence(type, body, from);
-  if (presence !== undefined) {
-    const message: RoomMessage = { fromParticipantId: from, type, message: body };
-    return { kind: 'presence', event: presenceEvent(presence, message), message };
+  if (isPresenceType(type)) {
+    const received: RoomMessage | undefined = keepControl ? { fromParticipantId: from, type, message: body } : undefined;
+    switch (type) {
+      case MessagingControlType.Enabled:
+        return { type: 'messaging.enabled', participants: snapshotMembers(body), received };
+      case MessagingControlType.ParticipantEnabled:
+        return { type: 'participant.enabled', participant: presenceMember(body, 'participant.enabled'), received };
+      case MessagingControlType.ParticipantDisabled:
+        return { type: 'participant.disabled', participantId: disabledParticipantId(body), received };
+      default:
+        return { type: 'participant.attributes_changed', participantId: from, attributes: changedAttributes(body), received };
+    }
   }
   // Every user message gets the same shape (one hidden class): `broadcast` is undefined when the server does not say.
   const broadcast = typeof header.broadcast === 'boolean' ? header.broadcast : undefined;
   const attachment = payload.byteLength > 0 ? payload.slice() : undefined;
-  return { kind: 'message', message: { fromParticipantId: from, type, message: body, attachment, broadcast } };
+  return { fromParticipantId: from, type, message: body, attachment, broadcast };
 }

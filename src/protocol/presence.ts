@@ -93,43 +93,70 @@ function sharedId(id: string): string {
   return id;
 }
 
-function memberOf(value: unknown, field: string): PresenceMember {
+/**
+ * The participant a presence body carries. A well-formed body (a JSON object
+ * the caller parsed and owns) is returned itself, its `id` swapped for the
+ * shared copy, rather than copied: a process of many clients decodes n
+ * pushes per client and every copy would be garbage by the next read.
+ * Throws {@link CodecError} naming `field`.
+ */
+export function presenceMember(value: unknown, field: string): PresenceMember {
   if (!isRecord(value) || typeof value.id !== 'string' || value.id.length === 0) {
     throw new CodecError(`${field}: expected a participant {id, role, attributes}, got ${describeValue(value)}.`);
   }
-  return {
-    id: sharedId(value.id),
-    role: typeof value.role === 'string' ? value.role : 'user',
-    attributes: isRecord(value.attributes) ? value.attributes : {},
-  };
+  const id = sharedId(value.id);
+  if (typeof value.role === 'string' && isRecord(value.attributes)) {
+    value.id = id;
+    return value as unknown as PresenceMember;
+  }
+  return { id, role: typeof value.role === 'string' ? value.role : 'user', attributes: isRecord(value.attributes) ? value.attributes : {} };
+}
+
+/** The members of a `messaging.enabled` body (see {@link presenceMember}). Throws {@link CodecError}. */
+export function snapshotMembers(body: unknown): PresenceMember[] {
+  const list = isRecord(body) ? body.participants : undefined;
+  if (!Array.isArray(list)) throw new CodecError(`messaging.enabled.participants: expected an array, got ${describeValue(list)}.`);
+  // The parsed array itself when every member is well-formed; a copy (never a change to the body) when one is not.
+  let members: unknown[] = list;
+  for (let i = 0; i < list.length; i++) {
+    const member = presenceMember(list[i], `messaging.enabled.participants.${i}`);
+    if (member === list[i]) continue;
+    if (members === list) members = list.slice();
+    members[i] = member;
+  }
+  return members as PresenceMember[];
+}
+
+/** The participant id of a `participant.disabled` body. Throws {@link CodecError}. */
+export function disabledParticipantId(body: unknown): string {
+  const id = isRecord(body) ? body.id : undefined;
+  if (typeof id !== 'string') throw new CodecError(`participant.disabled.id: expected a string, got ${describeValue(id)}.`);
+  return id;
+}
+
+/** The changed attributes of a `participant.attributes` body. Throws {@link CodecError}. */
+export function changedAttributes(body: unknown): Readonly<Record<string, unknown>> {
+  const attributes = isRecord(body) ? body.attributes : undefined;
+  if (!isRecord(attributes)) throw new CodecError(`participant.attributes.attributes: expected an object, got ${describeValue(attributes)}.`);
+  return attributes;
 }
 
 /**
  * Decodes a presence control message from its push's `type`, `message` body
  * and `from_participant_id`. Returns `undefined` for any other type (a user
- * message). Throws {@link CodecError} naming the field when a body is malformed.
+ * message). Throws {@link CodecError} naming the field when a body is
+ * malformed. Well-formed bodies are reused, not copied (see {@link presenceMember}).
  */
 export function decodePresence(type: string, body: unknown, fromParticipantId: string): PresenceMessage | undefined {
   switch (type) {
-    case MessagingControlType.Enabled: {
-      const list = isRecord(body) ? body.participants : undefined;
-      if (!Array.isArray(list)) throw new CodecError(`messaging.enabled.participants: expected an array, got ${describeValue(list)}.`);
-      const participants = new Array<PresenceMember>(list.length);
-      for (let i = 0; i < list.length; i++) participants[i] = memberOf(list[i], `messaging.enabled.participants.${i}`);
-      return { type, participants };
-    }
+    case MessagingControlType.Enabled:
+      return { type, participants: snapshotMembers(body) };
     case MessagingControlType.ParticipantEnabled:
-      return { type, participant: memberOf(body, 'participant.enabled') };
-    case MessagingControlType.ParticipantDisabled: {
-      const id = isRecord(body) ? body.id : undefined;
-      if (typeof id !== 'string') throw new CodecError(`participant.disabled.id: expected a string, got ${describeValue(id)}.`);
-      return { type, participantId: id };
-    }
-    case MessagingControlType.ParticipantAttributes: {
-      const attributes = isRecord(body) ? body.attributes : undefined;
-      if (!isRecord(attributes)) throw new CodecError(`participant.attributes.attributes: expected an object, got ${describeValue(attributes)}.`);
-      return { type, participantId: fromParticipantId, attributes };
-    }
+      return { type, participant: presenceMember(body, 'participant.enabled') };
+    case MessagingControlType.ParticipantDisabled:
+      return { type, participantId: disabledParticipantId(body) };
+    case MessagingControlType.ParticipantAttributes:
+      return { type, participantId: fromParticipantId, attributes: changedAttributes(body) };
     default:
       return undefined;
   }

@@ -19,7 +19,7 @@ import { Outbox, type OutboxDeps } from '../../src/client/outbox.js';
 import { LinkLostError, RequestTracker, type Pending } from '../../src/client/requests.js';
 import type { SocketPort } from '../../src/client/socket-port.js';
 import type { MessagingEvent } from '../../machines/messaging.js';
-import { decodeMessagingPush } from '../../src/client/wire.js';
+import { decodeMessagingPush, isUserMessage } from '../../src/client/wire.js';
 import { encodeInvoke, messageArguments } from '../../src/protocol/messaging.js';
 import { toBase64, toBase64Portable } from '../../src/protocol/base64.js';
 import { ReadyState, type WebSocketLike, type WebSocketLikeEventMap } from '../../src/client/websocket.js';
@@ -244,24 +244,31 @@ describe('wire decoding', () => {
     [{ type: 'participant.disabled', from_participant_id: 'b', message: { id: 'b' } }, { type: 'participant.disabled', participantId: 'b' }],
     [{ type: 'participant.attributes', from_participant_id: 'b', message: { attributes: { s: 1 } } }, { type: 'participant.attributes_changed', participantId: 'b', attributes: { s: 1 } }],
   ])('turns presence control type %# into a machine event, never a user message', (header, event) => {
-    const decoded = decodeMessagingPush(push(header));
     const message = { fromParticipantId: header.from_participant_id ?? '', type: header.type, message: header.message };
-    expect(decoded).toEqual({ kind: 'presence', event: event.type === 'messaging.enabled' ? event : { ...event, received: message }, message });
-    // A push hands the control message on as decoded: the event carries the very object.
-    if (decoded.kind === 'presence' && 'received' in decoded.event) expect(decoded.event.received).toBe(decoded.message);
+    // Observed, the event hands the control message on as decoded.
+    const observed = decodeMessagingPush(push(header), true);
+    expect(isUserMessage(observed)).toBe(false);
+    expect(observed).toEqual({ ...event, received: message });
+    // Unobserved, no control message is built.
+    expect(decodeMessagingPush(push(header), false)).toEqual({ ...event, received: undefined });
+  });
+
+  it('reuses a well-formed participant body for the event instead of copying it', () => {
+    const decoded = decodeMessagingPush(push({ type: 'participant.enabled', from_participant_id: 'b', message: { id: 'b', role: 'agent', attributes: { n: 1 } } }), true);
+    if (isUserMessage(decoded) || decoded.type !== 'participant.enabled' || decoded.received === undefined) throw new Error('expected a participant.enabled event with its control message');
+    expect(decoded.participant).toBe((decoded.received as { message: unknown }).message);
   });
 
   it('turns other types into user messages with the attachment bytes', () => {
-    expect(decodeMessagingPush(push({ type: 'chat', from_participant_id: 'b', message: { text: 'hi' } }, new Uint8Array([9])))).toEqual({
-      kind: 'message',
-      message: { fromParticipantId: 'b', type: 'chat', message: { text: 'hi' }, attachment: new Uint8Array([9]) },
-    });
-    expect(decodeMessagingPush(push({ type: 'chat', from_participant_id: 'b', message: 1 }))).toEqual({ kind: 'message', message: { fromParticipantId: 'b', type: 'chat', message: 1 } });
+    const chat = decodeMessagingPush(push({ type: 'chat', from_participant_id: 'b', message: { text: 'hi' } }, new Uint8Array([9])), false);
+    expect(isUserMessage(chat)).toBe(true);
+    expect(chat).toEqual({ fromParticipantId: 'b', type: 'chat', message: { text: 'hi' }, attachment: new Uint8Array([9]) });
+    expect(decodeMessagingPush(push({ type: 'chat', from_participant_id: 'b', message: 1 }), true)).toEqual({ fromParticipantId: 'b', type: 'chat', message: 1 });
   });
 
   it('refuses malformed control messages with a CodecError naming the field', () => {
-    expect(() => decodeMessagingPush(push({ type: 'messaging.enabled', message: {} }))).toThrow(/messaging\.enabled\.participants: expected an array/);
-    expect(() => decodeMessagingPush(push({ type: 'participant.disabled', message: {} }))).toThrow(CodecError);
+    expect(() => decodeMessagingPush(push({ type: 'messaging.enabled', message: {} }), false)).toThrow(/messaging\.enabled\.participants: expected an array/);
+    expect(() => decodeMessagingPush(push({ type: 'participant.disabled', message: {} }), false)).toThrow(CodecError);
   });
 
   it('encodes send arguments as 0.39.9 does, base64 without Buffer', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, type SnapshotFrom } from 'xstate';
-import { messagingMachine, type MessagingEmitted, type MessagingEvent } from '../../machines/messaging.js';
+import { messagingMachine, type MessagingEmitted, type MessagingEvent, type RosterChange } from '../../machines/messaging.js';
 import { appearanceOf, type PresenceParticipant } from '../../machines/presence.js';
 import { coverTransitions } from '../client/helpers/machine-coverage.js';
 
@@ -15,8 +15,15 @@ const enabled = (...participants: PresenceParticipant[]): MessagingEvent => ({ t
 function run() {
   const clock = new SimulatedClock();
   const actor = createActor(messagingMachine, { clock });
-  const emitted: MessagingEmitted[] = [];
-  actor.on('*', (event) => emitted.push(event));
+  /** What the actor emitted, each `roster.changed` notification as its changes. */
+  const emitted: (Exclude<MessagingEmitted, { type: 'roster.changed' }> | RosterChange)[] = [];
+  /** The number of changes in each `roster.changed` notification. */
+  const notifications: number[] = [];
+  actor.on('*', (event) => {
+    if (event.type !== 'roster.changed') return void emitted.push(event);
+    notifications.push(event.changes.length);
+    emitted.push(...event.changes);
+  });
   actor.start();
   const state = (): string => {
     const s = actor.getSnapshot();
@@ -30,7 +37,7 @@ function run() {
     seen = emitted.length;
     return out;
   };
-  return { actor, clock, emitted, state, ids, since };
+  return { actor, clock, emitted, notifications, state, ids, since };
 }
 
 /** An actor in `enabled` with bob and carol present. */
@@ -186,8 +193,11 @@ describe('messaging machine: presence', () => {
     const batch = enabledWith(bob);
     const snapshots: unknown[] = [];
     batch.actor.subscribe((snapshot) => snapshots.push(snapshot));
+    const before = batch.notifications.length;
     batch.actor.send({ type: 'presence.changed', events: pushes });
     expect(snapshots).toHaveLength(1);
+    // One notification carries the step's three changes.
+    expect(batch.notifications.slice(before)).toEqual([3]);
     expect(batch.since()).toEqual(one.since());
     expect(batch.ids()).toEqual(one.ids());
     expect(batch.actor.getSnapshot().context.participants.get(carol.id)?.attributes).toEqual({ ...carol.attributes, status: 'busy' });
@@ -263,7 +273,7 @@ describe('messaging machine: presence', () => {
   });
 
   it('keeps presence through an outage and reconciles it with the next snapshot', () => {
-    const { actor, state, ids, since } = enabledWith(bob, carol);
+    const { actor, state, ids, since, notifications } = enabledWith(bob, carol);
     const carolKey = actor.getSnapshot().context.participants.get(carol.id)!.key;
     actor.send({ type: 'connection.lost' });
     expect(state()).toBe('{"enabling":"waiting"}');
@@ -281,10 +291,23 @@ describe('messaging machine: presence', () => {
       'presence.loaded',
       'outbox.flush',
     ]);
+    // The snapshot's three changes came in one notification.
+    expect(notifications.at(-1)).toBe(3);
     // Carol is the same appearance: reconciled, not reported as new.
     expect(actor.getSnapshot().context.participants.get(carol.id)!.key).toBe(carolKey);
     const update = actor.getSnapshot().context.participants.get(carol.id)!.attributes;
     expect(update).toEqual({ name: 'carol', status: 'away' });
+  });
+
+  it('takes a participant listed twice in a snapshot as one appearance, the later listing winning', () => {
+    const { actor, since, ids } = run();
+    actor.send({ type: 'connection.established' });
+    actor.send({ type: 'messaging.enable' });
+    since();
+    actor.send(enabled(bob, carol, { ...bob, attributes: { name: 'bob', status: 'late' } }));
+    expect(ids()).toEqual(['p-bob', 'p-carol']);
+    expect(since()).toEqual(['participant.added:p-bob', 'participant.added:p-carol', 'presence.loaded', 'outbox.flush']);
+    expect(actor.getSnapshot().context.participants.get(bob.id)!.attributes).toEqual({ name: 'bob', status: 'late' });
   });
 
   it('reports nothing for participants unchanged across a reconnect', () => {
@@ -341,11 +364,12 @@ describe('messaging machine: disabling and closing', () => {
   });
 
   it('closes from every state, clearing presence and rejecting the outbox', () => {
-    const { actor, state, since } = enabledWith(bob, carol);
+    const { actor, state, since, notifications } = enabledWith(bob, carol);
     actor.send({ type: 'connection.ended' });
     expect(state()).toBe('closed');
     expect(actor.getSnapshot().status).toBe('done');
     expect(since()).toEqual(['participant.removed:p-bob', 'participant.removed:p-carol', 'outbox.reject']);
+    expect(notifications.at(-1)).toBe(2);
     expect(actor.getSnapshot().context.participants.size).toBe(0);
   });
 });
