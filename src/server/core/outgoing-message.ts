@@ -8,34 +8,10 @@
  * This file builds bytes only; it knows nothing of sockets or of `ws`.
  */
 import { DATA_PACKET_HEADER_SIZE, ENVELOPE_LENGTH_SIZE, FIRST_PACKET_HEADER_SIZE, PACKET_DATA_SIZE, messageIdParts, type MessageId } from '../../protocol/index.js';
+import { frameHeaderSize, writeFrameHeader } from '../../protocol/websocket-frames.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
-/** FIN bit set, opcode 0x2 (binary): every frame this server sends. */
-const FIN_BINARY = 0x82;
-
-/** Websocket frame header length for a payload of `length` bytes (unmasked). */
-function frameHeaderSize(length: number): number {
-  return length < 126 ? 2 : length < 0x1_0000 ? 4 : 10;
-}
-
-/** Writes an unmasked binary frame header at `offset`; returns the payload's offset. */
-function writeFrameHeader(wire: Buffer, offset: number, length: number): number {
-  wire[offset] = FIN_BINARY;
-  if (length < 126) {
-    wire[offset + 1] = length;
-    return offset + 2;
-  }
-  if (length < 0x1_0000) {
-    wire[offset + 1] = 126;
-    wire.writeUInt16BE(length, offset + 2);
-    return offset + 4;
-  }
-  wire[offset + 1] = 127;
-  wire.writeUInt32BE(Math.floor(length / TWO_POW_32), offset + 2);
-  wire.writeUInt32BE(length >>> 0, offset + 6);
-  return offset + 10;
-}
 
 /** A protocol message as websocket frames in one buffer. */
 export class OutgoingMessage {

@@ -1,9 +1,16 @@
 /**
- * Listening helper shared by the benchmark's comparison servers: an HTTP
+ * Listening helpers shared by the benchmark's comparison servers: an HTTP
  * server on loopback, an ephemeral port, a deep accept backlog (1000
  * clients connect at once in the presence scenarios).
  */
 import type { Server } from 'node:http';
+import type { WebSocketServer } from 'ws';
+
+/** A comparison server the bench starts and stops. */
+export interface BenchServer {
+  listen(): Promise<{ url: string }>;
+  close(): Promise<void>;
+}
 
 /** Listens on 127.0.0.1:0 and resolves with the websocket base URL. */
 export function listenOnLoopback(http: Server): Promise<{ url: string }> {
@@ -15,4 +22,16 @@ export function listenOnLoopback(http: Server): Promise<{ url: string }> {
       resolve({ url: `ws://127.0.0.1:${address.port}` });
     });
   });
+}
+
+/** Listens as {@link listenOnLoopback}; closing terminates every client of `wss`, then closes it and `http`. */
+export function wsBenchServer(http: Server, wss: WebSocketServer): BenchServer {
+  return {
+    listen: () => listenOnLoopback(http),
+    close: () =>
+      new Promise((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => http.close(() => resolve()));
+      }),
+  };
 }

@@ -56,9 +56,10 @@ import {
   snapshotBodyJson,
   type MessageId,
 } from '../../../src/protocol/index.js';
+import { frameHeaderSize, writeFrameHeader } from '../../../src/protocol/websocket-frames.js';
 import { extractToken, parseRoomTarget, refuseUpgrade, tokenSubprotocol } from '../../../src/server/upgrade.js';
 import { requireTcpSocket } from '../../../src/ws-internals.js';
-import { listenOnLoopback } from './listen.js';
+import { wsBenchServer, type BenchServer } from './listen.js';
 
 const RESPONSE = encodeType(MessageType.Response);
 const MESSAGING_SEND = encodeType(MessageType.MessagingSend);
@@ -83,35 +84,7 @@ interface Room {
 }
 
 /** A running protocol relay. */
-export interface ProtocolRelay {
-  listen(): Promise<{ url: string }>;
-  close(): Promise<void>;
-}
-
-const FIN_BINARY = 0x82;
-
-/** Unmasked websocket frame header length for a payload of `length` bytes. */
-function frameHeaderSize(length: number): number {
-  return length < 126 ? 2 : length < 0x1_0000 ? 4 : 10;
-}
-
-/** Writes an unmasked binary frame header at `offset`; returns where its payload starts. */
-function writeFrameHeader(wire: Buffer, offset: number, length: number): number {
-  wire[offset] = FIN_BINARY;
-  if (length < 126) {
-    wire[offset + 1] = length;
-    return offset + 2;
-  }
-  if (length < 0x1_0000) {
-    wire[offset + 1] = 126;
-    wire.writeUInt16BE(length, offset + 2);
-    return offset + 4;
-  }
-  wire[offset + 1] = 127;
-  wire.writeUInt32BE(Math.floor(length / TWO_POW_32), offset + 2);
-  wire.writeUInt32BE(length >>> 0, offset + 6);
-  return offset + 10;
-}
+export type ProtocolRelay = BenchServer;
 
 /** The websocket frames of `packets`, back to back in one buffer. */
 function frameAll(packets: readonly Uint8Array[]): Buffer {
@@ -324,12 +297,5 @@ export function createProtocolRelay(secret: string): ProtocolRelay {
     );
   });
 
-  return {
-    listen: () => listenOnLoopback(http),
-    close: () =>
-      new Promise((resolve) => {
-        for (const client of wss.clients) client.terminate();
-        wss.close(() => http.close(() => resolve()));
-      }),
-  };
+  return wsBenchServer(http, wss);
 }

@@ -17,7 +17,7 @@
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { corkedSender } from '../cork.js';
-import { listenOnLoopback } from './listen.js';
+import { wsBenchServer, type BenchServer } from './listen.js';
 
 /** Operation bytes of the raw relay's frames. */
 export const RawOp = {
@@ -35,10 +35,7 @@ interface Member {
 }
 
 /** A running raw relay. */
-export interface RawRelay {
-  listen(): Promise<{ url: string }>;
-  close(): Promise<void>;
-}
+export type RawRelay = BenchServer;
 
 function idFrame(op: number, id: string): Buffer {
   const out = Buffer.allocUnsafe(1 + Buffer.byteLength(id));
@@ -92,12 +89,5 @@ export function createRawRelay(): RawRelay {
     });
   });
 
-  return {
-    listen: () => listenOnLoopback(http),
-    close: () =>
-      new Promise((resolve) => {
-        for (const client of wss.clients) client.terminate();
-        wss.close(() => http.close(() => resolve()));
-      }),
-  };
+  return wsBenchServer(http, wss);
 }
