@@ -73,9 +73,8 @@ export interface RoomServerLimits {
    * the least server time, one slice at a time between rounds of I/O, until
    * nothing is held. A light participant then waits at most about one slice
    * plus one request of a heavy one. `Infinity` handles everything inline
-   * (first come, first served). 5 ms: against 10 ms, a bystander beside a
-   * presence flood waited p50 9–10 against 10–22 ms (docs/performance.md).
-   * @defaultValue 5
+   * (first come, first served).
+   * @defaultValue 10
    */
   fairnessSliceMs: number;
   /**
@@ -167,7 +166,7 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   maxAttributeKeys: 256,
   messagesPerSecond: 1000,
   bytesPerSecond: 16 * 1024 * 1024,
-  fairnessSliceMs: 5,
+  fairnessSliceMs: 10,
   maxBufferedBytes: 16 * 1024 * 1024,
   slowConsumerTimeoutMs: 5000,
   maxJsonDepth: 64,
