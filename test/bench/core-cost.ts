@@ -50,9 +50,10 @@ function token(name: string, room: string): VerifiedToken {
   return { name, role: 'user', room, messaging: { send: true, broadcast: true, list: true }, claims: {}, expiresAt: undefined } as VerifiedToken;
 }
 
+/** A request's frames as Buffers, as ws hands them to the server (the envelope decoder takes Buffer's native path). */
 function request(id: number, tool: string, json: Record<string, unknown>): Uint8Array[] {
   const header = { toolkit: 'messaging', tool, arguments: { type: 'json', json } };
-  return encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelopeJson(JSON.stringify(header)));
+  return encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelopeJson(JSON.stringify(header))).map((packet) => Buffer.from(packet));
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -216,7 +217,7 @@ async function attributeFlood(
   await turn();
   const value = 'v'.repeat(100);
   const frames: Uint8Array[][] = [];
-  for (let i = 0; i < 4096; i++) frames.push(encodePacketsWithTypeBytes(100_000 + i, SET_ATTRIBUTES, packEnvelopeJson(JSON.stringify({ value, i }))));
+  for (let i = 0; i < 4096; i++) frames.push(encodePacketsWithTypeBytes(100_000 + i, SET_ATTRIBUTES, packEnvelopeJson(JSON.stringify({ value, i }))).map((packet) => Buffer.from(packet)));
   const delivered = (): number => connections.reduce((sum, c) => sum + c.messages, 0);
   const results: number[] = [];
   for (let round = 0; round < rounds; round++) {

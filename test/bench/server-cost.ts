@@ -11,17 +11,18 @@
  * start-up, joins and JIT warm-up are left out.
  *
  *   npx tsx test/bench/server-cost.ts [--servers roomstate,protocol-relay] [--workload direct|fanout]
- *                                     [--messages 20000] [--room 41] [--repeats 1]
+ *                                     [--messages 20000] [--room 41] [--repeats 1] [--keep DIR]
  *
  * direct: one pair, 64 sends in flight; fan-out: one broadcaster in a room
  * of `--room` enabled members, 16 broadcasts in flight ("per message" is then
  * per broadcast, and per delivery is printed beside it). Slow: the server
  * runs some 50 times slower under valgrind (a minute or two per run); counts
  * still move by a few per cent from run to run (JIT and GC timing), so repeat.
+ * `--keep DIR` keeps each callgrind dump there, for `callgrind_annotate`.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ interface Options {
   readonly workload: 'direct' | 'fanout';
   readonly messages: number;
   readonly room: number;
+  /** Where the callgrind dumps are kept (for `callgrind_annotate`); undefined to delete them. */
+  readonly keep: string | undefined;
 }
 
 /**
@@ -79,6 +82,7 @@ async function instructions(kind: ServerKind, options: Options, secret: string):
     if (dump === undefined) throw new Error(`callgrind wrote no dump in ${dir}`);
     const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
     if (!totals) throw new Error(`no totals line in ${dump}`);
+    if (options.keep !== undefined) copyFileSync(join(dir, dump), join(options.keep, `${kind}-${options.workload}-${process.pid}-${Date.now()}.callgrind`));
     return Number(totals[1]);
   } finally {
     child.kill('SIGKILL');
@@ -149,16 +153,19 @@ async function main(): Promise<void> {
       messages: { type: 'string', default: '20000' },
       room: { type: 'string', default: '41' },
       repeats: { type: 'string', default: '1' },
+      keep: { type: 'string' },
     },
   });
   const workload = values.workload === 'fanout' ? 'fanout' : 'direct';
   const messages = Number(values.messages);
   const room = Number(values.room);
+  const keep = values.keep;
+  if (keep !== undefined) mkdirSync(keep, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
   const per = workload === 'direct' ? 'message' : `broadcast (${room - 1} deliveries)`;
   for (let repeat = 0; repeat < Number(values.repeats); repeat++) {
     for (const kind of values.servers.split(',') as ServerKind[]) {
-      const total = await instructions(kind, { workload, messages, room }, secret);
+      const total = await instructions(kind, { workload, messages, room, keep }, secret);
       const each = total / messages;
       const tail = workload === 'fanout' ? `, ${Math.round(each / (room - 1)).toLocaleString('en-US')} per delivery` : '';
       console.log(`${kind} ${workload}: ${Math.round(each).toLocaleString('en-US')} instructions per ${per}${tail} (${total.toLocaleString('en-US')} for ${messages})`);
