@@ -19,10 +19,13 @@ function oracle(text: string): boolean {
 const valid = [
   '0', '-0', '1.5e+3', '-12.25E-2', '"a\\u00e9\\n\\"\\\\\\/"', 'true', 'false', 'null', ' [ ] ', '{}', '{ }', '[[],{}]',
   '{"a":[1,{"b":null}],"c":"d"}', ' \t\r\n1\n', '"\ud800"', '[' + '{},'.repeat(1000) + '{}]',
+  // Flat objects (the native shortcut) and strings whose body is skipped natively.
+  '{"s":100123,"t":1234.5678,"p":"xxxx"}', '{"a":true,"b":false,"c":null,"d":-0.5e-3,"e":""}', '{"a":"\ud800"}', '["plain","with \\n escape","plain again"]',
 ];
 const invalid = [
   '', ' ', '01', '-', '1.', '.5', '1e', '+1', 'tru', 'nul', 'True', '[1,]', '[,1]', '{,}', '{"a":1,}', '{"a"}', '{"a" 1}', '{1:2}',
   '[1 2]', '"\\x"', '"\\u12"', '"a', '"\t"', '[', ']', '{"a":1]', '[1}', '1 2', '{}{}', "'a'", 'NaN', '[1,,2]', '{"a":1,,"b":2}', '\u00a01',
+  '{"a":01}', '{"a":1.}', '{"a":-}', '{"a":"\u0001"}', '{"a":"\\"}', '{"a":1}}', '{"a":1,"b"}', '["a","b\u0001"]',
 ];
 
 describe('checkJsonTextShape', () => {
