@@ -12,6 +12,10 @@
  *   fragmented message is half-received (the server's partial-message timeout);
  * - `binaryType`: an accessor on ws's prototype, wrapped so `'arraybuffer'`
  *   delivers `Buffer`s (no copy per frame);
+ * - `_handle.bytesWritten` and `_handle.writeQueueSize` of a `net.Socket`
+ *   (Node's, not ws's): what the kernel has taken of the socket's output,
+ *   which tells a peer that reads slowly from one that reads nothing (the
+ *   server's heartbeat and slow-consumer check);
  * - the text of ws's error for a refused upgrade, "Unexpected server response: 403".
  *
  * Imports nothing of `ws` or `node:*` at run time (types only), so the
@@ -33,6 +37,47 @@ export function requireTcpSocket(ws: object): Socket {
   const socket = tcpSocketOf(ws);
   if (socket === undefined) throw new RoomStateError(RoomStateErrorCode.Validation, 'ws keeps no net.Socket in `_socket` (a ws release other than 8.x?): see src/ws-internals.ts.');
   return socket;
+}
+
+/**
+ * The counters of a net.Socket's (private) libuv stream handle: Node's own
+ * socket timeout reads `writeQueueSize` the same way, to tell a write in
+ * progress from an idle socket.
+ */
+interface StreamHandleCounters {
+  /** Bytes Node handed to libuv, whether or not the kernel took them yet. */
+  bytesWritten: number;
+  /** Of those, bytes libuv still holds because the kernel refused them (its buffers are full). */
+  writeQueueSize: number;
+}
+
+function countersOf(socket: Socket): StreamHandleCounters | undefined {
+  const handle = (socket as unknown as { _handle?: Partial<StreamHandleCounters> | null })._handle;
+  if (handle === undefined || handle === null) return undefined;
+  const { bytesWritten, writeQueueSize } = handle;
+  return typeof bytesWritten === 'number' && typeof writeQueueSize === 'number' ? (handle as StreamHandleCounters) : undefined;
+}
+
+/**
+ * Bytes of `socket`'s output the kernel has accepted so far: what Node
+ * handed to libuv less what libuv still queues. It grows while the peer
+ * reads (or while the kernel's buffers have room) and stands still once the
+ * buffers are full and the peer reads nothing. Undefined when the socket has
+ * no handle (closed) or Node keeps these counters elsewhere: callers then
+ * judge without it. (The public `socket.bytesWritten` also counts bytes the
+ * kernel has not taken, and walks the whole write buffer to do so.)
+ */
+export function kernelBytesTaken(socket: Socket): number | undefined {
+  const counters = countersOf(socket);
+  return counters === undefined ? undefined : counters.bytesWritten - counters.writeQueueSize;
+}
+
+/**
+ * Bytes libuv holds for `socket` because the kernel refused them: more than
+ * 0 only while the kernel's buffers are full. 0 when that cannot be read.
+ */
+export function kernelRefusedBytes(socket: Socket): number {
+  return countersOf(socket)?.writeQueueSize ?? 0;
 }
 
 /** The parts of ws's (private) frame parser that say whether it holds part of a message. */

@@ -52,7 +52,9 @@ export interface RoomServerOptions {
   broadcastToSender?: boolean;
   /**
    * Interval of server pings; a peer that did not pong since the previous
-   * ping is terminated, so a dead peer is gone within two intervals.
+   * ping, and read nothing of what the server sends it since (its ping may
+   * wait behind megabytes of presence in a big room), is terminated, so a
+   * dead peer is gone within two intervals.
    * @defaultValue 30000
    */
   heartbeatIntervalMs?: number;

@@ -296,16 +296,9 @@ class NodeRoomServer implements RoomServer {
     if (!(interval > 0) || !Number.isFinite(interval)) return;
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) {
-        // Paused (rate limits, a congested loop) or not: a peer that does not read never pongs.
-        if (!connection.alive) {
-          this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat; terminating');
-          connection.terminate();
-          continue;
-        }
-        connection.alive = false;
-        connection.ping();
-        // A paused connection reads ahead (bounded) so that a live peer's pong gets through.
-        connection.probe();
+        if (connection.heartbeat()) continue;
+        this.logger.info({ participant: connection.session?.id }, 'peer missed a heartbeat and read nothing since; terminating');
+        connection.terminate();
       }
     }, interval);
     this.heartbeat.unref();

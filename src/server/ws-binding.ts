@@ -20,6 +20,7 @@ import type { Clock, Timers } from './core/token-bucket.js';
 import type { ParticipantSession } from './core/participant-session.js';
 import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 import { canReadReceiver, receiverIdle, tcpSocketOf } from '../ws-internals.js';
+import { drainMark, drainedSince } from './drain-progress.js';
 
 /** Settings of a {@link WsConnection}: one object shared by every connection of a server. */
 export interface WsConnectionOptions {
@@ -38,7 +39,7 @@ export interface WsConnectionOptions {
   observer: ServerObserver;
   /** Millisecond clock the partial-frame timeout measures progress with (the core's). */
   clock: Clock;
-  /** Timers of the partial-frame timeout (the core's: tests run them by hand). */
+  /** Timers of the partial-frame and slow-consumer timeouts (the core's: tests run them by hand). */
   timers: Timers;
   /** Called once when a connection's socket has closed (after its session heard it). */
   closed?: (connection: WsConnection) => void;
@@ -103,7 +104,9 @@ function onError(this: WebSocket, error: Error): void {
 /** A websocket as the core's {@link ParticipantConnection}. */
 export class WsConnection implements ParticipantConnection {
   /** Set by pongs; cleared by each heartbeat ping. */
-  alive = true;
+  private alive = true;
+  /** {@link drainMark} at the last heartbeat. */
+  private beatMark: number | undefined;
   /** The session fed by this connection, once joined. */
   session: ParticipantSession | undefined;
   /** The session's sent count when the last heartbeat ping was written (resumable sessions only). */
@@ -118,9 +121,11 @@ export class WsConnection implements ParticipantConnection {
   /** Bytes a heartbeat probe may still read from a paused peer; 0 when not probing. */
   private probeBudget = 0;
   private closeTimer: NodeJS.Timeout | undefined;
-  private drainTimer: NodeJS.Timeout | undefined;
+  private drainTimer: unknown;
   /** `bufferedAmount` when the drain timer was armed. */
-  private drainMark = 0;
+  private drainBuffered = 0;
+  /** {@link drainMark} when the drain timer was armed. */
+  private drainTaken: number | undefined;
   /** Armed only while ws holds an incomplete frame or fragmented message. */
   private partialTimer: unknown;
   /** The clock's time of the last complete frame (message, ping, pong), of an incomplete one's start, or of a resume. */
@@ -211,7 +216,7 @@ export class WsConnection implements ParticipantConnection {
     this.batchBytes = 0;
     batched.delete(this);
     if (this.closeTimer) clearTimeout(this.closeTimer);
-    if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.drainTimer !== undefined) this.options.timers.clearTimeout(this.drainTimer);
     if (this.partialTimer !== undefined) this.options.timers.clearTimeout(this.partialTimer);
     this.log.info({ code, reason: logText(reason.toString()) }, 'connection closed');
     try {
@@ -279,17 +284,19 @@ export class WsConnection implements ParticipantConnection {
 
   /**
    * Over the buffer limit: the peer gets `slowConsumerTimeoutMs` to make
-   * progress. A reader draining a large burst shrinks its buffer and is
-   * watched again; one whose buffer did not shrink is not reading and is dropped.
+   * progress. A reader draining a large burst is watched again: its buffer
+   * shrank, or the kernel took more of it (the buffer may not shrink while
+   * the room keeps adding to it). One that did neither is not reading and is dropped.
    */
   private watchDrain(): void {
     if (!Number.isFinite(this.options.slowConsumerTimeoutMs)) return;
-    this.drainMark = this.ws.bufferedAmount;
-    this.drainTimer = setTimeout(() => {
+    this.drainBuffered = this.ws.bufferedAmount;
+    this.drainTaken = drainMark(this.socket);
+    this.drainTimer = this.options.timers.setTimeout(() => {
       this.drainTimer = undefined;
       const buffered = this.ws.bufferedAmount;
       if (this.ws.readyState !== WebSocket.OPEN || buffered <= this.options.maxBufferedBytes) return;
-      if (buffered < this.drainMark) {
+      if (buffered < this.drainBuffered || drainedSince(this.socket, this.drainTaken)) {
         this.watchDrain();
         return;
       }
@@ -298,7 +305,6 @@ export class WsConnection implements ParticipantConnection {
       if (this.session) this.session.kick(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
       else this.close(CloseCode.PolicyViolation, CloseReason.SlowConsumer);
     }, this.options.slowConsumerTimeoutMs);
-    this.drainTimer.unref();
   }
 
   /**
@@ -357,11 +363,33 @@ export class WsConnection implements ParticipantConnection {
   }
 
   /**
+   * One heartbeat; false when the peer is to be terminated. A peer that
+   * answered the previous ping is pinged again. One that did not is spared
+   * while it reads, only behind: the kernel refused bytes of its socket at
+   * the previous beat and has taken more since (see drain-progress.ts). Its
+   * ping is still queued behind those bytes, so it is not pinged again. A
+   * peer that neither answered nor read since the previous beat is dead or
+   * stuck: gone within two beats of when it stopped, paused or not.
+   */
+  heartbeat(): boolean {
+    const spared = !this.alive && drainedSince(this.socket, this.beatMark);
+    this.beatMark = drainMark(this.socket);
+    if (!this.alive && !spared) return false;
+    if (!spared) {
+      this.alive = false;
+      this.ping();
+    }
+    // A paused connection reads ahead (bounded) so that a live peer's pong gets through.
+    this.probe();
+    return true;
+  }
+
+  /**
    * Writes a heartbeat ping (behind this turn's batch). A resumable session's
    * ping carries its sent count, which the pong echoes: the pong then vouches
    * for every message written before it.
    */
-  ping(): void {
+  private ping(): void {
     this.pingMark = this.session?.sentCount;
     if (this.pingMark === undefined) this.ws.ping();
     else this.ws.ping(String(this.pingMark));
@@ -375,7 +403,7 @@ export class WsConnection implements ParticipantConnection {
    * does one whose pong is stuck behind more of its own unread input than
    * that, which has sent beyond its rate for a whole heartbeat interval.
    */
-  probe(): void {
+  private probe(): void {
     if (!this.pauseWanted || this.probeBudget > 0) return;
     this.probeBudget = PROBE_READ_AHEAD_BYTES;
     this.ws.resume();

@@ -7,7 +7,14 @@
  * live peer survives however slowly the machine schedules; waits use generous
  * deadlines, never timings. One peer stops reading behind a backlog of
  * 150,000 requests (issue 24): it must go in two heartbeats as well.
+ *
+ * A peer far behind tens of MB (a member of a 10,000-member room, issue 17)
+ * pongs only once it has read them: it is kept while the server's kernel
+ * takes more of its output between heartbeats (and between slow-consumer
+ * checks, whose timers are injected), and still goes within two once it
+ * reads nothing.
  */
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MessagingControlType, PARTICIPANT_NOT_FOUND_TEXT, encodePackets, packEnvelope } from '../../src/protocol/index.js';
@@ -15,10 +22,18 @@ import { connectMinted, isControl, pushBody, type RawClient } from '../helpers/r
 import { waitUntil } from '../helpers/recorder.js';
 import { useServer, useServers } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
+import { noopObserver } from '../../src/server/core/observer.js';
+import { kernelBytesTaken, kernelRefusedBytes } from '../../src/ws-internals.js';
+import { manualTime } from '../helpers/manual-time.js';
+import { watchServerSockets } from '../helpers/server-sockets.js';
+import type { RoomServerOptions } from '../../src/server/index.js';
 
 const SECRET = 'dead-peers-secret';
 const HEARTBEAT_MS = 200;
 const DEADLINE = { timeoutMs: 60_000 };
+/** The attachment of each message of a backlog: 32 of them are far more than the kernel's buffers on the way hold. */
+const BACKLOG_ATTACHMENT = new Uint8Array(1024 * 1024).fill(1);
+const BACKLOG_MESSAGES = 32;
 
 describe('dead peers', () => {
   const peers: RawClient[] = [];
@@ -193,6 +208,117 @@ describe('dead peers', () => {
       await Promise.all([sender.close(), observer.close()]);
       slow.kill();
     }
+  });
+
+  /**
+   * A sender and a reader in a room of a server of their own (rates off; the
+   * options add the rest); the reader stops reading (`ws.pause`) and the sender
+   * sends it `count` messages of 1 MiB, until the server's kernel refuses more.
+   */
+  async function behind(options: Partial<RoomServerOptions>, count = BACKLOG_MESSAGES): Promise<{ sender: RawClient; reader: RawClient; socket: Socket; add(n: number): Promise<void> }> {
+    const sockets = watchServerSockets();
+    servers.defer(() => sockets.restore());
+    const own = await servers.start({ secret: SECRET, ...options, limits: { messagesPerSecond: Infinity, bytesPerSecond: Infinity, ...options.limits } });
+    const room = `behind-${randomUUID()}`;
+    const connect = async (name: string): Promise<RawClient> => {
+      const peer = await connectMinted({ baseUrl: own.url, room, secret: SECRET, name });
+      peers.push(peer);
+      await peer.enable();
+      return peer;
+    };
+    const sender = await connect('sender');
+    const reader = await connect('reader');
+    await waitUntil(() => sender.presence.has(reader.participantId), { what: 'the sender to see the reader' });
+    reader.ws.pause();
+    let sent = 0;
+    const add = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) expect(await sender.send(reader.participantId, 'bulk', { i: sent++ }, BACKLOG_ATTACHMENT)).toEqual({ type: 'empty' });
+    };
+    await add(count);
+    const socket = sockets.of(reader);
+    await waitUntil(() => kernelRefusedBytes(socket) > 0, { what: "the server's kernel to refuse the reader's bytes", ...DEADLINE });
+    return { sender, reader, socket, add };
+  }
+
+  /**
+   * The paused `peer` reads until the server's kernel has taken more of its
+   * output, then pauses again; resolves with the bytes it read. A receiver
+   * opens its TCP window only once a good part of its buffer is free, so
+   * that is a few MB here, far less than the backlog.
+   */
+  async function readALittle(peer: RawClient, server: Socket): Promise<number> {
+    const taken = kernelBytesTaken(server)!;
+    let read = 0;
+    return new Promise<number>((resolve) => {
+      const onData = (data: Buffer): void => {
+        read += data.length;
+        if (kernelBytesTaken(server)! <= taken) return;
+        peer.ws.pause();
+        peer.socket.off('data', onData);
+        resolve(read);
+      };
+      peer.socket.on('data', onData);
+      peer.ws.resume();
+    });
+  }
+
+  it('keeps a peer that reads slowly behind tens of MB, its pong still queued, over several heartbeats (issue 17)', async () => {
+    const { sender, reader, socket } = await behind({ heartbeatIntervalMs: HEARTBEAT_MS, limits: { slowConsumerTimeoutMs: Infinity } });
+    // Pings the reader: the ping waits behind the backlog.
+    await heartbeat([sender]);
+    let read = 0;
+    for (let beat = 0; beat < 4; beat++) {
+      read += await readALittle(reader, socket);
+      await heartbeat([sender]);
+      expect(socket.destroyed).toBe(false);
+    }
+    // It never got to the ping, so it never ponged: it was kept because the kernel took its bytes.
+    expect(read).toBeLessThan(BACKLOG_MESSAGES * BACKLOG_ATTACHMENT.length);
+    expect(reader.pings).toBe(0);
+    reader.ws.resume();
+    await reader.messages.waitForCount((m) => m.type === 'bulk', BACKLOG_MESSAGES, { what: 'the whole backlog at the reader', ...DEADLINE });
+    await waitUntil(() => reader.pings === 1, { what: 'the reader to read its ping', ...DEADLINE });
+    // Its pong was written before this request, so the server has read it when the reply comes.
+    expect(await reader.send(reader.participantId, 'pong-read', {})).toEqual({ type: 'empty' });
+    await heartbeat([sender, reader]);
+    await heartbeat([sender, reader]);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('still terminates a peer that reads nothing behind tens of MB within two heartbeats', async () => {
+    const { sender, reader, socket } = await behind({ heartbeatIntervalMs: HEARTBEAT_MS, limits: { slowConsumerTimeoutMs: Infinity } });
+    await missHeartbeat([sender]);
+    expect(socket.destroyed).toBe(true);
+    reader.ws.resume();
+    expect((await reader.closed).code).toBe(1006);
+  });
+
+  it('keeps a consumer over the buffer limit while the kernel takes its bytes, though the room adds faster than it reads; cuts it once it reads nothing (issue 17)', async () => {
+    const time = manualTime();
+    const timeoutMs = 1000;
+    let cuts = 0;
+    const { reader, socket, add } = await behind(
+      {
+        heartbeatIntervalMs: 0,
+        clock: time.clock,
+        timers: time.timers,
+        observer: { ...noopObserver, slowConsumerCut: () => cuts++ },
+        limits: { maxBufferedBytes: 1024 * 1024, slowConsumerTimeoutMs: timeoutMs },
+      },
+      8,
+    );
+    for (let check = 0; check < 3; check++) {
+      // The room adds more than the reader reads: its buffer grows, and only the kernel's progress says it reads.
+      await add(3);
+      await readALittle(reader, socket);
+      time.advance(timeoutMs);
+      expect(cuts).toBe(0);
+    }
+    await add(2);
+    // A kernel that was still taking the last read's bytes at the check before may spare it once more.
+    time.advance(timeoutMs);
+    if (cuts === 0) time.advance(timeoutMs);
+    expect(cuts).toBe(1);
   });
 
   it('announces many peers killed at once, each exactly once', async () => {

@@ -11,6 +11,8 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
   canReadReceiver,
   deliverArrayBuffersAsBuffers,
+  kernelBytesTaken,
+  kernelRefusedBytes,
   receiverIdle,
   requireTcpSocket,
   tcpSocketOf,
@@ -72,6 +74,38 @@ describe('ws internals', () => {
     expect(receiverIdle(server)).toBe(true);
     expect(receiverIdle({})).toBe(true);
     expect(canReadReceiver({})).toBe(false);
+  });
+
+  it("_handle.bytesWritten and writeQueueSize: what the kernel took of a socket's output grows only as the peer reads", async () => {
+    const { client, server } = await pair();
+    const serverTcp = requireTcpSocket(server);
+    const clientTcp = requireTcpSocket(client);
+    const start = kernelBytesTaken(serverTcp);
+    expect(start).toBeTypeOf('number');
+    expect(kernelRefusedBytes(serverTcp)).toBe(0);
+    // The client stops reading; 64 MB is more than any kernel buffers on the way take.
+    clientTcp.pause();
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    for (let i = 0; i < 64; i++) serverTcp.write(chunk);
+    await waitUntil(() => kernelRefusedBytes(serverTcp) > 0, { timeoutMs: 30_000, what: 'the kernel to refuse bytes' });
+    const mark = kernelBytesTaken(serverTcp)!;
+    expect(mark).toBeGreaterThan(start!);
+    expect(mark).toBeLessThan(start! + 64 * chunk.length);
+    // The peer reads a little: the kernel takes more.
+    let read = 0;
+    const onData = (data: Buffer): void => {
+      read += data.length;
+      if (read >= 256 * 1024) clientTcp.pause();
+    };
+    clientTcp.on('data', onData);
+    clientTcp.resume();
+    await waitUntil(() => kernelBytesTaken(serverTcp)! > mark, { timeoutMs: 30_000, what: 'the kernel to take more once the peer read' });
+    clientTcp.off('data', onData);
+    expect(kernelRefusedBytes(serverTcp)).toBeGreaterThan(0);
+    serverTcp.destroy();
+    expect(kernelBytesTaken(serverTcp)).toBeUndefined();
+    expect(kernelRefusedBytes(serverTcp)).toBe(0);
+    expect(kernelBytesTaken(new Socket())).toBeUndefined();
   });
 
   it('binaryType: the accessor on ws.prototype can be wrapped so arraybuffer delivers Buffers', async () => {

@@ -82,13 +82,15 @@ export interface RoomServerLimits {
    * consumer over it that makes no progress draining it for
    * {@link RoomServerLimits.slowConsumerTimeoutMs} is disconnected with close
    * code 1008 "slow consumer: outgoing buffer limit exceeded"; one that is
-   * reading a large burst (a big presence snapshot) is not.
+   * reading a large burst (a big presence snapshot) is not, even while the
+   * room adds to its buffer faster than it reads.
    * @defaultValue 16777216 (16 MiB)
    */
   maxBufferedBytes: number;
   /**
-   * How long a connection may stay over `maxBufferedBytes` without its
-   * outgoing buffer shrinking before it is dropped as a slow consumer.
+   * How long a connection may stay over `maxBufferedBytes` without reading
+   * (neither its outgoing buffer shrank nor did the kernel take more of it)
+   * before it is dropped as a slow consumer.
    * @defaultValue 5000
    */
   slowConsumerTimeoutMs: number;

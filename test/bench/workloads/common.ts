@@ -59,10 +59,20 @@ export function until(condition: () => boolean, subscribe: (check: () => void) =
   });
 }
 
+/** How often a long wait of a generator (joins, {@link presenceComplete}) reports its progress on stderr. */
+export const PROGRESS_INTERVAL_MS = 60_000;
+
 /** Waits until every peer sees `size` others, by their presence callbacks (which it takes over). */
 export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: number): Promise<void> {
   const watched = peers.filter((p) => p.presenceSize() < size);
   let incomplete = watched.length;
+  // A big room takes minutes: say how far it got, so a run that times out says whether it was slow or stuck.
+  const progress = setInterval(() => {
+    let smallest = size;
+    for (const peer of watched) smallest = Math.min(smallest, peer.presenceSize());
+    console.error(`[generator ${process.pid}] ${watched.length - incomplete} of ${watched.length} views complete; the smallest holds ${smallest} of ${size}`);
+  }, PROGRESS_INTERVAL_MS);
+  progress.unref();
   return until(
     () => incomplete === 0,
     (check) => {
@@ -82,7 +92,7 @@ export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: 
     },
     ms,
     `presence views of ${peers.length} participants did not reach ${size}`,
-  );
+  ).finally(() => clearInterval(progress));
 }
 
 /** Closes peers, ignoring errors, a bounded number at a time. */
