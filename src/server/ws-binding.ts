@@ -60,6 +60,13 @@ const batched = new TurnQueue<WsConnection>((connection) => connection.flush());
 /** Whether the operator was told that this ws hides what the binding reads (once a process). */
 let internalsWarned = false;
 
+/**
+ * A consumer over `maxBufferedBytes` whose buffer grows although the kernel
+ * keeps taking its bytes (it reads, slower than the room adds) is kept up to
+ * this many times `maxBufferedBytes`; beyond, only a shrinking buffer keeps it.
+ */
+export const SLOW_READER_CEILING = 4;
+
 /** Logs once when the installed ws no longer exposes what src/ws-internals.ts reads: the binding then falls back, slower or with a check off. */
 function checkWsInternals(ws: WebSocket, socket: Socket | undefined, logger: ConnectionLog): void {
   if (internalsWarned || (socket !== undefined && canReadReceiver(ws))) return;
@@ -296,7 +303,9 @@ export class WsConnection implements ParticipantConnection {
       this.drainTimer = undefined;
       const buffered = this.ws.bufferedAmount;
       if (this.ws.readyState !== WebSocket.OPEN || buffered <= this.options.maxBufferedBytes) return;
-      if (buffered < this.drainBuffered || drainedSince(this.socket, this.drainTaken)) {
+      // Reading but falling behind is spared only up to a ceiling, so a peer that reads a byte a window cannot pin unbounded memory.
+      const reading = drainedSince(this.socket, this.drainTaken) && buffered <= this.options.maxBufferedBytes * SLOW_READER_CEILING;
+      if (buffered < this.drainBuffered || reading) {
         this.watchDrain();
         return;
       }

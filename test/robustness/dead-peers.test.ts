@@ -24,6 +24,7 @@ import { useServer, useServers } from '../helpers/server.js';
 import { CloseReason } from '../../src/protocol/close-codes.js';
 import { noopObserver } from '../../src/server/core/observer.js';
 import { kernelBytesTaken, kernelRefusedBytes } from '../../src/ws-internals.js';
+import { SLOW_READER_CEILING } from '../../src/server/ws-binding.js';
 import { manualTime } from '../helpers/manual-time.js';
 import { watchServerSockets } from '../helpers/server-sockets.js';
 import type { RoomServerOptions } from '../../src/server/index.js';
@@ -34,6 +35,8 @@ const DEADLINE = { timeoutMs: 60_000 };
 /** The attachment of each message of a backlog: 32 of them are far more than the kernel's buffers on the way hold. */
 const BACKLOG_ATTACHMENT = new Uint8Array(1024 * 1024).fill(1);
 const BACKLOG_MESSAGES = 32;
+/** `maxBufferedBytes` of the slow-consumer cases: below their backlog, its ceiling above what the reading case adds. */
+const LIMIT = 8 * 1024 * 1024;
 
 describe('dead peers', () => {
   const peers: RawClient[] = [];
@@ -303,9 +306,9 @@ describe('dead peers', () => {
         clock: time.clock,
         timers: time.timers,
         observer: { ...noopObserver, slowConsumerCut: () => cuts++ },
-        limits: { maxBufferedBytes: 1024 * 1024, slowConsumerTimeoutMs: timeoutMs },
+        limits: { maxBufferedBytes: LIMIT, slowConsumerTimeoutMs: timeoutMs },
       },
-      8,
+      12,
     );
     for (let check = 0; check < 3; check++) {
       // The room adds more than the reader reads: its buffer grows, and only the kernel's progress says it reads.
@@ -318,6 +321,26 @@ describe('dead peers', () => {
     // A kernel that was still taking the last read's bytes at the check before may spare it once more.
     time.advance(timeoutMs);
     if (cuts === 0) time.advance(timeoutMs);
+    expect(cuts).toBe(1);
+  });
+
+  it('cuts a consumer that reads but lets its buffer grow past the ceiling (SLOW_READER_CEILING times the limit)', async () => {
+    const time = manualTime();
+    const timeoutMs = 1000;
+    let cuts = 0;
+    const { reader, socket, add } = await behind(
+      {
+        heartbeatIntervalMs: 0,
+        clock: time.clock,
+        timers: time.timers,
+        observer: { ...noopObserver, slowConsumerCut: () => cuts++ },
+        limits: { maxBufferedBytes: LIMIT, slowConsumerTimeoutMs: timeoutMs },
+      },
+      12,
+    );
+    await add(LIMIT * SLOW_READER_CEILING / BACKLOG_ATTACHMENT.byteLength);
+    await readALittle(reader, socket);
+    time.advance(timeoutMs);
     expect(cuts).toBe(1);
   });
 

@@ -83,7 +83,9 @@ export interface RoomServerLimits {
    * {@link RoomServerLimits.slowConsumerTimeoutMs} is disconnected with close
    * code 1008 "slow consumer: outgoing buffer limit exceeded"; one that is
    * reading a large burst (a big presence snapshot) is not, even while the
-   * room adds to its buffer faster than it reads.
+   * room adds to its buffer faster than it reads, up to four times this
+   * limit (`SLOW_READER_CEILING` in src/server/ws-binding.ts); beyond that
+   * only a shrinking buffer keeps it.
    * @defaultValue 16777216 (16 MiB)
    */
   maxBufferedBytes: number;
