@@ -13,7 +13,7 @@ export type { MessagingMachine, MessagingContext, MessagingEvent, MessagingEmitt
 export { presenceMachine } from './presence.js';
 export type { PresenceMachine, PresenceContext, PresenceEvent, PresenceParticipant } from './presence.js';
 export { PresenceRoster, appearanceOf } from './presence.js';
-export type { PresenceEntry } from './presence.js';
+export type { PresenceEntry, RosterDraft } from './presence.js';
 export { agentTurnMachine, agentTurnStateName, TURN_ANSWER_TIMEOUT_MS } from './agent-turn.js';
 export type { AgentTurnMachine, AgentTurnContext, AgentTurnEvent, AgentTurnEmitted, AgentTurnInput, AgentTurnStateName, TurnError } from './agent-turn.js';
 export { agentThreadMachine, TURN_CANCELLED, STEER_NOT_IN_PROGRESS, STEER_TURN_ENDED } from './agent-thread.js';

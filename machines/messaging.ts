@@ -113,6 +113,35 @@ export type RosterChange =
       readonly received?: unknown;
     };
 
+/**
+ * A roster change as allocated: one class for every kind, so consumers see
+ * one hidden class. Built with `new`, not as an object literal: V8 pretenures
+ * object-literal sites in optimized code once a join storm has run through
+ * them, and changes die young; allocated straight into the old generation
+ * they fragmented it (docs/performance.md, "Client memory at room scale").
+ */
+class Change {
+  constructor(
+    readonly type: RosterChange['type'],
+    readonly participant: PresenceEntry,
+    readonly origin: PresenceOrigin,
+    readonly received: unknown,
+    readonly changed: Readonly<Record<string, unknown>> | undefined,
+  ) {}
+}
+
+function added(participant: PresenceEntry, origin: PresenceOrigin, received?: unknown): RosterChange {
+  return new Change('participant.added', participant, origin, received, undefined) as RosterChange;
+}
+
+function removed(participant: PresenceEntry, origin: PresenceOrigin, received?: unknown): RosterChange {
+  return new Change('participant.removed', participant, origin, received, undefined) as RosterChange;
+}
+
+function updated(participant: PresenceEntry, changed: Readonly<Record<string, unknown>>, origin: PresenceOrigin, received?: unknown): RosterChange {
+  return new Change('participant.attributes_updated', participant, origin, received, changed) as RosterChange;
+}
+
 /** Events the messaging machine emits. */
 export type MessagingEmitted =
   | { type: 'request.enable' }
@@ -215,7 +244,7 @@ export const messagingMachine = setup({
           const twin = next.get(participant.id);
           const entry = twin === undefined ? appearance(participant, appeared++) : withAttributes(twin, participant.attributes);
           next.set(participant.id, entry);
-          if (twin === undefined) changes.push({ type: 'participant.added', participant: entry, origin: 'snapshot' });
+          if (twin === undefined) changes.push(added(entry, 'snapshot'));
           continue;
         }
         if (!next.has(participant.id)) stayed++;
@@ -224,18 +253,18 @@ export const messagingMachine = setup({
           next.set(participant.id, known);
           continue;
         }
-        const updated = withAttributes(known, participant.attributes);
-        next.set(participant.id, updated);
-        changes.push({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'snapshot' });
+        const entry = withAttributes(known, participant.attributes);
+        next.set(participant.id, entry);
+        changes.push(updated(entry, changed, 'snapshot'));
       }
       // Who left comes first, in order of appearance.
-      const removed =
+      const gone =
         stayed === current.size
           ? undefined
-          : current.list().flatMap((entry): RosterChange[] => (next.has(entry.id) ? [] : [{ type: 'participant.removed', participant: entry, origin: 'snapshot' }]));
-      const membershipChanged = removed !== undefined || appeared !== context.appeared;
+          : current.list().flatMap((entry): RosterChange[] => (next.has(entry.id) ? [] : [removed(entry, 'snapshot')]));
+      const membershipChanged = gone !== undefined || appeared !== context.appeared;
       enqueue.assign({ participants: PresenceRoster.adopt(next, membershipChanged ? current.membership + 1 : current.membership), appeared });
-      const all = removed === undefined ? changes : removed.concat(changes);
+      const all = gone === undefined ? changes : gone.concat(changes);
       if (all.length > 0) enqueue.emit({ type: 'roster.changed', changes: all });
     }),
     /**
@@ -247,49 +276,45 @@ export const messagingMachine = setup({
      */
     applyPresence: enqueueActions(({ context, event, enqueue }) => {
       const pushes: readonly MessagingEvent[] = event.type === 'presence.changed' ? event.events : [event];
-      let participants = context.participants;
       let appeared = context.appeared;
       const changes: RosterChange[] = [];
-      for (const push of pushes) {
-        switch (push.type) {
-          case 'participant.enabled': {
-            const participant = push.participant;
-            const known = participants.get(participant.id);
-            if (known === undefined) {
-              const entry = appearance(participant, appeared++);
-              participants = participants.with(entry);
-              changes.push({ type: 'participant.added', participant: entry, origin: 'event', received: push.received });
+      const participants = context.participants.edited((draft) => {
+        for (const push of pushes) {
+          switch (push.type) {
+            case 'participant.enabled': {
+              const participant = push.participant;
+              const known = draft.get(participant.id);
+              if (known === undefined) {
+                const entry = appearance(participant, appeared++);
+                draft.set(entry);
+                changes.push(added(entry, 'event', push.received));
+                break;
+              }
+              const changed = changedKeys(known.attributes, participant.attributes);
+              if (changed === undefined) break;
+              const entry = withAttributes(known, participant.attributes);
+              draft.set(entry);
+              changes.push(updated(entry, changed, 'event'));
               break;
             }
-            const changed = changedKeys(known.attributes, participant.attributes);
-            if (changed === undefined) break;
-            const updated = withAttributes(known, participant.attributes);
-            participants = participants.with(updated);
-            changes.push({ type: 'participant.attributes_updated', participant: updated, changed, origin: 'event' });
-            break;
-          }
-          case 'participant.disabled':
-          case 'participant.not_found': {
-            const entry = participants.get(push.participantId);
-            if (entry === undefined) break;
-            participants = participants.without(entry.id);
-            changes.push(
-              push.type === 'participant.disabled'
-                ? { type: 'participant.removed', participant: entry, origin: 'event', received: push.received }
-                : { type: 'participant.removed', participant: entry, origin: 'local' },
-            );
-            break;
-          }
-          case 'participant.attributes_changed': {
-            const entry = participants.get(push.participantId);
-            if (entry === undefined) break;
-            const updated = withAttributes(entry, { ...entry.attributes, ...push.attributes });
-            participants = participants.with(updated);
-            changes.push({ type: 'participant.attributes_updated', participant: updated, changed: { ...push.attributes }, origin: 'event', received: push.received });
-            break;
+            case 'participant.disabled':
+            case 'participant.not_found': {
+              const entry = draft.get(push.participantId);
+              if (entry === undefined || !draft.delete(entry.id)) break;
+              changes.push(push.type === 'participant.disabled' ? removed(entry, 'event', push.received) : removed(entry, 'local'));
+              break;
+            }
+            case 'participant.attributes_changed': {
+              const entry = draft.get(push.participantId);
+              if (entry === undefined) break;
+              const next = withAttributes(entry, { ...entry.attributes, ...push.attributes });
+              draft.set(next);
+              changes.push(updated(next, { ...push.attributes }, 'event', push.received));
+              break;
+            }
           }
         }
-      }
+      });
       if (participants === context.participants) return;
       enqueue.assign({ participants, appeared });
       enqueue.emit({ type: 'roster.changed', changes });
@@ -297,7 +322,7 @@ export const messagingMachine = setup({
     /** Everyone is removed (messaging disabled, or the room closed). */
     clearPresence: enqueueActions(({ context, enqueue }) => {
       if (context.participants.size === 0) return;
-      const changes = context.participants.list().map((entry): RosterChange => ({ type: 'participant.removed', participant: entry, origin: 'local' }));
+      const changes = context.participants.list().map((entry) => removed(entry, 'local'));
       enqueue.emit({ type: 'roster.changed', changes });
       enqueue.assign({ participants: context.participants.cleared() });
     }),

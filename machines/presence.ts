@@ -76,14 +76,35 @@ export function withAttributes(entry: PresenceEntry, attributes: Readonly<Record
  */
 type RosterNode =
   | { readonly kind: 'map'; readonly map: Map<string, PresenceEntry> }
-  | { readonly kind: 'diff'; readonly id: string; readonly entry: PresenceEntry | undefined; readonly next: PresenceRoster };
+  | {
+      readonly kind: 'diff';
+      /** The ids changed, in order: undoing them, last first, turns `next` into this version. */
+      readonly ids: readonly string[];
+      /** What each id of `ids` maps to in this version (`undefined`: absent). */
+      readonly entries: readonly (PresenceEntry | undefined)[];
+      readonly next: PresenceRoster;
+    };
+
+/**
+ * Changes to one roster version that become its next version together (see
+ * {@link PresenceRoster.edited}): reads see the changes made so far.
+ */
+export interface RosterDraft {
+  /** The participant with this id, if present. */
+  get(id: string): PresenceEntry | undefined;
+  /** Adds `entry`, or replaces the entry with its id. */
+  set(entry: PresenceEntry): void;
+  /** Removes the participant with this id; false when absent. */
+  delete(id: string): boolean;
+}
 
 /**
  * The remote participants by id: a persistent map. Every version is
- * immutable to its readers, yet an update costs O(1) and allocates two
- * small objects: all versions share one `Map`, held by the newest version
- * read or written; each other version holds the single change from the
- * version after it (Baker's "rerooting" of persistent arrays). Reading an
+ * immutable to its readers, yet an update costs O(1) per change and
+ * allocates a few small objects per version, however many changes it
+ * holds: all versions share one `Map`, held by the newest version read or
+ * written; each other version holds the changes from the version after it
+ * (Baker's "rerooting" of persistent arrays). Reading an
  * older version moves the `Map` to it by undoing those changes, so old
  * snapshots stay correct (as XState's pure `transition()` and graph
  * traversal need), while the actor, which only ever moves forward, pays
@@ -142,24 +163,63 @@ export class PresenceRoster {
     for (let i = path.length - 1; i >= 0; i--) {
       const older = path[i]!;
       const diff = older.node as Extract<RosterNode, { kind: 'diff' }>;
-      const newer = diff.next;
-      const undone = map.get(diff.id);
-      if (diff.entry === undefined) map.delete(diff.id);
-      else map.set(diff.id, diff.entry);
-      newer.node = { kind: 'diff', id: diff.id, entry: undone, next: older };
+      // Undone last change first. What each id held before its undo, listed
+      // in the order of the undoing, is the newer version's way back: undone
+      // last first in turn, it replays the changes in their order.
+      const ids: string[] = [];
+      const entries: (PresenceEntry | undefined)[] = [];
+      for (let k = diff.ids.length - 1; k >= 0; k--) {
+        const id = diff.ids[k]!;
+        ids.push(id);
+        entries.push(map.get(id));
+        const entry = diff.entries[k];
+        if (entry === undefined) map.delete(id);
+        else map.set(id, entry);
+      }
+      diff.next.node = { kind: 'diff', ids, entries, next: older };
       older.node = { kind: 'map', map };
     }
     return map;
   }
 
-  /** The next version: `id` maps to `entry` (or is absent). */
-  private change(id: string, entry: PresenceEntry | undefined, size: number, membership: number): PresenceRoster {
+  /**
+   * The next version after `edit` has made its changes on a draft: one
+   * version however many changes (this one when there were none). The draft
+   * is valid only while `edit` runs, and `edit` reads through the draft
+   * alone: this version shares the map being changed.
+   */
+  edited(edit: (draft: RosterDraft) => void): PresenceRoster {
     const map = this.reroot();
-    const before = map.get(id);
-    if (entry === undefined) map.delete(id);
-    else map.set(id, entry);
+    const ids: string[] = [];
+    const entries: (PresenceEntry | undefined)[] = [];
+    let size = this.size;
+    let membership = this.membership;
+    edit({
+      get: (id) => map.get(id),
+      set: (entry) => {
+        const before = map.get(entry.id);
+        ids.push(entry.id);
+        entries.push(before);
+        map.set(entry.id, entry);
+        if (before === undefined) {
+          size++;
+          membership++;
+        }
+      },
+      delete: (id) => {
+        const before = map.get(id);
+        if (before === undefined) return false;
+        ids.push(id);
+        entries.push(before);
+        map.delete(id);
+        size--;
+        membership++;
+        return true;
+      },
+    });
+    if (ids.length === 0) return this;
     const next = new PresenceRoster(map, size, membership);
-    this.node = { kind: 'diff', id, entry: before, next };
+    this.node = { kind: 'diff', ids, entries, next };
     return next;
   }
 
@@ -170,14 +230,12 @@ export class PresenceRoster {
 
   /** Adds `entry`, or replaces the entry with its id. */
   with(entry: PresenceEntry): PresenceRoster {
-    const added = !this.reroot().has(entry.id);
-    return this.change(entry.id, entry, added ? this.size + 1 : this.size, added ? this.membership + 1 : this.membership);
+    return this.edited((draft) => draft.set(entry));
   }
 
   /** Removes the participant with this id (the same roster when absent). */
   without(id: string): PresenceRoster {
-    if (!this.reroot().has(id)) return this;
-    return this.change(id, undefined, this.size - 1, this.membership + 1);
+    return this.edited((draft) => void draft.delete(id));
   }
 
   /** Nobody (the same roster when already empty). */

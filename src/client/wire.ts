@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import type { MessagingEvent } from '../../machines/index.js';
+import type { MessagingEvent, PresenceParticipant } from '../../machines/index.js';
 import { CodecError, describeValue } from '../errors.js';
 import { packEnvelope, unpackEnvelope } from '../protocol/envelope.js';
 import { MessagingControlType } from '../protocol/message-types.js';
@@ -33,6 +33,36 @@ export interface RoomMessage {
 /** Encodes `set_attributes`: a flat attribute map as the envelope header. */
 export function encodeSetAttributes(attributes: Readonly<Record<string, unknown>>): Uint8Array {
   return packEnvelope(attributes);
+}
+
+// The presence pushes, one per participant and many per socket read while a
+// room fills, are built with `new`, not as object literals: V8 pretenures
+// object-literal sites in optimized code once a join storm has run through
+// them, and these die young (docs/performance.md, "Client memory at room scale").
+
+class ParticipantEnabled {
+  readonly type = 'participant.enabled';
+  constructor(
+    readonly participant: PresenceParticipant,
+    readonly received: RoomMessage | undefined,
+  ) {}
+}
+
+class ParticipantDisabled {
+  readonly type = 'participant.disabled';
+  constructor(
+    readonly participantId: string,
+    readonly received: RoomMessage | undefined,
+  ) {}
+}
+
+class AttributesChanged {
+  readonly type = 'participant.attributes_changed';
+  constructor(
+    readonly participantId: string,
+    readonly attributes: Readonly<Record<string, unknown>>,
+    readonly received: RoomMessage | undefined,
+  ) {}
 }
 
 /** A decoded `messaging.send` push: a presence event for the messaging machine, or a user message (see {@link isUserMessage}). */
@@ -64,11 +94,11 @@ export function decodeMessagingPush(data: Uint8Array, keepControl: boolean): Mes
       case MessagingControlType.Enabled:
         return { type: 'messaging.enabled', participants: snapshotMembers(body), received };
       case MessagingControlType.ParticipantEnabled:
-        return { type: 'participant.enabled', participant: presenceMember(body, 'participant.enabled'), received };
+        return new ParticipantEnabled(presenceMember(body, 'participant.enabled'), received);
       case MessagingControlType.ParticipantDisabled:
-        return { type: 'participant.disabled', participantId: disabledParticipantId(body), received };
+        return new ParticipantDisabled(disabledParticipantId(body), received);
       default:
-        return { type: 'participant.attributes_changed', participantId: from, attributes: changedAttributes(body), received };
+        return new AttributesChanged(from, changedAttributes(body), received);
     }
   }
   // Every user message gets the same shape (one hidden class): `broadcast` is undefined when the server does not say.

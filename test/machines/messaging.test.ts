@@ -254,7 +254,7 @@ describe('messaging machine: presence', () => {
     actor.send({ type: 'presence.changed', events: [{ type: 'participant.disabled', participantId: carol.id, received: 'gone' }] });
     actor.send({ type: 'participant.not_found', participantId: bob.id });
     const notes = emitted.filter((e) => e.type === 'participant.added' || e.type === 'participant.removed').slice(1);
-    expect(notes.map((e) => [e.type, 'received' in e ? e.received : 'none'])).toEqual([
+    expect(notes.map((e) => [e.type, e.received ?? 'none'])).toEqual([
       ['participant.added', received],
       ['participant.removed', 'gone'],
       ['participant.removed', 'none'],

@@ -87,6 +87,29 @@ describe('presence roster', () => {
     expect(after.ids()).toEqual(['p-2', 'p-3']);
   });
 
+
+  it('makes one version of many changes, and every version reads back right in any order', () => {
+    const base = PresenceRoster.of([entry(1), entry(2), entry(3)], 0);
+    const next = base.edited((draft) => {
+      draft.set(entry(4));
+      expect(draft.delete('p-2')).toBe(true);
+      expect(draft.delete('p-2')).toBe(false);
+      draft.set(entry(2, 5, { name: 'back' }));
+      draft.set(entry(4, 4, { name: 'renamed' }));
+      expect(draft.get('p-4')?.attributes).toEqual({ name: 'renamed' });
+      expect(draft.delete('p-1')).toBe(true);
+    });
+    const later = next.with(entry(6)).without('p-3');
+    expect(next.size).toBe(3);
+    expect(next.membership).toBe(base.membership + 4);
+    // Alternate reads so the shared map moves back and forth through the multi-change version.
+    for (let round = 0; round < 3; round++) {
+      expect(base.list()).toEqual([entry(1), entry(2), entry(3)]);
+      expect(later.ids()).toEqual(['p-4', 'p-2', 'p-6']);
+      expect(next.list()).toEqual([entry(3), entry(4, 4, { name: 'renamed' }), entry(2, 5, { name: 'back' })]);
+    }
+    expect(base.edited(() => undefined)).toBe(base);
+  });
   it('moves membership on additions and removals only', () => {
     const a = PresenceRoster.empty.with(entry(1));
     const b = a.with(entry(1, 1, { name: 'renamed' }));
