@@ -74,7 +74,7 @@ export interface RoomServerLimits {
    * nothing is held. A light participant then waits at most about one slice
    * plus one request of a heavy one. `Infinity` handles everything inline
    * (first come, first served).
-   * @defaultValue 10
+   * @defaultValue 5
    */
   fairnessSliceMs: number;
   /**
@@ -170,7 +170,7 @@ export const DEFAULT_LIMITS: Readonly<RoomServerLimits> = Object.freeze({
   maxAttributeKeys: 256,
   messagesPerSecond: 1000,
   bytesPerSecond: 16 * 1024 * 1024,
-  fairnessSliceMs: 10,
+  fairnessSliceMs: 5,
   maxBufferedBytes: 16 * 1024 * 1024,
   slowConsumerTimeoutMs: 5000,
   maxJsonDepth: 64,
