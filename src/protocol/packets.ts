@@ -183,6 +183,10 @@ export class PacketReassembler {
   private discardLow = 0;
   private lastRejectedId: MessageId | undefined;
   private lastRejectedByLimit = false;
+  // The type of the last message and its bytes: a connection mostly sends
+  // one or two types, and comparing a few bytes costs less than decoding them.
+  private lastTypeBytes: Uint8Array | undefined;
+  private lastType = '';
 
   constructor(options: PacketReassemblerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? Infinity;
@@ -311,6 +315,14 @@ export class PacketReassembler {
     this.discardLow = low;
   }
 
+  /** The last message's type when `frame` (a packet 0) carries the same type bytes, else undefined. */
+  private sameTypeAsLast(frame: Uint8Array, typeLength: number): string | undefined {
+    const last = this.lastTypeBytes;
+    if (last === undefined || last.byteLength !== typeLength) return undefined;
+    for (let i = 0; i < typeLength; i++) if (frame[FIRST_PACKET_HEADER_SIZE + i] !== last[i]) return undefined;
+    return this.lastType;
+  }
+
   private first(frame: Uint8Array, high: number, low: number): ProtocolMessage | undefined {
     // A new packet 0 always recovers: any partial message is abandoned.
     this.reset();
@@ -330,12 +342,17 @@ export class PacketReassembler {
       this.discardFrom(high, low);
       throw this.fail(`message of ${count} packets exceeds the limit of ${this.maxMessageBytes} bytes.`, id, undefined, true);
     }
-    let type: string;
-    try {
-      type = utf8Decoder.decode(frame.subarray(FIRST_PACKET_HEADER_SIZE));
-    } catch (cause) {
-      this.discardFrom(high, low);
-      throw this.fail('message type is not valid UTF-8.', id, cause);
+    let type = this.sameTypeAsLast(frame, typeLength);
+    if (type === undefined) {
+      try {
+        type = utf8Decoder.decode(frame.subarray(FIRST_PACKET_HEADER_SIZE));
+      } catch (cause) {
+        this.discardFrom(high, low);
+        throw this.fail('message type is not valid UTF-8.', id, cause);
+      }
+      // A copy: a Buffer's slice is a view, and the socket may reuse its memory.
+      this.lastTypeBytes = new Uint8Array(frame.subarray(FIRST_PACKET_HEADER_SIZE));
+      this.lastType = type;
     }
     if (count === 0) return { id: Number(id), exactId: id, type, data: new Uint8Array(0) };
     this.inMessage = true;

@@ -217,6 +217,24 @@ describe('encode then reassemble', () => {
     ]);
   });
 
+  it('tells types of one length apart, from frames whose memory is reused after each push', () => {
+    const reassembler = new PacketReassembler();
+    const reused = new Uint8Array(64);
+    const types: string[] = [];
+    for (const [id, type] of [[1, 'abc'], [2, 'abc'], [3, 'abd'], [4, 'abc'], [5, 'é!']] as const) {
+      for (const frame of encodePackets(id, type, new Uint8Array([id]))) {
+        reused.set(frame);
+        const message = reassembler.push(reused.subarray(0, frame.byteLength));
+        if (message !== undefined) types.push(message.type);
+        reused.fill(0x61);
+      }
+    }
+    expect(types).toEqual(['abc', 'abc', 'abd', 'abc', 'é!']);
+    // A type of the last type's length that is not UTF-8 is still refused.
+    const bad = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 1, 0xc3, 0x28, 0x21]);
+    expect(() => reassembler.push(bad)).toThrow(CodecError);
+  });
+
   it('accepts chunks of any size (the receiver only counts packets)', () => {
     // Hand-built message of 3 data packets carrying 100, 1 and 0 bytes.
     const header = (index: number, extra: number[]) => new Uint8Array([0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, index, ...extra]);
