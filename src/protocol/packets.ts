@@ -153,6 +153,37 @@ export interface PacketReassemblerOptions {
 }
 
 /**
+ * Message types decoded lately, with their bytes, for every reassembler of
+ * the process: a protocol has a handful of types, and comparing a few bytes
+ * costs less than a (fatal) TextDecoder call per message. Bounded; the
+ * oldest entry makes way.
+ */
+const recentTypes: { readonly bytes: Uint8Array; readonly type: string }[] = [];
+const RECENT_TYPES = 16;
+let nextRecentType = 0;
+
+/** The type a packet 0's type bytes decode to, when they are among {@link recentTypes}. */
+function knownType(frame: Uint8Array, typeLength: number): string | undefined {
+  for (const { bytes, type } of recentTypes) {
+    if (bytes.byteLength !== typeLength) continue;
+    let i = 0;
+    while (i < typeLength && frame[FIRST_PACKET_HEADER_SIZE + i] === bytes[i]) i++;
+    if (i === typeLength) return type;
+  }
+  return undefined;
+}
+
+function rememberType(frame: Uint8Array, type: string): void {
+  // A copy: a Buffer's slice is a view, and the socket may reuse its memory.
+  const entry = { bytes: new Uint8Array(frame.subarray(FIRST_PACKET_HEADER_SIZE)), type };
+  if (recentTypes.length < RECENT_TYPES) recentTypes.push(entry);
+  else {
+    recentTypes[nextRecentType] = entry;
+    nextRecentType = (nextRecentType + 1) % RECENT_TYPES;
+  }
+}
+
+/**
  * Reassembles frames into {@link ProtocolMessage}s, one instance per connection.
  *
  * {@link PacketReassembler.push} returns a message when its last packet
@@ -183,10 +214,6 @@ export class PacketReassembler {
   private discardLow = 0;
   private lastRejectedId: MessageId | undefined;
   private lastRejectedByLimit = false;
-  // The type of the last message and its bytes: a connection mostly sends
-  // one or two types, and comparing a few bytes costs less than decoding them.
-  private lastTypeBytes: Uint8Array | undefined;
-  private lastType = '';
 
   constructor(options: PacketReassemblerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? Infinity;
@@ -315,14 +342,6 @@ export class PacketReassembler {
     this.discardLow = low;
   }
 
-  /** The last message's type when `frame` (a packet 0) carries the same type bytes, else undefined. */
-  private sameTypeAsLast(frame: Uint8Array, typeLength: number): string | undefined {
-    const last = this.lastTypeBytes;
-    if (last === undefined || last.byteLength !== typeLength) return undefined;
-    for (let i = 0; i < typeLength; i++) if (frame[FIRST_PACKET_HEADER_SIZE + i] !== last[i]) return undefined;
-    return this.lastType;
-  }
-
   private first(frame: Uint8Array, high: number, low: number): ProtocolMessage | undefined {
     // A new packet 0 always recovers: any partial message is abandoned.
     this.reset();
@@ -342,7 +361,7 @@ export class PacketReassembler {
       this.discardFrom(high, low);
       throw this.fail(`message of ${count} packets exceeds the limit of ${this.maxMessageBytes} bytes.`, id, undefined, true);
     }
-    let type = this.sameTypeAsLast(frame, typeLength);
+    let type = knownType(frame, typeLength);
     if (type === undefined) {
       try {
         type = utf8Decoder.decode(frame.subarray(FIRST_PACKET_HEADER_SIZE));
@@ -350,9 +369,7 @@ export class PacketReassembler {
         this.discardFrom(high, low);
         throw this.fail('message type is not valid UTF-8.', id, cause);
       }
-      // A copy: a Buffer's slice is a view, and the socket may reuse its memory.
-      this.lastTypeBytes = new Uint8Array(frame.subarray(FIRST_PACKET_HEADER_SIZE));
-      this.lastType = type;
+      rememberType(frame, type);
     }
     if (count === 0) return { id: Number(id), exactId: id, type, data: new Uint8Array(0) };
     this.inMessage = true;
