@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, launchRedis, stopRedis } from './redis-server.js';
+import { freePort, launchRedis, portIsFree, stopRedis } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -63,14 +63,42 @@ async function waitForOk(ports: readonly number[]): Promise<void> {
   }
 }
 
+/** Redis Cluster's bus port is the client port plus this. */
+const CLUSTER_BUS_OFFSET = 10_000;
+
+/** A free loopback port whose cluster bus port is free too (Redis aborts when it cannot bind both). */
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort();
+    if (port + CLUSTER_BUS_OFFSET <= 65_535 && (await portIsFree(port + CLUSTER_BUS_OFFSET))) return port;
+  }
+  throw new Error(`found no free loopback port whose cluster bus port (+${CLUSTER_BUS_OFFSET}) is free too`);
+}
+
+/**
+ * Launches one cluster master on free ports, in a fresh directory; another
+ * process may take a port between the probe and the bind, so it tries again
+ * (on other ports, in another directory) then.
+ */
+async function launchMaster(): Promise<Master> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'roomstate-redis-cluster-'));
+    const port = await freeClusterPort();
+    try {
+      return { port, dir, child: await launchRedis(port, dir, CLUSTER_ARGS) };
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      if (attempt >= 3 || !String((error as Error).message).includes('Address already in use')) throw error;
+    }
+  }
+}
+
 /** Starts a 3-master Redis Cluster on free loopback ports. */
 export async function startRedisCluster(size = 3): Promise<TestRedisCluster> {
   const masters: Master[] = [];
   try {
     for (let i = 0; i < size; i++) {
-      const dir = mkdtempSync(join(tmpdir(), 'roomstate-redis-cluster-'));
-      const port = await freePort();
-      masters.push({ port, dir, child: await launchRedis(port, dir, CLUSTER_ARGS) });
+      masters.push(await launchMaster());
     }
     const ports = masters.map((master) => master.port);
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 60_000 });

@@ -43,6 +43,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on loopback `port` (it binds it, then releases it). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 /** Starts `redis-server` on `port` with its files in `dir` and no persistence; resolves once it accepts connections. */
 export function launchRedis(port: number, dir: string, extra: readonly string[] = []): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], {
