@@ -17,6 +17,8 @@
  *                      (summarise them with test/bench/profile-summary.ts)
  *   --heap-snapshot <dir>  write server heap snapshots before and after filling each
  *                      footprint scenario (compare them with test/bench/heap-summary.ts)
+ *   --timeout-minutes <n>  how long one run may take before it counts as failed (default 15; a
+ *                      room of 10,000 on a 2-core machine needs longer, for every target)
  *   --quiet <percent>  before each run, wait (up to 10 min) until the machine's CPU use by
  *                      other processes stays under this share, so a shared machine skews less
  *   --smoke            (hidden) tiny sizes and phases, for the test suite
@@ -141,6 +143,7 @@ async function main(): Promise<number> {
       'cpu-prof': { type: 'string' },
       'heap-snapshot': { type: 'string' },
       quiet: { type: 'string' },
+      'timeout-minutes': { type: 'string' },
     },
     strict: true,
   });
@@ -155,6 +158,7 @@ async function main(): Promise<number> {
     presenceParticipants: positive(values.presence, 'presence') ?? base.presenceParticipants,
     footprintSizes: sizes(values.footprint, 'footprint') ?? base.footprintSizes,
     roomSizes: sizes(values['room-sizes'], 'room-sizes') ?? base.roomSizes,
+    runTimeoutMs: (positive(values['timeout-minutes'], 'timeout-minutes') ?? base.runTimeoutMs / 60_000) * 60_000,
   };
   const limit = openFileLimit();
   const scenarios = selected([...buildScenarios(settings, limit), ...clientScenarios(settings)], values.scenarios);

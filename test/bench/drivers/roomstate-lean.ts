@@ -62,28 +62,56 @@ class LeanPeer implements BenchPeer {
   onMessage: ((message: ReceivedMessage) => void) | undefined;
   onPresence: (() => void) | undefined;
   onAttributes: (() => void) | undefined;
+  onClose: ((why: string) => void) | undefined;
+  closedWith: string | undefined;
   id = '';
   private readonly wire: WireConnection;
   private readonly presence = new Set<string>();
-  private enabled: (() => void) | undefined;
+  private enabled: { resolve(): void; reject(error: Error): void } | undefined;
+  /** Set by {@link LeanPeer.close}: a close the workload asked for is not reported. */
+  private closing = false;
   private ready: { resolve(peer: LeanPeer): void; reject(error: Error): void; roomReady: boolean } | undefined;
 
   constructor(private readonly ws: WebSocket) {
     this.wire = new WireConnection(ws, { message: (message, claimed) => claimed || this.receive(message) }, { write: corkedSender(ws) });
+    // A socket error ends in a close, which the peer reports (and which fails a pending `whenReady` or `enable`).
+    ws.on('error', () => undefined);
+    ws.once('close', (code: number, reason: Buffer) => {
+      const why = `closed with ${code}${reason.length > 0 ? ` (${reason.toString()})` : ''}`;
+      this.enabled?.reject(new Error(`connection ${why} before the messaging.enabled snapshot`));
+      this.enabled = undefined;
+      if (this.closing) return;
+      this.closedWith = why;
+      this.onClose?.(why);
+    });
   }
 
-  /** Resolves once both `room_ready` and `connected` have arrived. */
+  /** Resolves once both `room_ready` and `connected` have arrived; rejects if the connection fails first. */
   whenReady(): Promise<LeanPeer> {
     return new Promise((resolve, reject) => {
-      this.ready = { resolve, reject, roomReady: false };
-      this.ws.once('error', reject);
-      this.ws.once('close', (code) => reject(new Error(`connection closed with ${code} before ready`)));
+      const failed = (error: Error): void => {
+        this.ready = undefined;
+        this.ws.off('close', closed);
+        reject(error);
+      };
+      const closed = (code: number): void => failed(new Error(`connection closed with ${code} before ready`));
+      this.ready = {
+        resolve: (peer) => {
+          this.ws.off('error', failed);
+          this.ws.off('close', closed);
+          resolve(peer);
+        },
+        reject: failed,
+        roomReady: false,
+      };
+      this.ws.once('error', failed);
+      this.ws.once('close', closed);
     });
   }
 
   enable(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.enabled = resolve;
+      this.enabled = { resolve, reject };
       const id = this.wire.allocateId();
       this.invoke('enable', {}, id, `bench-${id}`).catch(reject);
     });
@@ -107,6 +135,7 @@ class LeanPeer implements BenchPeer {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     return closeSocket(this.ws, CloseCode.Normal);
   }
 
@@ -146,7 +175,7 @@ class LeanPeer implements BenchPeer {
       case MessagingControlType.Enabled:
         this.presence.clear();
         for (const participant of body?.participants ?? []) this.presence.add(participant.id);
-        this.enabled?.();
+        this.enabled?.resolve();
         this.enabled = undefined;
         this.onPresence?.();
         return;
@@ -175,11 +204,8 @@ export function roomstateLeanDriver(url: string, secret: string): BenchDriver {
       const token = await mintToken({ secret, room, name });
       const ws = new WebSocket(roomUrl(url, room, token), { perMessageDeflate: false });
       const peer = new LeanPeer(ws);
-      const ready = await peer.whenReady();
-      ws.removeAllListeners('error');
-      ws.removeAllListeners('close');
-      ws.on('error', () => undefined);
-      return ready;
+      // Only its own listeners go once ready: the wire's and the peer's close listeners stay.
+      return peer.whenReady();
     },
   };
 }

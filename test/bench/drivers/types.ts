@@ -48,6 +48,15 @@ export interface BenchPeer {
   onMessage: ((message: ReceivedMessage) => void) | undefined;
   /** Called whenever the presence view changes. */
   onPresence: (() => void) | undefined;
+  /**
+   * Called once if the connection ends without {@link BenchPeer.close} (the
+   * server closed or dropped it), with its close code and reason, where the
+   * driver reports it: a workload waiting on this peer then fails at once,
+   * saying why, instead of waiting out its deadline.
+   */
+  onClose?: ((why: string) => void) | undefined;
+  /** Once the connection has ended without {@link BenchPeer.close}: how (see {@link BenchPeer.onClose}). */
+  readonly closedWith?: string | undefined;
   /** Closes the connection. */
   close(): Promise<void>;
 }

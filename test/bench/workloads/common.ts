@@ -62,10 +62,16 @@ export function until(condition: () => boolean, subscribe: (check: () => void) =
 /** How often a long wait of a generator (joins, {@link presenceComplete}) reports its progress on stderr. */
 export const PROGRESS_INTERVAL_MS = 60_000;
 
-/** Waits until every peer sees `size` others, by their presence callbacks (which it takes over). */
+/**
+ * Waits until every peer sees `size` others, by their presence callbacks
+ * (which it takes over); fails at once when a watched peer's connection ends
+ * (where its driver reports that), since that view can never complete.
+ */
 export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: number): Promise<void> {
   const watched = peers.filter((p) => p.presenceSize() < size);
   let incomplete = watched.length;
+  const gone = watched.find((peer) => peer.closedWith !== undefined);
+  let lost = gone === undefined ? undefined : `the connection of a participant whose view held ${gone.presenceSize()} of ${size} ${gone.closedWith}`;
   // A big room takes minutes: say how far it got, so a run that times out says whether it was slow or stuck.
   const progress = setInterval(() => {
     let smallest = size;
@@ -74,7 +80,7 @@ export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: 
   }, PROGRESS_INTERVAL_MS);
   progress.unref();
   return until(
-    () => incomplete === 0,
+    () => incomplete === 0 || lost !== undefined,
     (check) => {
       for (const peer of watched) {
         let done = false;
@@ -85,14 +91,25 @@ export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: 
             check();
           }
         };
+        peer.onClose = (why) => {
+          lost ??= `the connection of a participant whose view held ${peer.presenceSize()} of ${size} ${why}`;
+          check();
+        };
       }
       return () => {
-        for (const peer of watched) peer.onPresence = undefined;
+        for (const peer of watched) {
+          peer.onPresence = undefined;
+          peer.onClose = undefined;
+        }
       };
     },
     ms,
     `presence views of ${peers.length} participants did not reach ${size}`,
-  ).finally(() => clearInterval(progress));
+  )
+    .then(() => {
+      if (lost !== undefined) throw new Error(`presence views of ${peers.length} participants cannot reach ${size}: ${lost}`);
+    })
+    .finally(() => clearInterval(progress));
 }
 
 /** Closes peers, ignoring errors, a bounded number at a time. */
