@@ -25,9 +25,9 @@ async function sendAndSettle(client: RawClient, frame: Uint8Array): Promise<void
   await pong;
 }
 
-function broadcastFrames(client: RawClient): { id: number; frames: Uint8Array[] } {
+function broadcastFrames(client: RawClient, length = 5000): { id: number; frames: Uint8Array[] } {
   const id = client.allocateId();
-  const json = { type: 't', message_json: JSON.stringify('x'.repeat(5000)) };
+  const json = { type: 't', message_json: JSON.stringify('x'.repeat(length)) };
   const frames = encodePackets(id, 'room.invoke_tool', packEnvelope({ toolkit: 'messaging', tool: 'broadcast', arguments: { type: 'json', json } }));
   return { id, frames };
 }
@@ -60,6 +60,37 @@ describe('partial-message timeout (per progress)', () => {
     await sendAndSettle(alice, frames[2]);
     time.advance(LIMIT_MS);
     expect(await alice.closed).toEqual({ code: 1008, reason: CloseReason.PartialMessageTimeout });
+  });
+
+  it('does not count the time this server keeps the rest of a message waiting (reading paused, frames held)', async () => {
+    const time = manualTime();
+    // A byte rate far below the sender's: the rest of the second message waits seconds for its
+    // turn, read and held or unread in the kernel, while the sender has sent it all at once.
+    const server = await servers.start({ clock: time.clock, timers: time.timers, limits: { partialMessageTimeoutMs: LIMIT_MS, bytesPerSecond: 500, maxMessageBytes: 8192 } });
+    const alice = await server.connect(uniqueRoom(), 'alice');
+    // The first message takes most of the burst (8 KiB, at least one maximal message).
+    const first = broadcastFrames(alice, 6000);
+    const firstReply = alice.waitForResponse(first.id);
+    for (const frame of first.frames) await sendAndSettle(alice, frame);
+    expect(await firstReply).toEqual({ type: 'empty' });
+    const second = broadcastFrames(alice, 4000);
+    let settled: unknown;
+    const reply = alice.waitForResponse(second.id).then(
+      (response) => (settled = response),
+      (error: Error) => (settled = error),
+    );
+    for (const frame of second.frames) alice.sendFrame(frame);
+    // Small steps of the server's clock, each after real I/O has had its turn: a packet the
+    // throttle lets in arrives well within the timeout of its release.
+    for (let step = 0; step < 1000 && settled === undefined; step++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      time.advance(LIMIT_MS / 20);
+    }
+    await reply;
+    // About 3 KiB over the debt at 500 bytes/s: several times the timeout in all.
+    expect(time.clock()).toBeGreaterThan(3 * LIMIT_MS);
+    expect(settled).toEqual({ type: 'empty' });
   });
 });
 

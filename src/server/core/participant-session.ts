@@ -109,6 +109,8 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private readonly handleBound = (frame: Uint8Array): void => this.handleFrame(frame);
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
+  /** Clock time reading last resumed after a pause of this server's (rate or fairness). */
+  private resumedAt = 0;
   /** True while {@link ParticipantSession.receive} passes a frame on (not when the throttle releases held ones later). */
   private receiving = false;
 
@@ -454,7 +456,10 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private resumeReading(reason: number): void {
     if ((this.pauses & reason) === 0) return;
     this.pauses &= ~reason;
-    if (this.pauses === 0 && this.open) this.connection.resume();
+    if (this.pauses === 0 && this.open) {
+      this.resumedAt = this.context.clock();
+      this.connection.resume();
+    }
   }
 
   private handleFrame(frame: Uint8Array): void {
@@ -558,7 +563,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
    * Drops a message whose packets stopped coming: closes with 1008 once no
    * frame arrived for `partialMessageTimeoutMs` while it was incomplete.
    * One timer per stalled message, re-armed from the last arrival, so
-   * packets that keep coming cost no timer work.
+   * packets that keep coming cost no timer work. Time this server keeps the
+   * rest waiting is not the peer's stall: while reading is paused (rate
+   * limits, or frames held for a congested loop's fair share, which may
+   * already hold the next packets) the timer only re-arms, and after a
+   * pause the peer has the whole timeout again.
    */
   private armPartialTimeout(delay: number): void {
     if (!Number.isFinite(delay)) return;
@@ -566,7 +575,11 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       this.partialTimer = undefined;
       if (!this.open || !this.reassembler.pending) return;
       const limit = this.context.limits.partialMessageTimeoutMs;
-      const idle = this.context.clock() - this.lastFrameAt;
+      if (this.pauses !== 0) {
+        this.armPartialTimeout(limit);
+        return;
+      }
+      const idle = this.context.clock() - Math.max(this.lastFrameAt, this.resumedAt);
       if (idle < limit) {
         this.armPartialTimeout(limit - idle);
         return;
