@@ -73,7 +73,9 @@ export function socketIoDriver(url: string): BenchDriver {
     acknowledged: true,
     connect: (room, name) =>
       new Promise<BenchPeer>((resolve, reject) => {
-        const socket = io(httpUrl, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { room, name } });
+        // The roomstate drivers wait as long for a handshake (a 10,000 room keeps the server busy
+        // for minutes); the client's default 20 s connect timeout would end Socket.IO's run early.
+        const socket = io(httpUrl, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 15 * 60_000, auth: { room, name } });
         socket.once('connect', () => {
           socket.off('connect_error');
           resolve(new SocketIoPeer(socket));
