@@ -70,8 +70,9 @@ export const PROGRESS_INTERVAL_MS = 60_000;
 export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: number): Promise<void> {
   const watched = peers.filter((p) => p.presenceSize() < size);
   let incomplete = watched.length;
+  const lostView = (peer: BenchPeer, why: string): string => `the connection of a participant whose view held ${peer.presenceSize()} of ${size} ${why}`;
   const gone = watched.find((peer) => peer.closedWith !== undefined);
-  let lost = gone === undefined ? undefined : `the connection of a participant whose view held ${gone.presenceSize()} of ${size} ${gone.closedWith}`;
+  let lost = gone === undefined ? undefined : lostView(gone, gone.closedWith!);
   // A big room takes minutes: say how far it got, so a run that times out says whether it was slow or stuck.
   const progress = setInterval(() => {
     let smallest = size;
@@ -92,7 +93,7 @@ export function presenceComplete(peers: readonly BenchPeer[], size: number, ms: 
           }
         };
         peer.onClose = (why) => {
-          lost ??= `the connection of a participant whose view held ${peer.presenceSize()} of ${size} ${why}`;
+          lost ??= lostView(peer, why);
           check();
         };
       }
