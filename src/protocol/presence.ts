@@ -57,9 +57,16 @@ export function memberJson(member: PresenceMember): string {
   return '{"id":' + JSON.stringify(member.id) + ',"role":' + JSON.stringify(member.role) + ',"attributes":' + attributesJson(member.attributes) + '}';
 }
 
+/**
+ * The text around and between the members' JSON texts in a
+ * `messaging.enabled` body, for encoders that write the members one by one
+ * rather than joining them into one string.
+ */
+export const SNAPSHOT_BODY = { open: '{"participants":[', separator: ',', close: ']}' } as const;
+
 /** The body of `messaging.enabled` from members' JSON texts (see {@link memberJson}). */
 export function snapshotBodyJson(memberJsons: readonly string[]): string {
-  return '{"participants":[' + memberJsons.join(',') + ']}';
+  return SNAPSHOT_BODY.open + memberJsons.join(SNAPSHOT_BODY.separator) + SNAPSHOT_BODY.close;
 }
 
 /** The body of `participant.enabled`. */

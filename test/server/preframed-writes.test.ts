@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { PacketReassembler, encodeType } from '../../src/protocol/index.js';
-import { IdTemplate, encodeMessage } from '../../src/server/core/outgoing-message.js';
+import { IdTemplate, encodeListEnvelope, encodeMessage, encodeShortEnvelope } from '../../src/server/core/outgoing-message.js';
 import { uniqueRoom, useServers, type TestServer } from '../helpers/server.js';
 
 /** ws's frame builder (exported by ws, missing from its type definitions). */
@@ -62,6 +62,48 @@ describe('OutgoingMessage', () => {
       expect(message.packets[0].byteLength).toBe(16 + typeLength);
       expect(message.wire.equals(wsFrames(message.packets))).toBe(true);
     }
+  });
+});
+
+describe('encodeListEnvelope', () => {
+  const text = fc.string({ unit: 'binary', maxLength: 300 });
+
+  it('makes exactly the message encodeMessage makes for the joined text, across packet boundaries and multi-byte characters', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.nat({ max: 2 ** 53 - 1 }), fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n })),
+        fc.string({ maxLength: 40 }),
+        text,
+        fc.array(text, { maxLength: 40 }),
+        fc.constantFrom(',', '', '\u00e9,'),
+        text,
+        (id, type, head, items, separator, tail) => {
+          const bytes = items.reduce((sum, item) => sum + Buffer.byteLength(item, 'utf8'), 0);
+          const message = encodeListEnvelope(id, encodeType(type), head, items, bytes, separator, tail);
+          const joined = Buffer.from(head + items.join(separator) + tail, 'utf8');
+          expect(message.wire.equals(encodeMessage(id, encodeType(type), true, joined).wire)).toBe(true);
+        },
+      ),
+      { seed: 11, numRuns: 300 },
+    );
+  });
+
+  it('refuses an itemsBytes that is not the items\' UTF-8 length rather than sending a corrupt message', () => {
+    expect(() => encodeListEnvelope(1, encodeType('messaging.send'), '{"a":[', ['"\u00e9"'], 3, ',', ']}')).toThrow(/itemsBytes 3/);
+  });
+});
+
+describe('encodeShortEnvelope', () => {
+  it('makes exactly the message encodeMessage makes for a header that fits one packet', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 2 ** 53 - 1 }), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 330 }), (id, type, header) => {
+        const bytes = Buffer.byteLength(header, 'utf8');
+        fc.pre(bytes + 8 <= 1024);
+        const message = encodeShortEnvelope(id, encodeType(type), header, bytes);
+        expect(message.wire.equals(encodeMessage(id, encodeType(type), true, Buffer.from(header, 'utf8')).wire)).toBe(true);
+      }),
+      { seed: 13, numRuns: 300 },
+    );
   });
 });
 

@@ -5,7 +5,7 @@
  * to every recipient.
  */
 import { ENVELOPE_LENGTH_SIZE, MessageType, PACKET_DATA_SIZE, encodeContent, encodeType, type Content, type MessageId } from '../../protocol/index.js';
-import { IdTemplate, OutgoingMessage, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
+import { IdTemplate, OutgoingMessage, encodeListEnvelope, encodeMessage, encodeShortEnvelope } from './outgoing-message.js';
 
 export { OutgoingMessage } from './outgoing-message.js';
 
@@ -88,6 +88,17 @@ export class FrameEncoder {
     const tail = broadcast === undefined ? '}' : broadcast ? BROADCAST_TAIL : DIRECT_TAIL;
     const headerJson = prefix + JSON.stringify(type) + ',"message":' + messageJson + tail;
     return encodeEnvelope(this.pushId(), MESSAGING_SEND_TYPE, headerJson, payload);
+  }
+
+  /**
+   * A presence push (no broadcast flag) whose `message` body is `open`, the
+   * `items` joined by `separator`, then `close`: each item's text is written
+   * straight into the frames (see {@link encodeListEnvelope}); `itemsBytes`
+   * is the items' total UTF-8 length.
+   */
+  messagingList(prefix: string, type: string, open: string, items: readonly string[], itemsBytes: number, separator: string, close: string): OutgoingMessage {
+    const head = prefix + JSON.stringify(type) + ',"message":' + open;
+    return encodeListEnvelope(this.pushId(), MESSAGING_SEND_TYPE, head, items, itemsBytes, separator, close + '}');
   }
 }
 

@@ -72,27 +72,61 @@ function writeU32(wire: Buffer, offset: number, value: number): void {
  */
 export function encodeShortEnvelope(id: MessageId, typeBytes: Uint8Array, headerJson: string, headerBytes: number): OutgoingMessage {
   const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
-  const dataLength = DATA_PACKET_HEADER_SIZE + ENVELOPE_LENGTH_SIZE + headerBytes;
-  const firstHeader = frameHeaderSize(firstLength);
-  const wire = Buffer.allocUnsafe(firstHeader + firstLength + frameHeaderSize(dataLength) + dataLength);
+  const dataLength = ENVELOPE_LENGTH_SIZE + headerBytes;
+  const wire = Buffer.allocUnsafe(frameHeaderSize(firstLength) + firstLength + frameHeaderSize(DATA_PACKET_HEADER_SIZE + dataLength) + DATA_PACKET_HEADER_SIZE + dataLength);
   const words = idWords(id);
   const high = typeof words === 'number' ? 0 : words[0];
   const low = typeof words === 'number' ? words : words[1];
-  let offset = writeFrameHeader(wire, 0, firstLength);
+  const body = writeDataPacketHeader(wire, writeFirstPacket(wire, high, low, 1, typeBytes), high, low, 1, dataLength);
+  // Envelope length prefix: the high word is 0 (the header fits a packet).
+  writeU32(wire, body, 0);
+  writeU32(wire, body + 4, headerBytes);
+  wire.write(headerJson, body + ENVELOPE_LENGTH_SIZE, headerBytes, 'utf8');
+  return new OutgoingMessage(wire);
+}
+
+/** Where a message of `dataLength` bytes of data puts its frames: `count` data packets in a wire of `size` bytes. */
+interface Layout {
+  readonly count: number;
+  readonly size: number;
+}
+
+function layout(typeBytes: Uint8Array, dataLength: number): Layout {
+  const count = Math.ceil(dataLength / PACKET_DATA_SIZE);
+  const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
+  // Every packet but the last is full, so their frame headers all have one size.
+  const fullLength = DATA_PACKET_HEADER_SIZE + PACKET_DATA_SIZE;
+  const lastLength = count === 0 ? 0 : DATA_PACKET_HEADER_SIZE + (dataLength - (count - 1) * PACKET_DATA_SIZE);
+  let size = frameHeaderSize(firstLength) + firstLength;
+  if (count > 0) size += (count - 1) * (frameHeaderSize(fullLength) + fullLength) + frameHeaderSize(lastLength) + lastLength;
+  return { count, size };
+}
+
+/** Writes packet 0 (id, index 0, packet count, type) in its frame; returns the offset after it. */
+function writeFirstPacket(wire: Buffer, high: number, low: number, count: number, typeBytes: Uint8Array): number {
+  const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
+  const offset = writeFrameHeader(wire, 0, firstLength);
   writeU32(wire, offset, high);
   writeU32(wire, offset + 4, low);
   writeU32(wire, offset + 8, 0);
-  writeU32(wire, offset + 12, 1);
+  writeU32(wire, offset + 12, count);
   wire.set(typeBytes, offset + FIRST_PACKET_HEADER_SIZE);
-  offset = writeFrameHeader(wire, offset + firstLength, dataLength);
+  return offset + firstLength;
+}
+
+/** Writes the frame and packet header of data packet `index` holding `length` bytes; returns where its data goes. */
+function writeDataPacketHeader(wire: Buffer, offset: number, high: number, low: number, index: number, length: number): number {
+  offset = writeFrameHeader(wire, offset, DATA_PACKET_HEADER_SIZE + length);
   writeU32(wire, offset, high);
   writeU32(wire, offset + 4, low);
-  writeU32(wire, offset + 8, 1);
-  // Envelope length prefix: the high word is 0 (the header fits a packet).
-  writeU32(wire, offset + 12, 0);
-  writeU32(wire, offset + 16, headerBytes);
-  wire.write(headerJson, offset + DATA_PACKET_HEADER_SIZE + ENVELOPE_LENGTH_SIZE, headerBytes, 'utf8');
-  return new OutgoingMessage(wire);
+  writeU32(wire, offset + 8, index);
+  return offset + DATA_PACKET_HEADER_SIZE;
+}
+
+/** Writes the 8-byte big-endian envelope length prefix. */
+function writeLengthPrefix(wire: Buffer, offset: number, length: number): void {
+  writeU32(wire, offset, Math.floor(length / TWO_POW_32));
+  writeU32(wire, offset + 4, length >>> 0);
 }
 
 /**
@@ -107,39 +141,22 @@ export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: bo
   const prefix = envelope ? ENVELOPE_LENGTH_SIZE : 0;
   const headEnd = prefix + head.byteLength;
   const dataLength = headEnd + tail.byteLength;
-  const count = Math.ceil(dataLength / PACKET_DATA_SIZE);
-  const firstLength = FIRST_PACKET_HEADER_SIZE + typeBytes.byteLength;
-  // Every packet but the last is full, so their frame headers all have one size.
-  const fullLength = DATA_PACKET_HEADER_SIZE + PACKET_DATA_SIZE;
-  const lastLength = count === 0 ? 0 : DATA_PACKET_HEADER_SIZE + (dataLength - (count - 1) * PACKET_DATA_SIZE);
-  let size = frameHeaderSize(firstLength) + firstLength;
-  if (count > 0) size += (count - 1) * (frameHeaderSize(fullLength) + fullLength) + frameHeaderSize(lastLength) + lastLength;
+  const { count, size } = layout(typeBytes, dataLength);
   // Every byte is written below, so the buffer need not be zeroed.
   const wire = Buffer.allocUnsafe(size);
   const words = idWords(id);
   const high = typeof words === 'number' ? 0 : words[0];
   const low = typeof words === 'number' ? words : words[1];
-  let offset = writeFrameHeader(wire, 0, firstLength);
-  wire.writeUInt32BE(high, offset);
-  wire.writeUInt32BE(low, offset + 4);
-  wire.writeUInt32BE(0, offset + 8);
-  wire.writeUInt32BE(count, offset + 12);
-  wire.set(typeBytes, offset + FIRST_PACKET_HEADER_SIZE);
-  offset += firstLength;
+  let offset = writeFirstPacket(wire, high, low, count, typeBytes);
   for (let index = 1; index <= count; index++) {
     const start = (index - 1) * PACKET_DATA_SIZE;
     const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
-    offset = writeFrameHeader(wire, offset, DATA_PACKET_HEADER_SIZE + (end - start));
-    wire.writeUInt32BE(high, offset);
-    wire.writeUInt32BE(low, offset + 4);
-    wire.writeUInt32BE(index, offset + 8);
-    const body = offset + DATA_PACKET_HEADER_SIZE - start;
+    const body = writeDataPacketHeader(wire, offset, high, low, index, end - start) - start;
     // Data positions: [0, prefix) length prefix, [prefix, headEnd) head, then tail.
     let pos = start;
     if (pos < prefix) {
       // The 8-byte length always fits in the first packet.
-      wire.writeUInt32BE(Math.floor(head.byteLength / TWO_POW_32), body);
-      wire.writeUInt32BE(head.byteLength >>> 0, body + 4);
+      writeLengthPrefix(wire, body, head.byteLength);
       pos = prefix;
     }
     if (pos < headEnd && pos < end) {
@@ -149,6 +166,61 @@ export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: bo
     }
     if (pos < end) wire.set(tail.subarray(pos - headEnd, end - headEnd), body + pos);
     offset = body + end;
+  }
+  return new OutgoingMessage(wire);
+}
+
+/**
+ * Encodes an envelope (no payload) whose header JSON is `head`, then the
+ * `items` joined by `separator`, then `tail`, writing each text's UTF-8
+ * straight into the wire buffer: a room's presence snapshot (thousands of
+ * cached member texts) is never joined into one string nor copied out of an
+ * intermediate buffer. `itemsBytes` is the items' total UTF-8 length, which
+ * the caller keeps per item.
+ *
+ * The texts are written back to back at the end of the wire, then each
+ * packet's share is moved forward into place behind its headers (every
+ * move goes toward the start, past data already moved, so nothing is
+ * overwritten before it is read).
+ */
+export function encodeListEnvelope(
+  id: MessageId,
+  typeBytes: Uint8Array,
+  head: string,
+  items: readonly string[],
+  itemsBytes: number,
+  separator: string,
+  tail: string,
+): OutgoingMessage {
+  const separators = items.length === 0 ? 0 : (items.length - 1) * Buffer.byteLength(separator, 'utf8');
+  const headerLength = Buffer.byteLength(head, 'utf8') + itemsBytes + separators + Buffer.byteLength(tail, 'utf8');
+  const dataLength = ENVELOPE_LENGTH_SIZE + headerLength;
+  const { count, size } = layout(typeBytes, dataLength);
+  const wire = Buffer.allocUnsafe(size);
+  const dataStart = size - dataLength;
+  writeLengthPrefix(wire, dataStart, headerLength);
+  let pos = dataStart + ENVELOPE_LENGTH_SIZE;
+  pos += wire.write(head, pos, 'utf8');
+  let written = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) pos += wire.write(separator, pos, 'utf8');
+    const length = wire.write(items[i], pos, 'utf8');
+    pos += length;
+    written += length;
+  }
+  pos += wire.write(tail, pos, 'utf8');
+  // A wrong total would shift every later byte: a bug of the caller, never sent.
+  if (written !== itemsBytes || pos !== size) throw new Error(`list envelope: the items are ${written} bytes of UTF-8, not itemsBytes ${itemsBytes}`);
+  const words = idWords(id);
+  const high = typeof words === 'number' ? 0 : words[0];
+  const low = typeof words === 'number' ? words : words[1];
+  let offset = writeFirstPacket(wire, high, low, count, typeBytes);
+  for (let index = 1; index <= count; index++) {
+    const start = (index - 1) * PACKET_DATA_SIZE;
+    const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
+    const body = writeDataPacketHeader(wire, offset, high, low, index, end - start);
+    if (body !== dataStart + start) wire.copyWithin(body, dataStart + start, dataStart + end);
+    offset = body + (end - start);
   }
   return new OutgoingMessage(wire);
 }

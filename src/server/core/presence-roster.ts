@@ -4,14 +4,14 @@
  * `messaging.enabled` snapshot built from it.
  *
  * Memory stays linear in the room's size: each member's JSON is cached once
- * (and rebuilt only when its attribute map is replaced), the snapshot body
- * is built at most once per presence change and shared by every member
- * that enables before the next change, and the last encoded snapshot is
- * kept once per room (so a client repeating `enable` gets the same bytes)
- * rather than once per session.
+ * with its UTF-8 length (and rebuilt only when its attribute map is
+ * replaced), a snapshot writes those texts straight into its frames (no
+ * body string, no intermediate buffer: at 10,000 members a snapshot is
+ * about 1 MB), and the last encoded snapshot is kept once per room (so a
+ * client repeating `enable` gets the same bytes) rather than once per session.
  */
 import { MessagingControlType } from '../../protocol/index.js';
-import { memberJson, snapshotBodyJson } from '../../protocol/presence.js';
+import { SNAPSHOT_BODY, memberJson } from '../../protocol/presence.js';
 import { messagingPrefix, type FrameEncoder } from './frame-encoder.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceChange, RoomMember } from './room-member.js';
@@ -19,8 +19,16 @@ import type { PresenceChange, RoomMember } from './room-member.js';
 interface Entry {
   readonly member: RoomMember;
   /** The attribute map {@link Entry.json} was built from. */
-  attributes: Readonly<Record<string, unknown>>;
-  json: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly json: string;
+  /** {@link Entry.json}'s UTF-8 length. */
+  readonly bytes: number;
+}
+
+/** A member's entry, its JSON built from its current attributes. */
+function entryOf(member: RoomMember): Entry {
+  const json = memberJson(member);
+  return { member, attributes: member.attributes, json, bytes: Buffer.byteLength(json, 'utf8') };
 }
 
 /** The messaging-enabled members of one room on this node (see the file comment). */
@@ -28,7 +36,6 @@ export class PresenceRoster {
   private readonly entries = new Map<string, Entry>();
   /** Changes with every presence change, so a built snapshot can be reused until then. */
   private epoch = 0;
-  private body: { readonly epoch: number; readonly json: string } | undefined;
   private last: { readonly epoch: number; readonly recipient: string; readonly message: OutgoingMessage } | undefined;
 
   /** Members in the roster. */
@@ -45,7 +52,7 @@ export class PresenceRoster {
   apply(member: RoomMember, change: PresenceChange): void {
     this.epoch++;
     if (change === 'enabled') {
-      this.entries.set(member.id, { member, attributes: member.attributes, json: memberJson(member) });
+      this.entries.set(member.id, entryOf(member));
     } else if (change === 'disabled') this.entries.delete(member.id);
   }
 
@@ -81,31 +88,26 @@ export class PresenceRoster {
    * nobody when `listed` is false (the token's `list` grant).
    */
   snapshot(recipient: RoomMember, encoder: FrameEncoder, listed = true): OutgoingMessage {
-    const prefix = messagingPrefix(recipient.id);
-    if (!listed) return encoder.messaging(prefix, MessagingControlType.Enabled, snapshotBodyJson([]));
     const last = this.last;
-    if (last !== undefined && last.epoch === this.epoch && last.recipient === recipient.id) return last.message;
-    const message = encoder.messaging(prefix, MessagingControlType.Enabled, this.bodyJson(recipient));
-    this.last = { epoch: this.epoch, recipient: recipient.id, message };
-    return message;
-  }
-
-  /** The snapshot body without `recipient`; shared while the roster is unchanged and the recipient is not in it. */
-  private bodyJson(recipient: RoomMember): string {
-    const self = this.entries.get(recipient.id);
-    if (self === undefined && this.body !== undefined && this.body.epoch === this.epoch) return this.body.json;
-    const jsons: string[] = [];
-    for (const entry of this.entries.values()) {
-      if (entry === self) continue;
-      // Attribute maps are replaced, never mutated: a new map means new JSON.
-      if (entry.attributes !== entry.member.attributes) {
-        entry.attributes = entry.member.attributes;
-        entry.json = memberJson(entry.member);
+    if (listed && last !== undefined && last.epoch === this.epoch && last.recipient === recipient.id) return last.message;
+    const items: string[] = [];
+    let bytes = 0;
+    if (listed) {
+      const self = this.entries.get(recipient.id);
+      for (let entry of this.entries.values()) {
+        if (entry === self) continue;
+        // Attribute maps are replaced, never mutated: a new map means new JSON.
+        if (entry.attributes !== entry.member.attributes) {
+          entry = entryOf(entry.member);
+          this.entries.set(entry.member.id, entry);
+        }
+        items.push(entry.json);
+        bytes += entry.bytes;
       }
-      jsons.push(entry.json);
     }
-    const json = snapshotBodyJson(jsons);
-    if (self === undefined) this.body = { epoch: this.epoch, json };
-    return json;
+    const { open, separator, close } = SNAPSHOT_BODY;
+    const message = encoder.messagingList(messagingPrefix(recipient.id), MessagingControlType.Enabled, open, items, bytes, separator, close);
+    if (listed) this.last = { epoch: this.epoch, recipient: recipient.id, message };
+    return message;
   }
 }
