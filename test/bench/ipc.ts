@@ -43,6 +43,8 @@ export interface MemoryFigures {
   readonly arrayBuffers: number;
   /** Servers only: the longest the event loop was held since the previous memory query, in ms (10 ms resolution). */
   readonly loopMaxMs?: number;
+  /** Servers only: the longest GC pause in the same window, in ms (a loop block this long was the collector's). */
+  readonly gcMaxMs?: number;
   /** roomstate servers only: connections cut as slow consumers so far. */
   readonly slowConsumerCuts?: number;
   /** Resident bytes of the main thread's malloc heap (the `[heap]` mapping of /proc/self/smaps; 0 where there is none): off-V8 memory such as socket write requests and freed-but-kept allocations. */

@@ -3,10 +3,14 @@
  * --cpu-prof <dir>`): the top functions by self time and by total (inclusive)
  * time, and self time per file.
  *
- *   npx tsx test/bench/profile-summary.ts <file.cpuprofile>... [--top 25] [--filter src/]
+ *   npx tsx test/bench/profile-summary.ts <file.cpuprofile>... [--top 25] [--filter src/] [--window START,END]
  *
  * `--filter` keeps only functions whose file path contains the text (for
  * the total-time list and the per-file list; self time always shows all).
+ * `--window` keeps only the samples taken between two times, in µs of the
+ * profile's clock (the monotonic clock: the bench server logs each loop
+ * block over 100 ms with the time it ended on that clock), to say what held
+ * the loop.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -71,7 +75,7 @@ function label(frame: CallFrame): { name: string; file: string } {
 }
 
 /** Computes self, inclusive and per-file time of a profile. */
-export function summariseProfile(profile: CpuProfile, options: { top?: number; filter?: string } = {}): ProfileSummary {
+export function summariseProfile(profile: CpuProfile, options: { top?: number; filter?: string; window?: readonly [startUs: number, endUs: number] } = {}): ProfileSummary {
   const top = options.top ?? 25;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -89,11 +93,14 @@ export function summariseProfile(profile: CpuProfile, options: { top?: number; f
     if (entry) entry.ms += ms;
     else map.set(key.name, { file: key.file, ms });
   };
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
     // timeDeltas[i] is the gap before sample i; the time after it belongs to it.
     const ms = (profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0) / 1000;
     const node = byId.get(profile.samples[i]);
     if (!node) continue;
+    if (options.window !== undefined && (at < options.window[0] || at > options.window[1])) continue;
     total += ms;
     if (IDLE.has(node.callFrame.functionName)) continue;
     busy += ms;
@@ -144,16 +151,22 @@ export function renderProfileSummary(title: string, summary: ProfileSummary): st
 
 function main(): void {
   const { values, positionals } = parseArgs({
-    options: { top: { type: 'string', default: '25' }, filter: { type: 'string' } },
+    options: { top: { type: 'string', default: '25' }, filter: { type: 'string' }, window: { type: 'string' } },
     allowPositionals: true,
   });
   if (positionals.length === 0) {
-    process.stderr.write('usage: tsx test/bench/profile-summary.ts <file.cpuprofile>... [--top 25] [--filter src/]\n');
+    process.stderr.write('usage: tsx test/bench/profile-summary.ts <file.cpuprofile>... [--top 25] [--filter src/] [--window START_US,END_US]\n');
     process.exit(2);
   }
   for (const file of positionals) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    const summary = summariseProfile(profile, { top: Number(values.top), ...(values.filter ? { filter: values.filter } : {}) });
+    const window = values.window?.split(',').map(Number);
+    if (window !== undefined && (window.length !== 2 || window.some((n) => !Number.isFinite(n)))) throw new Error(`--window wants START_US,END_US, got ${values.window}`);
+    const summary = summariseProfile(profile, {
+      top: Number(values.top),
+      ...(values.filter ? { filter: values.filter } : {}),
+      ...(window ? { window: [window[0], window[1]] as const } : {}),
+    });
     process.stdout.write(`${renderProfileSummary(file, summary)}\n\n`);
   }
 }

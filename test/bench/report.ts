@@ -128,7 +128,7 @@ function notes(scenario: Scenario, entry: ResultEntry, m: MedianFigures, repeats
   const e = m.extra;
   const parts: string[] = [];
   if (scenario.id.startsWith('room-')) {
-    parts.push(`${formatNumber(e.rssKiB)} KiB RSS/participant, heap ${formatNumber(e.heapKiB)} KiB, complete in ${formatNumber(e.completeMs)} ms${e.loopMaxMs === undefined ? '' : `, longest loop block ${formatNumber(e.loopMaxMs)} ms`}${e.slowConsumerCuts ? `, ${e.slowConsumerCuts} cut as slow consumers` : ''}`);
+    parts.push(`${formatNumber(e.rssKiB)} KiB RSS/participant, heap ${formatNumber(e.heapKiB)} KiB, complete in ${formatNumber(e.completeMs)} ms${e.loopMaxMs === undefined ? '' : `, longest loop block ${formatNumber(e.loopMaxMs)} ms`}${e.gcMaxMs === undefined ? '' : ` (longest GC pause ${formatNumber(e.gcMaxMs)} ms)`}${e.slowConsumerCuts ? `, ${e.slowConsumerCuts} cut as slow consumers` : ''}`);
   } else if (scenario.id.startsWith('presence-flood')) {
     parts.push(`${formatNumber(e.attributeSetsPerSecond)} sets/s in, ${formatNumber(e.attributePushesPerSecond)} pushes/s out, lost ${formatNumber(e.lost)}`);
   } else if (e.clientHeapKiB !== undefined && !scenario.id.startsWith('footprint')) {

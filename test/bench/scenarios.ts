@@ -401,6 +401,7 @@ function roomScenario(settings: Settings, participants: number, measure: 'memory
             serverRssMiB: after.rss / 1024 / 1024,
             completeMs,
             ...(after.loopMaxMs === undefined ? {} : { loopMaxMs: after.loopMaxMs }),
+            ...(after.gcMaxMs === undefined ? {} : { gcMaxMs: after.gcMaxMs }),
             ...(after.slowConsumerCuts === undefined ? {} : { slowConsumerCuts: after.slowConsumerCuts - (before.slowConsumerCuts ?? 0) }),
           },
         };

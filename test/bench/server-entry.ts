@@ -7,7 +7,7 @@
  * Run with `--expose-gc` so memory figures are read after a full GC.
  */
 import { writeHeapSnapshot } from 'node:v8';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { roomstateCounters, startRoomstateServer } from './servers/roomstate-server.js';
 import { createRawRelay } from './servers/raw-relay.js';
 import { createProtocolRelay } from './servers/protocol-relay.js';
@@ -43,13 +43,40 @@ const kind = process.argv[2] as ServerKind;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
+/**
+ * Loop blocks and GC pauses longer than this are logged on stderr with the
+ * time they ended, in µs of the monotonic clock a `--cpu-prof` profile is
+ * stamped with: `profile-summary.ts --window <end - ms*1000>,<end>` then
+ * says what ran in that window. A block with a GC pause of its length was
+ * the collector's.
+ */
+const LOGGED_BLOCK_MS = 100;
+const BLOCK_TICK_MS = 10;
+/** The longest GC pause since the previous memory query, in ms. */
+let gcMaxMs = 0;
+const nowUs = (): string => String(process.hrtime.bigint() / 1000n);
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    if (entry.duration > LOGGED_BLOCK_MS) console.error(`[bench server] GC paused ${entry.duration.toFixed(0)} ms, ended at ${nowUs()} µs`);
+  }
+}).observe({ entryTypes: ['gc'] });
+let tickAt = performance.now();
+setInterval(() => {
+  const at = performance.now();
+  const held = at - tickAt - BLOCK_TICK_MS;
+  tickAt = at;
+  if (held > LOGGED_BLOCK_MS) console.error(`[bench server] loop held ${held.toFixed(0)} ms, ended at ${nowUs()} µs`);
+}, BLOCK_TICK_MS).unref();
+
 process.on('message', (message: ServerCommand) => {
   if (message.type === 'memory') {
     settleHeap();
-    const memory = { ...memoryFigures(), loopMaxMs: loopDelay.max / 1e6, ...(kind === 'roomstate' ? { slowConsumerCuts: roomstateCounters.slowConsumerCuts } : {}) };
+    const memory = { ...memoryFigures(), loopMaxMs: loopDelay.max / 1e6, gcMaxMs, ...(kind === 'roomstate' ? { slowConsumerCuts: roomstateCounters.slowConsumerCuts } : {}) };
     // The next window starts once the delay the full GC just caused has been sampled.
     setTimeout(() => {
       loopDelay.reset();
+      gcMaxMs = 0;
       report({ type: 'memory', id: message.id, memory });
     }, 50);
   } else if (message.type === 'cpu') {
