@@ -14,7 +14,8 @@
  *   --warmup-ms <n>, --measure-ms <n>  override the phase lengths
  *   --fanout <sizes>, --presence <n>, --footprint <sizes>, --room-sizes <sizes>  override the sizes (comma-separated)
  *   --cpu-prof <dir>   write V8 CPU profiles of every server and generator process
- *                      (summarise them with test/bench/profile-summary.ts)
+ *                      (summarise them with test/bench/profile-summary.ts; BENCH_CPU_PROF_INTERVAL_US
+ *                      sets the sampling interval, default 1000)
  *   --heap-snapshot <dir>  write server heap snapshots before and after filling each
  *                      footprint scenario (compare them with test/bench/heap-summary.ts)
  *   --timeout-minutes <n>  how long one run may take before it counts as failed (default 15; a
