@@ -226,6 +226,14 @@ export class PacketReassembler {
     return this.inMessage;
   }
 
+  /**
+   * True while a message has begun and none of its data has arrived yet:
+   * the last frame was a packet 0, whose handling a server need not time.
+   */
+  get awaitingData(): boolean {
+    return this.inMessage && this.size === 0;
+  }
+
   /** The id of the message being reassembled, if any (for error responses). */
   get pendingId(): MessageId | undefined {
     return this.inMessage ? messageIdFromParts(this.idHigh, this.idLow) : undefined;

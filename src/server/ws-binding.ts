@@ -96,6 +96,10 @@ function onData(this: Socket): void {
   connections.get(this)?.dataRead();
 }
 
+function onChunk(this: Socket): void {
+  connections.get(this)?.chunkArrived();
+}
+
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   connections.get(this)?.message(data, isBinary);
 }
@@ -135,6 +139,8 @@ export class WsConnection implements ParticipantConnection {
   private drainTaken: number | undefined;
   /** Armed only while ws holds an incomplete frame or fragmented message. */
   private partialTimer: unknown;
+  /** The clock's time when the socket read being parsed arrived: the arrival of every frame ws emits from it. */
+  private chunkAt: number | undefined;
   /** The clock's time of the last complete frame (message, ping, pong), of an incomplete one's start, or of a resume. */
   private progressAt: number;
   private readonly socket: Socket | undefined;
@@ -167,6 +173,8 @@ export class WsConnection implements ParticipantConnection {
     // complete messages) when this runs. Only an incomplete tail arms a timer.
     if (this.socket !== undefined) {
       connections.set(this.socket, this);
+      // Before ws's listener: one clock read per socket read stamps the frames ws emits from it (synchronously, its default).
+      this.socket.prependListener('data', onChunk);
       this.socket.on('data', onData);
     }
     ws.on('message', onMessage);
@@ -192,6 +200,11 @@ export class WsConnection implements ParticipantConnection {
     this.progressAt = this.options.clock();
   }
 
+  /** A socket read arrived, about to be parsed by ws. */
+  chunkArrived(): void {
+    this.chunkAt = this.options.clock();
+  }
+
   /** Bytes arrived on the socket and ws parsed them: only an incomplete tail arms the partial-frame timer. */
   dataRead(): void {
     if (this.partialTimer !== undefined || receiverIdle(this.ws)) return;
@@ -210,7 +223,7 @@ export class WsConnection implements ParticipantConnection {
     const session = this.session;
     if (session === undefined) return;
     try {
-      if (isBinary) session.receive(data as Buffer);
+      if (isBinary) session.receive(data as Buffer, this.chunkAt);
       else session.receiveText();
     } catch (error) {
       this.failed(error);

@@ -5,7 +5,8 @@
  * least-used identity first once a turn spent the slice; a light identity
  * that would go first is handled at once even then; a drain yields before
  * turning to an identity whose requests overrun the slice; queued turn
- * work is flushed before each drain.
+ * work is flushed before each drain; the frames of one read charged from
+ * the end of the one before, with one clock read each.
  */
 import { describe, expect, it } from 'vitest';
 import { FairScheduler, type Flow, type Schedulable } from '../../src/server/core/fair-scheduler.js';
@@ -24,6 +25,7 @@ function harness(sliceMs = 10) {
     const handle = (cost: number) => {
       time.advance(cost);
       log.push(`${identity}:${cost}`);
+      return true;
     };
     const self: Schedulable & { send(cost: number): void } = {
       flow,
@@ -93,6 +95,39 @@ describe('FairScheduler', () => {
     turn();
     expect(flushes.length).toBe(flushed + 1);
     expect(log).toEqual(['mallory:30', 'bob:0.5', 'mallory:30']);
+  });
+
+  it('charges the frames of one read back to back, and a frame that only began a message to the next one timed', () => {
+    const time = manualTime();
+    let reads = 0;
+    const clock = () => {
+      reads++;
+      return time.clock();
+    };
+    const scheduler = new FairScheduler({ sliceMs: 10, clock, defer: () => undefined });
+    const flow = scheduler.flow('a');
+    const arrived = time.clock();
+    time.advance(1); // the read's bytes are parsed before its first frame is handled
+    scheduler.runInline(flow, () => (time.advance(2), false), 0, arrived); // began a message: not timed
+    expect(reads).toBe(0);
+    scheduler.runInline(flow, () => (time.advance(3), true), 0, arrived);
+    // Charged from the read's arrival: 1 + 2 + 3 ms, with one clock read.
+    expect(flow.vtime).toBe(6);
+    expect(reads).toBe(1);
+    scheduler.runInline(flow, () => (time.advance(2), true), 0, arrived);
+    // The next frame of the same read starts where the one before ended.
+    expect(flow.vtime).toBe(8);
+    expect(reads).toBe(2);
+    // A later read is charged from its own arrival, not from where the last handling ended.
+    time.advance(100);
+    scheduler.runInline(flow, () => (time.advance(4), true), 0, time.clock());
+    expect(flow.vtime).toBe(12);
+    // Without an arrival time the clock is read before handling too.
+    time.advance(50);
+    reads = 0;
+    scheduler.runInline(flow, () => (time.advance(1), true), 0);
+    expect(flow.vtime).toBe(13);
+    expect(reads).toBe(2);
   });
 
   it('forgets a flow once nobody uses it and nothing is held', () => {

@@ -98,6 +98,8 @@ export class FairScheduler {
   /** Of it, time spent on frames admitted while work was held: at most one slice a turn, so a congested turn stays bounded. */
   private admittedMs = 0;
   private turnArmed = false;
+  /** Clock time the last timed inline handling ended: where a frame handled right after it starts. */
+  private lastEnded = -Infinity;
   private draining = false;
   private readonly sliceMs: number;
   private readonly clock: Clock;
@@ -156,25 +158,34 @@ export class FairScheduler {
 
   /**
    * Runs `handle(frame)` for `flow` now and charges the time it took (to the
-   * flow and to this turn), from `started` when the caller has just read the
-   * clock, else from now.
+   * flow and to this turn). Handling starts at `arrivedAt`, when the caller
+   * knows when the frame's bytes arrived, or where the previous inline
+   * handling ended, whichever is later: the frames of one socket read are
+   * handled back to back, so each is charged from the end of the one before
+   * with one clock read apiece. Without `arrivedAt` the clock is read first.
+   * A handler that returns false did nothing worth a clock read (a frame
+   * that only began a message): its time goes to the next frame timed.
    */
-  runInline<T>(flow: Flow, handle: (frame: T) => void, frame: T, started?: number): void {
+  runInline<T>(flow: Flow, handle: (frame: T) => boolean, frame: T, arrivedAt?: number): void {
     if (!Number.isFinite(this.sliceMs)) {
       handle(frame);
       return;
     }
     const admitted = this.heap.length > 0;
     if (admitted) flow.vtime = this.startTime(flow);
-    const start = started ?? this.clock();
+    const start = arrivedAt === undefined ? this.clock() : Math.max(arrivedAt, this.lastEnded);
+    let timed = true;
     try {
-      handle(frame);
+      timed = handle(frame);
     } finally {
-      const ended = this.clock();
-      const cost = ended - start;
-      flow.charge(cost, ended);
-      this.turnMs += cost;
-      if (admitted) this.admittedMs += cost;
+      if (timed) {
+        const ended = this.clock();
+        this.lastEnded = ended;
+        const cost = ended - start;
+        flow.charge(cost, ended);
+        this.turnMs += cost;
+        if (admitted) this.admittedMs += cost;
+      }
       if (!this.turnArmed) {
         this.turnArmed = true;
         this.defer(this.turnEnded);

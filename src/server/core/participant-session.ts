@@ -106,7 +106,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   private pauses = 0;
   /** Attribute changes the actor has not been told of yet: merged, and handed to it once at the end of the turn. */
   private pendingAttributes: Record<string, unknown> | undefined;
-  private readonly handleBound = (frame: Uint8Array): void => this.handleFrame(frame);
+  private readonly handleBound = (frame: Uint8Array): boolean => this.handleFrame(frame);
   /** Clock time of the last frame that arrived. */
   private lastFrameAt = 0;
   /** Clock time reading last resumed after a pause of this server's (rate or fairness). */
@@ -399,10 +399,13 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
   /**
    * Feeds one binary frame from the connection. It is charged to the rate
    * limits now and handled now or, while reading is paused, in order later.
+   * `arrivedAt` is the core clock's time when the socket read holding the
+   * frame arrived, if the connection took it (one clock read per read
+   * rather than per frame); otherwise the clock is read here.
    */
-  receive(frame: Uint8Array): void {
+  receive(frame: Uint8Array, arrivedAt?: number): void {
     if (!this.open) return;
-    this.lastFrameAt = this.context.clock();
+    this.lastFrameAt = arrivedAt ?? this.context.clock();
     this.receiving = true;
     try {
       if (this.throttle === undefined) this.schedule(frame);
@@ -417,7 +420,7 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     if (!this.open) return;
     const { scheduler } = this.context;
     if (this.held.length === 0 && scheduler.admits(this.flow)) {
-      // Handled as it arrives: its arrival time is when handling starts (one clock read fewer).
+      // Handled as it arrives: it starts at its arrival, or where the frame before it in the same read ended.
       scheduler.runInline(this.flow, this.handleBound, frame, this.receiving ? this.lastFrameAt : undefined);
       return;
     }
@@ -462,8 +465,9 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
     }
   }
 
-  private handleFrame(frame: Uint8Array): void {
-    if (!this.open) return;
+  /** Handles one frame; false when it only began a message (nothing for the scheduler to time). */
+  private handleFrame(frame: Uint8Array): boolean {
+    if (!this.open) return false;
     let message;
     try {
       message = this.reassembler.push(frame);
@@ -475,14 +479,15 @@ export class ParticipantSession implements RoomMember, RequestScope, Schedulable
       } else {
         this.protocolError((error as Error).message, requestId);
       }
-      return;
+      return true;
     }
     if (message !== undefined) {
       // A request re-sent after a resume that was handled before the drop is not handled twice.
-      if (this.recovery !== undefined && !this.recovery.admit(message)) return;
-      handleMessage(this, message);
+      if (this.recovery === undefined || this.recovery.admit(message)) handleMessage(this, message);
+      return true;
     }
-    else if (this.reassembler.pending && this.partialTimer === undefined) this.armPartialTimeout(this.context.limits.partialMessageTimeoutMs);
+    if (this.reassembler.pending && this.partialTimer === undefined) this.armPartialTimeout(this.context.limits.partialMessageTimeoutMs);
+    return !this.reassembler.awaitingData;
   }
 
   /** A text frame arrived: the protocol is binary only, so the connection is closed. */
