@@ -54,8 +54,16 @@ export const EARLY_FLUSH_BYTES = 64 * 1024;
  */
 export const PROBE_READ_AHEAD_BYTES = 1024 * 1024;
 
-/** Every connection with a batch to write, flushed once after the turn's I/O. */
-const batched = new TurnQueue<WsConnection>((connection) => connection.flush());
+/**
+ * How long one turn's flush of batched writes may run before the rest
+ * wait for the next turn: a presence push to a room of 10,000 makes every
+ * member's socket due at once, and 10,000 write syscalls in one go held the
+ * loop (reads, pongs, timers) for over half a second.
+ */
+export const WRITE_FLUSH_BUDGET_MS = 10;
+
+/** Every connection with a batch to write, flushed once after the turn's I/O (within {@link WRITE_FLUSH_BUDGET_MS}). */
+const batched = new TurnQueue<WsConnection>((connection) => connection.flush(), { budgetMs: WRITE_FLUSH_BUDGET_MS });
 
 /** Whether the operator was told that this ws hides what the binding reads (once a process). */
 let internalsWarned = false;

@@ -166,7 +166,8 @@ export class RoomServerCore {
       timers: options.timers ?? realTimers,
       observer: options.observer ?? noopObserver,
       scheduler: new FairScheduler({ sliceMs: limits.fairnessSliceMs, clock, beforeDrain: flushTurnQueues }),
-      presenceFlush: new TurnQueue<PresenceSource>((session) => session.flushPresence()),
+      // Each flush fans a push out to a room: bounded like a slice of handling, the rest next turn.
+      presenceFlush: new TurnQueue<PresenceSource>((session) => session.flushPresence(), { budgetMs: limits.fairnessSliceMs, clock }),
     };
     this.createId = options.createId ?? (() => crypto.randomUUID());
     this.identities = new IdentityLimits(limits);
