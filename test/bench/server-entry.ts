@@ -48,7 +48,8 @@ loopDelay.enable();
  * time they ended, in µs of the monotonic clock a `--cpu-prof` profile is
  * stamped with: `profile-summary.ts --window <end - ms*1000>,<end>` then
  * says what ran in that window. A block with a GC pause of its length was
- * the collector's.
+ * the collector's; one with much less CPU time than its length was the
+ * process waiting for a core (a shared or overloaded machine).
  */
 const LOGGED_BLOCK_MS = 100;
 const BLOCK_TICK_MS = 10;
@@ -62,11 +63,16 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 let tickAt = performance.now();
+let tickCpu = process.cpuUsage();
 setInterval(() => {
   const at = performance.now();
   const held = at - tickAt - BLOCK_TICK_MS;
+  const cpu = process.cpuUsage();
+  // On a shared machine a late timer may be a process waiting for a core, not a busy loop: the CPU time used meanwhile tells them apart.
+  const cpuMs = (cpu.user + cpu.system - tickCpu.user - tickCpu.system) / 1000;
   tickAt = at;
-  if (held > LOGGED_BLOCK_MS) console.error(`[bench server] loop held ${held.toFixed(0)} ms, ended at ${nowUs()} µs`);
+  tickCpu = cpu;
+  if (held > LOGGED_BLOCK_MS) console.error(`[bench server] loop held ${held.toFixed(0)} ms (process CPU meanwhile ${cpuMs.toFixed(0)} ms), ended at ${nowUs()} µs`);
 }, BLOCK_TICK_MS).unref();
 
 process.on('message', (message: ServerCommand) => {
