@@ -123,6 +123,33 @@ function writeDataPacketHeader(wire: Buffer, offset: number, high: number, low: 
   return offset + DATA_PACKET_HEADER_SIZE;
 }
 
+/**
+ * Writes the headers of a message's frames into `wire` (sized by
+ * {@link layout} for `count` data packets of `dataLength` bytes of data):
+ * packet 0 whole, then each data packet's frame and packet header, calling
+ * `place(at, start, end)` to put data bytes [start, end) at `at`.
+ */
+function writePackets(
+  wire: Buffer,
+  id: MessageId,
+  typeBytes: Uint8Array,
+  count: number,
+  dataLength: number,
+  place: (at: number, start: number, end: number) => void,
+): void {
+  const words = idWords(id);
+  const high = typeof words === 'number' ? 0 : words[0];
+  const low = typeof words === 'number' ? words : words[1];
+  let offset = writeFirstPacket(wire, high, low, count, typeBytes);
+  for (let index = 1; index <= count; index++) {
+    const start = (index - 1) * PACKET_DATA_SIZE;
+    const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
+    const at = writeDataPacketHeader(wire, offset, high, low, index, end - start);
+    place(at, start, end);
+    offset = at + (end - start);
+  }
+}
+
 /** Writes the 8-byte big-endian envelope length prefix. */
 function writeLengthPrefix(wire: Buffer, offset: number, length: number): void {
   writeU32(wire, offset, Math.floor(length / TWO_POW_32));
@@ -144,14 +171,8 @@ export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: bo
   const { count, size } = layout(typeBytes, dataLength);
   // Every byte is written below, so the buffer need not be zeroed.
   const wire = Buffer.allocUnsafe(size);
-  const words = idWords(id);
-  const high = typeof words === 'number' ? 0 : words[0];
-  const low = typeof words === 'number' ? words : words[1];
-  let offset = writeFirstPacket(wire, high, low, count, typeBytes);
-  for (let index = 1; index <= count; index++) {
-    const start = (index - 1) * PACKET_DATA_SIZE;
-    const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
-    const body = writeDataPacketHeader(wire, offset, high, low, index, end - start) - start;
+  writePackets(wire, id, typeBytes, count, dataLength, (at, start, end) => {
+    const body = at - start;
     // Data positions: [0, prefix) length prefix, [prefix, headEnd) head, then tail.
     let pos = start;
     if (pos < prefix) {
@@ -165,8 +186,7 @@ export function encodeMessage(id: MessageId, typeBytes: Uint8Array, envelope: bo
       pos = stop;
     }
     if (pos < end) wire.set(tail.subarray(pos - headEnd, end - headEnd), body + pos);
-    offset = body + end;
-  }
+  });
   return new OutgoingMessage(wire);
 }
 
@@ -211,17 +231,9 @@ export function encodeListEnvelope(
   pos += wire.write(tail, pos, 'utf8');
   // A wrong total would shift every later byte: a bug of the caller, never sent.
   if (written !== itemsBytes || pos !== size) throw new Error(`list envelope: the items are ${written} bytes of UTF-8, not itemsBytes ${itemsBytes}`);
-  const words = idWords(id);
-  const high = typeof words === 'number' ? 0 : words[0];
-  const low = typeof words === 'number' ? words : words[1];
-  let offset = writeFirstPacket(wire, high, low, count, typeBytes);
-  for (let index = 1; index <= count; index++) {
-    const start = (index - 1) * PACKET_DATA_SIZE;
-    const end = index === count ? dataLength : start + PACKET_DATA_SIZE;
-    const body = writeDataPacketHeader(wire, offset, high, low, index, end - start);
+  writePackets(wire, id, typeBytes, count, dataLength, (body, start, end) => {
     if (body !== dataStart + start) wire.copyWithin(body, dataStart + start, dataStart + end);
-    offset = body + (end - start);
-  }
+  });
   return new OutgoingMessage(wire);
 }
 
