@@ -18,10 +18,24 @@ const PRESENCE_TYPES = new Set(['messaging.enabled', 'participant.enabled', 'par
 class OfficialBenchPeer implements BenchPeer {
   onMessage: ((message: ReceivedMessage) => void) | undefined;
   onPresence: (() => void) | undefined;
+  onClose: ((why: string) => void) | undefined;
+  closedWith: string | undefined;
   private readonly presence = new Set<string>();
   private enabled: (() => void) | undefined;
+  /** Set by {@link OfficialBenchPeer.close}: a close the workload asked for is not reported. */
+  private closing = false;
 
   constructor(private readonly client: Mesh.RoomClient) {
+    // Reported so that a member the server dropped fails presenceComplete at once, not at its deadline.
+    const ended = (why: string): void => {
+      if (this.closing) return;
+      this.closedWith = why;
+      this.onClose?.(why);
+    };
+    client.waitForClose().then(
+      () => ended('closed (the official client\'s protocol ended)'),
+      (error: unknown) => ended(`closed (${error instanceof Error ? error.message : String(error)})`),
+    );
     const messaging = client.messaging;
     messaging.on('message', (event: Mesh.RoomMessageEvent) => {
       const message = event.message;
@@ -69,6 +83,7 @@ class OfficialBenchPeer implements BenchPeer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.client.dispose();
     await this.client.waitForClose();
   }

@@ -20,9 +20,19 @@ interface Push {
 class SocketIoPeer implements BenchPeer {
   onMessage: ((message: ReceivedMessage) => void) | undefined;
   onPresence: (() => void) | undefined;
+  onClose: ((why: string) => void) | undefined;
+  closedWith: string | undefined;
   private readonly presence = new Set<string>();
+  /** Set by {@link SocketIoPeer.close}: a close the workload asked for is not reported. */
+  private closing = false;
 
   constructor(private readonly socket: Socket) {
+    // Reported so that a member the server dropped fails presenceComplete at once, not at its deadline.
+    socket.on('disconnect', (reason) => {
+      if (this.closing) return;
+      this.closedWith = `disconnected (${reason})`;
+      this.onClose?.(this.closedWith);
+    });
     socket.on('message', (push: Push, attachment?: ArrayBuffer | Uint8Array) => {
       this.onMessage?.({ from: push.from, body: push.message, attachmentBytes: attachment?.byteLength ?? 0 });
     });
@@ -61,6 +71,7 @@ class SocketIoPeer implements BenchPeer {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     this.socket.close();
     return Promise.resolve();
   }
