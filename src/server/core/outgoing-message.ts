@@ -9,6 +9,7 @@
  */
 import { DATA_PACKET_HEADER_SIZE, ENVELOPE_LENGTH_SIZE, FIRST_PACKET_HEADER_SIZE, PACKET_DATA_SIZE, messageIdParts, type MessageId } from '../../protocol/index.js';
 import { frameHeaderSize, writeFrameHeader } from '../../protocol/websocket-frames.js';
+import { ValidationError } from '../../errors.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
@@ -230,7 +231,7 @@ export function encodeListEnvelope(
   }
   pos += wire.write(tail, pos, 'utf8');
   // A wrong total would shift every later byte: a bug of the caller, never sent.
-  if (written !== itemsBytes || pos !== size) throw new Error(`list envelope: the items are ${written} bytes of UTF-8, not itemsBytes ${itemsBytes}`);
+  if (written !== itemsBytes || pos !== size) throw new ValidationError('itemsBytes', `itemsBytes: the items are ${written} bytes of UTF-8, not itemsBytes ${itemsBytes}.`);
   writePackets(wire, id, typeBytes, count, dataLength, (body, start, end) => {
     if (body !== dataStart + start) wire.copyWithin(body, dataStart + start, dataStart + end);
   });
