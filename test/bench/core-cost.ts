@@ -7,7 +7,7 @@
  * wall-clock rates are noisy; CPU time per message (process.cpuUsage) and
  * the profile are the figures to compare before and after a change.
  *
- *   npx tsx test/bench/core-cost.ts [--messages 400000] [--batch 64] [--rounds 5]
+ *   npx tsx test/bench/core-cost.ts [--messages 400000] [--batch 64] [--rounds 5] [--limits '{"fairnessSliceMs":"Infinity"}']
  *   node --expose-gc --import tsx test/bench/core-cost.ts --members 10000
  *   npx tsx test/bench/core-cost.ts --attributes 49 [--messages 200000] [--batch 64]
  *
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { encodePacketsWithTypeBytes, encodeType, MessageType, packEnvelopeJson } from '../../src/protocol/index.js';
 import { RoomServerCore, isRefusal } from '../../src/server/core/room-server-core.js';
-import { resolveLimits } from '../../src/server/core/limits.js';
+import { resolveLimits, type RoomServerLimits } from '../../src/server/core/limits.js';
 import type { ParticipantConnection } from '../../src/server/core/context.js';
 import type { OutgoingMessage } from '../../src/server/core/outgoing-message.js';
 import type { VerifiedToken } from '../../src/auth/token.js';
@@ -56,16 +56,21 @@ function request(id: number, tool: string, json: Record<string, unknown>): Uint8
   return encodePacketsWithTypeBytes(id, INVOKE_TOOL, packEnvelopeJson(JSON.stringify(header))).map((packet) => Buffer.from(packet));
 }
 
+/** `--limits` as JSON; `"Infinity"` stands for Infinity (JSON has none), e.g. `{"fairnessSliceMs":"Infinity"}` turns the scheduler off. */
+function parseLimits(json: string): Partial<RoomServerLimits> {
+  return JSON.parse(json, (_key, value: unknown) => (value === 'Infinity' ? Infinity : value)) as Partial<RoomServerLimits>;
+}
+
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, members: { type: 'string' }, attributes: { type: 'string' } },
+    options: { limits: { type: 'string', default: '{}' }, messages: { type: 'string', default: '400000' }, batch: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, members: { type: 'string' }, attributes: { type: 'string' } },
   });
   const total = Number(values.messages);
   const batch = Number(values.batch);
   const rounds = Number(values.rounds);
-  const core = new RoomServerCore({ limits: resolveLimits({ messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000 }), logger: pino({ enabled: false }) });
+  const core = new RoomServerCore({ limits: resolveLimits({ messagesPerSecond: Infinity, bytesPerSecond: Infinity, maxParticipantsPerRoom: 100_000, ...parseLimits(values.limits) }), logger: pino({ enabled: false }) });
   const roomName = 'core-cost';
   const join = async (name: string, connection: CountingConnection): Promise<ParticipantSession> => {
     const admission = await core.admit(roomName, name);
