@@ -1,6 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
+ * Test files that assert a bystander's latency under a flood: they run after
+ * the rest of the suite, one at a time, so that the CPU they measure is not
+ * shared with another test's servers (two of them side by side on two cores
+ * put a 360 ms stall in one run's max).
+ */
+const LATENCY_TESTS = ['test/robustness/identity-fairness.test.ts', 'test/robustness/presence-flood.test.ts'];
+
+/**
  * `npm test`: every behaviour test, never a benchmark (those run with
  * `npm run bench`, and the harness check with `npm run bench:smoke`).
  *
@@ -11,7 +19,6 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     exclude: ['test/bench/**', 'node_modules/**', 'dist/**'],
     // CLI and package tests spawn the compiled bin; this keeps dist/ current.
     globalSetup: ['test/helpers/build-once.ts'],
@@ -20,5 +27,9 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     isolate: true,
+    projects: [
+      { extends: true, test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [...LATENCY_TESTS, 'test/bench/**', 'node_modules/**', 'dist/**'] } },
+      { extends: true, test: { name: 'latency', include: LATENCY_TESTS, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

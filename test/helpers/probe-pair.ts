@@ -100,3 +100,23 @@ export async function probeBeside(alice: RawClient, bob: RawClient, abusers: Abu
   }
   return { figures, stats, perSecond: stats.sent / ((measureMs + WARMUP_MS) / 1000) };
 }
+
+/** How many times a latency test measures before it fails: see {@link measureInRounds}. */
+export const LATENCY_ROUNDS = 3;
+
+/**
+ * Runs `round` until `met(result)` holds, at most {@link LATENCY_ROUNDS}
+ * times, and returns the last result. A shared machine's load comes and
+ * goes (one descheduled process is a stall of hundreds of ms in a max),
+ * while the regressions these tests catch miss every round: before fair
+ * scheduling the floods put the probe's p50 at 0.2-0.5 s. Each miss is
+ * printed, so a flaky figure shows in the output even when a later round
+ * passes.
+ */
+export async function measureInRounds<T>(label: string, round: () => Promise<T>, met: (result: T) => boolean): Promise<T> {
+  for (let n = 1; ; n++) {
+    const result = await round();
+    if (met(result) || n === LATENCY_ROUNDS) return result;
+    console.log(`[${label}] round ${n} of ${LATENCY_ROUNDS} missed the limit; measuring again`);
+  }
+}
