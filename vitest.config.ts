@@ -8,6 +8,9 @@ import { defineConfig } from 'vitest/config';
  */
 const LATENCY_TESTS = ['test/robustness/identity-fairness.test.ts', 'test/robustness/presence-flood.test.ts'];
 
+/** Never part of `npm test`: the benchmarks, dependencies and the build. */
+const EXCLUDED = ['test/bench/**', 'node_modules/**', 'dist/**'];
+
 /**
  * `npm test`: every behaviour test, never a benchmark (those run with
  * `npm run bench`, and the harness check with `npm run bench:smoke`).
@@ -19,7 +22,7 @@ const LATENCY_TESTS = ['test/robustness/identity-fairness.test.ts', 'test/robust
  */
 export default defineConfig({
   test: {
-    exclude: ['test/bench/**', 'node_modules/**', 'dist/**'],
+    exclude: EXCLUDED,
     // CLI and package tests spawn the compiled bin; this keeps dist/ current.
     globalSetup: ['test/helpers/build-once.ts'],
     testTimeout: 120_000,
@@ -28,7 +31,7 @@ export default defineConfig({
     maxWorkers: 2,
     isolate: true,
     projects: [
-      { extends: true, test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [...LATENCY_TESTS, 'test/bench/**', 'node_modules/**', 'dist/**'] } },
+      { extends: true, test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [...LATENCY_TESTS, ...EXCLUDED] } },
       { extends: true, test: { name: 'latency', include: LATENCY_TESTS, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
   },
