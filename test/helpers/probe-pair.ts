@@ -102,7 +102,7 @@ export async function probeBeside(alice: RawClient, bob: RawClient, abusers: Abu
 }
 
 /** How many times a latency test measures before it fails: see {@link measureInRounds}. */
-export const LATENCY_ROUNDS = 3;
+const LATENCY_ROUNDS = 3;
 
 /**
  * Runs `round` until `met(result)` holds, at most {@link LATENCY_ROUNDS}
